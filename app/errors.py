@@ -1,0 +1,61 @@
+"""Error pages: a clear message in HTML for people and in JSON for API clients, never a trace."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You do not have access to this page.",
+    404: "This page does not exist, or you do not have access to it.",
+    405: "This action is not allowed here.",
+    413: "The upload is too large.",
+    429: "Too many attempts. Please wait a moment and try again.",
+    500: "Something went wrong on our side. The error has been logged.",
+    503: "The service is temporarily unavailable.",
+}
+
+
+def wants_json() -> bool:
+    if request.path.startswith(("/portal/api/", "/api/")):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+def _respond(code: int, message: str, extra: dict | None = None):  # type: ignore[no-untyped-def]
+    if wants_json():
+        body = {"error": {"code": code, "message": message, **(extra or {})}}
+        return jsonify(body), code
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def init_errors(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError):  # type: ignore[no-untyped-def]
+        return _respond(
+            400,
+            "This form has expired or was not sent from Portico. Go back, reload the page "
+            "and try again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):  # type: ignore[no-untyped-def]
+        code = error.code or 500
+        if code == 429:
+            retry = getattr(error, "retry_after", None)
+            message = MESSAGES[429]
+            return _respond(code, message, {"retry_after": retry} if retry else None)
+        message = MESSAGES.get(code) or error.description or "Error"
+        if code in (400, 413) and error.description and "browser" not in error.description:
+            message = error.description
+        return _respond(code, message)
+
+    @app.errorhandler(InternalServerError)
+    def _server_error(error: InternalServerError):  # type: ignore[no-untyped-def]
+        return _respond(500, MESSAGES[500])

@@ -1,0 +1,20 @@
+"""Extension objects, created unbound; ``create_app`` binds them with ``init_app``."""
+
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_migrate import Migrate
+from flask_security import Security
+from flask_wtf.csrf import CSRFProtect
+
+from app.redis import RedisStore
+from models.base import db
+
+csrf = CSRFProtect()
+migrate = Migrate()
+security = Security()
+redis_store = RedisStore()
+# Storage is set per app (REDIS_URL or the embedded server) in create_app; no default limits:
+# each sign-in and code-entry endpoint declares its own.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+__all__ = ["csrf", "db", "limiter", "migrate", "redis_store", "security"]

@@ -1,0 +1,49 @@
+"""Products and policies of records, and the admin-kept list of coverage types."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from app.services.errors import ValidationError
+from models import CoverageType, Product, db
+
+
+def clean_product(product: Product) -> Product:
+    """Check a product before it is saved, or raise :class:`ValidationError`."""
+    product.carrier = (product.carrier or "").strip()
+    if not product.carrier:
+        raise ValidationError("Enter the carrier.", field="carrier")
+    product.plan_name = (product.plan_name or "").strip() or None
+    product.policy_number = (product.policy_number or "").strip() or None
+    if product.effective_date and product.end_date and product.end_date < product.effective_date:
+        raise ValidationError(
+            "The end date must be on or after the effective date.", field="end_date"
+        )
+    if product.premium is not None and Decimal(product.premium) < 0:
+        raise ValidationError("A premium cannot be negative.", field="premium")
+    return product
+
+
+def check_coverage_type_name(name: str | None, *, exclude_id: int | None = None) -> str:
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        raise ValidationError("A coverage type needs a name.", field="name")
+    query = select(CoverageType.id).where(func.lower(CoverageType.name) == cleaned.lower())
+    if exclude_id is not None:
+        query = query.where(CoverageType.id != exclude_id)
+    with db.session.no_autoflush:  # the row being saved may already be in the session
+        taken = db.session.scalar(query) is not None
+    if taken:
+        raise ValidationError(f"There is already a coverage type called {cleaned!r}.", field="name")
+    return cleaned
+
+
+def coverage_type_in_use(coverage_type: CoverageType) -> bool:
+    return (
+        db.session.scalar(
+            select(Product.id).where(Product.coverage_type_id == coverage_type.id).limit(1)
+        )
+        is not None
+    )

@@ -1,0 +1,66 @@
+"""Records (leads and clients): the checks every save goes through, and conversions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.services.errors import ValidationError
+from app.services.validation import normalise_email, normalise_phone
+from models import ContactMethod, Record, RecordKind
+
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+
+
+def check_birth_date(value: date | None) -> date | None:
+    if value is None:
+        return None
+    if value > date.today():
+        raise ValidationError("A date of birth cannot be in the future.", field="date_of_birth")
+    if value < EARLIEST_BIRTH_DATE:
+        raise ValidationError("Check the year of this date of birth.", field="date_of_birth")
+    return value
+
+
+def clean_record(record: Record) -> Record:
+    """Normalise a record in place before it is saved, or raise :class:`ValidationError`.
+
+    Names are trimmed, email addresses and phone numbers normalised (phones to E.164 using the
+    record's country), and contact preferences must be reachable.
+    """
+    record.first_name = (record.first_name or "").strip()
+    record.last_name = (record.last_name or "").strip()
+    if not record.first_name:
+        raise ValidationError("Enter a first name.", field="first_name")
+    if not record.last_name:
+        raise ValidationError("Enter a last name.", field="last_name")
+    record.company_name = (record.company_name or "").strip() or None
+    record.country = (record.country or "US").strip().upper()
+    for field in ("email",):
+        try:
+            setattr(record, field, normalise_email(getattr(record, field)))
+        except ValidationError as exc:
+            raise ValidationError(exc.message, field=field) from None
+    for field in ("phone", "mobile"):
+        try:
+            setattr(record, field, normalise_phone(getattr(record, field), record.country))
+        except ValidationError as exc:
+            raise ValidationError(exc.message, field=field) from None
+    check_birth_date(record.date_of_birth)
+    preferred = record.preferred_contact or ContactMethod.EMAIL
+    if preferred == ContactMethod.SMS and not record.mobile:
+        raise ValidationError("Add a mobile number to prefer text messages.", field="mobile")
+    if preferred == ContactMethod.EMAIL and not record.email:
+        raise ValidationError("Add an email address to prefer email.", field="email")
+    if preferred == ContactMethod.PHONE and not (record.phone or record.mobile):
+        raise ValidationError("Add a phone number to prefer calls.", field="phone")
+    if record.kind is None:
+        record.kind = RecordKind.LEAD
+    return record
+
+
+def convert_to_client(record: Record) -> bool:
+    """Make a lead a client; returns False if it already was one."""
+    if record.kind == RecordKind.CLIENT:
+        return False
+    record.kind = RecordKind.CLIENT
+    return True

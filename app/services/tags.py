@@ -1,0 +1,100 @@
+"""Tags: the admin-managed list, and putting tags on records one by one or in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Select, delete, func, insert, select
+
+from app.services.errors import ValidationError
+from app.services.validation import check_colour
+from models import Record, Tag, db, record_tags
+
+_CHUNK = 5000  # stays under SQLite's bound-parameter limit
+
+
+def check_tag_name(name: str | None, *, exclude_tag_id: int | None = None) -> str:
+    """A trimmed, unused tag name (compared without regard to case)."""
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        raise ValidationError("A tag needs a name.", field="name")
+    if len(cleaned) > 64:
+        raise ValidationError("Keep tag names to 64 characters or fewer.", field="name")
+    query = select(Tag.id).where(func.lower(Tag.name) == cleaned.lower())
+    if exclude_tag_id is not None:
+        query = query.where(Tag.id != exclude_tag_id)
+    with db.session.no_autoflush:  # the tag being saved may already be in the session
+        taken = db.session.scalar(query) is not None
+    if taken:
+        raise ValidationError(f"There is already a tag called {cleaned!r}.", field="name")
+    return cleaned
+
+
+def create_tag(name: str, colour: str = "#6c757d", description: str | None = None) -> Tag:
+    tag = Tag(name=check_tag_name(name), colour=check_colour(colour), description=description)
+    db.session.add(tag)
+    db.session.flush()
+    return tag
+
+
+def _ids(records: Iterable[int] | Select) -> list[int]:
+    if isinstance(records, Select):
+        return list(db.session.scalars(records))
+    return sorted({int(record_id) for record_id in records})
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def add_tag(records: Iterable[int] | Select, tag: Tag) -> list[int]:
+    """Put ``tag`` on the records (ids, or a select of ids); returns the ids that gained it."""
+    gained: list[int] = []
+    for chunk in _chunks(_ids(records)):
+        already = set(
+            db.session.scalars(
+                select(record_tags.c.record_id).where(
+                    record_tags.c.tag_id == tag.id, record_tags.c.record_id.in_(chunk)
+                )
+            )
+        )
+        existing = set(db.session.scalars(select(Record.id).where(Record.id.in_(chunk))))
+        new = [record_id for record_id in chunk if record_id in existing - already]
+        if new:
+            db.session.execute(
+                insert(record_tags), [{"record_id": rid, "tag_id": tag.id} for rid in new]
+            )
+        gained.extend(new)
+    _expire_tags(gained)
+    return gained
+
+
+def remove_tag(records: Iterable[int] | Select, tag: Tag) -> list[int]:
+    """Take ``tag`` off the records; returns the ids that lost it."""
+    lost: list[int] = []
+    for chunk in _chunks(_ids(records)):
+        had = list(
+            db.session.scalars(
+                select(record_tags.c.record_id).where(
+                    record_tags.c.tag_id == tag.id, record_tags.c.record_id.in_(chunk)
+                )
+            )
+        )
+        if had:
+            db.session.execute(
+                delete(record_tags).where(
+                    record_tags.c.tag_id == tag.id, record_tags.c.record_id.in_(had)
+                )
+            )
+        lost.extend(had)
+    _expire_tags(lost)
+    return lost
+
+
+def _expire_tags(record_ids: list[int]) -> None:
+    """Records already loaded in the session must not show stale tag lists."""
+    wanted = set(record_ids)
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Record) and obj.id in wanted:
+            db.session.expire(obj, ["tags"])

