@@ -1,0 +1,278 @@
+"""The secured base of every staff view, and the form plumbing all views share."""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from enum import Enum
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.form import BaseForm, DateTimeField, Select2Field
+from flask_admin.model import typefmt
+from flask_admin.model.form import converts
+from flask_security import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
+from wtforms import validators
+
+from app.services.errors import ServiceError, ValidationError
+from models import LabelledEnum, StaffRole, utcnow
+
+log = logging.getLogger(__name__)
+
+STAFF_ROLES = (StaffRole.ADMIN.value, StaffRole.AGENT.value)
+ADMIN_ONLY = (StaffRole.ADMIN.value,)
+
+
+def office_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["PORTICO_TIMEZONE"])
+
+
+def local_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        value = value.astimezone(office_zone())
+    return value.strftime(fmt)
+
+
+class LocalDateTimeField(DateTimeField):
+    """A date-time typed in the office's time zone, stored as aware UTC."""
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        kwargs.setdefault("format", "%Y-%m-%d %H:%M")
+        super().__init__(*args, **kwargs)
+
+    def process_data(self, value: datetime | None) -> None:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(office_zone()).replace(tzinfo=None)
+        super().process_data(value)
+
+    def process_formdata(self, valuelist: list[t.Any]) -> None:
+        if valuelist and isinstance(valuelist[0], str) and len(valuelist[0].strip()) == 16:
+            # The picker and people often leave the seconds out.
+            valuelist = [valuelist[0].strip() + ":00"]
+            self.strptime_format = ["%Y-%m-%d %H:%M:%S"]
+        super().process_formdata(valuelist)
+        if isinstance(self.data, datetime) and self.data.tzinfo is None:
+            self.data = self.data.replace(tzinfo=office_zone())
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return self.data.strftime("%Y-%m-%d %H:%M") if self.data else ""
+
+
+class PorticoModelConverter(AdminModelConverter):
+    """Labelled enums as selects of their labels; aware timestamps in the office's zone."""
+
+    @converts("sqlalchemy.sql.sqltypes.Enum")
+    def convert_enum(self, column: t.Any, field_args: dict[str, t.Any], **extra: t.Any):  # type: ignore[no-untyped-def,override]
+        enum_class = getattr(column.type, "enum_class", None)
+        if enum_class is None or not issubclass(enum_class, LabelledEnum):
+            return super().convert_enum(column=column, field_args=field_args, **extra)
+        field_args["choices"] = enum_class.choices()
+        field_args["coerce"] = lambda value: (
+            None
+            if value in (None, "")
+            else enum_class(value.value if isinstance(value, Enum) else value)
+        )
+        if column.nullable:
+            field_args["allow_blank"] = True
+        return Select2Field(**field_args)
+
+    @converts("UTCDateTime")
+    def convert_utc_datetime(self, field_args: dict[str, t.Any], **extra: t.Any):  # type: ignore[no-untyped-def]
+        return LocalDateTimeField(**field_args)
+
+
+def service_check(check: Callable[[t.Any], t.Any]) -> Callable[[t.Any, t.Any], None]:
+    """Turn a service check (value -> cleaned value, or ValidationError) into a form validator."""
+
+    def validator(form: t.Any, field: t.Any) -> None:
+        if field.data in (None, ""):
+            return
+        try:
+            field.data = check(field.data)
+        except ValidationError as exc:
+            raise validators.ValidationError(exc.message) from None
+
+    return validator
+
+
+class LazyOptions:
+    """Filter options read from the database when the list page renders, not at start-up."""
+
+    def __init__(self, load: Callable[[], t.Iterable[tuple[t.Any, str]]]) -> None:
+        self._load = load
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[tuple[t.Any, str]]:
+        return iter(list(self._load()))
+
+
+def _format_datetime(view: t.Any, value: datetime, name: str) -> str:
+    return local_datetime(value)
+
+
+def _format_date(view: t.Any, value: date, name: str) -> str:
+    return value.isoformat()
+
+
+def _format_enum(view: t.Any, value: Enum, name: str) -> str:
+    return getattr(value, "label", str(value.value))
+
+
+TYPE_FORMATTERS = dict(typefmt.BASE_FORMATTERS)
+TYPE_FORMATTERS.update({datetime: _format_datetime, date: _format_date, Enum: _format_enum})
+EXPORT_FORMATTERS = dict(typefmt.EXPORT_FORMATTERS)
+EXPORT_FORMATTERS.update({datetime: _format_datetime, date: _format_date, Enum: _format_enum})
+# Flask-Admin looks formatters up by exact type: register every labelled enum.
+for _enum_class in LabelledEnum.__subclasses__():
+    TYPE_FORMATTERS[_enum_class] = _format_enum
+    EXPORT_FORMATTERS[_enum_class] = _format_enum
+
+
+class StaffForm(BaseForm):
+    """Base of every admin form: Flask-WTF's CSRF token (the one CSRFProtect checks on every
+    POST), so the panel and the rest of the app speak one CSRF dialect and tokens do not
+    expire while a form is open (``WTF_CSRF_TIME_LIMIT``)."""
+
+    class Meta(FlaskForm.Meta):
+        pass
+
+
+class StaffAccessMixin:
+    """Who may open a view: signed-in, active staff with one of ``required_roles``.
+
+    Everyone else gets the sign-in page, or a 403 when signed in without the role: the check
+    is on the server, hiding the menu entry is only a courtesy.
+    """
+
+    #: Roles allowed to open the view.
+    required_roles: tuple[str, ...] = STAFF_ROLES
+
+    def is_accessible(self) -> bool:
+        if not (current_user.is_authenticated and current_user.active):
+            return False
+        return any(current_user.has_role(role) for role in self.required_roles)
+
+    def inaccessible_callback(self, name: str, **kwargs: t.Any):  # type: ignore[no-untyped-def]
+        if current_user.is_authenticated:
+            abort(403)
+        return redirect(url_for("security.login", next=request.full_path.rstrip("?")))
+
+
+class StaffModelView(StaffAccessMixin, ModelView):
+    """Base of every model view: CSRF on every form, role checks, friendly errors."""
+
+    form_base_class = StaffForm
+    model_form_converter = PorticoModelConverter
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_export = EXPORT_FORMATTERS
+    can_set_page_size = True
+    named_filter_urls = True
+    # Each view declares its eager loads in get_query (selectin for collections).
+    column_auto_select_related = False
+    page_size_options = (25, 50, 100, 200, 500)
+    can_view_details = False
+    #: Roles that may delete; others see no delete button and get a 403 if they try.
+    delete_roles: tuple[str, ...] = ADMIN_ONLY
+
+    def __init__(self, model: t.Any, session: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(model, session, **kwargs)
+
+    @property
+    def can_delete(self) -> bool:  # type: ignore[override]
+        return current_user.is_authenticated and any(
+            current_user.has_role(role) for role in self.delete_roles
+        )
+
+    @can_delete.setter
+    def can_delete(self, value: bool) -> None:  # Flask-Admin assigns defaults at start-up
+        pass
+
+    @expose("/delete/", methods=("POST",))
+    def delete_view(self):  # type: ignore[no-untyped-def]
+        if not self.can_delete:
+            abort(403)
+        return super().delete_view()
+
+    def is_action_allowed(self, name: str) -> bool:
+        if name == "delete" and not self.can_delete:
+            return False
+        return bool(super().is_action_allowed(name))
+
+    @property
+    def page_size(self) -> int:  # type: ignore[override]
+        """Rows per page: PORTICO_ADMIN_PAGE_SIZE (people can still pick another size)."""
+        try:
+            return int(current_app.config.get("PORTICO_ADMIN_PAGE_SIZE", 50))
+        except RuntimeError:  # outside a request: Flask-Admin checking its defaults
+            return 50
+
+    @page_size.setter
+    def page_size(self, value: int) -> None:
+        pass
+
+    def _on_model_change(self, form: t.Any, model: t.Any, is_created: bool) -> None:
+        try:
+            super()._on_model_change(form, model, is_created)
+        except ValidationError as exc:
+            if exc.field and exc.field in form:
+                form[exc.field].errors = [*form[exc.field].errors, exc.message]
+            raise
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, ServiceError):
+            flash(str(exc), "error")
+            return True
+        if isinstance(exc, validators.ValidationError):
+            flash(str(exc), "error")
+            return True
+        if isinstance(exc, IntegrityError):
+            log.warning("integrity error in %s: %s", type(self).__name__, exc.orig)
+            flash(
+                "This change conflicts with data that already exists (a duplicate, or "
+                "something still in use). Nothing was saved.",
+                "error",
+            )
+            return True
+        log.exception("unexpected error in %s", type(self).__name__)
+        flash("Something went wrong and nothing was saved. The error has been logged.", "error")
+        return True
+
+
+class StaffView(StaffAccessMixin, BaseView):
+    """Base of custom (non-model) staff pages."""
+
+
+def badge(text: str, colour: str = "#6c757d") -> Markup:
+    return Markup('<span class="badge pt-tag" style="background-color:{}">{}</span>').format(
+        colour, text
+    )
+
+
+class HomeView(StaffAccessMixin, AdminIndexView):
+    """The staff dashboard at /admin/: the office in numbers and the signed-in person's tasks."""
+
+    @expose("/")
+    def index(self):  # type: ignore[no-untyped-def]
+        from app.services import dashboard
+
+        return self.render(
+            "admin/home.html",
+            summary=dashboard.summary(),
+            my_tasks=dashboard.open_tasks(current_user, limit=10),
+            now=utcnow(),
+            local_datetime=local_datetime,
+        )

@@ -1,0 +1,176 @@
+"""List filters that look through relationships with EXISTS, so no row is listed twice."""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from sqlalchemy import select
+
+from admin_views.base import LazyOptions
+from app.services.users import agents_query
+from models import CoverageType, Product, ProductStatus, Record, Tag, db
+
+
+def _int(value: t.Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class _ExistsFilter(BaseSQLAFilter):
+    """Base: ``apply`` adds one EXISTS condition built by ``condition(value)``."""
+
+    op = "is"
+
+    def __init__(self, name: str, options: t.Any = None) -> None:
+        super().__init__(Record.id, name, options=options)
+
+    def condition(self, value: t.Any) -> t.Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def clean(self, value: t.Any) -> t.Any:
+        return value
+
+    def validate(self, value: t.Any) -> bool:
+        return self.clean(value) is not None
+
+    def apply(self, query: t.Any, value: t.Any, alias: t.Any = None) -> t.Any:
+        return query.filter(self.condition(value))
+
+    def operation(self) -> str:
+        return self.op
+
+
+class HasTag(_ExistsFilter):
+    def __init__(self) -> None:
+        super().__init__(
+            "Tag",
+            LazyOptions(lambda: db.session.execute(select(Tag.id, Tag.name).order_by(Tag.name))),
+        )
+
+    def clean(self, value: t.Any) -> int | None:
+        return _int(value)
+
+    def condition(self, value: t.Any) -> t.Any:
+        return Record.tags.any(Tag.id == self.clean(value))
+
+
+class LacksTag(HasTag):
+    op = "is not"
+
+    def condition(self, value: t.Any) -> t.Any:
+        return ~Record.tags.any(Tag.id == self.clean(value))
+
+
+class ProductStatusIs(_ExistsFilter):
+    op = "any product is"
+
+    def __init__(self) -> None:
+        super().__init__("Product status", ProductStatus.choices())
+
+    def clean(self, value: t.Any) -> str | None:
+        return value if value in {status.value for status in ProductStatus} else None
+
+    def condition(self, value: t.Any) -> t.Any:
+        return Record.products.any(Product.status == ProductStatus(value))
+
+
+class CoverageTypeIs(_ExistsFilter):
+    op = "any product is"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Coverage type",
+            LazyOptions(coverage_type_options),
+        )
+
+    def clean(self, value: t.Any) -> int | None:
+        return _int(value)
+
+    def condition(self, value: t.Any) -> t.Any:
+        return Record.products.any(Product.coverage_type_id == self.clean(value))
+
+
+def agent_options() -> list[tuple[int, str]]:
+    return [(user.id, user.full_name) for user in db.session.scalars(agents_query())]
+
+
+class AssignedAgentIs(_ExistsFilter):
+    def __init__(self) -> None:
+        super().__init__("Assigned agent", LazyOptions(agent_options))
+
+    def clean(self, value: t.Any) -> int | None:
+        return _int(value)
+
+    def condition(self, value: t.Any) -> t.Any:
+        return Record.assigned_agent_id == self.clean(value)
+
+
+class Unassigned(_ExistsFilter):
+    op = "none"
+
+    def __init__(self) -> None:
+        super().__init__("Assigned agent", [("1", "no agent")])
+
+    def condition(self, value: t.Any) -> t.Any:
+        return Record.assigned_agent_id.is_(None)
+
+
+class IntChoice(BaseSQLAFilter):
+    """A foreign-key column equal to one of the options (options read per request)."""
+
+    def __init__(
+        self, column: t.Any, name: str, load: t.Callable[[], t.Iterable[tuple[t.Any, str]]]
+    ) -> None:
+        super().__init__(column, name, options=LazyOptions(load))
+
+    def clean(self, value: t.Any) -> int | None:
+        return _int(value)
+
+    def validate(self, value: t.Any) -> bool:
+        return self.clean(value) is not None
+
+    def apply(self, query: t.Any, value: t.Any, alias: t.Any = None) -> t.Any:
+        return query.filter(self.column == self.clean(value))
+
+    def operation(self) -> str:
+        return "is"
+
+
+class EnumChoice(BaseSQLAFilter):
+    """An enum column equal to one member; unknown values are refused, not sent to SQL."""
+
+    def __init__(self, column: t.Any, name: str, enum_class: t.Any) -> None:
+        super().__init__(column, name, options=enum_class.choices())
+        self.enum_class = enum_class
+
+    def validate(self, value: t.Any) -> bool:
+        return value in {member.value for member in self.enum_class}
+
+    def apply(self, query: t.Any, value: t.Any, alias: t.Any = None) -> t.Any:
+        return query.filter(self.column == self.enum_class(value))
+
+    def operation(self) -> str:
+        return "is"
+
+
+def coverage_type_options() -> t.Iterable[tuple[int, str]]:
+    return db.session.execute(
+        select(CoverageType.id, CoverageType.name).order_by(CoverageType.name)
+    )
+
+
+__all__ = [
+    "AssignedAgentIs",
+    "CoverageTypeIs",
+    "EnumChoice",
+    "HasTag",
+    "IntChoice",
+    "LacksTag",
+    "ProductStatusIs",
+    "Unassigned",
+    "agent_options",
+    "coverage_type_options",
+]

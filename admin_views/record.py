@@ -1,0 +1,328 @@
+"""Records (leads and clients): the list staff work from, and the record page."""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import DateBetweenFilter
+from flask_admin.helpers import get_redirect_target, is_safe_url
+from flask_admin.model.form import InlineFormAdmin
+from flask_security import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from admin_views.base import StaffModelView, badge, local_datetime, service_check
+from admin_views.filters import (
+    AssignedAgentIs,
+    CoverageTypeIs,
+    EnumChoice,
+    HasTag,
+    LacksTag,
+    ProductStatusIs,
+    Unassigned,
+)
+from app.services import contacts as contact_service
+from app.services import records as record_service
+from app.services import tags as tag_service
+from app.services.users import agents_query
+from app.services.validation import format_phone, normalise_email
+from models import Contact, Product, Record, RecordKind, Tag, Task, db
+
+
+@dataclass(frozen=True)
+class RecordTab:
+    """A tab of the record page. Later features append theirs to :data:`RECORD_TABS`."""
+
+    key: str
+    label: str
+    #: Template rendered inside the tab; it gets ``record`` in its context.
+    template: str
+    #: Optional badge count shown on the tab.
+    count: t.Callable[[Record], int | None] | None = None
+
+
+RECORD_TABS: list[RecordTab] = [
+    RecordTab("overview", "Overview", "admin/record/tab_overview.html"),
+    RecordTab(
+        "products",
+        "Products",
+        "admin/record/tab_products.html",
+        lambda record: len(record.products),
+    ),
+    RecordTab(
+        "contacts",
+        "Contacts",
+        "admin/record/tab_contacts.html",
+        lambda record: len(record.contacts) + 1,
+    ),
+    RecordTab(
+        "tasks",
+        "Tasks",
+        "admin/record/tab_tasks.html",
+        lambda record: sum(1 for task in record.tasks if not task.done),
+    ),
+]
+
+
+def _name_link(view: t.Any, context: t.Any, model: Record, name: str) -> Markup:
+    url = url_for(".details_view", id=model.id)
+    return Markup('<a href="{}">{}</a>').format(url, model.display_name)
+
+
+def _tags(view: t.Any, context: t.Any, model: Record, name: str) -> Markup:
+    return Markup(" ").join(badge(tag.name, tag.colour) for tag in model.tags)
+
+
+def _phone(view: t.Any, context: t.Any, model: Record, name: str) -> str:
+    return format_phone(model.mobile or model.phone)
+
+
+class ContactInline(InlineFormAdmin):
+    form_columns = (
+        "id",
+        "role",
+        "first_name",
+        "last_name",
+        "relationship_to_record",
+        "email",
+        "phone",
+        "date_of_birth",
+    )
+    form_label = "Contact"
+    column_labels = {"relationship_to_record": "Relationship", "date_of_birth": "Date of birth"}
+    form_args = {"email": {"validators": [service_check(normalise_email)]}}
+
+
+class RecordView(StaffModelView):
+    can_view_details = True
+    can_export = True
+    export_types = ["csv"]
+    export_max_rows = 100_000
+    details_template = "admin/record/details.html"
+
+    column_list = ("last_name", "kind", "email", "phone", "assigned_agent", "tags", "updated_at")
+    column_labels = {
+        "last_name": "Name",
+        "assigned_agent": "Agent",
+        "updated_at": "Updated",
+        "date_of_birth": "Date of birth",
+        "address_line1": "Address",
+        "address_line2": "Address (line 2)",
+        "postal_code": "ZIP / postal code",
+        "preferred_contact": "Prefers",
+        "email_opt_in": "Email opt-in",
+        "sms_opt_in": "Text opt-in",
+    }
+    column_sortable_list = (
+        "last_name",
+        "kind",
+        "email",
+        ("assigned_agent", "assigned_agent.first_name"),
+        "updated_at",
+    )
+    column_default_sort = [("last_name", False), ("first_name", False)]
+    column_searchable_list = ("first_name", "last_name", "company_name", "email", "phone", "mobile")
+    column_formatters = {"last_name": _name_link, "tags": _tags, "phone": _phone}
+    column_formatters_export = {
+        "last_name": lambda v, c, m, n: m.display_name,
+        "tags": lambda v, c, m, n: ", ".join(tag.name for tag in m.tags),
+        "assigned_agent": lambda v, c, m, n: m.assigned_agent.full_name if m.assigned_agent else "",
+    }
+    column_export_list = (
+        "id",
+        "kind",
+        "first_name",
+        "last_name",
+        "company_name",
+        "email",
+        "phone",
+        "mobile",
+        "date_of_birth",
+        "address_line1",
+        "address_line2",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+        "preferred_contact",
+        "assigned_agent",
+        "tags",
+        "source",
+        "created_at",
+        "updated_at",
+    )
+    column_filters = (
+        EnumChoice(Record.kind, "Kind", RecordKind),
+        AssignedAgentIs(),
+        Unassigned(),
+        HasTag(),
+        LacksTag(),
+        ProductStatusIs(),
+        CoverageTypeIs(),
+        DateBetweenFilter(Record.created_at, "Created"),
+    )
+    form_columns = (
+        "kind",
+        "first_name",
+        "last_name",
+        "company_name",
+        "email",
+        "phone",
+        "mobile",
+        "date_of_birth",
+        "address_line1",
+        "address_line2",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+        "preferred_contact",
+        "email_opt_in",
+        "sms_opt_in",
+        "source",
+        "assigned_agent",
+        "tags",
+        "notes",
+    )
+    form_args = {
+        "email": {"validators": [service_check(normalise_email)]},
+        "assigned_agent": {"query_factory": lambda: db.session.scalars(agents_query()).all()},
+        "tags": {"query_factory": lambda: db.session.scalars(select(Tag).order_by(Tag.name)).all()},
+        "country": {"description": "Two-letter country code, used to read phone numbers."},
+    }
+    form_widget_args = {"notes": {"rows": 4}}
+    inline_models = (ContactInline(Contact),)
+
+    def get_query(self):  # type: ignore[no-untyped-def]
+        return (
+            super()
+            .get_query()
+            .options(joinedload(Record.assigned_agent), selectinload(Record.tags))
+        )
+
+    def get_one(self, id: t.Any) -> Record | None:
+        try:
+            record_id = int(id)
+        except (TypeError, ValueError):
+            return None
+        return db.session.scalar(
+            select(Record)
+            .where(Record.id == record_id)
+            .options(
+                joinedload(Record.assigned_agent),
+                selectinload(Record.tags),
+                selectinload(Record.products).joinedload(Product.coverage_type),
+                selectinload(Record.contacts),
+                selectinload(Record.tasks).joinedload(Task.assignee),
+            )
+        )
+
+    def create_form(self, obj: t.Any = None):  # type: ignore[no-untyped-def]
+        form = super().create_form(obj)
+        if request.method == "GET" and form.assigned_agent.data is None:
+            form.assigned_agent.data = current_user._get_current_object()
+        return form
+
+    def on_model_change(self, form: t.Any, model: Record, is_created: bool) -> None:
+        record_service.clean_record(model)
+        contact_service.clean_contacts(model)
+
+    # -- the record page -------------------------------------------------------------------
+
+    def render(self, template: str, **kwargs: t.Any) -> t.Any:
+        if template == self.details_template:
+            record = kwargs["model"]
+            kwargs.update(
+                tabs=RECORD_TABS,
+                all_tags=db.session.scalars(select(Tag).order_by(Tag.name)).all(),
+                local_datetime=local_datetime,
+                format_phone=format_phone,
+                RecordKind=RecordKind,
+            )
+            kwargs["record"] = record
+        return super().render(template, **kwargs)
+
+    def _record_or_404(self, record_id: t.Any) -> Record:
+        record = self.get_one(record_id)
+        if record is None:
+            abort(404)
+        return record
+
+    @expose("/<int:record_id>/tags/", methods=("POST",))
+    def change_tag(self, record_id: int):  # type: ignore[no-untyped-def]
+        record = self._record_or_404(record_id)
+        tag = db.session.get(Tag, request.form.get("tag_id", type=int) or 0)
+        if tag is None:
+            flash("Choose a tag.", "error")
+        elif request.form.get("operation") == "remove":
+            tag_service.remove_tag([record.id], tag)
+            db.session.commit()
+            flash(f"Removed the tag {tag.name}.", "success")
+        else:
+            added = tag_service.add_tag([record.id], tag)
+            db.session.commit()
+            flash(
+                f"Tagged with {tag.name}." if added else f"Already tagged with {tag.name}.",
+                "success",
+            )
+        return redirect(url_for(".details_view", id=record.id))
+
+    @expose("/<int:record_id>/convert/", methods=("POST",))
+    def convert(self, record_id: int):  # type: ignore[no-untyped-def]
+        record = self._record_or_404(record_id)
+        if record_service.convert_to_client(record):
+            db.session.commit()
+            flash(f"{record.display_name} is now a client.", "success")
+        return redirect(url_for(".details_view", id=record.id))
+
+    # -- bulk tagging from the list --------------------------------------------------------
+
+    @action("add_tag", "Add tag…")
+    def action_add_tag(self, ids: list[str]):  # type: ignore[no-untyped-def]
+        return self._bulk_tag_form(ids, "add")
+
+    @action("remove_tag", "Remove tag…")
+    def action_remove_tag(self, ids: list[str]):  # type: ignore[no-untyped-def]
+        return self._bulk_tag_form(ids, "remove")
+
+    def _bulk_tag_form(self, ids: list[str], operation: str):  # type: ignore[no-untyped-def]
+        record_ids = sorted({int(i) for i in ids if str(i).isdigit()})
+        return self.render(
+            "admin/record/bulk_tag.html",
+            record_ids=record_ids,
+            operation=operation,
+            tags=db.session.scalars(select(Tag).order_by(Tag.name)).all(),
+            return_url=_safe_referrer() or url_for(".index_view"),
+        )
+
+    @expose("/bulk-tag/", methods=("POST",))
+    def bulk_tag(self):  # type: ignore[no-untyped-def]
+        record_ids = [int(i) for i in request.form.getlist("record_id") if i.isdigit()]
+        tag = db.session.get(Tag, request.form.get("tag_id", type=int) or 0)
+        operation = request.form.get("operation")
+        return_url = get_redirect_target() or url_for(".index_view")
+        if tag is None or operation not in ("add", "remove") or not record_ids:
+            flash("Choose records and a tag.", "error")
+            return redirect(return_url)
+        if operation == "add":
+            changed = tag_service.add_tag(record_ids, tag)
+            message = f"Tagged {len(changed)} record(s) with {tag.name}"
+        else:
+            changed = tag_service.remove_tag(record_ids, tag)
+            message = f"Removed {tag.name} from {len(changed)} record(s)"
+        db.session.commit()
+        unchanged = len(record_ids) - len(changed)
+        if unchanged:
+            message += f"; {unchanged} did not change"
+        flash(message + ".", "success")
+        return redirect(return_url)
+
+
+def _safe_referrer() -> str | None:
+    referrer = request.referrer
+    return referrer if referrer and is_safe_url(referrer) else None

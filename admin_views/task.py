@@ -1,0 +1,142 @@
+"""Tasks: everyone's list, and "My open tasks" for the signed-in staff member."""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter, DateTimeBetweenFilter
+from flask_admin.helpers import get_redirect_target
+from flask_security import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from admin_views.base import StaffModelView, local_datetime
+from admin_views.filters import EnumChoice, IntChoice, agent_options
+from app.services import tasks as task_service
+from app.services.users import agents_query
+from models import Record, Task, TaskKind, db, utcnow
+
+
+def _record_link(view: t.Any, context: t.Any, model: Task, name: str) -> Markup | str:
+    if model.record is None:
+        return ""
+    return Markup('<a href="{}">{}</a>').format(
+        url_for("record.details_view", id=model.record_id), model.record.display_name
+    )
+
+
+def _due(view: t.Any, context: t.Any, model: Task, name: str) -> Markup | str:
+    if model.due_at is None:
+        return ""
+    text = local_datetime(model.due_at)
+    if not model.done and model.due_at < utcnow():
+        return Markup('<span class="text-danger font-weight-bold">{} (overdue)</span>').format(text)
+    return text
+
+
+class TaskView(StaffModelView):
+    """Every task in the office."""
+
+    delete_roles = ("admin", "agent")
+    can_export = True
+    export_types = ["csv"]
+    column_list = ("title", "kind", "due_at", "assignee", "record", "done")
+    column_labels = {"due_at": "Due", "assignee": "Assigned to"}
+    column_sortable_list = ("title", "kind", "due_at", ("assignee", "assignee.first_name"), "done")
+    column_default_sort = [("done", False), ("due_at", False)]
+    column_searchable_list = ("title",)
+    column_formatters = {"record": _record_link, "due_at": _due}
+    column_formatters_export = {
+        "record": lambda v, c, m, n: m.record.display_name if m.record else "",
+        "assignee": lambda v, c, m, n: m.assignee.full_name if m.assignee else "",
+    }
+    column_filters = (
+        EnumChoice(Task.kind, "Kind", TaskKind),
+        IntChoice(Task.assignee_id, "Assigned to", agent_options),
+        BooleanEqualFilter(Task.done, "Done"),
+        DateTimeBetweenFilter(Task.due_at, "Due"),
+    )
+    column_editable_list = ()
+    form_columns = ("title", "kind", "due_at", "assignee", "record", "done", "notes")
+    form_args = {
+        "due_at": {"label": "Due", "description": "In the office's time zone."},
+        "assignee": {
+            "label": "Assigned to",
+            "query_factory": lambda: db.session.scalars(agents_query()).all(),
+        },
+    }
+    form_ajax_refs = {
+        "record": {
+            "fields": (Record.first_name, Record.last_name, Record.company_name, Record.email),
+            "order_by": Record.last_name,
+            "page_size": 15,
+            "placeholder": "Type a name or email",
+            "minimum_input_length": 1,
+        }
+    }
+    form_widget_args = {"notes": {"rows": 3}}
+
+    def get_query(self):  # type: ignore[no-untyped-def]
+        return super().get_query().options(joinedload(Task.assignee), joinedload(Task.record))
+
+    def create_form(self, obj: t.Any = None):  # type: ignore[no-untyped-def]
+        form = super().create_form(obj)
+        if request.method == "GET":
+            if form.assignee.data is None:
+                form.assignee.data = current_user._get_current_object()
+            record_id = request.args.get("record_id", type=int)
+            if record_id:
+                form.record.data = db.session.get(Record, record_id)
+            kind = request.args.get("kind")
+            if kind in {member.value for member in TaskKind}:
+                form.kind.data = TaskKind(kind)
+        return form
+
+    def on_model_change(self, form: t.Any, model: Task, is_created: bool) -> None:
+        if is_created and model.created_by_id is None:
+            model.created_by_id = current_user.id
+        task_service.clean_task(model)
+
+    @action("complete", "Mark done")
+    def action_complete(self, ids: list[str]):  # type: ignore[no-untyped-def]
+        tasks = db.session.scalars(select(Task).where(Task.id.in_([int(i) for i in ids]))).all()
+        for task in tasks:
+            task_service.complete(task)
+        db.session.commit()
+        flash(f"{len(tasks)} task(s) marked done.", "success")
+
+    @expose("/<int:task_id>/done/", methods=("POST",))
+    def mark_done(self, task_id: int):  # type: ignore[no-untyped-def]
+        task = db.session.get(Task, task_id)
+        if task is not None:
+            if request.form.get("done") == "0":
+                task_service.reopen(task)
+            else:
+                task_service.complete(task)
+            db.session.commit()
+        return redirect(get_redirect_target() or url_for(".index_view"))
+
+
+class MyTaskView(TaskView):
+    """The signed-in staff member's open tasks, soonest first."""
+
+    column_list = ("title", "kind", "due_at", "record")
+    column_default_sort = [("due_at", False)]
+    column_filters = (
+        EnumChoice(Task.kind, "Kind", TaskKind),
+        DateTimeBetweenFilter(Task.due_at, "Due"),
+    )
+
+    def get_query(self):  # type: ignore[no-untyped-def]
+        return super().get_query().filter(Task.assignee_id == current_user.id, Task.done.is_(False))
+
+    def get_count_query(self):  # type: ignore[no-untyped-def]
+        return (
+            super()
+            .get_count_query()
+            .filter(Task.assignee_id == current_user.id, Task.done.is_(False))
+        )
