@@ -1,0 +1,43 @@
+# Portico: `make run` starts everything, `make test` runs every test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 5000
+
+.PHONY: run test lint format bench install clean-instance
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,dev]"
+	@touch $@
+
+install: $(STAMP)
+
+## Start Portico: migrate, seed demo data on first run, web server + worker; Ctrl-C stops all.
+run: $(STAMP)
+	$(BIN)/flask --app wsgi serve --port $(PORT)
+
+## Run the whole suite (browser tests need Chromium; .ci/ensure-chromium installs it).
+test: $(STAMP)
+	@.ci/ensure-chromium || true
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app/services jobs
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.record_list
+
+## Forget the local database, embedded Redis data and generated secrets.
+clean-instance:
+	rm -rf instance

@@ -1,0 +1,296 @@
+"""Command line: ``flask --app wsgi <command>``.
+
+Every command exits non-zero with one line saying what to fix when its input is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import func, select
+
+from app.services.errors import ValidationError
+
+seed_cli = AppGroup("seed", help="Load the default configuration or demo data.")
+users_cli = AppGroup("users", help="Manage staff users.")
+
+
+def init_cli(app: Flask) -> None:
+    app.cli.add_command(seed_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(serve_command)
+    app.cli.add_command(config_command)
+
+
+@seed_cli.command("defaults")
+@with_appcontext
+def seed_defaults_command() -> None:
+    """Create missing roles, coverage types and tags (safe to run again)."""
+    from models import db
+    from seeds.defaults import seed_defaults
+
+    added = seed_defaults()
+    db.session.commit()
+    click.echo(
+        "Defaults in place: "
+        + ", ".join(f"{n} {k.replace('_', ' ')} added" for k, n in added.items())
+    )
+
+
+@seed_cli.command("demo")
+@click.option(
+    "--records",
+    type=click.IntRange(0, 1_000_000),
+    default=40,
+    show_default=True,
+    help="How many demo leads and clients to add.",
+)
+@click.option(
+    "--seed",
+    "random_seed",
+    type=int,
+    default=None,
+    help="Random seed, for the same data every time.",
+)
+@with_appcontext
+def seed_demo_command(records: int, random_seed: int | None) -> None:
+    """Add demo staff users and demo records with products, contacts, tags and tasks."""
+    from seeds.demo import DEMO_LOGINS, seed_demo
+
+    if current_app.config["PORTICO_ENV"] == "production":
+        raise click.ClickException("refusing to load demo data with PORTICO_ENV=production")
+    started = time.perf_counter()
+    with click.progressbar(
+        length=records, label="Seeding demo records", show_eta=True, show_pos=True
+    ) as bar:
+        totals = seed_demo(records=records, seed=random_seed, progress=bar.update)
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"Added {totals['records']} records, {totals['products']} products, "
+        f"{totals['contacts']} contacts, {totals['tags']} tags and {totals['tasks']} tasks "
+        f"in {elapsed:.1f}s."
+    )
+    for login in DEMO_LOGINS:
+        click.echo(f"  {login.role:<6} {login.email} / {login.password}")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "agent"]), required=True)
+@click.option("--password", default=None, help="Prompted for (hidden) when left out.")
+@click.option("--first-name", default="")
+@click.option("--last-name", default="")
+@with_appcontext
+def users_create_command(
+    email: str, role: str, password: str | None, first_name: str, last_name: str
+) -> None:
+    """Create a staff user who can sign in at /admin/."""
+    from app.services.users import create_staff_user
+    from models import db
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_staff_user(email, password, role, first_name, last_name)
+    except ValidationError as exc:
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"Created {role} {user.email}.")
+
+
+@click.command("worker")
+@click.option(
+    "--queues",
+    "-q",
+    multiple=True,
+    help="Queue to serve (repeat for more). Default: all, by priority.",
+)
+@click.option("--burst", is_flag=True, help="Quit when the queues are empty.")
+@click.option(
+    "--scheduler/--no-scheduler",
+    default=True,
+    show_default=True,
+    help="Also run RQ's scheduler (delayed jobs).",
+)
+@click.option("--simple", is_flag=True, help="Run jobs in this process instead of forking.")
+@click.option("--name", default=None, help="Worker name (unique per host).")
+@with_appcontext
+def worker_command(
+    queues: tuple[str, ...], burst: bool, scheduler: bool, simple: bool, name: str | None
+) -> None:
+    """Run an RQ worker inside the app (with the scheduler by default)."""
+    from app.queue import QUEUES
+    from jobs.worker import make_worker
+
+    unknown = [queue for queue in queues if queue not in QUEUES]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown queue(s) {', '.join(unknown)}; choose from {', '.join(QUEUES)}",
+            param_hint="--queues",
+        )
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    worker = make_worker(app, queues or None, simple=simple, name=name)
+    click.echo(
+        f"Worker {worker.name} serving {', '.join(q.name for q in worker.queues)}"
+        f"{' with scheduler' if scheduler else ''}."
+    )
+    worker.work(
+        burst=burst, with_scheduler=scheduler, logging_level=current_app.config["PORTICO_LOG_LEVEL"]
+    )
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option(
+    "--worker/--no-worker",
+    default=True,
+    show_default=True,
+    help="Also start one RQ worker with the scheduler.",
+)
+@click.option(
+    "--demo-records",
+    default=40,
+    show_default=True,
+    type=int,
+    help="Demo records to seed on the first run.",
+)
+@with_appcontext
+def serve_command(host: str, port: int, worker: bool, demo_records: int) -> None:
+    """Migrate, seed on first run, and run the web server and a worker until Ctrl-C.
+
+    This is what ``make run`` calls. It owns everything it starts, the embedded Redis
+    included, and stops all of it on Ctrl-C or SIGTERM.
+    """
+    from flask_migrate import upgrade
+
+    from app.redis import app_redis
+    from models import User, db
+    from seeds.defaults import seed_defaults
+    from seeds.demo import DEMO_LOGINS, seed_demo
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    started = time.perf_counter()
+    click.echo("Applying database migrations…")
+    upgrade()
+    first_run = (db.session.scalar(select(func.count()).select_from(User)) or 0) == 0
+    seed_defaults()
+    db.session.commit()
+    if first_run and app.config["PORTICO_ENV"] != "production":
+        click.echo(f"First run: seeding demo data ({demo_records} records)…")
+        seed_demo(records=demo_records, seed=2026)
+    db.session.remove()
+
+    store = app_redis(app)
+    store.ensure()
+    env = dict(os.environ)
+    env["REDIS_URL"] = store.url  # children share this process's Redis
+    env.setdefault("FLASK_APP", "wsgi")
+    flask_cmd = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    children: list[subprocess.Popen[Any]] = []
+
+    def stop_all(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_all)
+    try:
+        children.append(
+            subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+                [
+                    *flask_cmd,
+                    "run",
+                    "--host",
+                    host,
+                    "--port",
+                    str(port),
+                    "--no-reload",
+                    "--no-debugger",
+                ],
+                env=env,
+            )
+        )
+        if worker:
+            children.append(subprocess.Popen([*flask_cmd, "worker"], env=env))  # noqa: S603
+        base = f"http://{host}:{port}"
+        _wait_for_http(f"{base}/healthz", children, timeout=30)
+        demo = db.session.scalar(select(User).where(User.email == DEMO_LOGINS[0].email))
+        click.echo("")
+        click.secho(
+            f"Portico is running ({time.perf_counter() - started:.1f}s to start).", bold=True
+        )
+        click.echo(f"  Staff panel:    {base}/admin/")
+        click.echo(f"  Client portal:  {base}/portal/")
+        click.echo(f"  Health:         {base}/healthz")
+        if demo is not None:
+            click.echo("  Demo logins:")
+            for login in DEMO_LOGINS:
+                click.echo(f"    {login.role:<6} {login.email} / {login.password}")
+        click.echo(f"  Worker:         {'running with scheduler' if worker else 'not started'}")
+        click.echo("Press Ctrl-C to stop.")
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        failed = [child for child in children if child.poll() not in (None, 0)]
+        if failed:
+            click.echo("A process stopped unexpectedly; shutting down.", err=True)
+    except KeyboardInterrupt:
+        click.echo("\nStopping…")
+    finally:
+        _stop_children(children)
+        if store.embedded is not None:
+            store.embedded.stop()
+        click.echo("Stopped.")
+
+
+def _stop_children(children: list[subprocess.Popen[Any]]) -> None:
+    """Ctrl-C in a terminal already reached the children: give them a moment to finish
+    their current request or job, then ask again (SIGTERM), then insist."""
+    for grace, action in ((3.0, "terminate"), (12.0, "kill")):
+        deadline = time.monotonic() + grace
+        for child in children:
+            try:
+                child.wait(timeout=max(0.05, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                getattr(child, action)()
+    for child in children:
+        child.wait()
+
+
+def _wait_for_http(url: str, children: list[subprocess.Popen[Any]], timeout: float) -> None:
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if children[0].poll() is not None:
+            raise click.ClickException(
+                f"the web server exited before answering on {url}; is the port already in "
+                "use? Try another one: make run PORT=5001"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own local URL
+                return
+        except urllib.error.HTTPError:
+            return  # it answers, even if not healthy yet
+        except OSError:
+            time.sleep(0.2)
+    raise click.ClickException(f"the web server did not answer on {url} within {timeout:.0f}s")
+
+
+@click.command("config")
+def config_command() -> None:
+    """Print every environment variable Portico reads, as a Markdown table."""
+    from app.settings import SETTINGS
+
+    click.echo("| Variable | Default | Meaning |")
+    click.echo("|---|---|---|")
+    for setting in SETTINGS:
+        click.echo(f"| `{setting.name}` | {setting.default} | {setting.meaning} |")

@@ -1,0 +1,1 @@
+"""Default configuration and demo data."""

@@ -1,0 +1,62 @@
+"""The configuration every office starts with: staff roles, coverage types and common tags.
+
+Seeding is idempotent: running it again adds what is missing and never changes what an admin
+has edited.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.services.users import ensure_roles
+from models import CoverageType, Tag, db
+
+COVERAGE_TYPES = (
+    "Medicare Advantage",
+    "Medicare Supplement",
+    "Prescription Drug Plan (PDP)",
+    "Dental / Vision",
+    "Life",
+    "Health (under 65)",
+    "Auto",
+    "Home",
+    "Renters",
+    "Umbrella",
+    "Commercial",
+)
+
+TAGS = (
+    ("AEP Review Needed", "#c0392b", "Clients to review during the Annual Enrollment Period."),
+    ("Birthday Month", "#8e44ad", None),
+    ("Referral", "#27ae60", "Came to us through a referral."),
+    ("VIP", "#d35400", None),
+    ("Do Not Call", "#2c3e50", "Contact by email or post only."),
+)
+
+
+def seed_defaults() -> dict[str, int]:
+    """Create missing defaults; returns how many of each were added."""
+    added = {"roles": 0, "coverage_types": 0, "tags": 0}
+    roles_before = _count_roles()
+    ensure_roles()
+    added["roles"] = _count_roles() - roles_before
+
+    existing = {name.lower() for name in db.session.scalars(select(CoverageType.name))}
+    for name in COVERAGE_TYPES:
+        if name.lower() not in existing:
+            db.session.add(CoverageType(name=name, active=True))
+            added["coverage_types"] += 1
+
+    existing_tags = {name.lower() for name in db.session.scalars(select(Tag.name))}
+    for name, colour, description in TAGS:
+        if name.lower() not in existing_tags:
+            db.session.add(Tag(name=name, colour=colour, description=description))
+            added["tags"] += 1
+    db.session.flush()
+    return added
+
+
+def _count_roles() -> int:
+    from models import Role
+
+    return db.session.scalar(select(func.count()).select_from(Role)) or 0
