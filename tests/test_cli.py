@@ -1,0 +1,92 @@
+from sqlalchemy import func, select
+
+from app.queue import get_queue
+from models import CoverageType, Product, Record, Tag, Task, User, db
+
+
+def run(app, *args, input=None):
+    return app.test_cli_runner().invoke(args=list(args), input=input)
+
+
+def count(model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_seed_defaults_is_idempotent(app):
+    result = run(app, "seed", "defaults")
+    assert result.exit_code == 0
+    assert "0 roles added, 0 coverage types added, 0 tags added" in result.output
+    with app.app_context():
+        assert count(CoverageType) == 11 and count(Tag) == 5
+
+
+def test_seed_demo_adds_records_and_demo_logins(app):
+    result = run(app, "seed", "demo", "--records", "30", "--seed", "7")
+    assert result.exit_code == 0, result.output
+    assert "Added 30 records" in result.output
+    assert "admin@example.com / portico-admin-demo" in result.output
+    with app.app_context():
+        assert count(Record) == 30
+        assert count(Product) > 0 and count(Task) > 0
+        assert {u.email for u in db.session.scalars(select(User))} == {
+            "admin@example.com",
+            "agent@example.com",
+        }
+    assert run(app, "seed", "demo", "--records", "5").exit_code == 0  # adds, no duplicates
+    with app.app_context():
+        assert count(Record) == 35 and count(User) == 2
+
+
+def test_seed_demo_refuses_nonsense(app):
+    result = run(app, "seed", "demo", "--records", "-3")
+    assert result.exit_code == 2 and "--records" in result.output
+
+
+def test_users_create_with_prompted_password(app):
+    result = run(
+        app,
+        "users",
+        "create",
+        "new.admin@example.com",
+        "--role",
+        "admin",
+        input="a long password\na long password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created admin new.admin@example.com." in result.output
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "new.admin@example.com"))
+        assert user.password.startswith("$argon2") and user.has_role("admin")
+
+
+def test_users_create_says_what_to_fix(app):
+    cases = [
+        (["bad-email", "--role", "agent", "--password", "long enough pw"], "valid email"),
+        (["ok@example.com", "--role", "agent", "--password", "short"], "at least 10"),
+        (
+            ["ok@example.com", "--role", "boss", "--password", "long enough pw"],
+            "'boss' is not one of",
+        ),
+    ]
+    for args, message in cases:
+        result = run(app, "users", "create", *args)
+        assert result.exit_code in (1, 2), result.output
+        assert message in result.output
+    with app.app_context():
+        assert count(User) == 0
+
+
+def test_worker_runs_queued_jobs_inside_the_app(app):
+    with app.app_context():
+        job = get_queue("default").enqueue("jobs.maintenance.ping", "hello")
+    result = run(app, "worker", "--burst", "--no-scheduler")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        job.refresh()
+        assert job.get_status() == "finished"
+        assert job.return_value() == {"value": "hello"}
+
+
+def test_worker_refuses_unknown_queues(app):
+    result = run(app, "worker", "--burst", "--queues", "nope")
+    assert result.exit_code == 2 and "unknown queue" in result.output

@@ -1,0 +1,108 @@
+"""List views stay at a fixed number of SQL queries, whatever the page size (no N+1)."""
+
+import pytest
+from sqlalchemy import insert, select
+
+from models import Contact, ContactRole, Product, ProductStatus, Record, Tag, Task, db, record_tags
+from tests import factories
+
+
+@pytest.fixture
+def five_hundred_records(app, agent_user):
+    with app.app_context():
+        coverage = factories.coverage().id
+        tags = list(db.session.scalars(select(Tag.id)))
+        rows = [
+            {
+                "kind": "client" if n % 2 else "lead",
+                "first_name": f"F{n}",
+                "last_name": f"L{n:03d}",
+                "country": "US",
+                "preferred_contact": "email",
+                "email": f"r{n}@example.com",
+                "email_opt_in": True,
+                "sms_opt_in": False,
+                "assigned_agent_id": agent_user.id,
+            }
+            for n in range(500)
+        ]
+        ids = list(db.session.scalars(insert(Record).returning(Record.id), rows))
+        db.session.execute(
+            insert(Product),
+            [
+                {
+                    "record_id": rid,
+                    "carrier": "C",
+                    "coverage_type_id": coverage,
+                    "status": ProductStatus.ACTIVE,
+                    "client_access": False,
+                }
+                for rid in ids
+            ],
+        )
+        db.session.execute(
+            insert(Contact),
+            [
+                {
+                    "record_id": rid,
+                    "role": ContactRole.CONTACT_PERSON,
+                    "first_name": "K",
+                    "last_name": "P",
+                }
+                for rid in ids
+            ],
+        )
+        db.session.execute(
+            insert(record_tags),
+            [{"record_id": rid, "tag_id": tags[n % len(tags)]} for n, rid in enumerate(ids)],
+        )
+        db.session.execute(
+            insert(Task),
+            [
+                {
+                    "title": "t",
+                    "kind": "todo",
+                    "assignee_id": agent_user.id,
+                    "record_id": rid,
+                    "done": False,
+                }
+                for rid in ids
+            ],
+        )
+        db.session.commit()
+
+
+@pytest.mark.usefixtures("five_hundred_records")
+@pytest.mark.parametrize(
+    "url", ["/admin/record/", "/admin/product/", "/admin/task/", "/admin/my_tasks/"]
+)
+def test_list_queries_do_not_grow_with_page_size(agent_client, count_queries, url):
+    counts = {}
+    for size in (25, 100, 500):
+        with count_queries() as counter:
+            response = agent_client.get(f"{url}?page_size={size}")
+        assert response.status_code == 200
+        counts[size] = counter.count
+    assert counts[25] == counts[100] == counts[500], counts
+    assert counts[500] <= 12, counts
+
+
+@pytest.mark.usefixtures("five_hundred_records")
+def test_record_list_with_filters_stays_flat(agent_client, count_queries):
+    with count_queries() as counter:
+        response = agent_client.get(
+            "/admin/record/?page_size=500&flt0_kind_is=client"
+            "&flt1_product_status_any_product_is=active"
+        )
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).count('class="col-last_name"') == 250
+    assert counter.count <= 12
+
+
+@pytest.mark.usefixtures("five_hundred_records")
+def test_record_page_is_a_fixed_number_of_queries(app, agent_client, count_queries):
+    with app.app_context():
+        record_id = db.session.scalar(select(Record.id).limit(1))
+    with count_queries() as counter:
+        agent_client.get(f"/admin/record/details/?id={record_id}")
+    assert counter.count <= 12

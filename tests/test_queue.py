@@ -1,0 +1,54 @@
+"""Services hand work to jobs after commit, by reference; a rollback drops it."""
+
+from app.queue import enqueue_after_commit, get_queue
+from jobs.worker import make_worker
+from models import db
+from tests import factories
+
+
+def queued_ids(app, name="default"):
+    with app.app_context():
+        return get_queue(name).job_ids
+
+
+def test_jobs_are_queued_only_when_the_transaction_commits(app):
+    with app.app_context():
+        factories.record()
+        enqueue_after_commit("jobs.maintenance.ping", "after", job_id="ping-1")
+        assert queued_ids(app) == []
+        db.session.commit()
+    assert queued_ids(app) == ["ping-1"]
+
+
+def test_a_rollback_drops_the_job(app):
+    with app.app_context():
+        enqueue_after_commit("jobs.maintenance.ping", job_id="ping-2")
+        db.session.rollback()
+        db.session.commit()
+    assert queued_ids(app) == []
+
+
+def test_the_same_job_id_is_not_queued_twice(app):
+    with app.app_context():
+        for _ in range(3):
+            enqueue_after_commit("jobs.maintenance.ping", job_id="ping-3")
+            db.session.commit()
+    assert queued_ids(app) == ["ping-3"]
+
+
+def test_a_burst_worker_runs_jobs_in_an_app_context(app):
+    with app.app_context():
+        enqueue_after_commit("jobs.maintenance.ping", "from-test", job_id="ping-4", queue="default")
+        db.session.commit()
+    worker = make_worker(app, simple=True)
+    assert worker.work(burst=True) is True
+    with app.app_context():
+        job = get_queue("default").fetch_job("ping-4")
+        assert job.return_value() == {"value": "from-test"}
+
+
+def test_unknown_queue_is_a_programming_error(app):
+    import pytest
+
+    with app.app_context(), pytest.raises(ValueError, match="unknown queue"):
+        enqueue_after_commit("jobs.maintenance.ping", queue="everything")

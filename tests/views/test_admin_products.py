@@ -1,0 +1,96 @@
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from models import CoverageType, Product, ProductStatus, db
+from tests import factories
+
+
+def product_form(record_id, coverage_id, **values):
+    form = {
+        "record": str(record_id),
+        "carrier": "Aetna",
+        "plan_name": "Eagle PPO",
+        "coverage_type": str(coverage_id),
+        "status": "quoted",
+        "policy_number": "",
+        "effective_date": "2026-01-01",
+        "end_date": "",
+        "premium": "1200.50",
+        "notes": "",
+    }
+    form.update(values)
+    return form
+
+
+def test_add_a_product_from_the_record_page(app, agent_client):
+    with app.app_context():
+        record = factories.record(first_name="Pat", last_name="Policy").id
+        coverage = factories.coverage("Medicare Advantage").id
+    new_page = f"/admin/product/new/?record_id={record}"
+    html = agent_client.get(new_page).get_data(as_text=True)
+    assert "Pat Policy" in html  # the record is already chosen
+    response = agent_client.submit(
+        "/admin/product/new/", product_form(record, coverage), page=new_page
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        product = db.session.scalar(select(Product))
+        assert (product.record_id, product.status, product.premium) == (
+            record,
+            ProductStatus.QUOTED,
+            Decimal("1200.50"),
+        )
+
+
+def test_product_dates_out_of_order_are_a_field_error(app, agent_client):
+    with app.app_context():
+        record = factories.record().id
+        coverage = factories.coverage().id
+    response = agent_client.submit(
+        "/admin/product/new/",
+        product_form(record, coverage, effective_date="2026-05-01", end_date="2026-04-01"),
+    )
+    assert response.status_code == 200
+    assert "end date must be on or after" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Product)) is None
+
+
+def test_product_list_filters_by_status(app, agent_client):
+    with app.app_context():
+        record = factories.record()
+        factories.product(record, carrier="QuotedCo", status=ProductStatus.QUOTED)
+        factories.product(record, carrier="ActiveCo", status=ProductStatus.ACTIVE)
+    html = agent_client.get("/admin/product/?flt0_status_is=active").get_data(as_text=True)
+    assert "ActiveCo" in html and "QuotedCo" not in html
+
+
+def test_record_lookup_for_the_product_form(app, agent_client):
+    with app.app_context():
+        factories.record(first_name="Findable", last_name="Person")
+    response = agent_client.get("/admin/product/ajax/lookup/?name=record&query=Findab")
+    assert response.status_code == 200
+    assert "Findable Person" in response.get_data(as_text=True)
+
+
+def test_coverage_type_in_use_cannot_be_deleted(app, admin_client):
+    with app.app_context():
+        coverage = factories.coverage("Pet")
+        factories.product(factories.record(), coverage_type=coverage)
+        coverage_id = coverage.id
+    response = admin_client.submit(
+        "/admin/coverage_type/delete/",
+        {"id": coverage_id},
+        page="/admin/coverage_type/",
+        follow_redirects=True,
+    )
+    assert "untick Active instead" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(CoverageType, coverage_id) is not None
+
+
+def test_duplicate_coverage_type_is_refused(admin_client):
+    response = admin_client.submit("/admin/coverage_type/new/", {"name": "auto", "active": "y"})
+    assert response.status_code == 200
+    assert "already a coverage type" in response.get_data(as_text=True)
