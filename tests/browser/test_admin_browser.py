@@ -54,6 +54,7 @@ def test_sign_in_filter_by_tag_and_open_a_record(page: Page, base_url, office):
 
     page.get_by_role("link", name="Records", exact=True).click()
     expect(page.locator("td.col-last_name")).to_have_count(6)
+    page.wait_for_load_state("load")  # the filter menu works once its scripts have run
 
     page.get_by_role("link", name="Add Filter").click()
     page.locator("a.filter", has_text="Tag").first.click()
@@ -66,6 +67,7 @@ def test_sign_in_filter_by_tag_and_open_a_record(page: Page, base_url, office):
     expect(page.locator("td.col-last_name")).to_have_text("Winifred Tagged")
 
     page.get_by_role("link", name="Winifred Tagged").click()
+    page.wait_for_load_state("load")  # tabs switch once Bootstrap's script has run
     expect(page.get_by_role("heading", name=re.compile("Winifred Tagged"))).to_be_visible()
     page.get_by_role("tab", name=re.compile("Products")).click()
     expect(page.get_by_text("Gold Plus HMO")).to_be_visible()
@@ -93,7 +95,7 @@ def sign_in(page: Page, base_url: str, email: str) -> None:
 def test_bulk_tag_selected_records_from_the_list(page: Page, base_url, office):
     problems = watch_console(page)
     sign_in(page, base_url, office["email"])
-    page.goto(f"{base_url}/admin/record/?search=Other")
+    page.goto(f"{base_url}/admin/record/?search=Other", wait_until="load")
     expect(page.locator("td.col-last_name")).to_have_count(5)
     checkboxes = page.locator("input.action-checkbox")
     checkboxes.nth(0).check()
