@@ -201,7 +201,10 @@ def serve_command(host: str, port: int, worker: bool, demo_records: int) -> None
     def stop_all(*_: Any) -> None:
         raise KeyboardInterrupt
 
+    # Ctrl-C and SIGTERM both stop everything, even if SIGINT came in ignored (as it does for
+    # background jobs of a non-interactive shell).
     signal.signal(signal.SIGTERM, stop_all)
+    signal.signal(signal.SIGINT, stop_all)
     try:
         children.append(
             subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
