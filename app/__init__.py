@@ -24,11 +24,13 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     from admin_views import init_admin
     from app.cli import init_cli
     from app.errors import init_errors
-    from app.extensions import csrf, db, limiter, migrate, redis_store
+    from app.extensions import csrf, db, limiter, mail, migrate, redis_store
     from app.headers import init_headers
     from app.health import bp as health_bp
     from app.security import init_security
+    from app.services.validation import format_phone
     from portal import bp as portal_bp
+    from portal import preview_bp
 
     config = settings.load(config_override)
     instance_path = Path(config["PORTICO_INSTANCE_PATH"])
@@ -44,6 +46,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
     )
     csrf.init_app(app)
+    mail.init_app(app)
     redis_store.init_app(app)
     _init_rate_limits(app, limiter)
     init_security(app)
@@ -52,6 +55,8 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(preview_bp)
+    app.add_template_global(format_phone)
     init_admin(app)
     init_cli(app)
 

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -21,11 +22,13 @@ from app.services.errors import ValidationError
 
 seed_cli = AppGroup("seed", help="Load the default configuration or demo data.")
 users_cli = AppGroup("users", help="Manage staff users.")
+activity_cli = AppGroup("activity", help="The activity log.")
 
 
 def init_cli(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(activity_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(serve_command)
     app.cli.add_command(config_command)
@@ -107,6 +110,21 @@ def users_create_command(
     click.echo(f"Created {role} {user.email}.")
 
 
+@activity_cli.command("verify")
+@with_appcontext
+def activity_verify_command() -> None:
+    """Check the activity log's hash chain: exit 1 if any entry was changed or removed."""
+    from app.services import activity
+
+    result = activity.verify()
+    if not result.ok:
+        raise click.ClickException(
+            f"the activity log was tampered with at entry {result.bad_entry_id}: "
+            f"{result.problem} ({result.checked} entries checked before it)"
+        )
+    click.echo(f"The activity log is intact: {result.checked} entries checked.")
+
+
 @click.command("worker")
 @click.option(
     "--queues",
@@ -143,9 +161,21 @@ def worker_command(
         f"Worker {worker.name} serving {', '.join(q.name for q in worker.queues)}"
         f"{' with scheduler' if scheduler else ''}."
     )
-    worker.work(
-        burst=burst, with_scheduler=scheduler, logging_level=current_app.config["PORTICO_LOG_LEVEL"]
-    )
+    ticker = None
+    if scheduler and not burst:
+        from jobs.worker import Ticker
+
+        ticker = Ticker(worker.connection, owner=worker.name)
+        ticker.start()
+    try:
+        worker.work(
+            burst=burst,
+            with_scheduler=scheduler,
+            logging_level=current_app.config["PORTICO_LOG_LEVEL"],
+        )
+    finally:
+        if ticker is not None:
+            ticker.stop()
 
 
 @click.command("serve")
@@ -238,6 +268,12 @@ def serve_command(host: str, port: int, worker: bool, demo_records: int) -> None
             for login in DEMO_LOGINS:
                 click.echo(f"    {login.role:<6} {login.email} / {login.password}")
         click.echo(f"  Worker:         {'running with scheduler' if worker else 'not started'}")
+        if not app.config.get("MAIL_SERVER"):
+            mail_dir = Path(app.config["PORTICO_INSTANCE_PATH"]) / "mail"
+            click.echo(f"  Email:          written as .eml files to {mail_dir} (no MAIL_SERVER)")
+        if app.config["PORTICO_SMS_PROVIDER"] == "log":
+            sms_dir = Path(app.config["PORTICO_INSTANCE_PATH"]) / "sms"
+            click.echo(f"  Text messages:  written to {sms_dir} (PORTICO_SMS_PROVIDER=log)")
         click.echo("Press Ctrl-C to stop.")
         while all(child.poll() is None for child in children):
             time.sleep(0.5)

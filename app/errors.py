@@ -52,8 +52,8 @@ def init_errors(app: Flask) -> None:
             message = MESSAGES[429]
             return _respond(code, message, {"retry_after": retry} if retry else None)
         message = MESSAGES.get(code) or error.description or "Error"
-        if code in (400, 413) and error.description and "browser" not in error.description:
-            message = error.description
+        if error.description and error.description != type(error).description:
+            message = error.description  # a message written for this case
         return _respond(code, message)
 
     @app.errorhandler(InternalServerError)

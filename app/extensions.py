@@ -2,6 +2,7 @@
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_security import Security
 from flask_wtf.csrf import CSRFProtect
@@ -10,6 +11,7 @@ from app.redis import RedisStore
 from models.base import db
 
 csrf = CSRFProtect()
+mail = Mail()
 migrate = Migrate()
 security = Security()
 redis_store = RedisStore()
@@ -17,4 +19,4 @@ redis_store = RedisStore()
 # each sign-in and code-entry endpoint declares its own.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
-__all__ = ["csrf", "db", "limiter", "migrate", "redis_store", "security"]
+__all__ = ["csrf", "db", "limiter", "mail", "migrate", "redis_store", "security"]

@@ -95,6 +95,45 @@ SETTINGS: tuple[Setting, ...] = (
         "workflow,email,sms,default",
         "Queues a worker listens to, in priority order.",
     ),
+    Setting(
+        "PORTICO_PORTAL_LOGIN_LIMIT",
+        "10 per minute;60 per hour",
+        "Rate limit on client sign-in and code attempts, per IP address and per account.",
+    ),
+    Setting(
+        "MAIL_SERVER",
+        "unset: mail is written as .eml files under `instance/mail`",
+        "SMTP server for outgoing email.",
+    ),
+    Setting("MAIL_PORT", "587", "SMTP port."),
+    Setting("MAIL_USERNAME", "", "SMTP user name, if the server wants one."),
+    Setting("MAIL_PASSWORD", "", "SMTP password."),
+    Setting("MAIL_USE_TLS", "true", "STARTTLS on the SMTP connection."),
+    Setting("MAIL_USE_SSL", "false", "SMTP over TLS from the start (port 465)."),
+    Setting("MAIL_TIMEOUT", "30", "Seconds to wait for the SMTP server."),
+    Setting(
+        "MAIL_DEFAULT_SENDER",
+        "Portico <no-reply@localhost>",
+        "From address of every email (replies go to the office or the agent).",
+    ),
+    Setting(
+        "PORTICO_SMS_PROVIDER",
+        "log",
+        "`log` (messages stay in the outbox and the log) or `twilio`.",
+    ),
+    Setting("TWILIO_ACCOUNT_SID", "", "Twilio account SID (with PORTICO_SMS_PROVIDER=twilio)."),
+    Setting("TWILIO_AUTH_TOKEN", "", "Twilio auth token."),
+    Setting("TWILIO_FROM_NUMBER", "", "Sending number in E.164, e.g. +12025550100."),
+    Setting(
+        "TWILIO_API_URL",
+        "https://api.twilio.com",
+        "Twilio's API address (change it only for a compatible gateway or a test server).",
+    ),
+    Setting(
+        "PORTICO_OUTBOX_MAX_ATTEMPTS",
+        "6",
+        "Delivery attempts per email or SMS before it is marked failed (backoff doubles).",
+    ),
 )
 
 SECRETS_FILE = "secrets.json"
@@ -241,12 +280,46 @@ def load(config_override: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTICO_ADMIN_PAGE_SIZE": env_int("PORTICO_ADMIN_PAGE_SIZE", 50),
         "PORTICO_LOG_LEVEL": (env_str("PORTICO_LOG_LEVEL", "INFO") or "INFO").upper(),
         "PORTICO_WORKER_QUEUES": env_list("PORTICO_WORKER_QUEUES", "workflow,email,sms,default"),
+        "PORTICO_PORTAL_LOGIN_LIMIT": env_str(
+            "PORTICO_PORTAL_LOGIN_LIMIT", "10 per minute;60 per hour"
+        ),
+        # Always real SMTP: Flask-Mailman would switch to an in-memory backend under TESTING.
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": env_str("MAIL_SERVER"),
+        "MAIL_PORT": env_int("MAIL_PORT", 587),
+        "MAIL_USERNAME": env_str("MAIL_USERNAME"),
+        "MAIL_PASSWORD": env_str("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": env_bool("MAIL_USE_TLS", True),
+        "MAIL_USE_SSL": env_bool("MAIL_USE_SSL", False),
+        "MAIL_TIMEOUT": env_int("MAIL_TIMEOUT", 30),
+        "MAIL_DEFAULT_SENDER": env_str("MAIL_DEFAULT_SENDER", "Portico <no-reply@localhost>"),
+        "PORTICO_SMS_PROVIDER": (env_str("PORTICO_SMS_PROVIDER", "log") or "log").lower(),
+        "TWILIO_ACCOUNT_SID": env_str("TWILIO_ACCOUNT_SID"),
+        "TWILIO_AUTH_TOKEN": env_str("TWILIO_AUTH_TOKEN"),
+        "TWILIO_FROM_NUMBER": env_str("TWILIO_FROM_NUMBER"),
+        "TWILIO_API_URL": (env_str("TWILIO_API_URL", "https://api.twilio.com") or "").rstrip("/"),
+        "PORTICO_OUTBOX_MAX_ATTEMPTS": env_int("PORTICO_OUTBOX_MAX_ATTEMPTS", 6),
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
     }
     config.update(override)
     _check_timezone(config["PORTICO_TIMEZONE"])
+    _check_sms(config)
     return config
+
+
+def _check_sms(config: dict[str, Any]) -> None:
+    provider = config["PORTICO_SMS_PROVIDER"]
+    if provider not in ("log", "twilio"):
+        raise ConfigError(f"PORTICO_SMS_PROVIDER must be log or twilio, not {provider!r}")
+    if provider == "twilio":
+        missing = [
+            name
+            for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER")
+            if not config.get(name)
+        ]
+        if missing:
+            raise ConfigError("PORTICO_SMS_PROVIDER=twilio needs " + ", ".join(missing))
 
 
 def _check_timezone(name: str) -> None:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 import typing as t
 
 from flask import Flask
+from redis import Redis, RedisError
 from rq import SimpleWorker, Worker
 
-from app.queue import QUEUES, get_queue
+from app.queue import QUEUES, PendingJob, enqueue_now, get_queue
 from app.redis import worker_redis
+
+log = logging.getLogger(__name__)
+
+TICKER_LOCK = "portico:ticker"
+SWEEP_JOB_ID = "portico-sweep"
 
 
 class _AppContextMixin:
@@ -45,3 +53,53 @@ def make_worker(
     worker = worker_class(queue_objects, connection=connection, name=name)
     worker.app = app
     return worker
+
+
+class Ticker(threading.Thread):
+    """Enqueues the sweeper every ``interval`` seconds. Every worker started with the
+    scheduler runs one, but only the holder of a short Redis lock enqueues, and the sweep job
+    has a fixed id: one sweep at a time across all hosts."""
+
+    def __init__(self, connection: Redis, owner: str, interval: float = 1.0) -> None:
+        super().__init__(name="portico-ticker", daemon=True)
+        self.connection = connection
+        self.owner = owner
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def _hold_lock(self) -> bool:
+        ttl_ms = int(self.interval * 3000)
+        if self.connection.set(TICKER_LOCK, self.owner, nx=True, px=ttl_ms):
+            return True
+        if self._holder() == self.owner:
+            self.connection.pexpire(TICKER_LOCK, ttl_ms)
+            return True
+        return False
+
+    def _holder(self) -> str | None:
+        holder = self.connection.get(TICKER_LOCK)
+        return holder.decode() if isinstance(holder, bytes) else holder
+
+    def tick(self) -> bool:
+        """One beat; True if this ticker enqueued the sweeper."""
+        if not self._hold_lock():
+            return False
+        enqueue_now(
+            PendingJob("jobs.sweeper.sweep", queue="default", job_id=SWEEP_JOB_ID), self.connection
+        )
+        return True
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                self.tick()
+            except RedisError as exc:
+                log.warning("ticker could not reach Redis: %s", exc)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        try:
+            if self._holder() == self.owner:
+                self.connection.delete(TICKER_LOCK)
+        except RedisError:
+            pass

@@ -1,20 +1,38 @@
 """Portico's models. This module only re-exports; each concept lives in its own module."""
 
+from models.activity import ActivityChainHead, ActivityEntry, AppendOnlyError
 from models.base import Base, LabelledEnum, TimestampMixin, UTCDateTime, db, utcnow
 from models.contact import Contact, ContactRole
+from models.notification_rule import NotificationRule
+from models.outbox import OutboxMessage, OutboxStatus
+from models.portal_account import AccountStatus, LoginCode, PortalAccount
+from models.portal_settings import PortalSettings
 from models.product import CoverageType, Product, ProductStatus
 from models.record import ContactMethod, Record, RecordKind
 from models.tag import Tag, record_tags
 from models.task import Task, TaskKind
+from models.template import Channel, MessageTemplate
 from models.user import Role, StaffRole, User, WebAuthn
 
 __all__ = [
+    "AccountStatus",
+    "ActivityChainHead",
+    "ActivityEntry",
+    "AppendOnlyError",
     "Base",
+    "Channel",
     "Contact",
     "ContactMethod",
     "ContactRole",
     "CoverageType",
     "LabelledEnum",
+    "LoginCode",
+    "MessageTemplate",
+    "NotificationRule",
+    "OutboxMessage",
+    "OutboxStatus",
+    "PortalAccount",
+    "PortalSettings",
     "Product",
     "ProductStatus",
     "Record",

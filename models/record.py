@@ -17,6 +17,7 @@ from models.tag import record_tags
 
 if TYPE_CHECKING:
     from models.contact import Contact
+    from models.portal_account import PortalAccount
     from models.product import Product
     from models.tag import Tag
     from models.task import Task
@@ -86,6 +87,13 @@ class Record(TimestampMixin, db.Model):
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="Contact.id",
+    )
+    #: The primary applicant's portal account, if any (contact persons have their own).
+    portal_account: Mapped[PortalAccount | None] = relationship(
+        primaryjoin="and_(Record.id == foreign(PortalAccount.record_id), "
+        "PortalAccount.contact_id.is_(None))",
+        uselist=False,
+        viewonly=True,
     )
     tasks: Mapped[list[Task]] = relationship(
         back_populates="record",

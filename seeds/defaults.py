@@ -36,7 +36,13 @@ TAGS = (
 
 def seed_defaults() -> dict[str, int]:
     """Create missing defaults; returns how many of each were added."""
-    added = {"roles": 0, "coverage_types": 0, "tags": 0}
+    from app.services import events, templates
+    from app.services.portal_settings import get_settings
+
+    added = {"roles": 0, "coverage_types": 0, "tags": 0, "templates": 0, "notification_rules": 0}
+    get_settings()
+    added["templates"] = len(templates.ensure_defaults())
+    added["notification_rules"] = len(events.ensure_rules())
     roles_before = _count_roles()
     ensure_roles()
     added["roles"] = _count_roles() - roles_before

@@ -15,10 +15,16 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
+import socket
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email import message_from_bytes
+from email import policy as email_policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +61,73 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 # -- real services ------------------------------------------------------------------------------
+
+
+class Mailbox:
+    """What a real SMTP server (aiosmtpd on 127.0.0.1) received."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address.lower().startswith("bounce"):
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content, policy=email_policy.default)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        with self.lock:
+            self.messages.append(message)  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return list(self.messages)
+
+
+def body_of(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content() if part is not None else ""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: tuple[Mailbox, int]) -> Mailbox:
+    smtp_server[0].clear()
+    return smtp_server[0]
 
 
 @pytest.fixture(scope="session")
@@ -102,8 +175,15 @@ def database_url(session_tmp: Path) -> Iterator[str]:
         admin_engine.dispose()
 
 
-def make_test_config(session_tmp: Path, database_url: str, redis_url: str) -> dict[str, Any]:
+def make_test_config(
+    session_tmp: Path, database_url: str, redis_url: str, smtp_port: int | None = None
+) -> dict[str, Any]:
     return {
+        "MAIL_SERVER": "127.0.0.1" if smtp_port else None,
+        "MAIL_PORT": smtp_port or 25,
+        "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
+        "MAIL_DEFAULT_SENDER": "Portico Test <portal@example.com>",
         "PORTICO_ENV": "testing",
         "TESTING": True,
         "PORTICO_INSTANCE_PATH": str(session_tmp / "instance"),
@@ -115,18 +195,26 @@ def make_test_config(session_tmp: Path, database_url: str, redis_url: str) -> di
         "PORTICO_TIMEZONE": "America/New_York",
         "PORTICO_BASE_URL": "http://portico.test",
         "RATELIMIT_KEY_PREFIX": f"portico-test-{os.getpid()}",
+        # Cheap argon2 in tests (production keeps the library's strong defaults).
+        "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {
+            "argon2__rounds": 1,
+            "argon2__memory_cost": 1024,
+            "argon2__parallelism": 1,
+        },
     }
 
 
 @pytest.fixture(scope="session")
-def app(session_tmp: Path, database_url: str, redis_url: str) -> Iterator[Flask]:
+def app(
+    session_tmp: Path, database_url: str, redis_url: str, smtp_server: tuple[Mailbox, int]
+) -> Iterator[Flask]:
     from flask_migrate import upgrade
 
     from app import create_app
     from models import db
     from seeds.defaults import seed_defaults
 
-    application = create_app(make_test_config(session_tmp, database_url, redis_url))
+    application = create_app(make_test_config(session_tmp, database_url, redis_url, smtp_server[1]))
     with application.app_context():
         upgrade()
         seed_defaults()
@@ -140,7 +228,7 @@ def app(session_tmp: Path, database_url: str, redis_url: str) -> Iterator[Flask]
 
 
 @pytest.fixture
-def make_app(session_tmp: Path, database_url: str, redis_url: str):  # type: ignore[no-untyped-def]
+def make_app(app: Flask, session_tmp: Path, database_url: str, redis_url: str, smtp_server):  # type: ignore[no-untyped-def]
     """Build another app with some settings changed; its connections are closed afterwards."""
     from app import create_app
     from models import db
@@ -148,7 +236,7 @@ def make_app(session_tmp: Path, database_url: str, redis_url: str):  # type: ign
     made: list[Flask] = []
 
     def build(**overrides: Any) -> Flask:
-        config = make_test_config(session_tmp, database_url, redis_url)
+        config = make_test_config(session_tmp, database_url, redis_url, smtp_server[1])
         config.update(overrides)
         application = create_app(config)
         made.append(application)
@@ -193,6 +281,9 @@ def reset_state(app: Flask) -> None:
                         highest = select(func.max(table.c.id)).scalar_subquery()
                         connection.execute(select(func.setval(sequence, highest)))
         get_redis().flushdb()
+        instance = Path(app.config["PORTICO_INSTANCE_PATH"])
+        for folder in ("mail", "sms"):
+            shutil.rmtree(instance / folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
@@ -207,6 +298,13 @@ def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
         from models import db
 
         db.session.remove()
+
+
+def run_jobs(app: Flask) -> bool:
+    """Run everything queued, in this process, the way a worker would (burst)."""
+    from jobs.worker import make_worker
+
+    return bool(make_worker(app, simple=True).work(burst=True))
 
 
 @pytest.fixture

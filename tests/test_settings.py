@@ -111,3 +111,14 @@ def test_config_command_lists_every_setting(app):
     assert result.exit_code == 0
     for name in ENV_NAMES:
         assert f"`{name}`" in result.output
+
+
+def test_the_readme_documents_every_setting():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for setting in settings.SETTINGS:
+        assert f"| `{setting.name}` | {setting.default} | {setting.meaning} |" in readme, (
+            f"README's configuration table is out of date for {setting.name}: "
+            "paste the output of `flask --app wsgi config`"
+        )

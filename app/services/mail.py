@@ -1,0 +1,75 @@
+"""Email transport: SMTP through Flask-Mailman, or .eml files under instance/mail when no SMTP
+server is configured (development, demos)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from email.utils import make_msgid
+from pathlib import Path
+
+from flask import current_app
+from flask_mailman import EmailMultiAlternatives
+
+from models import OutboxMessage
+
+
+class PermanentDeliveryError(Exception):
+    """The message can never be delivered as it is (bad address, refused); do not retry."""
+
+
+def _message_id(message: OutboxMessage) -> str:
+    """Stable across retries, so a receiving server can tell a repeat from a new message."""
+    digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:24]
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    domain = sender.rsplit("@", 1)[-1].rstrip(">").strip() or "portico.local"
+    return f"<portico.{message.id}.{digest}@{domain}>"
+
+
+def build(message: OutboxMessage, connection: object | None = None) -> EmailMultiAlternatives:
+    to = (
+        f"{message.recipient_name} <{message.recipient}>"
+        if message.recipient_name
+        else (message.recipient)
+    )
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=current_app.config["MAIL_DEFAULT_SENDER"],
+        to=[to],
+        reply_to=[message.reply_to] if message.reply_to else None,
+        headers={"Message-ID": _message_id(message), "Auto-Submitted": "auto-generated"},
+        connection=connection,
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    return email
+
+
+def send(message: OutboxMessage) -> str:
+    """Deliver one email; returns the provider id (Message-ID or file name)."""
+    if not current_app.config.get("MAIL_SERVER"):
+        return _write_eml(message)
+    import smtplib
+
+    mail = current_app.extensions["mailman"]
+    with mail.get_connection(fail_silently=False) as connection:
+        email = build(message, connection)
+        try:
+            email.send(fail_silently=False)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PermanentDeliveryError(f"recipient refused: {exc.recipients}") from None
+    return str(email.extra_headers["Message-ID"])
+
+
+def _write_eml(message: OutboxMessage) -> str:
+    folder = Path(current_app.config["PORTICO_INSTANCE_PATH"]) / "mail"
+    folder.mkdir(parents=True, exist_ok=True)
+    slug = re.sub(r"[^a-z0-9]+", "-", message.subject.lower()).strip("-")[:40] or "message"
+    path = folder / f"{message.id:06d}-{slug}.eml"
+    email = build(message)
+    email.extra_headers.setdefault("Message-ID", make_msgid())
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(email.message().as_bytes())
+    tmp.replace(path)
+    return path.name

@@ -1,0 +1,648 @@
+"""Portal accounts: enabling, disabling and inviting, and every way a client signs in.
+
+Secrets never rest in clear text: the personal link token and the invitation token are kept as
+SHA-256 (they carry 256 bits of chance, so a plain hash is enough), passwords with argon2,
+one-time codes as an HMAC keyed by the app's secret. Every sign-in path counts failures: after
+``lockout_failures`` in a row the account pauses for ``lockout_minutes``. Failures answer the
+same whether or not an account exists; timing is evened out with a dummy password check.
+
+A portal session remembers the account and its ``generation``. Disabling or re-issuing access
+raises the generation, so every open session ends on its next request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_security import hash_password, verify_password
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
+
+from app.services import events, outbox, templates
+from app.services.errors import ServiceError, ValidationError
+from app.services.events import Actor
+from app.services.portal_settings import get_settings
+from app.services.users import check_new_password
+from app.services.validation import normalise_email, normalise_phone
+from models import (
+    AccountStatus,
+    Channel,
+    Contact,
+    ContactMethod,
+    LoginCode,
+    PortalAccount,
+    Record,
+    User,
+    db,
+    utcnow,
+)
+
+PASSWORD_ALPHABET = "".join(ch for ch in string.ascii_letters + string.digits if ch not in "0O1lI")
+RESET_MAX_AGE = 3600
+_DUMMY_HASH: str | None = None
+
+
+class SignInFailed(ServiceError):
+    """The same message for every failure, whatever the reason."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "We could not sign you in with those details. Check them and try again; after "
+            "several failed attempts, sign-in pauses for a while."
+        )
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def generate_password() -> str:
+    """12 unambiguous characters in groups of four, e.g. ``Kp7d-Xw9q-2mRt``."""
+    raw = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def portal_link(token: str) -> str:
+    return f"{current_app.config['PORTICO_BASE_URL']}/portal/a/{token}"
+
+
+def primary_account(record: Record) -> PortalAccount | None:
+    return db.session.scalar(
+        select(PortalAccount).where(
+            PortalAccount.record_id == record.id, PortalAccount.contact_id.is_(None)
+        )
+    )
+
+
+def contact_account(contact: Contact) -> PortalAccount | None:
+    return db.session.scalar(select(PortalAccount).where(PortalAccount.contact_id == contact.id))
+
+
+def accounts_of(record: Record) -> list[PortalAccount]:
+    return list(
+        db.session.scalars(
+            select(PortalAccount)
+            .where(PortalAccount.record_id == record.id)
+            .order_by(PortalAccount.contact_id.is_not(None), PortalAccount.id)
+        )
+    )
+
+
+# -- staff side ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Enabled:
+    account: PortalAccount
+    link_channel: Channel
+    reissued: bool
+
+
+def enable_self_service(record: Record, by: User) -> Enabled:
+    """Give the record's primary applicant portal access: a new personal link and a new
+    password, each in its own message. If access existed, the old link, password and sessions
+    stop working."""
+    if not record.email:
+        raise ValidationError(
+            "Add an email address to the record first: the password is always sent by email."
+        )
+    account = primary_account(record)
+    reissued = account is not None and account.status == AccountStatus.ENABLED
+    if account is None:
+        account = PortalAccount(
+            record_id=record.id, status=AccountStatus.ENABLED, generation=0, failed_attempts=0
+        )
+        db.session.add(account)
+    token = secrets.token_urlsafe(32)
+    password = generate_password()
+    now = utcnow()
+    account.status = AccountStatus.ENABLED
+    account.email = record.email.lower()
+    account.generation = (account.generation or 0) + 1
+    account.link_token_hash = token_hash(token)
+    account.password_hash = hash_password(password)
+    account.password_set_at = now
+    account.enabled_at = now
+    account.disabled_at = None
+    account.failed_attempts = 0
+    account.locked_until = None
+    account.invitation_token_hash = None
+    account.invitation_expires_at = None
+    db.session.flush()
+
+    settings = get_settings()
+    by_text = (
+        settings.link_by_sms_when_preferred
+        and record.preferred_contact == ContactMethod.SMS
+        and bool(record.mobile)
+        and record.sms_opt_in
+    )
+    context = templates.base_context(record)
+    context.update(portal_link=portal_link(token), password=password)
+    stamp = f"{account.id}:{account.generation}"
+    link_template = "portal.link.sms" if by_text else "portal.link"
+    outbox.put_rendered(
+        templates.render(link_template, context),
+        key=f"self-service:{stamp}:link",
+        to=(record.mobile if by_text else record.email) or "",
+        to_name=record.full_name,
+        record_id=record.id,
+        reply_to=_reply_to(record),
+    )
+    outbox.put_rendered(
+        templates.render("portal.password", context),
+        key=f"self-service:{stamp}:password",
+        to=record.email,
+        to_name=record.full_name,
+        record_id=record.id,
+        reply_to=_reply_to(record),
+    )
+    link_channel = Channel.SMS if by_text else Channel.EMAIL
+    events.emit(
+        "staff.self_service.enabled",
+        actor=Actor.staff(by),
+        record=record,
+        details={"link_channel": link_channel.value, "reissued": reissued},
+    )
+    return Enabled(account, link_channel, reissued)
+
+
+def disable_self_service(record: Record, by: User) -> bool:
+    """End every portal access of the record at once (its contact persons' too)."""
+    changed = False
+    now = utcnow()
+    for account in accounts_of(record):
+        if account.status == AccountStatus.DISABLED:
+            continue
+        account.status = AccountStatus.DISABLED
+        account.generation += 1
+        account.link_token_hash = None
+        account.invitation_token_hash = None
+        account.disabled_at = now
+        changed = True
+    if changed:
+        events.emit("staff.self_service.disabled", actor=Actor.staff(by), record=record)
+    db.session.flush()
+    return changed
+
+
+def invite(record: Record, by: User, contact: Contact | None = None) -> PortalAccount:
+    """Invite the primary applicant (or a contact person) by email: a single-use link to a
+    sign-up page where they choose a password."""
+    if contact is not None and contact.record_id != record.id:
+        raise ValidationError("That contact belongs to another record.")
+    email = contact.email if contact else record.email
+    name = contact.full_name if contact else record.full_name
+    if not email:
+        raise ValidationError(f"{name} has no email address to send the invitation to.")
+    account = contact_account(contact) if contact else primary_account(record)
+    if account is not None and account.status == AccountStatus.ENABLED and account.password_hash:
+        raise ValidationError(f"{name} can already sign in to the portal.")
+    if account is None:
+        account = PortalAccount(
+            record_id=record.id,
+            contact_id=contact.id if contact else None,
+            status=AccountStatus.INVITED,
+            generation=0,
+            failed_attempts=0,
+        )
+        db.session.add(account)
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    days = get_settings().invitation_valid_days
+    account.status = AccountStatus.INVITED
+    account.email = email.lower()
+    account.generation = (account.generation or 0) + 1
+    account.invitation_token_hash = token_hash(token)
+    account.invitation_expires_at = now + timedelta(days=days)
+    account.invited_at = now
+    account.link_token_hash = None
+    db.session.flush()
+    context = templates.base_context(record)
+    context.update(
+        invitation_link=f"{current_app.config['PORTICO_BASE_URL']}/portal/invite/{token}",
+        person_name=name,
+        expires_on=(now + timedelta(days=days)).strftime("%d %B %Y"),
+    )
+    outbox.put_rendered(
+        templates.render("portal.invitation", context),
+        key=f"invitation:{account.id}:{account.generation}",
+        to=email,
+        to_name=name,
+        record_id=record.id,
+        reply_to=_reply_to(record),
+    )
+    events.emit(
+        "staff.self_service.invited",
+        actor=Actor.staff(by),
+        record=record,
+        details={"person": name, "email": email},
+    )
+    return account
+
+
+def record_preview_opened(record: Record, by: User) -> None:
+    events.emit("staff.self_service.viewed", actor=Actor.staff(by), record=record)
+
+
+def sync_login_email(record: Record) -> None:
+    """Keep the primary account's sign-in address in step with the record's email."""
+    account = primary_account(record) if record.id else None
+    if account is not None and record.email:
+        account.email = record.email.lower()
+
+
+def _reply_to(record: Record) -> str | None:
+    agent = record.assigned_agent
+    return str(agent.email) if agent else (get_settings().office_email or None)
+
+
+# -- sign-in -----------------------------------------------------------------------------------
+
+
+def _dummy_verify(password: str) -> None:
+    """Spend the time a real check takes, so failures for unknown accounts look the same."""
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+    verify_password(password, _DUMMY_HASH)
+
+
+def _usable(account: PortalAccount | None, now: datetime) -> bool:
+    return (
+        account is not None
+        and account.status == AccountStatus.ENABLED
+        and not (account.locked_until and account.locked_until > now)
+    )
+
+
+def _failed(account: PortalAccount, method: str, now: datetime) -> None:
+    settings = get_settings()
+    account.failed_attempts += 1
+    events.emit(
+        "portal.login.failed",
+        actor=Actor.client(account),
+        record=account.record,
+        details={"method": method, "failures": account.failed_attempts},
+    )
+    if account.failed_attempts >= settings.lockout_failures:
+        account.locked_until = now + timedelta(minutes=settings.lockout_minutes)
+        account.failed_attempts = 0
+        events.emit(
+            "portal.login.locked",
+            actor=Actor.system(),
+            record=account.record,
+            details={"until": account.locked_until, "failures": settings.lockout_failures},
+        )
+
+
+def _succeeded(account: PortalAccount, event_key: str, method: str, now: datetime) -> None:
+    account.failed_attempts = 0
+    account.locked_until = None
+    account.last_login_at = now
+    events.emit(
+        event_key, actor=Actor.client(account), record=account.record, details={"method": method}
+    )
+
+
+def account_for_link(token: str) -> PortalAccount | None:
+    if not token or len(token) > 200:
+        return None
+    return db.session.scalar(
+        select(PortalAccount)
+        .where(
+            PortalAccount.link_token_hash == token_hash(token),
+            PortalAccount.status == AccountStatus.ENABLED,
+        )
+        .options(joinedload(PortalAccount.record))
+    )
+
+
+def sign_in_with_link(token: str, password: str, now: datetime | None = None) -> PortalAccount:
+    """The personal link names the account; the password proves it."""
+    now = now or utcnow()
+    account = account_for_link(token)
+    if account is None or account.password_hash is None:
+        _dummy_verify(password)
+        raise SignInFailed()
+    if not _usable(account, now):
+        raise SignInFailed()
+    if not verify_password(password, account.password_hash):
+        _failed(account, "link", now)
+        raise SignInFailed()
+    _succeeded(account, "portal.login.password", "link", now)
+    return account
+
+
+def sign_in_with_password(email: str, password: str, now: datetime | None = None) -> PortalAccount:
+    """Email address and password. Several accounts may share an address (a couple with one
+    mailbox); the password tells them apart."""
+    now = now or utcnow()
+    try:
+        address = (normalise_email(email) or "").lower()
+    except ValidationError:
+        address = ""
+    candidates = (
+        list(
+            db.session.scalars(
+                select(PortalAccount)
+                .where(
+                    func.lower(PortalAccount.email) == address,
+                    PortalAccount.status == AccountStatus.ENABLED,
+                    PortalAccount.password_hash.is_not(None),
+                )
+                .options(joinedload(PortalAccount.record), joinedload(PortalAccount.contact))
+                .order_by(PortalAccount.id)
+            )
+        )
+        if address
+        else []
+    )
+    if not candidates:
+        _dummy_verify(password)
+        raise SignInFailed()
+    for account in candidates:
+        if _usable(account, now) and verify_password(password, account.password_hash or ""):
+            _succeeded(account, "portal.login.password", "password", now)
+            return account
+    for account in candidates:
+        if _usable(account, now):
+            _failed(account, "password", now)
+    raise SignInFailed()
+
+
+# -- one-time codes -------------------------------------------------------------------------
+
+
+def normalise_identifier(channel: Channel, value: str) -> str | None:
+    try:
+        if channel == Channel.EMAIL:
+            return (normalise_email(value) or "").lower() or None
+        return normalise_phone(value)
+    except ValidationError:
+        return None
+
+
+def accounts_for_identifier(channel: Channel, identifier: str) -> list[PortalAccount]:
+    query = (
+        select(PortalAccount)
+        .join(Record, Record.id == PortalAccount.record_id)
+        .outerjoin(Contact, Contact.id == PortalAccount.contact_id)
+        .where(PortalAccount.status == AccountStatus.ENABLED)
+        .options(joinedload(PortalAccount.record), joinedload(PortalAccount.contact))
+        .order_by(PortalAccount.id)
+    )
+    if channel == Channel.EMAIL:
+        query = query.where(func.lower(PortalAccount.email) == identifier)
+    else:
+        query = query.where(
+            ((PortalAccount.contact_id.is_(None)) & (Record.mobile == identifier))
+            | (Contact.phone == identifier)
+        )
+    return list(db.session.scalars(query).unique())
+
+
+def _code_hash(identifier: str, code: str) -> str:
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"{identifier}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def request_code(channel: Channel, value: str, now: datetime | None = None) -> None:
+    """Send a sign-in code if an account answers to this address or number. Says nothing
+    either way: the caller shows the same page whatever happens."""
+    now = now or utcnow()
+    identifier = normalise_identifier(channel, value)
+    if identifier is None:
+        return
+    accounts = [a for a in accounts_for_identifier(channel, identifier) if _usable(a, now)]
+    if not accounts:
+        return
+    settings = get_settings()
+    db.session.execute(
+        update(LoginCode)
+        .where(
+            LoginCode.channel == channel,
+            LoginCode.identifier == identifier,
+            LoginCode.used_at.is_(None),
+            LoginCode.superseded_at.is_(None),
+        )
+        .values(superseded_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    code = f"{secrets.randbelow(10**6):06d}"
+    login_code = LoginCode(
+        channel=channel,
+        identifier=identifier,
+        code_hash=_code_hash(identifier, code),
+        created_at=now,
+        expires_at=now + timedelta(minutes=settings.code_valid_minutes),
+        attempts=0,
+        max_attempts=settings.code_max_attempts,
+    )
+    db.session.add(login_code)
+    db.session.flush()
+    record = accounts[0].record
+    context = templates.base_context(record)
+    context.update(code=code, code_minutes=settings.code_valid_minutes)
+    template = "portal.login_code" if channel == Channel.EMAIL else "portal.login_code.sms"
+    outbox.put_rendered(
+        templates.render(template, context),
+        key=f"login-code:{login_code.id}",
+        to=identifier,
+        record_id=record.id,
+    )
+
+
+def verify_code(
+    channel: Channel, value: str, code: str, now: datetime | None = None
+) -> list[PortalAccount]:
+    """The accounts a correct, fresh code opens (usually one); :class:`SignInFailed` if not.
+    Each wrong try uses up one of the code's attempts."""
+    now = now or utcnow()
+    identifier = normalise_identifier(channel, value)
+    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    if identifier is None:
+        raise SignInFailed()
+    login_code = db.session.scalar(
+        select(LoginCode)
+        .where(
+            LoginCode.channel == channel,
+            LoginCode.identifier == identifier,
+            LoginCode.used_at.is_(None),
+            LoginCode.superseded_at.is_(None),
+        )
+        .order_by(LoginCode.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if login_code is None or login_code.expires_at <= now:
+        raise SignInFailed()
+    if login_code.attempts >= login_code.max_attempts:
+        raise SignInFailed()
+    login_code.attempts += 1
+    if not hmac.compare_digest(login_code.code_hash, _code_hash(identifier, code)):
+        if login_code.attempts >= login_code.max_attempts:
+            login_code.superseded_at = now  # used up: ask for a new one
+        raise SignInFailed()
+    login_code.used_at = now
+    accounts = [a for a in accounts_for_identifier(channel, identifier) if _usable(a, now)]
+    if not accounts:
+        raise SignInFailed()
+    return accounts
+
+
+def complete_code_sign_in(
+    account: PortalAccount, channel: Channel, now: datetime | None = None
+) -> None:
+    key = "portal.login.email" if channel == Channel.EMAIL else "portal.login.sms"
+    _succeeded(account, key, f"code by {channel.value}", now or utcnow())
+
+
+# -- invitations and passwords -----------------------------------------------------------------
+
+
+def account_for_invitation(token: str, now: datetime | None = None) -> PortalAccount | None:
+    now = now or utcnow()
+    if not token or len(token) > 200:
+        return None
+    account = db.session.scalar(
+        select(PortalAccount)
+        .where(
+            PortalAccount.invitation_token_hash == token_hash(token),
+            PortalAccount.status == AccountStatus.INVITED,
+        )
+        .options(joinedload(PortalAccount.record), joinedload(PortalAccount.contact))
+    )
+    if account is None or account.invitation_expires_at is None:
+        return None
+    if account.invitation_expires_at <= now:
+        return None
+    return account
+
+
+def accept_invitation(
+    token: str, password: str, confirm: str, now: datetime | None = None
+) -> PortalAccount:
+    now = now or utcnow()
+    account = account_for_invitation(token, now)
+    if account is None:
+        raise ValidationError(
+            "This invitation has expired or was already used. Ask the office for a new one."
+        )
+    _set_password(account, password, confirm, now)
+    account.status = AccountStatus.ENABLED
+    account.invitation_token_hash = None
+    account.invitation_expires_at = None
+    account.enabled_at = now
+    account.generation += 1
+    events.emit("portal.invitation.accepted", actor=Actor.client(account), record=account.record)
+    _succeeded(account, "portal.login.password", "invitation", now)
+    return account
+
+
+def _set_password(account: PortalAccount, password: str, confirm: str, now: datetime) -> None:
+    if password != confirm:
+        raise ValidationError("The two passwords are not the same.", field="confirm")
+    try:
+        cleaned = check_new_password(password, email=account.email)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, field="password") from None
+    account.password_hash = hash_password(cleaned)
+    account.password_set_at = now
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="portal-password-reset")
+
+
+def _password_fingerprint(account: PortalAccount) -> str:
+    return hashlib.sha256((account.password_hash or "").encode()).hexdigest()[:16]
+
+
+def request_password_reset(email: str) -> None:
+    """Email a one-hour reset link to each account on this address; silent otherwise."""
+    address = normalise_identifier(Channel.EMAIL, email)
+    if address is None:
+        return
+    for account in accounts_for_identifier(Channel.EMAIL, address):
+        token = _reset_serializer().dumps(
+            {"a": account.id, "g": account.generation, "p": _password_fingerprint(account)}
+        )
+        context = templates.base_context(account.record)
+        context.update(
+            reset_link=f"{current_app.config['PORTICO_BASE_URL']}/portal/reset/{token}",
+            person_name=account.person_name,
+        )
+        outbox.put_rendered(
+            templates.render("portal.password_reset", context),
+            key=f"password-reset:{account.id}:{secrets.token_hex(8)}",
+            to=address,
+            to_name=account.person_name,
+            record_id=account.record_id,
+        )
+
+
+def account_for_reset(token: str) -> PortalAccount | None:
+    try:
+        data: dict[str, Any] = _reset_serializer().loads(token, max_age=RESET_MAX_AGE)
+    except (BadSignature, SignatureExpired):
+        return None
+    account = db.session.get(PortalAccount, data.get("a"))
+    if (
+        account is None
+        or account.status != AccountStatus.ENABLED
+        or account.generation != data.get("g")
+        or _password_fingerprint(account) != data.get("p")
+    ):
+        return None  # used (the password changed), re-issued or disabled since
+    return account
+
+
+def reset_password(
+    token: str, password: str, confirm: str, now: datetime | None = None
+) -> PortalAccount:
+    now = now or utcnow()
+    account = account_for_reset(token)
+    if account is None:
+        raise ValidationError("This reset link has expired or was already used. Ask for a new one.")
+    _set_password(account, password, confirm, now)
+    account.generation += 1  # sessions opened with the old password end
+    account.failed_attempts = 0
+    account.locked_until = None
+    events.emit(
+        "portal.password.changed",
+        actor=Actor.client(account),
+        record=account.record,
+        details={"how": "reset link"},
+    )
+    return account
+
+
+# -- sessions ---------------------------------------------------------------------------------
+
+
+def account_for_session(account_id: Any, generation: Any) -> PortalAccount | None:
+    """The signed-in account, or None if its access ended since the session began."""
+    if not isinstance(account_id, int) or not isinstance(generation, int):
+        return None
+    account = db.session.scalar(
+        select(PortalAccount)
+        .where(PortalAccount.id == account_id)
+        .options(
+            joinedload(PortalAccount.record).joinedload(Record.assigned_agent),
+            joinedload(PortalAccount.contact),
+        )
+    )
+    if account is None or account.status != AccountStatus.ENABLED:
+        return None
+    if account.generation != generation:
+        return None
+    return account

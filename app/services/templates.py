@@ -1,0 +1,456 @@
+"""Email and SMS templates: sandboxed Jinja, stable system keys, required placeholders.
+
+Templates are found by ``key``. System keys are defined here with their default text, the
+placeholders they must keep (a portal-link email without ``{{ portal_link }}`` would strand the
+client) and the variables they may use; admins edit name, subject and body, and "restore
+defaults" brings the text back. Custom templates (for workflows) have keys of their own and no
+required placeholders.
+
+Rendering happens in an immutable sandbox with plain dictionaries as context, so a template
+can read values but never reach into the application.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from jinja2 import TemplateSyntaxError, meta
+from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import escape
+from sqlalchemy import select
+
+from app.services.errors import ValidationError
+from models import Channel, MessageTemplate, Record, db
+
+#: Variables every template may use.
+COMMON_VARIABLES = {
+    "record": "the client: first_name, last_name, full_name, display_name, email, company_name",
+    "agent": "the assigned agent: full_name, first_name, email, phone",
+    "office": "the office: name, email, phone",
+    "portal_url": "the portal's sign-in page",
+}
+
+SMS_LIMIT = 480  # three SMS segments
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    key: str
+    channel: Channel
+    name: str
+    subject: str
+    body: str
+    #: Placeholders the template must keep.
+    required: tuple[str, ...] = ()
+    #: Extra variables this template may use, with what they hold.
+    variables: dict[str, str] = field(default_factory=dict)
+    #: Messages from it carry credentials: redacted for staff, blanked after delivery.
+    sensitive: bool = False
+
+
+def _spec(*args: Any, **kwargs: Any) -> TemplateSpec:
+    return TemplateSpec(*args, **kwargs)
+
+
+SYSTEM_TEMPLATES: dict[str, TemplateSpec] = {
+    spec.key: spec
+    for spec in (
+        _spec(
+            "portal.link",
+            Channel.EMAIL,
+            "Self service: portal link",
+            "Your secure client portal from {{ office.name }}",
+            "Hello {{ record.first_name }},\n\n"
+            "{{ agent.full_name or office.name }} has set up a secure client portal for you. "
+            "Here you can see your policies and documents and keep your details up to date.\n\n"
+            "Your personal portal link:\n{{ portal_link }}\n\n"
+            "Your password comes in a separate email. Keep both to yourself: anyone with the "
+            "link and the password can see your information.\n\n"
+            "{{ agent.full_name or office.name }}\n{{ office.phone or '' }}",
+            required=("portal_link",),
+            variables={"portal_link": "the client's personal portal link"},
+            sensitive=True,
+        ),
+        _spec(
+            "portal.link.sms",
+            Channel.SMS,
+            "Self service: portal link by text",
+            "",
+            "{{ office.name }}: your secure client portal is ready: {{ portal_link }} "
+            "Your password comes by email.",
+            required=("portal_link",),
+            variables={"portal_link": "the client's personal portal link"},
+            sensitive=True,
+        ),
+        _spec(
+            "portal.password",
+            Channel.EMAIL,
+            "Self service: password",
+            "Your client portal password",
+            "Hello {{ record.first_name }},\n\n"
+            "Your password for the client portal of {{ office.name }} is:\n\n"
+            "    {{ password }}\n\n"
+            "Use it with the personal portal link we sent you separately. You can change it "
+            "after signing in.\n\n{{ agent.full_name or office.name }}",
+            required=("password",),
+            variables={"password": "the generated password"},
+            sensitive=True,
+        ),
+        _spec(
+            "portal.invitation",
+            Channel.EMAIL,
+            "Self service: invitation",
+            "You are invited to the client portal of {{ office.name }}",
+            "Hello {{ person_name }},\n\n"
+            "{{ agent.full_name or office.name }} invites you to the client portal of "
+            "{{ office.name }}. Accept the invitation and choose your password here:\n\n"
+            "{{ invitation_link }}\n\n"
+            "The invitation is valid until {{ expires_on }} and can be used once.\n\n"
+            "{{ agent.full_name or office.name }}",
+            required=("invitation_link",),
+            variables={
+                "invitation_link": "the single-use sign-up link",
+                "person_name": "the invited person's name",
+                "expires_on": "the date the invitation expires",
+            },
+            sensitive=True,
+        ),
+        _spec(
+            "portal.login_code",
+            Channel.EMAIL,
+            "Sign-in code by email",
+            "Your sign-in code: {{ code }}",
+            "Your code to sign in to the client portal of {{ office.name }} is:\n\n"
+            "    {{ code }}\n\n"
+            "It works once, for {{ code_minutes }} minutes. If you did not ask for it, you can "
+            "ignore this email.",
+            required=("code",),
+            variables={"code": "the 6-digit code", "code_minutes": "minutes it stays valid"},
+            sensitive=True,
+        ),
+        _spec(
+            "portal.login_code.sms",
+            Channel.SMS,
+            "Sign-in code by text",
+            "",
+            "{{ code }} is your {{ office.name }} portal code. It works once, for "
+            "{{ code_minutes }} minutes.",
+            required=("code",),
+            variables={"code": "the 6-digit code", "code_minutes": "minutes it stays valid"},
+            sensitive=True,
+        ),
+        _spec(
+            "portal.password_reset",
+            Channel.EMAIL,
+            "Password reset",
+            "Reset your client portal password",
+            "Hello {{ person_name }},\n\n"
+            "Someone asked to reset the password of your client portal at {{ office.name }}. "
+            "If it was you, choose a new password here within the next hour:\n\n"
+            "{{ reset_link }}\n\n"
+            "If it was not you, ignore this email: your password stays as it is.",
+            required=("reset_link",),
+            variables={"reset_link": "the one-hour reset link", "person_name": "the name"},
+            sensitive=True,
+        ),
+        _spec(
+            "notify.agent",
+            Channel.EMAIL,
+            "Notification to the agent",
+            "{{ event.label }}: {{ record.display_name }}",
+            "{{ summary }}\n\n"
+            "{% for line in detail_lines %}{{ line }}\n{% endfor %}\n"
+            "Open the record: {{ record_url }}",
+            variables={
+                "event": "the event: key, label",
+                "summary": "one line saying what happened",
+                "detail_lines": "what changed, line by line",
+                "actor": "who acted: label",
+                "record_url": "the record's page in the staff panel",
+            },
+        ),
+        _spec(
+            "notify.customer",
+            Channel.EMAIL,
+            "Notification to the client",
+            "{{ event.label }}",
+            "Hello {{ record.first_name }},\n\n"
+            "{{ customer_message }}\n\n"
+            "{% for line in detail_lines %}{{ line }}\n{% endfor %}\n"
+            "Your portal: {{ portal_url }}\n\n{{ agent.full_name or office.name }}",
+            variables={
+                "event": "the event: key, label",
+                "customer_message": "a sentence for the client about what happened",
+                "detail_lines": "what changed, line by line",
+            },
+        ),
+        _spec(
+            "notify.customer.sms",
+            Channel.SMS,
+            "Notification to the client by text",
+            "",
+            "{{ office.name }}: {{ customer_message }} {{ portal_url }}",
+            variables={"customer_message": "a sentence for the client about what happened"},
+        ),
+        _spec(
+            "notify.primary",
+            Channel.EMAIL,
+            "Notification to the primary applicant",
+            "{{ actor.label }}: {{ event.label }}",
+            "Hello {{ record.first_name }},\n\n"
+            "{{ actor.label }}, who has access to your client portal, did this: "
+            "{{ event.label }}.\n\n"
+            "{% for line in detail_lines %}{{ line }}\n{% endfor %}\n"
+            "Your portal: {{ portal_url }}\n\n{{ office.name }}",
+            variables={
+                "event": "the event: key, label",
+                "actor": "who acted: label",
+                "detail_lines": "what changed, line by line",
+            },
+        ),
+    )
+}
+
+_KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+_URL = re.compile(r"(https?://[^\s<>\"']+)")
+
+
+_ENV = ImmutableSandboxedEnvironment(autoescape=False, trim_blocks=True, lstrip_blocks=True)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str | None
+    sensitive: bool
+    template_key: str
+    channel: Channel
+
+
+def spec_for(key: str) -> TemplateSpec | None:
+    return SYSTEM_TEMPLATES.get(key)
+
+
+def allowed_variables(key: str) -> dict[str, str]:
+    spec = spec_for(key)
+    return {**COMMON_VARIABLES, **(spec.variables if spec else {})}
+
+
+def check_template(key: str, channel: Channel, subject: str, body: str) -> None:
+    """Refuse a template that would not render or would lose a required placeholder."""
+    if not _KEY.match(key or ""):
+        raise ValidationError(
+            "Use a key of lower-case letters, digits, dots, dashes or underscores.", field="key"
+        )
+    spec = spec_for(key)
+    if spec and spec.channel != channel:
+        raise ValidationError(f"{key} is a {spec.channel.label.lower()} template.", field="channel")
+    if not (body or "").strip():
+        raise ValidationError("The message needs a body.", field="body")
+    if channel == Channel.EMAIL and not (subject or "").strip():
+        raise ValidationError("An email needs a subject.", field="subject")
+    used: set[str] = set()
+    for field_name, source in (("subject", subject or ""), ("body", body)):
+        try:
+            parsed = _ENV.parse(source)
+        except TemplateSyntaxError as exc:
+            raise ValidationError(
+                f"Line {exc.lineno}: {exc.message}. Check the {{{{ }}}} and {{% %}} pairs.",
+                field=field_name,
+            ) from None
+        used |= set(meta.find_undeclared_variables(parsed))
+    allowed = allowed_variables(key)
+    unknown = sorted(used - set(allowed))
+    if unknown:
+        raise ValidationError(
+            f"Unknown placeholder {unknown[0]!r}. You can use: " + ", ".join(sorted(allowed)) + ".",
+            field="body",
+        )
+    if spec:
+        missing = [name for name in spec.required if name not in used]
+        if missing:
+            raise ValidationError(
+                f"This template must keep {{{{ {missing[0]} }}}}: without it the message "
+                "cannot do its job. Put it back, or restore the default text.",
+                field="body",
+            )
+    if channel == Channel.SMS and len(body) > SMS_LIMIT:
+        raise ValidationError(
+            f"Keep text messages under {SMS_LIMIT} characters ({len(body)} now).", field="body"
+        )
+
+
+def check_new_key(key: str | None) -> str:
+    """A tidy key no other template uses."""
+    cleaned = (key or "").strip().lower()
+    if not _KEY.match(cleaned):
+        raise ValidationError(
+            "Use a key of lower-case letters, digits, dots, dashes or underscores.", field="key"
+        )
+    with db.session.no_autoflush:  # the template being created may already be in the session
+        taken = db.session.scalar(select(MessageTemplate.id).where(MessageTemplate.key == cleaned))
+    if taken is not None:
+        raise ValidationError("A template with this key already exists.", field="key")
+    return cleaned
+
+
+def get_template(key: str) -> MessageTemplate | None:
+    return db.session.scalar(select(MessageTemplate).where(MessageTemplate.key == key))
+
+
+def render(key: str, context: dict[str, Any]) -> Rendered:
+    """Render the template stored under ``key`` (or its default) in the sandbox."""
+    stored = get_template(key)
+    spec = spec_for(key)
+    if stored is None and spec is None:
+        raise ValidationError(f"There is no template with the key {key!r}.")
+    subject = stored.subject if stored else spec.subject  # type: ignore[union-attr]
+    body = stored.body if stored else spec.body  # type: ignore[union-attr]
+    channel = stored.channel if stored else spec.channel  # type: ignore[union-attr]
+    try:
+        text, rendered_subject = _render_pair(subject, body, context)
+    except (TemplateError, SecurityError, UndefinedError, TypeError, ValueError) as exc:
+        if spec is None or stored is None:
+            raise ValidationError(f"The template {key} could not be rendered: {exc}") from None
+        current_app.logger.warning("template %s failed (%s); using its default text", key, exc)
+        text, rendered_subject = _render_pair(spec.subject, spec.body, context)
+    html = _html(text, context) if channel == Channel.EMAIL else None
+    return Rendered(
+        subject=rendered_subject,
+        text=text,
+        html=html,
+        sensitive=bool(spec and spec.sensitive),
+        template_key=key,
+        channel=channel,
+    )
+
+
+def _render_pair(subject: str, body: str, context: dict[str, Any]) -> tuple[str, str]:
+    text = _ENV.from_string(body).render(**context).strip() + "\n"
+    rendered_subject = " ".join(_ENV.from_string(subject).render(**context).split())
+    return text, rendered_subject
+
+
+def _html(text: str, context: dict[str, Any]) -> str:
+    """A simple HTML part from the text: paragraphs, line breaks and live links."""
+    paragraphs = []
+    for block in text.strip().split("\n\n"):
+        escaped = str(escape(block))
+        linked = _URL.sub(lambda m: f'<a href="{m.group(1)}">{m.group(1)}</a>', escaped)
+        paragraphs.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
+    office = escape(context.get("office", {}).get("name", ""))
+    return (
+        '<!doctype html><html><body style="font-family:Arial,Helvetica,sans-serif;'
+        'font-size:15px;line-height:1.5;color:#1f2933">'
+        + "\n".join(paragraphs)
+        + f'<p style="color:#6b7280;font-size:12px">{office}</p></body></html>'
+    )
+
+
+# -- the stored templates ----------------------------------------------------------------------
+
+
+def restore_defaults(keys: Iterable[str] | None = None) -> list[str]:
+    """Put back the default text of ``keys`` (all system templates when None), creating
+    missing ones; returns the keys restored."""
+    wanted = list(keys) if keys is not None else list(SYSTEM_TEMPLATES)
+    restored = []
+    for key in wanted:
+        spec = SYSTEM_TEMPLATES.get(key)
+        if spec is None:
+            continue
+        stored = get_template(key)
+        if stored is None:
+            stored = MessageTemplate(key=key, channel=spec.channel)
+            db.session.add(stored)
+        stored.name = spec.name
+        stored.subject = spec.subject
+        stored.body = spec.body
+        restored.append(key)
+    db.session.flush()
+    return restored
+
+
+def ensure_defaults() -> list[str]:
+    """Create the system templates that are missing; never touch edited ones."""
+    existing = set(db.session.scalars(select(MessageTemplate.key)))
+    return restore_defaults([key for key in SYSTEM_TEMPLATES if key not in existing])
+
+
+def is_system(key: str) -> bool:
+    return key in SYSTEM_TEMPLATES
+
+
+# -- context ------------------------------------------------------------------------------------
+
+
+def office_context() -> dict[str, Any]:
+    from app.services.portal_settings import get_settings
+
+    settings = get_settings()
+    return {
+        "name": settings.portal_name,
+        "email": settings.office_email or "",
+        "phone": settings.office_phone or "",
+    }
+
+
+def base_context(record: Record | None) -> dict[str, Any]:
+    """What every template can use, as plain values (the sandbox never sees models)."""
+    base_url = current_app.config["PORTICO_BASE_URL"]
+    context: dict[str, Any] = {
+        "office": office_context(),
+        "portal_url": f"{base_url}/portal/",
+        "record": {},
+        "agent": {"full_name": "", "first_name": "", "email": "", "phone": ""},
+    }
+    if record is not None:
+        context["record"] = {
+            "first_name": record.first_name,
+            "last_name": record.last_name,
+            "full_name": record.full_name,
+            "display_name": record.display_name,
+            "email": record.email or "",
+            "company_name": record.company_name or "",
+        }
+        agent = record.assigned_agent
+        if agent is not None:
+            context["agent"] = {
+                "full_name": agent.full_name,
+                "first_name": agent.first_name,
+                "email": agent.email,
+                "phone": agent.phone or "",
+            }
+    return context
+
+
+def sample_context(key: str, record: Record | None) -> dict[str, Any]:
+    """Context for a preview: real record values, stand-ins for secrets."""
+    base_url = current_app.config["PORTICO_BASE_URL"]
+    samples: dict[str, Any] = {
+        "portal_link": f"{base_url}/portal/a/(personal link, made when sent)",
+        "password": "(generated when sent)",
+        "invitation_link": f"{base_url}/portal/invite/(made when sent)",
+        "reset_link": f"{base_url}/portal/reset/(made when sent)",
+        "code": "123456",
+        "code_minutes": 10,
+        "person_name": record.full_name if record else "Pat Example",
+        "expires_on": "(the expiry date)",
+        "event": {"key": "portal.profile.updated", "label": "Personal details updated"},
+        "summary": "Pat Example updated their personal details.",
+        "customer_message": "We received your changes.",
+        "detail_lines": ["Phone: (202) 555-0143 → (202) 555-0199"],
+        "actor": {"label": "Pat Example"},
+        "record_url": f"{base_url}/admin/record/details/?id={record.id if record else 1}",
+    }
+    context = base_context(record)
+    for name in allowed_variables(key):
+        if name not in context and name in samples:
+            context[name] = samples[name]
+    return context

@@ -1,0 +1,38 @@
+"""The portal's settings: one row, edited by admins."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import TimestampMixin, db
+
+
+class PortalSettings(TimestampMixin, db.Model):
+    __tablename__ = "portal_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal_name: Mapped[str] = mapped_column(String(120), default="Client portal", nullable=False)
+    #: Shown at the top of every portal page; sanitized HTML.
+    banner_html: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    #: Where staff notifications go when a record has no assigned agent, and the reply address.
+    office_email: Mapped[str | None] = mapped_column(String(255))
+    office_phone: Mapped[str | None] = mapped_column(String(32))
+
+    #: Sign-in with the personal link and password.
+    allow_link_sign_in: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    #: Sign-in with email address and password.
+    allow_password_sign_in: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    #: Sign-in with a one-time code sent by email.
+    allow_email_code_sign_in: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    #: Sign-in with a one-time code sent by text message.
+    allow_sms_code_sign_in: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    #: Send the portal link by text when the record prefers texts and has a mobile number.
+    link_by_sms_when_preferred: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+
+    code_valid_minutes: Mapped[int] = mapped_column(Integer, default=10, nullable=False)
+    code_max_attempts: Mapped[int] = mapped_column(Integer, default=5, nullable=False)
+    lockout_failures: Mapped[int] = mapped_column(Integer, default=5, nullable=False)
+    lockout_minutes: Mapped[int] = mapped_column(Integer, default=15, nullable=False)
+    session_idle_minutes: Mapped[int] = mapped_column(Integer, default=30, nullable=False)
+    invitation_valid_days: Mapped[int] = mapped_column(Integer, default=7, nullable=False)

@@ -1,0 +1,106 @@
+import pytest
+
+from app.services import templates
+from app.services.errors import ValidationError
+from models import Channel, MessageTemplate, db
+from tests import factories
+
+
+def test_every_system_template_is_seeded_and_valid(ctx):
+    for key, spec in templates.SYSTEM_TEMPLATES.items():
+        stored = templates.get_template(key)
+        assert stored is not None, key
+        templates.check_template(key, spec.channel, spec.subject, spec.body)
+
+
+def test_rendering_uses_the_record_and_makes_an_html_part(ctx):
+    record = factories.record(first_name="Ada", last_name="Lovelace")
+    context = templates.base_context(record)
+    context.update(portal_link="https://portal.test/portal/a/abc", password="x")
+    rendered = templates.render("portal.link", context)
+    assert rendered.subject == "Your secure client portal from Client portal"
+    assert rendered.text.startswith("Hello Ada,")
+    assert "https://portal.test/portal/a/abc" in rendered.text
+    assert '<a href="https://portal.test/portal/a/abc">' in rendered.html
+    assert rendered.sensitive is True
+
+
+def test_html_part_escapes_client_values(ctx):
+    record = factories.record(first_name="<b>Eve</b>")
+    context = templates.base_context(record)
+    context.update(portal_link="https://x.test/a", password="p")
+    rendered = templates.render("portal.link", context)
+    assert "&lt;b&gt;Eve&lt;/b&gt;" in rendered.html
+    assert "<b>Eve</b>" not in rendered.html
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("Hello {{ record.first_name }}", "must keep {{ portal_link }}"),
+        ("{{ portal_link }} {% if %}", "Line 1"),
+        ("{{ portal_link }} {{ recrd.first_name }}", "Unknown placeholder 'recrd'"),
+    ],
+)
+def test_a_credentials_template_must_stay_usable(ctx, body, message):
+    with pytest.raises(ValidationError, match=message):
+        templates.check_template("portal.link", Channel.EMAIL, "Subject", body)
+
+
+def test_sandbox_refuses_to_reach_into_python(ctx):
+    template = templates.get_template("notify.agent")
+    template.body = "{{ record.__class__.__mro__ }}"
+    db.session.flush()
+    # An unsafe template falls back to the default text instead of leaking anything.
+    rendered = templates.render(
+        "notify.agent",
+        {
+            **templates.base_context(None),
+            "event": {"label": "X"},
+            "summary": "S",
+            "detail_lines": [],
+            "record_url": "u",
+        },
+    )
+    assert "class" not in rendered.text and "S" in rendered.text
+
+
+def test_sms_templates_have_no_subject_and_a_length_limit(ctx):
+    with pytest.raises(ValidationError, match="under 480"):
+        templates.check_template("portal.login_code.sms", Channel.SMS, "", "{{ code }}" + "x" * 500)
+    with pytest.raises(ValidationError, match="text message template"):
+        templates.check_template("portal.login_code.sms", Channel.EMAIL, "S", "{{ code }}")
+
+
+def test_restore_defaults_brings_back_text_and_missing_rows(ctx):
+    stored = templates.get_template("portal.password")
+    stored.body = "Your password: {{ password }} (edited)"
+    db.session.delete(templates.get_template("portal.invitation"))
+    db.session.flush()
+    assert templates.ensure_defaults() == ["portal.invitation"]
+    assert "edited" in templates.get_template("portal.password").body  # untouched
+    templates.restore_defaults(["portal.password"])
+    assert "edited" not in templates.get_template("portal.password").body
+
+
+def test_custom_templates_have_free_keys_and_no_required_placeholders(ctx):
+    templates.check_template(
+        "aep.reminder-1",
+        Channel.EMAIL,
+        "AEP is coming",
+        "Hello {{ record.first_name }}, book your review.",
+    )
+    db.session.add(
+        MessageTemplate(
+            key="aep.reminder-1",
+            channel=Channel.EMAIL,
+            name="AEP 1",
+            subject="AEP {{ record.last_name }}",
+            body="Hi {{ agent.full_name }}",
+        )
+    )
+    db.session.flush()
+    record = factories.record(last_name="Quill")
+    assert templates.render("aep.reminder-1", templates.base_context(record)).subject == "AEP Quill"
+    with pytest.raises(ValidationError, match="key"):
+        templates.check_template("Bad Key!", Channel.EMAIL, "s", "b")
