@@ -6,14 +6,31 @@ from flask import Blueprint, Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from admin_views.activity import ActivityView
 from admin_views.base import HomeView
+from admin_views.notification_rule import NotificationRuleView
+from admin_views.outbox import OutboxView
+from admin_views.portal_settings import PortalSettingsView
 from admin_views.product import CoverageTypeView, ProductView
 from admin_views.record import RecordView
 from admin_views.tag import TagView
 from admin_views.task import MyTaskView, TaskView
+from admin_views.template import TemplateView
 from admin_views.user import UserView
 from app.headers import csp_nonce
-from models import CoverageType, Product, Record, Tag, Task, User, db
+from models import (
+    ActivityEntry,
+    CoverageType,
+    MessageTemplate,
+    OutboxMessage,
+    PortalSettings,
+    Product,
+    Record,
+    Tag,
+    Task,
+    User,
+    db,
+)
 
 
 def init_admin(app: Flask) -> Admin:
@@ -42,6 +59,23 @@ def init_admin(app: Flask) -> Admin:
         MyTaskView(Task, db, name="My open tasks", endpoint="my_tasks", category="Tasks")
     )
     admin.add_view(TaskView(Task, db, name="All tasks", endpoint="task", category="Tasks"))
+    admin.add_view(ActivityView(ActivityEntry, db, name="Activity", endpoint="activity"))
+    admin.add_view(
+        PortalSettingsView(
+            PortalSettings, db, name="Portal", endpoint="portal_settings", category="Settings"
+        )
+    )
+    admin.add_view(
+        TemplateView(
+            MessageTemplate, db, name="Templates", endpoint="template", category="Settings"
+        )
+    )
+    admin.add_view(
+        NotificationRuleView(name="Notifications", endpoint="notifications", category="Settings")
+    )
+    admin.add_view(
+        OutboxView(OutboxMessage, db, name="Outbox", endpoint="outbox", category="Settings")
+    )
     admin.add_view(TagView(Tag, db, name="Tags", endpoint="tag", category="Settings"))
     admin.add_view(
         CoverageTypeView(

@@ -9,7 +9,16 @@ from sqlalchemy import select
 
 from admin_views.base import LazyOptions
 from app.services.users import agents_query
-from models import CoverageType, Product, ProductStatus, Record, Tag, db
+from models import (
+    AccountStatus,
+    CoverageType,
+    PortalAccount,
+    Product,
+    ProductStatus,
+    Record,
+    Tag,
+    db,
+)
 
 
 def _int(value: t.Any) -> int | None:
@@ -162,6 +171,26 @@ def coverage_type_options() -> t.Iterable[tuple[int, str]]:
     )
 
 
+class PortalStatusIs(_ExistsFilter):
+    """The primary applicant's portal access: not enabled, invited, enabled or disabled."""
+
+    NOT_ENABLED = "none"
+
+    def __init__(self) -> None:
+        super().__init__("Portal", [(self.NOT_ENABLED, "Not enabled"), *AccountStatus.choices()])
+
+    def clean(self, value: t.Any) -> str | None:
+        valid = {self.NOT_ENABLED} | {status.value for status in AccountStatus}
+        return value if value in valid else None
+
+    def condition(self, value: t.Any) -> t.Any:
+        primary = (PortalAccount.record_id == Record.id) & PortalAccount.contact_id.is_(None)
+        exists = select(PortalAccount.id).where(primary)
+        if value == self.NOT_ENABLED:
+            return ~exists.exists()
+        return exists.where(PortalAccount.status == AccountStatus(value)).exists()
+
+
 __all__ = [
     "AssignedAgentIs",
     "CoverageTypeIs",
@@ -169,6 +198,7 @@ __all__ = [
     "HasTag",
     "IntChoice",
     "LacksTag",
+    "PortalStatusIs",
     "ProductStatusIs",
     "Unassigned",
     "agent_options",

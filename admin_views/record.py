@@ -23,15 +23,19 @@ from admin_views.filters import (
     EnumChoice,
     HasTag,
     LacksTag,
+    PortalStatusIs,
     ProductStatusIs,
     Unassigned,
 )
+from app.services import activity as activity_service
 from app.services import contacts as contact_service
+from app.services import portal_accounts
 from app.services import records as record_service
 from app.services import tags as tag_service
+from app.services.errors import ValidationError
 from app.services.users import agents_query
 from app.services.validation import format_phone, normalise_email
-from models import Contact, Product, Record, RecordKind, Tag, Task, db
+from models import Contact, Product, Record, RecordKind, Tag, Task, db, utcnow
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class RecordTab:
 
 RECORD_TABS: list[RecordTab] = [
     RecordTab("overview", "Overview", "admin/record/tab_overview.html"),
+    RecordTab("portal", "Portal", "admin/record/tab_portal.html"),
     RecordTab(
         "products",
         "Products",
@@ -66,6 +71,7 @@ RECORD_TABS: list[RecordTab] = [
         "admin/record/tab_tasks.html",
         lambda record: sum(1 for task in record.tasks if not task.done),
     ),
+    RecordTab("activity", "Activity", "admin/record/tab_activity.html"),
 ]
 
 
@@ -76,6 +82,21 @@ def _name_link(view: t.Any, context: t.Any, model: Record, name: str) -> Markup:
 
 def _tags(view: t.Any, context: t.Any, model: Record, name: str) -> Markup:
     return Markup(" ").join(badge(tag.name, tag.colour) for tag in model.tags)
+
+
+def _portal(view: t.Any, context: t.Any, model: Record, name: str) -> Markup:
+    account = model.portal_account
+    if account is None:
+        return Markup('<span class="text-muted">Not enabled</span>')
+    colour = {"enabled": "#2e7d32", "invited": "#1565c0", "disabled": "#757575"}[
+        account.status.value
+    ]
+    text = badge(account.status.label, colour)
+    if account.last_login_at:
+        text += Markup('<br><span class="small text-muted">{}</span>').format(
+            "signed in " + local_datetime(account.last_login_at)
+        )
+    return text
 
 
 def _phone(view: t.Any, context: t.Any, model: Record, name: str) -> str:
@@ -105,10 +126,20 @@ class RecordView(StaffModelView):
     export_max_rows = 100_000
     details_template = "admin/record/details.html"
 
-    column_list = ("last_name", "kind", "email", "phone", "assigned_agent", "tags", "updated_at")
+    column_list = (
+        "last_name",
+        "kind",
+        "email",
+        "phone",
+        "assigned_agent",
+        "tags",
+        "portal_account",
+        "updated_at",
+    )
     column_labels = {
         "last_name": "Name",
         "assigned_agent": "Agent",
+        "portal_account": "Portal",
         "updated_at": "Updated",
         "date_of_birth": "Date of birth",
         "address_line1": "Address",
@@ -127,7 +158,12 @@ class RecordView(StaffModelView):
     )
     column_default_sort = [("last_name", False), ("first_name", False)]
     column_searchable_list = ("first_name", "last_name", "company_name", "email", "phone", "mobile")
-    column_formatters = {"last_name": _name_link, "tags": _tags, "phone": _phone}
+    column_formatters = {
+        "last_name": _name_link,
+        "tags": _tags,
+        "phone": _phone,
+        "portal_account": _portal,
+    }
     column_formatters_export = {
         "last_name": lambda v, c, m, n: m.display_name,
         "tags": lambda v, c, m, n: ", ".join(tag.name for tag in m.tags),
@@ -164,6 +200,7 @@ class RecordView(StaffModelView):
         LacksTag(),
         ProductStatusIs(),
         CoverageTypeIs(),
+        PortalStatusIs(),
         DateBetweenFilter(Record.created_at, "Created"),
     )
     form_columns = (
@@ -202,7 +239,11 @@ class RecordView(StaffModelView):
         return (
             super()
             .get_query()
-            .options(joinedload(Record.assigned_agent), selectinload(Record.tags))
+            .options(
+                joinedload(Record.assigned_agent),
+                selectinload(Record.tags),
+                selectinload(Record.portal_account),
+            )
         )
 
     def get_one(self, id: t.Any) -> Record | None:
@@ -231,14 +272,20 @@ class RecordView(StaffModelView):
     def on_model_change(self, form: t.Any, model: Record, is_created: bool) -> None:
         record_service.clean_record(model)
         contact_service.clean_contacts(model)
+        portal_accounts.sync_login_email(model)
 
     # -- the record page -------------------------------------------------------------------
 
     def render(self, template: str, **kwargs: t.Any) -> t.Any:
         if template == self.details_template:
             record = kwargs["model"]
+            accounts = portal_accounts.accounts_of(record)
             kwargs.update(
                 tabs=RECORD_TABS,
+                primary_account=next((a for a in accounts if a.is_primary), None),
+                contact_accounts={a.contact_id: a for a in accounts if not a.is_primary},
+                activity=activity_service.for_record(record.id, limit=100),
+                now=utcnow(),
                 all_tags=db.session.scalars(select(Tag).order_by(Tag.name)).all(),
                 local_datetime=local_datetime,
                 format_phone=format_phone,
@@ -279,6 +326,114 @@ class RecordView(StaffModelView):
             db.session.commit()
             flash(f"{record.display_name} is now a client.", "success")
         return redirect(url_for(".details_view", id=record.id))
+
+    # -- self service ---------------------------------------------------------------------
+
+    @expose("/<int:record_id>/self-service/enable/", methods=("POST",))
+    def enable_self_service(self, record_id: int):  # type: ignore[no-untyped-def]
+        record = self._record_or_404(record_id)
+        try:
+            result = portal_accounts.enable_self_service(record, current_user)
+        except ValidationError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            how = "by text message" if result.link_channel.value == "sms" else "by email"
+            flash(
+                ("New link and password sent" if result.reissued else "Self service enabled")
+                + f": the portal link went {how}, the password by email"
+                + (
+                    ". The old link, password and sessions no longer work."
+                    if result.reissued
+                    else "."
+                ),
+                "success",
+            )
+        return redirect(url_for(".details_view", id=record_id) + "#portal")
+
+    @expose("/<int:record_id>/self-service/disable/", methods=("POST",))
+    def disable_self_service(self, record_id: int):  # type: ignore[no-untyped-def]
+        record = self._record_or_404(record_id)
+        if portal_accounts.disable_self_service(record, current_user):
+            db.session.commit()
+            flash(
+                "Self service disabled: the link, the passwords and every open portal "
+                "session stopped working.",
+                "success",
+            )
+        return redirect(url_for(".details_view", id=record_id) + "#portal")
+
+    @expose("/<int:record_id>/self-service/invite/", methods=("POST",))
+    def invite(self, record_id: int):  # type: ignore[no-untyped-def]
+        record = self._record_or_404(record_id)
+        contact = None
+        contact_id = request.form.get("contact_id", type=int)
+        if contact_id:
+            contact = db.session.get(Contact, contact_id)
+            if contact is None or contact.record_id != record.id:
+                abort(404)
+        try:
+            account = portal_accounts.invite(record, current_user, contact)
+        except ValidationError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(f"Invitation sent to {account.email}.", "success")
+        return redirect(url_for(".details_view", id=record_id) + "#portal")
+
+    @expose("/<int:record_id>/self-service/view/")
+    def view_self_service(self, record_id: int):  # type: ignore[no-untyped-def]
+        record = self._record_or_404(record_id)
+        portal_accounts.record_preview_opened(record, current_user)
+        db.session.commit()
+        return redirect(url_for("portal_preview.home", record_id=record.id))
+
+    @action(
+        "enable_self_service",
+        "Enable self service…",
+    )
+    def action_enable(self, ids: list[str]):  # type: ignore[no-untyped-def]
+        record_ids = sorted({int(i) for i in ids if str(i).isdigit()})
+        records = db.session.scalars(
+            select(Record)
+            .where(Record.id.in_(record_ids))
+            .options(selectinload(Record.portal_account))
+        ).all()
+        return self.render(
+            "admin/record/bulk_enable.html",
+            records=records,
+            without_email=[r for r in records if not r.email],
+            already=[
+                r
+                for r in records
+                if r.portal_account and r.portal_account.status.value == "enabled"
+            ],
+            return_url=_safe_referrer() or url_for(".index_view"),
+        )
+
+    @expose("/bulk-enable/", methods=("POST",))
+    def bulk_enable(self):  # type: ignore[no-untyped-def]
+        return_url = get_redirect_target() or url_for(".index_view")
+        record_ids = [int(i) for i in request.form.getlist("record_id") if i.isdigit()]
+        records = db.session.scalars(select(Record).where(Record.id.in_(record_ids))).all()
+        done, refused = 0, []
+        for record in records:
+            try:
+                with db.session.begin_nested():
+                    portal_accounts.enable_self_service(record, current_user)
+                done += 1
+            except ValidationError as exc:
+                refused.append(f"{record.display_name}: {exc.message}")
+        db.session.commit()
+        flash(
+            f"Self service enabled for {done} record(s); each was sent its own link and password.",
+            "success",
+        )
+        for line in refused[:10]:
+            flash(line, "error")
+        return redirect(return_url)
 
     # -- bulk tagging from the list --------------------------------------------------------
 

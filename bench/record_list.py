@@ -15,7 +15,6 @@ import http.client
 import os
 import re
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,9 +43,22 @@ def run(cmd: list[str], env: dict[str, str]) -> None:
 
 def gunicorn(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "--keep-alive", "30", target],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--keep-alive",
+            "30",
+            target,
+        ],
+        cwd=ROOT,
+        env=env,
     )
 
 
@@ -72,8 +84,12 @@ def sign_in(port: int) -> str:
     cookie = response.getheader("Set-Cookie", "").split(";")[0]
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
     body = urlencode({"email": ADMIN[0], "password": ADMIN[1], "csrf_token": token})
-    conn.request("POST", "/staff/login", body, {
-        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    conn.request(
+        "POST",
+        "/staff/login",
+        body,
+        {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+    )
     response = conn.getresponse()
     response.read()
     if response.status != 302:
@@ -137,16 +153,20 @@ event.listen(engine, "before_cursor_execute", lambda *a: count.append(1))
 assert client.get("{PAGE}").status_code == 200
 print(len(count))
 """
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
     return int(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pt-bench-") as scratch:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTICO_", "TEST_"))}
-        env.update(PORTICO_INSTANCE_PATH=str(Path(scratch) / "instance"),
-                   PORTICO_LOG_LEVEL="WARNING", PORTICO_STAFF_LOGIN_LIMIT="1000 per minute")
+        env.update(
+            PORTICO_INSTANCE_PATH=str(Path(scratch) / "instance"),
+            PORTICO_LOG_LEVEL="WARNING",
+            PORTICO_STAFF_LOGIN_LIMIT="1000 per minute",
+        )
         if os.environ.get("BENCH_DATABASE_URL"):
             env["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
         from app.redis import EmbeddedRedis
@@ -163,8 +183,10 @@ def main() -> None:
             started = time.perf_counter()
             run([*flask, "db", "upgrade"], env)
             run([*flask, "seed", "demo", "--records", str(RECORDS), "--seed", "1"], env)
-            run([*flask, "users", "create", ADMIN[0], "--role", "admin",
-                 "--password", ADMIN[1]], env)
+            run(
+                [*flask, "users", "create", ADMIN[0], "--role", "admin", "--password", ADMIN[1]],
+                env,
+            )
             print(f"  seeded in {time.perf_counter() - started:.1f}s")
 
             app_port, bare_port = free_port(), free_port()
@@ -187,13 +209,19 @@ def main() -> None:
                 embedded.stop()
 
     print()
-    print(f"gunicorn 2 workers each, {CONNECTIONS} keep-alive connections, {SECONDS:.0f}s each,"
-          f" {RECORDS:,} records")
+    print(
+        f"gunicorn 2 workers each, {CONNECTIONS} keep-alive connections, {SECONDS:.0f}s each,"
+        f" {RECORDS:,} records"
+    )
     print(f"{'page':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
-    print(f"{'admin record list (50 rows)':<28}{list_rate:>10.1f}"
-          f"{percentile(list_lat, .5):>10.1f}{percentile(list_lat, .99):>10.1f}")
-    print(f"{'bare Flask page':<28}{bare_rate:>10.1f}"
-          f"{percentile(bare_lat, .5):>10.1f}{percentile(bare_lat, .99):>10.1f}")
+    print(
+        f"{'admin record list (50 rows)':<28}{list_rate:>10.1f}"
+        f"{percentile(list_lat, 0.5):>10.1f}{percentile(list_lat, 0.99):>10.1f}"
+    )
+    print(
+        f"{'bare Flask page':<28}{bare_rate:>10.1f}"
+        f"{percentile(bare_lat, 0.5):>10.1f}{percentile(bare_lat, 0.99):>10.1f}"
+    )
     print(f"ratio (record list / bare): {list_rate / bare_rate:.3f} of the bare page's rate")
     print(f"SQL queries per record list page: {queries}")
 

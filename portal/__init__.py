@@ -1,4 +1,8 @@
-"""The client portal blueprint (``/portal/``): its own templates and assets, not the admin's."""
+"""The client portal (``/portal/``) and its read-only staff preview (``/portal/preview/<id>/``).
+
+Both blueprints show the same screens (portal/screens.py); the preview refuses anything but
+GET. The portal has its own templates and assets, not the staff panel's.
+"""
 
 from flask import Blueprint
 
@@ -11,4 +15,6 @@ bp = Blueprint(
     static_url_path="/assets",
 )
 
-from portal import views  # noqa: E402,F401 - registers the routes
+preview_bp = Blueprint("portal_preview", __name__, url_prefix="/portal/preview/<int:record_id>")
+
+from portal import screens, session, views  # noqa: E402,F401 - registers the routes

@@ -1,0 +1,163 @@
+"""The notification matrix (admins): per event, who is emailed, whether a task is created and
+whether it is logged; templates per rule; restore defaults; preview for a record."""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_security import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import IntegerField, SelectField
+from wtforms.validators import InputRequired, NumberRange
+
+from admin_views.base import ADMIN_ONLY, StaffView
+from app.services import events, templates
+from app.services.errors import ValidationError
+from models import Channel, Contact, MessageTemplate, NotificationRule, Record, db
+
+SWITCHES = (
+    ("agent_email", "Agent email"),
+    ("customer_email", "Client email"),
+    ("primary_applicant_email", "Primary applicant email"),
+    ("create_task", "Task"),
+    ("log_activity", "Activity log"),
+)
+GROUPS = (("client", "Client actions"), ("staff", "Staff actions"), ("system", "System"))
+
+
+def _template_choices(channel: Channel) -> list[tuple[str, str]]:
+    stored = {
+        row.key: row.name
+        for row in db.session.scalars(
+            select(MessageTemplate).where(MessageTemplate.channel == channel)
+        )
+    }
+    for key, spec in templates.SYSTEM_TEMPLATES.items():
+        if spec.channel == channel:
+            stored.setdefault(key, spec.name)
+    return sorted(((key, f"{name} ({key})") for key, name in stored.items()), key=lambda c: c[1])
+
+
+class RuleTemplatesForm(FlaskForm):
+    agent_template_key = SelectField("Agent email template")
+    customer_template_key = SelectField("Client email template")
+    customer_sms_template_key = SelectField("Client text template (when they prefer texts)")
+    primary_template_key = SelectField("Primary applicant email template")
+    task_due_hours = IntegerField(
+        "Task due after (hours)", validators=[InputRequired(), NumberRange(0, 24 * 90)]
+    )
+
+
+class NotificationRuleView(StaffView):
+    required_roles = ADMIN_ONLY
+
+    def _rules(self) -> dict[str, NotificationRule]:
+        rules = events.rules()
+        for rule in rules.values():  # defaults not yet stored become rows on save
+            if rule.id is None:
+                db.session.add(rule)
+        return rules
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):  # type: ignore[no-untyped-def]
+        rules = self._rules()
+        if request.method == "POST":
+            for key, rule in rules.items():
+                for name, _ in SWITCHES:
+                    setattr(rule, name, request.form.get(f"{key}:{name}") == "on")
+            db.session.commit()
+            flash("Notification rules saved. The next event follows them.", "success")
+            return redirect(url_for(".index"))
+        db.session.rollback()
+        grouped = {
+            group: [
+                (spec, rules[key]) for key, spec in events.CATALOGUE.items() if spec.actor == group
+            ]
+            for group, _ in GROUPS
+        }
+        return self.render(
+            "admin/notifications/index.html", grouped=grouped, groups=GROUPS, switches=SWITCHES
+        )
+
+    @expose("/restore/", methods=("POST",))
+    def restore(self):  # type: ignore[no-untyped-def]
+        key = request.form.get("key")
+        restored = events.restore_rules([key] if key else None)
+        db.session.commit()
+        flash(
+            f"Restored the default for {key}."
+            if key
+            else f"Restored the defaults of all {len(restored)} events.",
+            "success",
+        )
+        return redirect(url_for(".index") + (f"#rule-{key}" if key else ""))
+
+    @expose("/<key>/", methods=("GET", "POST"))
+    def edit(self, key: str):  # type: ignore[no-untyped-def]
+        if key not in events.CATALOGUE:
+            return redirect(url_for(".index"))
+        rule = self._rules()[key]
+        form = RuleTemplatesForm(obj=rule)
+        form.agent_template_key.choices = _template_choices(Channel.EMAIL)
+        form.customer_template_key.choices = _template_choices(Channel.EMAIL)
+        form.primary_template_key.choices = _template_choices(Channel.EMAIL)
+        form.customer_sms_template_key.choices = _template_choices(Channel.SMS)
+        if form.validate_on_submit():
+            form.populate_obj(rule)
+            try:
+                events.check_rule(rule)
+            except ValidationError as exc:
+                db.session.rollback()
+                getattr(form, exc.field or "agent_template_key").errors.append(exc.message)
+            else:
+                db.session.commit()
+                flash(f"Saved the templates of {events.CATALOGUE[key].label}.", "success")
+                return redirect(url_for(".index") + f"#rule-{key}")
+        return self.render("admin/notifications/edit.html", form=form, spec=events.CATALOGUE[key])
+
+    @expose("/preview/")
+    def preview(self):  # type: ignore[no-untyped-def]
+        key = request.args.get("event", "portal.profile.updated")
+        record = db.session.get(Record, request.args.get("record_id", type=int) or 0)
+        who = request.args.get("as", "client")
+        result = None
+        error = None
+        if key not in events.CATALOGUE:
+            error = "Choose an event."
+        elif record is not None:
+            actor = self._actor(record, who)
+            the_plan = events.plan(key, record, actor)
+            context = events._context(
+                the_plan.event, record, actor, events.summary_for(the_plan.event, actor, {}), {}
+            )
+            rendered = [
+                (message, templates.render(message.template_key, context))
+                for message in the_plan.messages
+            ]
+            result = {"plan": the_plan, "rendered": rendered, "actor": actor}
+        db.session.rollback()
+        return self.render(
+            "admin/notifications/preview.html",
+            catalogue=events.CATALOGUE,
+            key=key,
+            record=record,
+            who=who,
+            result=result,
+            error=error,
+        )
+
+    def _actor(self, record: Record, who: str) -> t.Any:
+        if who == "staff":
+            return events.Actor.staff(current_user)
+        if who == "contact":
+            contact = db.session.scalar(
+                select(Contact).where(Contact.record_id == record.id).limit(1)
+            )
+            if contact is not None:
+                return events.Actor(
+                    events.CLIENT, contact.full_name, email=contact.email, is_primary=False
+                )
+        return events.Actor(events.CLIENT, record.full_name, email=record.email)

@@ -1,0 +1,80 @@
+"""Portal settings (admins): one page, one row."""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import redirect, url_for
+from flask_admin import expose
+
+from admin_views.base import ADMIN_ONLY, StaffModelView
+from app.services import portal_settings as settings_service
+from app.services.errors import ValidationError
+from app.services.validation import normalise_email, normalise_phone
+from models import PortalSettings, db
+
+
+class PortalSettingsView(StaffModelView):
+    required_roles = ADMIN_ONLY
+    can_create = False
+    can_delete = False
+    form_columns = (
+        "portal_name",
+        "banner_html",
+        "office_email",
+        "office_phone",
+        "allow_link_sign_in",
+        "allow_password_sign_in",
+        "allow_email_code_sign_in",
+        "allow_sms_code_sign_in",
+        "link_by_sms_when_preferred",
+        "code_valid_minutes",
+        "code_max_attempts",
+        "lockout_failures",
+        "lockout_minutes",
+        "session_idle_minutes",
+        "invitation_valid_days",
+    )
+    form_args = {
+        "banner_html": {
+            "label": "Banner message",
+            "description": "Shown on every portal page. Simple formatting and links "
+            "are kept; anything else is removed.",
+        },
+        "office_email": {
+            "description": "Gets staff notifications for records without an "
+            "agent, and replies from clients."
+        },
+        "allow_link_sign_in": {"label": "Sign in with the personal link and password"},
+        "allow_password_sign_in": {"label": "Sign in with email address and password"},
+        "allow_email_code_sign_in": {"label": "Sign in with a code sent by email"},
+        "allow_sms_code_sign_in": {"label": "Sign in with a code sent by text message"},
+        "link_by_sms_when_preferred": {
+            "label": "Send the portal link by text when the client "
+            "prefers texts (the password still goes by email)"
+        },
+        "code_valid_minutes": {"label": "Sign-in codes are valid for (minutes)"},
+        "code_max_attempts": {"label": "Tries per sign-in code"},
+        "lockout_failures": {"label": "Failed sign-ins before sign-in pauses"},
+        "lockout_minutes": {"label": "Pause length (minutes)"},
+        "session_idle_minutes": {"label": "Sign clients out after inactivity (minutes)"},
+        "invitation_valid_days": {"label": "Invitations are valid for (days)"},
+    }
+    form_widget_args = {"banner_html": {"rows": 3}}
+
+    @expose("/")
+    def index_view(self):  # type: ignore[no-untyped-def]
+        settings = settings_service.get_settings()
+        db.session.commit()
+        return redirect(url_for(".edit_view", id=settings.id))
+
+    def on_model_change(self, form: t.Any, model: PortalSettings, is_created: bool) -> None:
+        for field, check in (("office_email", normalise_email), ("office_phone", normalise_phone)):
+            try:
+                setattr(model, field, check(getattr(model, field)))
+            except ValidationError as exc:
+                raise ValidationError(exc.message, field=field) from None
+        settings_service.clean_settings(model)
+
+    def get_save_return_url(self, model: t.Any, is_created: bool = False) -> str:
+        return url_for(".edit_view", id=model.id)

@@ -1,0 +1,137 @@
+"""Email and SMS templates (admins): edit, preview against a record, restore defaults."""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_security import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+
+from admin_views.base import ADMIN_ONLY, StaffModelView
+from admin_views.filters import EnumChoice
+from app.services import templates as template_service
+from app.services.errors import ValidationError
+from models import Channel, MessageTemplate, Record, db
+
+
+def _key(view: t.Any, context: t.Any, model: MessageTemplate, name: str) -> Markup:
+    label = Markup("<code>{}</code>").format(model.key)
+    if template_service.is_system(model.key):
+        label += Markup(' <span class="badge badge-light">system</span>')
+    return label
+
+
+class TemplateView(StaffModelView):
+    required_roles = ADMIN_ONLY
+    list_template = "admin/template/list.html"
+    column_list = ("name", "key", "channel", "subject", "updated_at")
+    column_default_sort = "key"
+    column_searchable_list = ("name", "key", "subject", "body")
+    column_filters = (EnumChoice(MessageTemplate.channel, "Channel", Channel),)
+    column_formatters = {"key": _key}
+    form_columns = ("key", "channel", "name", "subject", "body")
+    form_args = {
+        "key": {
+            "description": "Stable address used by rules and workflows; it cannot change "
+            "once saved. Lower-case letters, digits, dots and dashes."
+        },
+        "subject": {
+            "description": "Email only. Placeholders like {{ record.first_name }} work here too."
+        },
+    }
+    form_widget_args = {"body": {"rows": 14, "class": "form-control text-monospace"}}
+    column_descriptions = {"key": "The stable address of the template."}
+
+    def on_form_prefill(self, form: t.Any, id: t.Any) -> None:
+        form.key.render_kw = {"readonly": True}
+        form.channel.render_kw = {"disabled": True}
+
+    def edit_form(self, obj: t.Any = None):  # type: ignore[no-untyped-def]
+        form = super().edit_form(obj)
+        # Key and channel never change after creation, whatever is posted.
+        if obj is not None:
+            form.key.data = obj.key
+            form.channel.data = obj.channel
+            form.key.render_kw = {"readonly": True}
+            form.channel.render_kw = {"disabled": True}
+        return form
+
+    def on_model_change(self, form: t.Any, model: MessageTemplate, is_created: bool) -> None:
+        if is_created:
+            model.key = template_service.check_new_key(model.key)
+        template_service.check_template(
+            model.key, model.channel, model.subject or "", model.body or ""
+        )
+        model.subject = model.subject or ""
+        model.updated_by_id = current_user.id
+
+    def on_model_delete(self, model: MessageTemplate) -> None:
+        if template_service.is_system(model.key):
+            raise ValidationError(
+                f"{model.key} is a system template: edit it or restore its default text "
+                "instead of deleting it."
+            )
+
+    @action(
+        "restore",
+        "Restore default text",
+        "Replace the text of the selected system templates with the default?",
+    )
+    def action_restore(self, ids: list[str]):  # type: ignore[no-untyped-def]
+        keys = list(
+            db.session.scalars(
+                select(MessageTemplate.key).where(MessageTemplate.id.in_([int(i) for i in ids]))
+            )
+        )
+        restored = template_service.restore_defaults(keys)
+        db.session.commit()
+        skipped = len(keys) - len(restored)
+        flash(
+            f"Restored {len(restored)} template(s)"
+            + (f"; {skipped} custom template(s) have no default." if skipped else "."),
+            "success",
+        )
+
+    @expose("/restore-missing/", methods=("POST",))
+    def restore_missing(self):  # type: ignore[no-untyped-def]
+        restored = template_service.ensure_defaults()
+        db.session.commit()
+        flash(
+            f"Added {len(restored)} missing default template(s)."
+            if restored
+            else "Every default template is there.",
+            "success",
+        )
+        return redirect(url_for(".index_view"))
+
+    @expose("/<int:template_id>/preview/")
+    def preview(self, template_id: int):  # type: ignore[no-untyped-def]
+        template = db.session.get(MessageTemplate, template_id)
+        if template is None:
+            return redirect(url_for(".index_view"))
+        record = None
+        record_id = request.args.get("record_id", type=int)
+        if record_id:
+            record = db.session.get(Record, record_id)
+        if record is None:
+            record = db.session.scalar(select(Record).order_by(Record.id).limit(1))
+        rendered = None
+        error = None
+        try:
+            rendered = template_service.render(
+                template.key, template_service.sample_context(template.key, record)
+            )
+        except ValidationError as exc:
+            error = exc.message
+        return self.render(
+            "admin/template/preview.html",
+            message_template=template,
+            record=record,
+            rendered=rendered,
+            error=error,
+            variables=template_service.allowed_variables(template.key),
+        )

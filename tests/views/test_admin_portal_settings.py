@@ -1,0 +1,76 @@
+from app.services.portal_settings import get_settings
+from models import db
+
+
+def settings_form(**values):
+    form = {
+        "portal_name": "Acme Insurance portal",
+        "banner_html": "",
+        "office_email": "",
+        "office_phone": "",
+        "allow_link_sign_in": "y",
+        "allow_password_sign_in": "y",
+        "allow_email_code_sign_in": "y",
+        "allow_sms_code_sign_in": "y",
+        "link_by_sms_when_preferred": "y",
+        "code_valid_minutes": "10",
+        "code_max_attempts": "5",
+        "lockout_failures": "5",
+        "lockout_minutes": "15",
+        "session_idle_minutes": "30",
+        "invitation_valid_days": "7",
+    }
+    form.update(values)
+    return form
+
+
+def test_settings_page_opens_the_single_row(admin_client):
+    response = admin_client.get("/admin/portal_settings/")
+    assert (
+        response.status_code == 302
+        and "/admin/portal_settings/edit/" in response.headers["Location"]
+    )
+
+
+def test_banner_is_sanitized_and_shown_in_the_portal(app, admin_client, client):
+    url = admin_client.get("/admin/portal_settings/").headers["Location"]
+    response = admin_client.submit(
+        url,
+        settings_form(
+            banner_html="<p>Open <b>late</b> on Thursdays <script>alert(1)</script>"
+            '<a href="javascript:alert(1)" onclick="x()">x</a>'
+            '<a href="https://acme.example/hours">hours</a></p>',
+            office_email="Office@Acme.example",
+        ),
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        settings = get_settings()
+        assert "<script" not in settings.banner_html and "onclick" not in settings.banner_html
+        assert "javascript:" not in settings.banner_html
+        assert "<b>late</b>" in settings.banner_html
+        assert settings.office_email == "Office@acme.example"
+    page = client.get("/portal/").get_data(as_text=True)
+    assert "Acme Insurance portal" in page and "<b>late</b>" in page and "<script>" not in page
+
+
+def test_bad_settings_say_what_to_fix(app, admin_client):
+    url = admin_client.get("/admin/portal_settings/").headers["Location"]
+    response = admin_client.submit(url, settings_form(code_valid_minutes="0"))
+    assert "Code validity must be between 1 and 60." in response.get_data(as_text=True)
+    off = {
+        k: ""
+        for k in (
+            "allow_link_sign_in",
+            "allow_password_sign_in",
+            "allow_email_code_sign_in",
+            "allow_sms_code_sign_in",
+        )
+    }
+    response = admin_client.submit(url, settings_form(**off))
+    assert "Keep at least one way for clients to sign in." in response.get_data(as_text=True)
+    response = admin_client.submit(url, settings_form(office_phone="12"))
+    assert "wrong number of digits" in response.get_data(as_text=True)
+    with app.app_context():
+        assert get_settings().code_valid_minutes == 10
+        db.session.rollback()
