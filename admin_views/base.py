@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import validators
 
 from app.services.errors import ServiceError, ValidationError
-from models import LabelledEnum, StaffRole, utcnow
+from models import LabelledEnum, Record, StaffRole, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -254,6 +254,25 @@ class StaffModelView(StaffAccessMixin, ModelView):
 
 class StaffView(StaffAccessMixin, BaseView):
     """Base of custom (non-model) staff pages."""
+
+
+#: The searchable record picker of product and task forms (100,000 records never fit a select).
+RECORD_LOOKUP: dict[str, t.Any] = {
+    "fields": (Record.first_name, Record.last_name, Record.company_name, Record.email),
+    "order_by": Record.last_name,
+    "page_size": 15,
+    "placeholder": "Type a name or email",
+    "minimum_input_length": 1,
+}
+
+
+def record_link(view: t.Any, context: t.Any, model: t.Any, name: str) -> Markup | str:
+    """List column: the row's record, linked to its page."""
+    if model.record is None:
+        return ""
+    return Markup('<a href="{}">{}</a>').format(
+        url_for("record.details_view", id=model.record_id), model.record.display_name
+    )
 
 
 def badge(text: str, colour: str = "#6c757d") -> Markup:

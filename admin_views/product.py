@@ -6,23 +6,14 @@ import typing as t
 
 from flask import request
 from flask_admin.contrib.sqla.filters import DateBetweenFilter
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from admin_views.base import ADMIN_ONLY, StaffModelView
+from admin_views.base import ADMIN_ONLY, RECORD_LOOKUP, StaffModelView, record_link
 from admin_views.filters import EnumChoice, IntChoice, coverage_type_options
 from app.services import products as product_service
 from app.services.errors import ValidationError
 from models import CoverageType, Product, ProductStatus, Record, db
-
-
-def _record_link(view: t.Any, context: t.Any, model: Product, name: str) -> Markup:
-    from flask import url_for
-
-    return Markup('<a href="{}">{}</a>').format(
-        url_for("record.details_view", id=model.record_id), model.record.display_name
-    )
 
 
 class ProductView(StaffModelView):
@@ -58,7 +49,7 @@ class ProductView(StaffModelView):
     )
     column_default_sort = ("id", True)
     column_searchable_list = ("carrier", "plan_name", "policy_number")
-    column_formatters = {"record": _record_link}
+    column_formatters = {"record": record_link}
     column_formatters_export = {"record": lambda v, c, m, n: m.record.display_name}
     column_filters = (
         EnumChoice(Product.status, "Status", ProductStatus),
@@ -79,15 +70,7 @@ class ProductView(StaffModelView):
         "client_access",
         "notes",
     )
-    form_ajax_refs = {
-        "record": {
-            "fields": (Record.first_name, Record.last_name, Record.company_name, Record.email),
-            "order_by": Record.last_name,
-            "page_size": 15,
-            "placeholder": "Type a name or email",
-            "minimum_input_length": 1,
-        }
-    }
+    form_ajax_refs = {"record": RECORD_LOOKUP}
     form_args = {
         "coverage_type": {
             "query_factory": lambda: db.session.scalars(

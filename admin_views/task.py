@@ -14,19 +14,11 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from admin_views.base import StaffModelView, local_datetime
+from admin_views.base import RECORD_LOOKUP, StaffModelView, local_datetime, record_link
 from admin_views.filters import EnumChoice, IntChoice, agent_options
 from app.services import tasks as task_service
 from app.services.users import agents_query
 from models import Record, Task, TaskKind, db, utcnow
-
-
-def _record_link(view: t.Any, context: t.Any, model: Task, name: str) -> Markup | str:
-    if model.record is None:
-        return ""
-    return Markup('<a href="{}">{}</a>').format(
-        url_for("record.details_view", id=model.record_id), model.record.display_name
-    )
 
 
 def _due(view: t.Any, context: t.Any, model: Task, name: str) -> Markup | str:
@@ -49,7 +41,7 @@ class TaskView(StaffModelView):
     column_sortable_list = ("title", "kind", "due_at", ("assignee", "assignee.first_name"), "done")
     column_default_sort = [("done", False), ("due_at", False)]
     column_searchable_list = ("title",)
-    column_formatters = {"record": _record_link, "due_at": _due}
+    column_formatters = {"record": record_link, "due_at": _due}
     column_formatters_export = {
         "record": lambda v, c, m, n: m.record.display_name if m.record else "",
         "assignee": lambda v, c, m, n: m.assignee.full_name if m.assignee else "",
@@ -69,15 +61,7 @@ class TaskView(StaffModelView):
             "query_factory": lambda: db.session.scalars(agents_query()).all(),
         },
     }
-    form_ajax_refs = {
-        "record": {
-            "fields": (Record.first_name, Record.last_name, Record.company_name, Record.email),
-            "order_by": Record.last_name,
-            "page_size": 15,
-            "placeholder": "Type a name or email",
-            "minimum_input_length": 1,
-        }
-    }
+    form_ajax_refs = {"record": RECORD_LOOKUP}
     form_widget_args = {"notes": {"rows": 3}}
 
     def get_query(self):  # type: ignore[no-untyped-def]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.services.errors import ValidationError
+from app.services.validation import check_unique_name
 from models import CoverageType, Product, db
 
 
@@ -27,17 +28,9 @@ def clean_product(product: Product) -> Product:
 
 
 def check_coverage_type_name(name: str | None, *, exclude_id: int | None = None) -> str:
-    cleaned = " ".join((name or "").split())
-    if not cleaned:
-        raise ValidationError("A coverage type needs a name.", field="name")
-    query = select(CoverageType.id).where(func.lower(CoverageType.name) == cleaned.lower())
-    if exclude_id is not None:
-        query = query.where(CoverageType.id != exclude_id)
-    with db.session.no_autoflush:  # the row being saved may already be in the session
-        taken = db.session.scalar(query) is not None
-    if taken:
-        raise ValidationError(f"There is already a coverage type called {cleaned!r}.", field="name")
-    return cleaned
+    return check_unique_name(
+        name, CoverageType.name, what="coverage type", max_length=80, exclude_id=exclude_id
+    )
 
 
 def coverage_type_in_use(coverage_type: CoverageType) -> bool:

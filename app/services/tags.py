@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import Select, delete, insert, select
 
-from app.services.errors import ValidationError
-from app.services.validation import check_colour
+from app.services.validation import check_colour, check_unique_name
 from models import Record, Tag, db, record_tags
 
 _CHUNK = 5000  # stays under SQLite's bound-parameter limit
@@ -15,19 +14,7 @@ _CHUNK = 5000  # stays under SQLite's bound-parameter limit
 
 def check_tag_name(name: str | None, *, exclude_tag_id: int | None = None) -> str:
     """A trimmed, unused tag name (compared without regard to case)."""
-    cleaned = " ".join((name or "").split())
-    if not cleaned:
-        raise ValidationError("A tag needs a name.", field="name")
-    if len(cleaned) > 64:
-        raise ValidationError("Keep tag names to 64 characters or fewer.", field="name")
-    query = select(Tag.id).where(func.lower(Tag.name) == cleaned.lower())
-    if exclude_tag_id is not None:
-        query = query.where(Tag.id != exclude_tag_id)
-    with db.session.no_autoflush:  # the tag being saved may already be in the session
-        taken = db.session.scalar(query) is not None
-    if taken:
-        raise ValidationError(f"There is already a tag called {cleaned!r}.", field="name")
-    return cleaned
+    return check_unique_name(name, Tag.name, what="tag", max_length=64, exclude_id=exclude_tag_id)
 
 
 def create_tag(name: str, colour: str = "#6c757d", description: str | None = None) -> Tag:

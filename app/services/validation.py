@@ -7,6 +7,7 @@ what to fix. Forms wrap them (one rule, one place) rather than re-implementing t
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -56,6 +57,38 @@ def format_phone(value: str | None) -> str:
         else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
     return phonenumbers.format_number(number, fmt)
+
+
+def check_unique_name(
+    name: str | None,
+    column: Any,
+    *,
+    what: str,
+    max_length: int,
+    exclude_id: int | None = None,
+) -> str:
+    """A trimmed name (inner spaces collapsed) that no other row uses, compared without regard
+    to case. ``column`` is the model's name column, e.g. ``Tag.name``."""
+    from sqlalchemy import func, select
+
+    from models import db
+
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        raise ValidationError(f"A {what} needs a name.", field="name")
+    if len(cleaned) > max_length:
+        raise ValidationError(
+            f"Keep {what} names to {max_length} characters or fewer.", field="name"
+        )
+    model = column.class_
+    query = select(model.id).where(func.lower(column) == cleaned.lower())
+    if exclude_id is not None:
+        query = query.where(model.id != exclude_id)
+    with db.session.no_autoflush:  # the row being saved may already be in the session
+        taken = db.session.scalar(query) is not None
+    if taken:
+        raise ValidationError(f"There is already a {what} called {cleaned!r}.", field="name")
+    return cleaned
 
 
 def check_colour(value: str | None) -> str:
