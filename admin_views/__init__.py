@@ -8,8 +8,11 @@ from flask_admin.theme import Bootstrap4Theme
 
 from admin_views.activity import ActivityView
 from admin_views.base import HomeView
+from admin_views.custom_field import CustomFieldView
 from admin_views.notification_rule import NotificationRuleView
 from admin_views.outbox import OutboxView
+from admin_views.pending_change import PendingChangeView
+from admin_views.portal_field import PortalFieldView
 from admin_views.portal_settings import PortalSettingsView
 from admin_views.product import CoverageTypeView, ProductView
 from admin_views.record import RecordView
@@ -21,8 +24,10 @@ from app.headers import csp_nonce
 from models import (
     ActivityEntry,
     CoverageType,
+    CustomField,
     MessageTemplate,
     OutboxMessage,
+    PendingChange,
     PortalSettings,
     Product,
     Record,
@@ -59,10 +64,19 @@ def init_admin(app: Flask) -> Admin:
         MyTaskView(Task, db, name="My open tasks", endpoint="my_tasks", category="Tasks")
     )
     admin.add_view(TaskView(Task, db, name="All tasks", endpoint="task", category="Tasks"))
+    admin.add_view(PendingChangeView(PendingChange, db, name="Approvals", endpoint="approvals"))
     admin.add_view(ActivityView(ActivityEntry, db, name="Activity", endpoint="activity"))
     admin.add_view(
         PortalSettingsView(
             PortalSettings, db, name="Portal", endpoint="portal_settings", category="Settings"
+        )
+    )
+    admin.add_view(
+        PortalFieldView(name="Portal fields", endpoint="portal_fields", category="Settings")
+    )
+    admin.add_view(
+        CustomFieldView(
+            CustomField, db, name="Custom fields", endpoint="custom_field", category="Settings"
         )
     )
     admin.add_view(

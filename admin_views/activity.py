@@ -10,7 +10,7 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter
 from markupsafe import Markup
 
 from admin_views.base import StaffModelView
-from admin_views.filters import IntChoice, agent_options
+from admin_views.filters import IntChoice, IntIs, agent_options
 from app.services.events import CATALOGUE
 from models import ActivityEntry
 
@@ -25,17 +25,6 @@ class _Choice(BaseSQLAFilter):
 
     def apply(self, query: t.Any, value: t.Any, alias: t.Any = None) -> t.Any:
         return query.filter(self.column == value)
-
-    def operation(self) -> str:
-        return "is"
-
-
-class _IntIs(BaseSQLAFilter):
-    def validate(self, value: t.Any) -> bool:
-        return str(value).isdigit()
-
-    def apply(self, query: t.Any, value: t.Any, alias: t.Any = None) -> t.Any:
-        return query.filter(self.column == int(value))
 
     def operation(self) -> str:
         return "is"
@@ -97,7 +86,7 @@ class ActivityView(StaffModelView):
             [("client", "Client"), ("staff", "Staff"), ("system", "System")],
         ),
         IntChoice(ActivityEntry.actor_user_id, "Staff member", agent_options),
-        _IntIs(ActivityEntry.record_id, "Record"),
+        IntIs(ActivityEntry.record_id, "Record"),
         DateBetweenFilter(ActivityEntry.occurred_at, "Date"),
     )
     column_details_list = (

@@ -148,6 +148,19 @@ class IntChoice(BaseSQLAFilter):
         return "is"
 
 
+class IntIs(BaseSQLAFilter):
+    """A column equal to a number typed in the URL (e.g. a record id)."""
+
+    def validate(self, value: t.Any) -> bool:
+        return _int(value) is not None
+
+    def apply(self, query: t.Any, value: t.Any, alias: t.Any = None) -> t.Any:
+        return query.filter(self.column == _int(value))
+
+    def operation(self) -> str:
+        return "is"
+
+
 class EnumChoice(BaseSQLAFilter):
     """An enum column equal to one member; unknown values are refused, not sent to SQL."""
 
@@ -197,6 +210,7 @@ __all__ = [
     "EnumChoice",
     "HasTag",
     "IntChoice",
+    "IntIs",
     "LacksTag",
     "PortalStatusIs",
     "ProductStatusIs",

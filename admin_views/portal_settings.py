@@ -6,6 +6,7 @@ import typing as t
 
 from flask import redirect, url_for
 from flask_admin import expose
+from wtforms import BooleanField, FileField
 
 from admin_views.base import ADMIN_ONLY, StaffModelView
 from app.services import portal_settings as settings_service
@@ -34,7 +35,23 @@ class PortalSettingsView(StaffModelView):
         "lockout_minutes",
         "session_idle_minutes",
         "invitation_valid_days",
+        "module_rx",
+        "module_providers",
+        "module_reviews",
+        "module_uploads",
+        "module_certificates",
+        "brand_colour",
+        "logo_upload",
+        "remove_logo",
     )
+    form_extra_fields = {
+        "logo_upload": FileField(
+            "Logo",
+            description="PNG, JPEG, WebP or GIF, up to 1 MB. Shown at the top of every "
+            "portal page.",
+        ),
+        "remove_logo": BooleanField("Remove the current logo"),
+    }
     form_args = {
         "banner_html": {
             "label": "Banner message",
@@ -59,8 +76,17 @@ class PortalSettingsView(StaffModelView):
         "lockout_minutes": {"label": "Pause length (minutes)"},
         "session_idle_minutes": {"label": "Sign clients out after inactivity (minutes)"},
         "invitation_valid_days": {"label": "Invitations are valid for (days)"},
+        "module_rx": {"label": "Prescriptions (Rx) module"},
+        "module_providers": {"label": "Providers module"},
+        "module_reviews": {"label": "Reviews module"},
+        "module_uploads": {"label": "Client document uploads"},
+        "module_certificates": {"label": "Certificates module"},
+        "brand_colour": {
+            "label": "Brand colour",
+            "description": "Header and buttons of the portal, as #rrggbb.",
+        },
     }
-    form_widget_args = {"banner_html": {"rows": 3}}
+    form_widget_args = {"banner_html": {"rows": 3}, "brand_colour": {"type": "color"}}
 
     @expose("/")
     def index_view(self):  # type: ignore[no-untyped-def]
@@ -75,6 +101,12 @@ class PortalSettingsView(StaffModelView):
             except ValidationError as exc:
                 raise ValidationError(exc.message, field=field) from None
         settings_service.clean_settings(model)
+        upload = form.logo_upload.data
+        if form.remove_logo.data:
+            settings_service.remove_logo(model)
+        elif upload is not None and getattr(upload, "filename", ""):
+            limit = settings_service.LOGO_MAX_BYTES
+            settings_service.store_logo(model, upload.read(limit + 1))
 
     def get_save_return_url(self, model: t.Any, is_created: bool = False) -> str:
         return url_for(".edit_view", id=model.id)

@@ -9,11 +9,11 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import DateBetweenFilter
-from flask_admin.helpers import get_redirect_target, is_safe_url
+from flask_admin.helpers import get_form_data, get_redirect_target, is_safe_url
 from flask_admin.model.form import InlineFormAdmin
 from flask_security import current_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from admin_views.base import StaffModelView, badge, local_datetime, service_check
@@ -28,14 +28,25 @@ from admin_views.filters import (
     Unassigned,
 )
 from app.services import activity as activity_service
+from app.services import care_lists, custom_fields, portal_accounts, portal_fields
 from app.services import contacts as contact_service
-from app.services import portal_accounts
 from app.services import records as record_service
 from app.services import tags as tag_service
 from app.services.errors import ValidationError
 from app.services.users import agents_query
 from app.services.validation import format_phone, normalise_email
-from models import Contact, Product, Record, RecordKind, Tag, Task, db, utcnow
+from models import (
+    ChangeStatus,
+    Contact,
+    PendingChange,
+    Product,
+    Record,
+    RecordKind,
+    Tag,
+    Task,
+    db,
+    utcnow,
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,8 @@ RECORD_TABS: list[RecordTab] = [
         "admin/record/tab_tasks.html",
         lambda record: sum(1 for task in record.tasks if not task.done),
     ),
+    RecordTab("rx", "Rx", "admin/record/tab_rx.html"),
+    RecordTab("providers", "Providers", "admin/record/tab_providers.html"),
     RecordTab("activity", "Activity", "admin/record/tab_activity.html"),
 ]
 
@@ -263,16 +276,38 @@ class RecordView(StaffModelView):
             )
         )
 
+    def _with_custom_fields(self, form_class: t.Any, record: Record | None) -> t.Any:
+        """The form plus one field per active custom field, validated by its type."""
+        extra = custom_fields.staff_form_fields(record)
+        return type(form_class.__name__, (form_class,), extra) if extra else form_class
+
     def create_form(self, obj: t.Any = None):  # type: ignore[no-untyped-def]
-        form = super().create_form(obj)
+        form_class = self._with_custom_fields(self._create_form_class, None)
+        form = form_class(get_form_data(), obj=obj)
         if request.method == "GET" and form.assigned_agent.data is None:
             form.assigned_agent.data = current_user._get_current_object()
+        return form
+
+    def edit_form(self, obj: t.Any = None):  # type: ignore[no-untyped-def]
+        form_class = self._with_custom_fields(self._edit_form_class, obj)
+        form = form_class(get_form_data(), obj=obj)
+        if request.method == "GET" and obj is not None:
+            for field, value in custom_fields.values_of(obj).items():
+                form[custom_fields.form_name(field)].data = value
         return form
 
     def on_model_change(self, form: t.Any, model: Record, is_created: bool) -> None:
         record_service.clean_record(model)
         contact_service.clean_contacts(model)
         portal_accounts.sync_login_email(model)
+        custom = {
+            name: form[name].data
+            for name in form._fields
+            if name.startswith(portal_fields.CUSTOM_PREFIX)
+        }
+        if custom:
+            db.session.flush()  # a new record needs its id
+            custom_fields.set_values(model, custom)
 
     # -- the record page -------------------------------------------------------------------
 
@@ -285,6 +320,17 @@ class RecordView(StaffModelView):
                 primary_account=next((a for a in accounts if a.is_primary), None),
                 contact_accounts={a.contact_id: a for a in accounts if not a.is_primary},
                 activity=activity_service.for_record(record.id, limit=100),
+                custom_values=custom_fields.display_values(record),
+                prescriptions=care_lists.entries(care_lists.PRESCRIPTIONS, record),
+                providers=care_lists.entries(care_lists.PROVIDERS, record),
+                pending_changes=db.session.scalar(
+                    select(func.count())
+                    .select_from(PendingChange)
+                    .where(
+                        PendingChange.record_id == record.id,
+                        PendingChange.status == ChangeStatus.PENDING,
+                    )
+                ),
                 now=utcnow(),
                 all_tags=db.session.scalars(select(Tag).order_by(Tag.name)).all(),
                 local_datetime=local_datetime,

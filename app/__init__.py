@@ -8,6 +8,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+import wtforms_json
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -31,6 +32,8 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     from app.services.validation import format_phone
     from portal import bp as portal_bp
     from portal import preview_bp
+
+    _init_wtforms_json()
 
     config = settings.load(config_override)
     instance_path = Path(config["PORTICO_INSTANCE_PATH"])
@@ -72,6 +75,18 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
     return app
+
+
+_WTFORMS_JSON = False
+
+
+def _init_wtforms_json() -> None:
+    """Portal forms also take JSON (Form.from_json). wtforms-json patches WTForms for every
+    form in the process (an empty field reads as None), so it must happen exactly once."""
+    global _WTFORMS_JSON
+    if not _WTFORMS_JSON:
+        wtforms_json.init()
+        _WTFORMS_JSON = True
 
 
 def _configure_engine(app: Flask) -> None:

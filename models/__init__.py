@@ -3,11 +3,16 @@
 from models.activity import ActivityChainHead, ActivityEntry, AppendOnlyError
 from models.base import Base, LabelledEnum, TimestampMixin, UTCDateTime, db, utcnow
 from models.contact import Contact, ContactRole
+from models.custom_field import CustomField, CustomFieldType, CustomFieldValue
 from models.notification_rule import NotificationRule
 from models.outbox import OutboxMessage, OutboxStatus
+from models.pending_change import ChangeStatus, PendingChange
 from models.portal_account import AccountStatus, LoginCode, PortalAccount
+from models.portal_field import FieldMode, PortalField
 from models.portal_settings import PortalSettings
+from models.prescription import Prescription
 from models.product import CoverageType, Product, ProductStatus
+from models.provider import Provider
 from models.record import ContactMethod, Record, RecordKind
 from models.tag import Tag, record_tags
 from models.task import Task, TaskKind
@@ -20,21 +25,30 @@ __all__ = [
     "ActivityEntry",
     "AppendOnlyError",
     "Base",
+    "ChangeStatus",
     "Channel",
     "Contact",
     "ContactMethod",
     "ContactRole",
     "CoverageType",
+    "CustomField",
+    "CustomFieldType",
+    "CustomFieldValue",
+    "FieldMode",
     "LabelledEnum",
     "LoginCode",
     "MessageTemplate",
     "NotificationRule",
     "OutboxMessage",
     "OutboxStatus",
+    "PendingChange",
     "PortalAccount",
+    "PortalField",
     "PortalSettings",
+    "Prescription",
     "Product",
     "ProductStatus",
+    "Provider",
     "Record",
     "RecordKind",
     "Role",

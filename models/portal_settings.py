@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import TimestampMixin, db
+from models.base import TimestampMixin, UTCDateTime, db
 
 
 class PortalSettings(TimestampMixin, db.Model):
@@ -36,3 +38,15 @@ class PortalSettings(TimestampMixin, db.Model):
     lockout_minutes: Mapped[int] = mapped_column(Integer, default=15, nullable=False)
     session_idle_minutes: Mapped[int] = mapped_column(Integer, default=30, nullable=False)
     invitation_valid_days: Mapped[int] = mapped_column(Integer, default=7, nullable=False)
+
+    #: Modules clients see in the portal.
+    module_rx: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    module_providers: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    module_reviews: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    module_uploads: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    module_certificates: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+
+    #: Branding: a colour for the portal's header and buttons, and a logo.
+    brand_colour: Mapped[str] = mapped_column(String(7), default="#1a5d96", nullable=False)
+    logo_file: Mapped[str | None] = mapped_column(String(120))
+    logo_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

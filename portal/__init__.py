@@ -17,4 +17,4 @@ bp = Blueprint(
 
 preview_bp = Blueprint("portal_preview", __name__, url_prefix="/portal/preview/<int:record_id>")
 
-from portal import screens, session, views  # noqa: E402,F401 - registers the routes
+from portal import api, screens, session, views  # noqa: E402,F401 - registers the routes

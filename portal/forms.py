@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, RadioField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import HiddenField, PasswordField, RadioField, StringField, TextAreaField, validators
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.services.errors import ValidationError
+from app.services.validation import normalise_phone
 
 
 class LinkSignInForm(FlaskForm):
@@ -39,3 +44,47 @@ class ResetRequestForm(FlaskForm):
 
 class SignOutForm(FlaskForm):
     next = HiddenField()
+
+
+def _phone(form: Any, field: Any) -> None:
+    if not field.data:
+        return
+    try:
+        field.data = normalise_phone(field.data)
+    except ValidationError as exc:
+        raise validators.ValidationError(exc.message) from None
+
+
+class PrescriptionForm(FlaskForm):
+    drug_name = StringField(
+        "Drug",
+        validators=[DataRequired(), Length(max=160)],
+        description="As on the label, e.g. Lisinopril",
+    )
+    strength = StringField(
+        "Strength", validators=[Optional(), Length(max=80)], description="e.g. 10 mg"
+    )
+    dosage = StringField(
+        "Dosage", validators=[Optional(), Length(max=80)], description="e.g. 1 tablet"
+    )
+    frequency = StringField(
+        "How often", validators=[Optional(), Length(max=80)], description="e.g. once a day"
+    )
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+
+
+class ProviderForm(FlaskForm):
+    name = StringField(
+        "Name",
+        validators=[DataRequired(), Length(max=160)],
+        description="Doctor, clinic or pharmacy",
+    )
+    specialty = StringField(
+        "Specialty", validators=[Optional(), Length(max=120)], description="e.g. Cardiology"
+    )
+    phone = StringField("Phone", validators=[Optional(), Length(max=40), _phone])
+    address = StringField("Address", validators=[Optional(), Length(max=300)])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+
+
+CARE_FORMS = {"prescriptions": PrescriptionForm, "providers": ProviderForm}

@@ -8,12 +8,17 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from flask import g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from models import Contact, Product, db
+from app.services import care_lists, portal_fields
+from app.services.errors import NotFound
+from app.services.events import Actor
+from app.services.portal_settings import get_settings
+from models import Contact, PortalSettings, Product, db
 from portal import bp, preview_bp
+from portal.forms import CARE_FORMS
 
 
 @dataclass(frozen=True)
@@ -22,10 +27,22 @@ class Section:
 
     endpoint: str
     label: str
+    #: Shown only when this returns True for the portal settings.
+    enabled: Callable[[PortalSettings], bool] = lambda settings: True
 
 
 #: The portal's navigation, in order.
-SECTIONS: list[Section] = [Section("home", "Home")]
+SECTIONS: list[Section] = [
+    Section("home", "Home"),
+    Section("details", "My details"),
+    Section("care_list_prescriptions", "Prescriptions", lambda s: s.module_rx),
+    Section("care_list_providers", "Providers", lambda s: s.module_providers),
+]
+
+
+def navigation() -> list[Section]:
+    settings = get_settings()
+    return [section for section in SECTIONS if section.enabled(settings)]
 
 
 def client_screen(rule: str, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -62,5 +79,166 @@ def home() -> Any:
         record=record,
         products=products,
         contacts=contacts,
-        sections=SECTIONS,
     )
+
+
+def _actor() -> Actor:
+    return Actor.client(g.portal_account)
+
+
+# -- my details -------------------------------------------------------------------------------
+
+
+def details_page(
+    forms: dict[str, Any] | None = None, problems: dict[str, str] | None = None, status: int = 200
+) -> Any:
+    record = g.portal_record
+    layout = portal_fields.layout()
+    values = portal_fields.values_for(record)
+    forms = dict(forms or {})
+    sections = []
+    for section in portal_fields.SECTIONS:
+        visible = [item for item in layout[section.key] if item.visible]
+        if not visible:
+            continue
+        if section.key not in forms and any(item.editable for item in visible):
+            form_class = portal_fields.section_form(section.key, layout[section.key], record)
+            forms[section.key] = form_class(
+                formdata=None, data=portal_fields.form_data(layout[section.key], values)
+            )
+        sections.append((section, visible, forms.get(section.key)))
+    decisions = []
+    if not g.get("portal_preview"):
+        decisions = portal_fields.decisions_to_show(record)
+        portal_fields.acknowledge(decisions)
+        db.session.commit()
+    return render_template(
+        "portal/details.html",
+        sections=sections,
+        values=values,
+        decisions=decisions,
+        problems=problems or {},
+        display=portal_fields.display_value,
+    ), status
+
+
+@client_screen("/details")
+def details() -> Any:
+    return details_page()
+
+
+@bp.post("/details/<section_key>")
+def save_details(section_key: str) -> Any:
+    if g.get("portal_record") is None:
+        return redirect(url_for("portal.signin"))
+    if section_key not in portal_fields.SECTION_BY_KEY:
+        abort(404)
+    record = g.portal_record
+    fields_of_section = portal_fields.layout()[section_key]
+    form_class = portal_fields.section_form(section_key, fields_of_section, record)
+    form = form_class()
+    submitted = {key for key in request.form if key != "csrf_token"}
+    problems = portal_fields.forbidden_keys(submitted, fields_of_section)
+    if problems:
+        return details_page({section_key: form}, problems, status=400)
+    if not form.validate_on_submit():
+        return details_page({section_key: form})
+    result = portal_fields.save_section(record, section_key, form, _actor())
+    db.session.commit()
+    if not result.changed:
+        flash("Nothing changed.", "info")
+    if result.saved:
+        flash("Saved: " + ", ".join(result.saved) + ".", "success")
+    if result.pending:
+        flash(
+            "Sent for approval: "
+            + ", ".join(result.pending)
+            + ". We will let you know when your adviser has checked it.",
+            "info",
+        )
+    return redirect(url_for("portal.details") + f"#section-{section_key}")
+
+
+# -- prescriptions and providers ---------------------------------------------------------------
+
+
+def _care(list_key: str) -> care_lists.CareList:
+    care = care_lists.LISTS.get(list_key)
+    settings = get_settings()
+    enabled = {"prescriptions": settings.module_rx, "providers": settings.module_providers}
+    if care is None or not enabled.get(list_key):
+        abort(404)
+    return care
+
+
+def _care_list_view(list_key: str) -> Any:
+    care = _care(list_key)
+    form = CARE_FORMS[list_key](formdata=None)
+    return render_template(
+        "portal/care_list.html",
+        care=care,
+        form=form,
+        entries=care_lists.entries(care, g.portal_record),
+    )
+
+
+for _list_key in care_lists.LISTS:
+
+    def _view(list_key: str = _list_key) -> Any:
+        return _care_list_view(list_key)
+
+    _view.__name__ = f"care_list_{_list_key}"
+    client_screen(f"/{_list_key}")(_view)
+
+
+@bp.post("/<any(prescriptions, providers):list_key>")
+def add_care_entry(list_key: str) -> Any:
+    if g.get("portal_record") is None:
+        return redirect(url_for("portal.signin"))
+    care = _care(list_key)
+    form = CARE_FORMS[list_key]()
+    if not form.validate_on_submit():
+        return render_template(
+            "portal/care_list.html",
+            care=care,
+            form=form,
+            entries=care_lists.entries(care, g.portal_record),
+        ), 200
+    care_lists.add(care, g.portal_record, form.data, _actor())
+    db.session.commit()
+    flash(f"Added {form.data[care.columns[0][0]]}.", "success")
+    return redirect(url_for(f"portal.care_list_{list_key}"))
+
+
+@bp.route("/<any(prescriptions, providers):list_key>/<int:entry_id>", methods=["GET", "POST"])
+def edit_care_entry(list_key: str, entry_id: int) -> Any:
+    if g.get("portal_record") is None:
+        return redirect(url_for("portal.signin"))
+    care = _care(list_key)
+    try:
+        entry = care_lists.get_entry(care, g.portal_record, entry_id)
+    except NotFound:
+        abort(404)
+    form = CARE_FORMS[list_key](obj=entry)
+    if form.validate_on_submit():
+        if care_lists.update(care, g.portal_record, entry, form.data, _actor()):
+            db.session.commit()
+            flash("Saved.", "success")
+        return redirect(url_for(f"portal.care_list_{list_key}"))
+    return render_template("portal/care_entry.html", care=care, form=form, entry=entry)
+
+
+@bp.post("/<any(prescriptions, providers):list_key>/<int:entry_id>/delete")
+def delete_care_entry(list_key: str, entry_id: int) -> Any:
+    if g.get("portal_record") is None:
+        return redirect(url_for("portal.signin"))
+    care = _care(list_key)
+    try:
+        entry = care_lists.get_entry(care, g.portal_record, entry_id)
+    except NotFound:
+        abort(404)
+    name = str(entry)  # the CSRF token was checked before the view ran
+    care_lists.remove(care, g.portal_record, entry, _actor())
+    db.session.commit()
+    flash(f"Removed {name}.", "success")
+    return redirect(url_for(f"portal.care_list_{list_key}"))

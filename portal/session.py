@@ -88,7 +88,10 @@ def load_preview() -> Any:
 
 
 def _context() -> dict[str, Any]:
+    from portal.screens import navigation
+
     return {
+        "portal_nav": navigation() if g.get("portal_record") is not None else [],
         "portal_settings": get_settings(),
         "portal_account": g.get("portal_account"),
         "portal_record": g.get("portal_record"),

@@ -15,6 +15,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
@@ -24,7 +25,8 @@ from app.extensions import limiter
 from app.services import portal_accounts
 from app.services.errors import ValidationError
 from app.services.portal_accounts import SignInFailed, token_hash
-from app.services.portal_settings import get_settings
+from app.services.portal_settings import branding_css as branding_css_text
+from app.services.portal_settings import get_settings, logo_path
 from models import Channel, PortalAccount, db
 from portal import bp
 from portal.forms import (
@@ -96,6 +98,26 @@ def _signed_in(account: PortalAccount, method: str) -> Any:
     db.session.commit()
     start_session(account, method)
     return redirect(url_for("portal.home"))
+
+
+@bp.get("/branding.css")
+@limiter.exempt
+def branding_css() -> Any:
+    settings = get_settings()
+    response = current_app.response_class(branding_css_text(settings), mimetype="text/css")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/branding/logo")
+@limiter.exempt
+def logo() -> Any:
+    path = logo_path(get_settings())
+    if path is None:
+        abort(404)
+    response = send_file(path, max_age=3600)
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return response
 
 
 @bp.get("/")

@@ -36,13 +36,21 @@ TAGS = (
 
 def seed_defaults() -> dict[str, int]:
     """Create missing defaults; returns how many of each were added."""
-    from app.services import events, templates
+    from app.services import events, portal_fields, templates
     from app.services.portal_settings import get_settings
 
-    added = {"roles": 0, "coverage_types": 0, "tags": 0, "templates": 0, "notification_rules": 0}
+    added = {
+        "roles": 0,
+        "coverage_types": 0,
+        "tags": 0,
+        "templates": 0,
+        "notification_rules": 0,
+        "portal_fields": 0,
+    }
     get_settings()
     added["templates"] = len(templates.ensure_defaults())
     added["notification_rules"] = len(events.ensure_rules())
+    added["portal_fields"] = len(portal_fields.ensure_defaults())
     roles_before = _count_roles()
     ensure_roles()
     added["roles"] = _count_roles() - roles_before

@@ -30,3 +30,38 @@ def test_downgrade_to_nothing_and_back(app):
         upgrade()
     assert schema_diff(app) == []
     reset_state(app)
+
+
+def test_upgrading_a_database_that_has_data(app):
+    """Each migration runs on a database in use: rows of the earlier schema survive."""
+    from sqlalchemy import text
+
+    from tests.conftest import reset_state
+
+    with app.app_context():
+        db.session.remove()
+        downgrade(revision="base")
+        upgrade(revision="0002")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO portal_settings (id, portal_name, banner_html, "
+                    "allow_link_sign_in, allow_password_sign_in, allow_email_code_sign_in, "
+                    "allow_sms_code_sign_in, link_by_sms_when_preferred, code_valid_minutes, "
+                    "code_max_attempts, lockout_failures, lockout_minutes, session_idle_minutes, "
+                    "invitation_valid_days, created_at, updated_at) VALUES (1, 'Acme', '', "
+                    ":t, :t, :t, :t, :t, 10, 5, 5, 15, 30, 7, :now, :now)"
+                ),
+                {"t": True, "now": "2026-01-01 00:00:00"},
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            row = connection.execute(
+                text(
+                    "SELECT portal_name, module_rx, module_reviews, brand_colour "
+                    "FROM portal_settings"
+                )
+            ).one()
+        assert (row[0], bool(row[1]), bool(row[2]), row[3]) == ("Acme", True, False, "#1a5d96")
+    assert schema_diff(app) == []
+    reset_state(app)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import filetype
 import nh3
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
 
 from app.services.errors import ValidationError
-from models import PortalSettings, db
+from app.services.validation import check_colour
+from models import PortalSettings, db, utcnow
+
+_COLOUR = re.compile(r"^#[0-9a-f]{6}$")
 
 BANNER_TAGS = {"a", "b", "strong", "em", "i", "u", "br", "p", "ul", "ol", "li", "span"}
 
@@ -53,6 +60,10 @@ def clean_settings(settings: PortalSettings) -> PortalSettings:
     if not settings.portal_name:
         raise ValidationError("Give the portal a name.", field="portal_name")
     settings.banner_html = sanitize_banner(settings.banner_html)
+    try:
+        settings.brand_colour = check_colour(settings.brand_colour)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, field="brand_colour") from None
     for field, low, high, label in LIMITS:
         value = getattr(settings, field)
         if value is None or not low <= int(value) <= high:
@@ -70,3 +81,64 @@ def clean_settings(settings: PortalSettings) -> PortalSettings:
     if has_app_context():
         g.pop("portal_settings", None)
     return settings
+
+
+# -- branding -----------------------------------------------------------------------------------
+
+LOGO_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
+LOGO_MAX_BYTES = 1024 * 1024
+
+
+def branding_folder() -> Path:
+    return Path(current_app.config["PORTICO_INSTANCE_PATH"]) / "uploads" / "branding"
+
+
+def store_logo(settings: PortalSettings, data: bytes) -> str:
+    """Keep an uploaded logo after checking what it really is (not what it claims to be):
+    PNG, JPEG, WebP or GIF, at most 1 MB. SVG is refused: it can carry scripts."""
+    if len(data) > LOGO_MAX_BYTES:
+        raise ValidationError(
+            f"The logo is larger than {_size(LOGO_MAX_BYTES)}; use a smaller image.",
+            field="logo_upload",
+        )
+    kind = filetype.guess(data)
+    if kind is None or kind.mime not in LOGO_TYPES:
+        raise ValidationError(
+            "Upload the logo as a PNG, JPEG, WebP or GIF image.", field="logo_upload"
+        )
+    folder = branding_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"logo.{LOGO_TYPES[kind.mime]}"
+    for old in folder.glob("logo.*"):
+        old.unlink()
+    (folder / name).write_bytes(data)
+    settings.logo_file = name
+    settings.logo_updated_at = utcnow()
+    return name
+
+
+def _size(count: int) -> str:
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):g} MB"
+    if count >= 1024:
+        return f"{count / 1024:g} KB"
+    return f"{count} bytes"
+
+
+def remove_logo(settings: PortalSettings) -> None:
+    for old in branding_folder().glob("logo.*"):
+        old.unlink()
+    settings.logo_file = None
+    settings.logo_updated_at = utcnow()
+
+
+def logo_path(settings: PortalSettings) -> Path | None:
+    if not settings.logo_file:
+        return None
+    path = branding_folder() / settings.logo_file
+    return path if path.is_file() else None
+
+
+def branding_css(settings: PortalSettings) -> str:
+    colour = settings.brand_colour if _COLOUR.match(settings.brand_colour or "") else "#1a5d96"
+    return f":root {{ --pt-brand: {colour}; }}\n"

@@ -21,6 +21,18 @@ def check_birth_date(value: date | None) -> date | None:
     return value
 
 
+def check_contact_preference(
+    preferred: ContactMethod, *, email: str | None, mobile: str | None, phone: str | None
+) -> None:
+    """The way a client prefers to be reached must be one the record can use."""
+    if preferred == ContactMethod.SMS and not mobile:
+        raise ValidationError("Add a mobile number to prefer text messages.", field="mobile")
+    if preferred == ContactMethod.EMAIL and not email:
+        raise ValidationError("Add an email address to prefer email.", field="email")
+    if preferred == ContactMethod.PHONE and not (phone or mobile):
+        raise ValidationError("Add a phone number to prefer calls.", field="phone")
+
+
 def clean_record(record: Record) -> Record:
     """Normalise a record in place before it is saved, or raise :class:`ValidationError`.
 
@@ -46,13 +58,12 @@ def clean_record(record: Record) -> Record:
         except ValidationError as exc:
             raise ValidationError(exc.message, field=field) from None
     check_birth_date(record.date_of_birth)
-    preferred = record.preferred_contact or ContactMethod.EMAIL
-    if preferred == ContactMethod.SMS and not record.mobile:
-        raise ValidationError("Add a mobile number to prefer text messages.", field="mobile")
-    if preferred == ContactMethod.EMAIL and not record.email:
-        raise ValidationError("Add an email address to prefer email.", field="email")
-    if preferred == ContactMethod.PHONE and not (record.phone or record.mobile):
-        raise ValidationError("Add a phone number to prefer calls.", field="phone")
+    check_contact_preference(
+        record.preferred_contact or ContactMethod.EMAIL,
+        email=record.email,
+        mobile=record.mobile,
+        phone=record.phone,
+    )
     if record.kind is None:
         record.kind = RecordKind.LEAD
     return record

@@ -1,0 +1,125 @@
+"""Approval queue (staff): client changes to fields that need approval."""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.helpers import get_redirect_target
+from flask_security import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from admin_views.base import StaffModelView, record_link
+from admin_views.filters import EnumChoice, IntIs
+from app.services import portal_fields
+from app.services.errors import ValidationError
+from models import ChangeStatus, PendingChange, db
+
+
+def _new(view: t.Any, context: t.Any, model: PendingChange, name: str) -> Markup:
+    return Markup("<strong>{}</strong>").format(model.new_display or "(empty)")
+
+
+def _decide(view: t.Any, context: t.Any, model: PendingChange, name: str) -> Markup | str:
+    if model.status != ChangeStatus.PENDING:
+        text = model.status.label + (f": {model.reason}" if model.reason else "")
+        return Markup('<span class="text-muted small">{}</span>').format(text)
+    # Rendered by Jinja with autoescape: every value in it is escaped already.
+    return Markup(render_template("admin/approvals/_decide.html", change=model))  # noqa: S704
+
+
+class PendingChangeView(StaffModelView):
+    """Every decision is logged (staff.change.approved / staff.change.rejected) and the
+    client is told, as the notification rules say."""
+
+    can_create = False
+    can_edit = False
+    delete_roles = ()
+    column_list = (
+        "record",
+        "field_label",
+        "old_display",
+        "new_value",
+        "proposed_by_label",
+        "proposed_at",
+        "status",
+    )
+    column_labels = {
+        "field_label": "Field",
+        "old_display": "Was",
+        "new_value": "Proposed",
+        "proposed_by_label": "By",
+        "proposed_at": "When",
+        "status": "Decision",
+    }
+    column_default_sort = ("proposed_at", False)
+    column_sortable_list = ("proposed_at", "field_label")
+    column_filters = (
+        EnumChoice(PendingChange.status, "Status", ChangeStatus),
+        IntIs(PendingChange.record_id, "Record"),
+    )
+    column_formatters = {"record": record_link, "new_value": _new, "status": _decide}
+
+    def get_query(self):  # type: ignore[no-untyped-def]
+        return super().get_query().options(joinedload(PendingChange.record))
+
+    @expose("/")
+    def index_view(self):  # type: ignore[no-untyped-def]
+        if not any(key.startswith("flt") for key in request.args):
+            return redirect(url_for(".index_view", flt0_status_is="pending", **request.args))
+        return super().index_view()
+
+    @expose("/decide/", methods=("POST",))
+    def decide(self):  # type: ignore[no-untyped-def]
+        change = db.session.get(PendingChange, request.form.get("change_id", type=int) or 0)
+        back = get_redirect_target() or url_for(".index_view")
+        if change is None:
+            flash("That change no longer exists.", "error")
+            return redirect(back)
+        try:
+            if request.form.get("decision") == "approve":
+                portal_fields.approve(change, current_user)
+                message = f"Approved: {change.field_label} is now {change.new_display or 'empty'}."
+            else:
+                portal_fields.reject(change, current_user, request.form.get("reason"))
+                message = f"Not approved: {change.field_label}. The client will be told."
+        except ValidationError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(message, "success")
+        return redirect(back)
+
+    def _bulk(self, ids: list[str], approve: bool) -> None:
+        changes = db.session.scalars(
+            select(PendingChange).where(
+                PendingChange.id.in_([int(i) for i in ids]),
+                PendingChange.status == ChangeStatus.PENDING,
+            )
+        ).all()
+        done = 0
+        for change in changes:
+            try:
+                with db.session.begin_nested():
+                    if approve:
+                        portal_fields.approve(change, current_user)
+                    else:
+                        portal_fields.reject(change, current_user)
+                done += 1
+            except ValidationError as exc:
+                flash(f"{change.field_label}: {exc.message}", "error")
+        db.session.commit()
+        flash(f"{'Approved' if approve else 'Rejected'} {done} change(s).", "success")
+
+    @action("approve", "Approve", "Approve the selected changes?")
+    def action_approve(self, ids: list[str]):  # type: ignore[no-untyped-def]
+        self._bulk(ids, approve=True)
+
+    @action("reject", "Reject", "Reject the selected changes (no reason is given)?")
+    def action_reject(self, ids: list[str]):  # type: ignore[no-untyped-def]
+        self._bulk(ids, approve=False)

@@ -1,0 +1,74 @@
+"""Portal fields (admins): one page to decide every field clients see, and how."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+
+from admin_views.base import ADMIN_ONLY, StaffView
+from app.services import portal_fields
+from app.services.errors import ValidationError
+from models import FieldMode, db
+
+
+class PortalFieldView(StaffView):
+    required_roles = ADMIN_ONLY
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):  # type: ignore[no-untyped-def]
+        rows = portal_fields.config_rows()
+        error_key = None
+        if request.method == "POST":
+            changes = []
+            for row in rows:
+                try:
+                    position = int(request.form.get(f"{row.key}:position") or row.position)
+                except ValueError:
+                    position = row.position
+                changes.append(
+                    portal_fields.RowChange(
+                        key=row.key,
+                        label=request.form.get(f"{row.key}:label", row.label),
+                        help_text=request.form.get(f"{row.key}:help_text", row.help_text),
+                        section=request.form.get(f"{row.key}:section", row.section),
+                        mode=request.form.get(f"{row.key}:mode", row.mode.value),
+                        position=position,
+                    )
+                )
+            try:
+                changed = portal_fields.update_config(changes)
+            except ValidationError as exc:
+                db.session.rollback()
+                flash(exc.message + " Nothing was saved.", "error")
+                error_key = exc.field
+                rows = portal_fields.config_rows()
+            else:
+                db.session.commit()
+                flash(
+                    f"Saved {changed} field(s). The portal shows the change on the next page "
+                    "a client opens.",
+                    "success",
+                )
+                return redirect(url_for(".index"))
+        grouped = {
+            section.key: [r for r in rows if r.section == section.key]
+            for section in portal_fields.SECTIONS
+        }
+        return self.render(
+            "admin/portal_fields/index.html",
+            grouped=grouped,
+            sections=portal_fields.SECTIONS,
+            modes=list(FieldMode),
+            builtin=portal_fields.BUILTIN_BY_KEY,
+            error_key=error_key,
+        )
+
+    @expose("/restore/", methods=("POST",))
+    def restore(self):  # type: ignore[no-untyped-def]
+        restored = portal_fields.restore_defaults()
+        db.session.commit()
+        flash(
+            f"Restored the default label, section and mode of {len(restored)} built-in field(s).",
+            "success",
+        )
+        return redirect(url_for(".index"))

@@ -1,0 +1,441 @@
+"""Field types: one class per type, each knowing its settings, its WTForms field and validators,
+and how its values are stored and shown.
+
+Portal forms and the staff record form are built from these per request; the WTForms form they
+make is the only validator. Values are kept in Python form on the record (``date``, ``bool``,
+``Decimal``) and as canonical text for custom fields (``2026-01-31``, ``true``, ``12.5``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar
+
+from wtforms import fields, validators
+from wtforms.fields.core import UnboundField
+
+from app.services.errors import ValidationError
+from app.services.validation import format_phone, normalise_email, normalise_phone
+
+
+def _checked(check: Callable[[Any], Any]) -> Callable[[Any, Any], None]:
+    """Run a service check as a WTForms validator; the field keeps the cleaned value."""
+
+    def validator(form: Any, field: Any) -> None:
+        if field.data in (None, ""):
+            return
+        try:
+            field.data = check(field.data)
+        except ValidationError as exc:
+            raise validators.ValidationError(exc.message) from None
+
+    return validator
+
+
+class FieldType:
+    """Base: a single-line text value."""
+
+    name: ClassVar[str] = "text"
+    label: ClassVar[str] = "Text"
+    #: The settings this type reads, and what each does.
+    settings_doc: ClassVar[dict[str, str]] = {
+        "max_length": "Longest value accepted, in characters (default 255).",
+        "pattern": "A regular expression the whole value must match.",
+        "pattern_message": "What to tell people whose value does not match the pattern.",
+    }
+    widget_input_type: ClassVar[str] = "text"
+
+    def field(
+        self,
+        label: str,
+        description: str,
+        required: bool,
+        settings: dict[str, Any],
+        context: dict[str, Any],
+    ) -> UnboundField:
+        checks: list[Any] = [validators.InputRequired() if required else validators.Optional()]
+        checks.extend(self.validators(settings, context))
+        return self.field_class(
+            label, description=description, validators=checks, **self.field_options(settings)
+        )
+
+    field_class: ClassVar[Any] = fields.StringField
+
+    def field_options(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {"filters": [_strip]}
+
+    def validators(self, settings: dict[str, Any], context: dict[str, Any]) -> list[Any]:
+        checks: list[Any] = [_length(int(settings.get("max_length") or 255))]
+        if settings.get("pattern"):
+            checks.append(
+                validators.Regexp(
+                    f"^(?:{settings['pattern']})$",
+                    message=settings.get("pattern_message")
+                    or "This value is not in the expected form.",
+                )
+            )
+        return checks
+
+    # values
+
+    def to_storage(self, value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        return str(value)
+
+    def from_storage(self, text: str | None) -> Any:
+        return text if text not in (None, "") else None
+
+    def display(self, value: Any) -> str:
+        return "" if value is None else str(value)
+
+    def json_value(self, value: Any) -> Any:
+        return value
+
+    def json_schema(self, settings: dict[str, Any]) -> dict[str, Any]:
+        schema: dict[str, Any] = {
+            "type": ["string", "null"],
+            "maxLength": int(settings.get("max_length") or 255),
+        }
+        if settings.get("pattern"):
+            schema["pattern"] = f"^(?:{settings['pattern']})$"
+        return schema
+
+    def check_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Tidy an admin's settings for this type, or raise ValidationError."""
+        cleaned: dict[str, Any] = {}
+        if settings.get("max_length") not in (None, ""):
+            try:
+                cleaned["max_length"] = int(settings["max_length"])
+            except (TypeError, ValueError):
+                raise ValidationError(
+                    "Maximum length must be a whole number.", field="max_length"
+                ) from None
+            if not 1 <= cleaned["max_length"] <= 10000:
+                raise ValidationError(
+                    "Maximum length must be between 1 and 10,000.", field="max_length"
+                )
+        if settings.get("pattern"):
+            try:
+                re.compile(settings["pattern"])
+            except re.error as exc:
+                raise ValidationError(
+                    f"The pattern is not a valid regular expression ({exc}).", field="pattern"
+                ) from None
+            cleaned["pattern"] = settings["pattern"]
+            cleaned["pattern_message"] = (settings.get("pattern_message") or "").strip()
+        return cleaned
+
+
+def _length(limit: int) -> Any:
+    return validators.Length(max=limit, message=f"Keep it to {limit:,} characters or fewer.")
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class TextType(FieldType):
+    pass
+
+
+class LongTextType(FieldType):
+    name = "long_text"
+    label = "Long text"
+    settings_doc = {"max_length": "Longest value accepted, in characters (default 5,000)."}
+    field_class = fields.TextAreaField
+
+    def validators(self, settings: dict[str, Any], context: dict[str, Any]) -> list[Any]:
+        return [_length(int(settings.get("max_length") or 5000))]
+
+    def json_schema(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {"type": ["string", "null"], "maxLength": int(settings.get("max_length") or 5000)}
+
+
+class NumberType(FieldType):
+    name = "number"
+    label = "Number"
+    settings_doc = {"min": "Smallest value accepted.", "max": "Largest value accepted."}
+    field_class = fields.DecimalField
+    widget_input_type = "number"
+
+    def field_options(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def validators(self, settings: dict[str, Any], context: dict[str, Any]) -> list[Any]:
+        low = _decimal(settings.get("min"))
+        high = _decimal(settings.get("max"))
+        if low is None and high is None:
+            return []
+        return [validators.NumberRange(min=low, max=high)]
+
+    def to_storage(self, value: Any) -> str | None:
+        if value is None or value == "":
+            return None
+        return format(Decimal(value).normalize(), "f")
+
+    def from_storage(self, text: str | None) -> Any:
+        return _decimal(text)
+
+    def json_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        number = Decimal(value)
+        return int(number) if number == number.to_integral_value() else float(number)
+
+    def json_schema(self, settings: dict[str, Any]) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": ["number", "null"]}
+        if settings.get("min") not in (None, ""):
+            schema["minimum"] = float(settings["min"])
+        if settings.get("max") not in (None, ""):
+            schema["maximum"] = float(settings["max"])
+        return schema
+
+    def check_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        cleaned = {}
+        for name in ("min", "max"):
+            if settings.get(name) not in (None, ""):
+                number = _decimal(settings[name])
+                if number is None:
+                    raise ValidationError(f"{name.capitalize()} must be a number.", field=name)
+                cleaned[name] = str(number)
+        if (
+            "min" in cleaned
+            and "max" in cleaned
+            and Decimal(cleaned["min"]) > Decimal(cleaned["max"])
+        ):
+            raise ValidationError("The minimum is above the maximum.", field="min")
+        return cleaned
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+class DateType(FieldType):
+    name = "date"
+    label = "Date"
+    settings_doc = {
+        "min": "Earliest date accepted (YYYY-MM-DD).",
+        "max": "Latest date accepted (YYYY-MM-DD), or 'today'.",
+    }
+    field_class = fields.DateField
+    widget_input_type = "date"
+
+    def field_options(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def validators(self, settings: dict[str, Any], context: dict[str, Any]) -> list[Any]:
+        low = _date(settings.get("min"))
+        high = _date(settings.get("max"))
+
+        def check(form: Any, field: Any) -> None:
+            if field.data is None:
+                return
+            if low and field.data < low:
+                raise validators.ValidationError(f"Enter a date on or after {low:%d %B %Y}.")
+            if high and field.data > high:
+                raise validators.ValidationError(
+                    "A date in the future is not possible here."
+                    if settings.get("max") == "today"
+                    else f"Enter a date on or before {high:%d %B %Y}."
+                )
+
+        return [check]
+
+    def to_storage(self, value: Any) -> str | None:
+        return value.isoformat() if isinstance(value, date) else None
+
+    def from_storage(self, text: str | None) -> Any:
+        return _date(text)
+
+    def display(self, value: Any) -> str:
+        return value.strftime("%d %B %Y").lstrip("0") if isinstance(value, date) else ""
+
+    def json_value(self, value: Any) -> Any:
+        return value.isoformat() if isinstance(value, date) else None
+
+    def json_schema(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {"type": ["string", "null"], "format": "date"}
+
+    def check_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        cleaned = {}
+        for name in ("min", "max"):
+            raw = (settings.get(name) or "").strip()
+            if raw:
+                if raw != "today" and _date(raw) is None:
+                    raise ValidationError(
+                        f"{name.capitalize()} must be a date as YYYY-MM-DD (or 'today').",
+                        field=name,
+                    )
+                cleaned[name] = raw
+        return cleaned
+
+
+def _date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    if value == "today":
+        return date.today()
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+class YesNoType(FieldType):
+    name = "yes_no"
+    label = "Yes / no"
+    settings_doc: ClassVar[dict[str, str]] = {}
+    field_class = fields.BooleanField
+    widget_input_type = "checkbox"
+
+    def field(
+        self,
+        label: str,
+        description: str,
+        required: bool,
+        settings: dict[str, Any],
+        context: dict[str, Any],
+    ) -> UnboundField:
+        # A mandatory yes/no is answered either way; unticked means "no".
+        return fields.BooleanField(label, description=description)
+
+    def to_storage(self, value: Any) -> str | None:
+        return "true" if value else "false"
+
+    def from_storage(self, text: str | None) -> Any:
+        return text == "true"
+
+    def display(self, value: Any) -> str:
+        return "Yes" if value else "No"
+
+    def json_value(self, value: Any) -> Any:
+        return bool(value)
+
+    def json_schema(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "boolean"}
+
+    def check_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+
+class ChoiceType(FieldType):
+    name = "choice"
+    label = "Choice"
+    settings_doc = {"options": "The answers to choose from, one per line."}
+    field_class = fields.SelectField
+
+    def field(
+        self,
+        label: str,
+        description: str,
+        required: bool,
+        settings: dict[str, Any],
+        context: dict[str, Any],
+    ) -> UnboundField:
+        choices = [(value, text) for value, text in _options(settings)]
+        if not required:
+            choices = [("", "—"), *choices]
+        checks: list[Any] = [validators.InputRequired() if required else validators.Optional()]
+        return fields.SelectField(
+            label, description=description, choices=choices, validators=checks, validate_choice=True
+        )
+
+    def display(self, value: Any) -> str:
+        return "" if value in (None, "") else str(getattr(value, "label", value))
+
+    def json_value(self, value: Any) -> Any:
+        return getattr(value, "value", value) if value not in (None, "") else None
+
+    def json_schema(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": ["string", "null"],
+            "enum": [value for value, _ in _options(settings)] + [None],
+        }
+
+    def check_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        raw = settings.get("options") or []
+        if isinstance(raw, str):
+            raw = raw.splitlines()
+        options = []
+        for line in raw:
+            text = " ".join(str(line).split())
+            if text and text not in options:
+                options.append(text)
+        if len(options) < 2:
+            raise ValidationError(
+                "A choice needs at least two options, one per line.", field="options"
+            )
+        return {"options": options}
+
+
+def _options(settings: dict[str, Any]) -> list[tuple[str, str]]:
+    options = settings.get("options") or []
+    return [(o, o) if isinstance(o, str) else (str(o[0]), str(o[1])) for o in options]
+
+
+class EmailType(FieldType):
+    name = "email"
+    label = "Email address"
+    settings_doc: ClassVar[dict[str, str]] = {}
+    widget_input_type = "email"
+
+    def validators(self, settings: dict[str, Any], context: dict[str, Any]) -> list[Any]:
+        return [validators.Length(max=255), _checked(normalise_email)]
+
+    def json_schema(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {"type": ["string", "null"], "format": "email"}
+
+    def check_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+
+class PhoneType(FieldType):
+    name = "phone"
+    label = "Phone number"
+    settings_doc: ClassVar[dict[str, str]] = {}
+    widget_input_type = "tel"
+
+    def validators(self, settings: dict[str, Any], context: dict[str, Any]) -> list[Any]:
+        region = context.get("country") or "US"
+        return [validators.Length(max=40), _checked(lambda value: normalise_phone(value, region))]
+
+    def display(self, value: Any) -> str:
+        return format_phone(value)
+
+    def json_schema(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {"type": ["string", "null"], "description": "Stored as E.164, e.g. +12025550143"}
+
+    def check_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+
+#: Every field type by name.
+REGISTRY: dict[str, FieldType] = {
+    field_type.name: field_type
+    for field_type in (
+        TextType(),
+        LongTextType(),
+        NumberType(),
+        DateType(),
+        YesNoType(),
+        ChoiceType(),
+        EmailType(),
+        PhoneType(),
+    )
+}
+
+
+def get(name: str) -> FieldType:
+    return REGISTRY[name]

@@ -1,0 +1,381 @@
+"""The portal's JSON API (``/portal/api/...``): the same forms as the HTML pages, fed JSON.
+
+Authentication is the portal session (the same cookie as the pages), so every write needs the
+CSRF token in an ``X-CSRFToken`` header: ``GET /portal/api/details`` hands it out. The form
+level CSRF field is off for JSON (``meta={"csrf": False}``) because CSRFProtect has already
+checked the header before the view runs.
+
+Errors are JSON: ``{"error": {"code", "message", "fields": {key: [messages]}}}``; 401 without a
+session, 404 for what does not exist (or belongs to someone else), 422 for invalid values and
+for fields the client may not set (nothing is saved then).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, g, jsonify, request, url_for
+from flask_wtf.csrf import generate_csrf
+
+from app.services import care_lists, field_types, portal_fields
+from app.services.errors import NotFound
+from app.services.events import Actor
+from app.services.portal_settings import get_settings
+from models import db
+from portal import bp
+from portal.forms import CARE_FORMS
+
+
+def _error(code: int, message: str, fields: dict[str, list[str]] | None = None) -> Any:
+    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    return jsonify(body), code
+
+
+def _client() -> Any:
+    if g.get("portal_account") is None:
+        return _error(401, "Sign in to the portal first.")
+    return None
+
+
+def _json_body() -> dict[str, Any] | Any:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _error(400, "Send a JSON object (Content-Type: application/json).")
+    return body
+
+
+def _section_json(
+    section_key: str, layout: dict[str, list[portal_fields.Field]], values: portal_fields.Values
+) -> dict[str, Any]:
+    section = portal_fields.SECTION_BY_KEY[section_key]
+    return {
+        "key": section.key,
+        "title": section.title,
+        "fields": [
+            portal_fields.describe(item, values) for item in layout[section_key] if item.visible
+        ],
+    }
+
+
+@bp.get("/api/details")
+def api_details() -> Any:
+    if (refused := _client()) is not None:
+        return refused
+    layout = portal_fields.layout()
+    values = portal_fields.values_for(g.portal_record)
+    sections = [
+        _section_json(s.key, layout, values)
+        for s in portal_fields.SECTIONS
+        if any(item.visible for item in layout[s.key])
+    ]
+    return jsonify({"sections": sections, "csrf_token": generate_csrf()})
+
+
+@bp.get("/api/details/<section_key>")
+def api_section(section_key: str) -> Any:
+    if (refused := _client()) is not None:
+        return refused
+    if section_key not in portal_fields.SECTION_BY_KEY:
+        return _error(404, "There is no such section.")
+    layout = portal_fields.layout()
+    if not any(item.visible for item in layout[section_key]):
+        return _error(404, "There is no such section.")
+    return jsonify(_section_json(section_key, layout, portal_fields.values_for(g.portal_record)))
+
+
+@bp.route("/api/details/<section_key>", methods=["PATCH", "POST"])
+def api_save_section(section_key: str) -> Any:
+    """POST: the whole section, like the HTML form (a missing key means empty). PATCH: only
+    the keys sent change."""
+    if (refused := _client()) is not None:
+        return refused
+    if section_key not in portal_fields.SECTION_BY_KEY:
+        return _error(404, "There is no such section.")
+    body = _json_body()
+    if not isinstance(body, dict):
+        return body
+    record = g.portal_record
+    fields_of_section = portal_fields.layout()[section_key]
+    problems = portal_fields.forbidden_keys(set(body), fields_of_section)
+    if problems:
+        return _error(
+            422,
+            "Nothing was saved: some of these fields cannot be changed here.",
+            {key: [reason] for key, reason in problems.items()},
+        )
+    form_class = portal_fields.section_form(section_key, fields_of_section, record)
+    data = dict(body)
+    if request.method == "PATCH":
+        current = portal_fields.form_data(fields_of_section, portal_fields.values_for(record))
+        data = {**{k: _json_input(fields_of_section, k, v) for k, v in current.items()}, **body}
+    form = form_class.from_json(data, meta={"csrf": False})
+    if not form.validate():
+        return _error(
+            422,
+            "Some values need fixing; nothing was saved.",
+            {name: list(errors) for name, errors in form.errors.items()},
+        )
+    result = portal_fields.save_section(
+        record,
+        section_key,
+        form,
+        Actor.client(g.portal_account),
+        only=set(body) if request.method == "PATCH" else None,
+    )
+    db.session.commit()
+    layout = portal_fields.layout()
+    return jsonify(
+        {
+            "saved": {
+                label: {"old": old, "new": new} for label, (old, new) in result.saved.items()
+            },
+            "awaiting_approval": result.pending,
+            "section": _section_json(section_key, layout, portal_fields.values_for(record)),
+        }
+    )
+
+
+def _json_input(fields_of_section: list[portal_fields.Field], key: str, value: Any) -> Any:
+    item = next(f for f in fields_of_section if f.key == key)
+    return item.type.json_value(value)
+
+
+# -- prescriptions and providers ---------------------------------------------------------------
+
+
+def _care_or_404(list_key: str) -> care_lists.CareList:
+    care = care_lists.LISTS.get(list_key)
+    settings = get_settings()
+    if (
+        care is None
+        or not {"prescriptions": settings.module_rx, "providers": settings.module_providers}[
+            list_key
+        ]
+    ):
+        abort(404)
+    return care
+
+
+def _entry_json(care: care_lists.CareList, entry: Any) -> dict[str, Any]:
+    return {"id": entry.id, **{name: getattr(entry, name) for name, _ in care.columns}}
+
+
+@bp.get("/api/<any(prescriptions, providers):list_key>")
+def api_care_list(list_key: str) -> Any:
+    if (refused := _client()) is not None:
+        return refused
+    care = _care_or_404(list_key)
+    return jsonify(
+        {list_key: [_entry_json(care, e) for e in care_lists.entries(care, g.portal_record)]}
+    )
+
+
+@bp.post("/api/<any(prescriptions, providers):list_key>")
+def api_care_add(list_key: str) -> Any:
+    if (refused := _client()) is not None:
+        return refused
+    care = _care_or_404(list_key)
+    body = _json_body()
+    if not isinstance(body, dict):
+        return body
+    form = CARE_FORMS[list_key].from_json(body, meta={"csrf": False})
+    if not form.validate():
+        return _error(
+            422,
+            "Some values need fixing; nothing was saved.",
+            {name: list(errors) for name, errors in form.errors.items()},
+        )
+    entry = care_lists.add(care, g.portal_record, form.data, Actor.client(g.portal_account))
+    db.session.commit()
+    response = jsonify(_entry_json(care, entry))
+    response.status_code = 201
+    response.headers["Location"] = url_for(
+        "portal.api_care_entry", list_key=list_key, entry_id=entry.id
+    )
+    return response
+
+
+@bp.route(
+    "/api/<any(prescriptions, providers):list_key>/<int:entry_id>",
+    methods=["GET", "PATCH", "DELETE"],
+)
+def api_care_entry(list_key: str, entry_id: int) -> Any:
+    if (refused := _client()) is not None:
+        return refused
+    care = _care_or_404(list_key)
+    try:
+        entry = care_lists.get_entry(care, g.portal_record, entry_id)
+    except NotFound as exc:
+        return _error(404, str(exc))
+    if request.method == "GET":
+        return jsonify(_entry_json(care, entry))
+    if request.method == "DELETE":
+        care_lists.remove(care, g.portal_record, entry, Actor.client(g.portal_account))
+        db.session.commit()
+        return "", 204
+    body = _json_body()
+    if not isinstance(body, dict):
+        return body
+    data = {**_entry_json(care, entry), **body}
+    data.pop("id", None)
+    form = CARE_FORMS[list_key].from_json(data, meta={"csrf": False})
+    if not form.validate():
+        return _error(
+            422,
+            "Some values need fixing; nothing was saved.",
+            {name: list(errors) for name, errors in form.errors.items()},
+        )
+    care_lists.update(care, g.portal_record, entry, form.data, Actor.client(g.portal_account))
+    db.session.commit()
+    return jsonify(_entry_json(care, entry))
+
+
+# -- the description ------------------------------------------------------------------------
+
+
+@bp.get("/api/openapi.json")
+def openapi() -> Any:
+    """OpenAPI 3.1 description; the field schemas follow the admin's current configuration."""
+    layout = portal_fields.layout()
+    section_schemas = {}
+    for section in portal_fields.SECTIONS:
+        editable = [item for item in layout[section.key] if item.editable]
+        section_schemas[f"{section.key}_changes"] = {
+            "type": "object",
+            "title": f"{section.title}: the fields a client may change",
+            "additionalProperties": False,
+            "properties": {
+                item.key: {
+                    **item.type.json_schema(item.settings),
+                    "title": item.label,
+                    "description": (
+                        "Needs approval: the change waits for staff."
+                        if item.needs_approval
+                        else item.help_text
+                    ),
+                }
+                for item in editable
+            },
+            "required": [item.key for item in editable if item.required],
+        }
+    care_schemas = {
+        care.key: {
+            "type": "object",
+            "properties": {
+                name: {"type": ["string", "null"], "title": label} for name, label in care.columns
+            },
+            "required": [care.columns[0][0]],
+        }
+        for care in care_lists.LISTS.values()
+    }
+    error = {
+        "type": "object",
+        "properties": {
+            "error": {
+                "type": "object",
+                "properties": {
+                    "code": {"type": "integer"},
+                    "message": {"type": "string"},
+                    "fields": {
+                        "type": "object",
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            }
+        },
+    }
+    errors = {
+        str(code): {
+            "description": text,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for code, text in (
+            (400, "Not a JSON object"),
+            (401, "Not signed in"),
+            (404, "No such thing"),
+            (422, "Invalid values; nothing saved"),
+        )
+    }
+    paths: dict[str, Any] = {
+        "/portal/api/details": {
+            "get": {
+                "summary": "Every section the client sees, with field settings and values, and "
+                "the CSRF token for writes",
+                "responses": {"200": {"description": "The sections"}, "401": errors["401"]},
+            }
+        },
+    }
+    for section in portal_fields.SECTIONS:
+        ref = {"$ref": f"#/components/schemas/{section.key}_changes"}
+        paths[f"/portal/api/details/{section.key}"] = {
+            "get": {
+                "summary": f"{section.title}: fields and values",
+                "responses": {
+                    "200": {"description": "The section"},
+                    **{k: errors[k] for k in ("401", "404")},
+                },
+            },
+            "patch": {
+                "summary": f"Change some of {section.title.lower()}",
+                "requestBody": {"content": {"application/json": {"schema": ref}}},
+                "responses": {"200": {"description": "Saved, or waiting for approval"}, **errors},
+            },
+            "post": {
+                "summary": f"Replace {section.title.lower()} (missing keys are emptied)",
+                "requestBody": {"content": {"application/json": {"schema": ref}}},
+                "responses": {"200": {"description": "Saved, or waiting for approval"}, **errors},
+            },
+        }
+    for care in care_lists.LISTS.values():
+        ref = {"$ref": f"#/components/schemas/{care.key}"}
+        paths[f"/portal/api/{care.key}"] = {
+            "get": {
+                "summary": f"The client's {care.title.lower()}",
+                "responses": {"200": {"description": "The list"}, "401": errors["401"]},
+            },
+            "post": {
+                "summary": f"Add a {care.item}",
+                "requestBody": {"content": {"application/json": {"schema": ref}}},
+                "responses": {"201": {"description": "Added"}, **errors},
+            },
+        }
+        paths[f"/portal/api/{care.key}/{{id}}"] = {
+            "parameters": [
+                {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+            ],
+            "get": {
+                "summary": f"One {care.item}",
+                "responses": {"200": {"description": "The entry"}, "404": errors["404"]},
+            },
+            "patch": {
+                "summary": f"Change a {care.item}",
+                "requestBody": {"content": {"application/json": {"schema": ref}}},
+                "responses": {"200": {"description": "Saved"}, **errors},
+            },
+            "delete": {
+                "summary": f"Remove a {care.item}",
+                "responses": {"204": {"description": "Removed"}, "404": errors["404"]},
+            },
+        }
+    return jsonify(
+        {
+            "openapi": "3.1.0",
+            "info": {
+                "title": f"{get_settings().portal_name}: client portal API",
+                "version": "1",
+                "description": __doc__,
+            },
+            "components": {
+                "schemas": {"Error": error, **section_schemas, **care_schemas},
+                "securitySchemes": {
+                    "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+                    "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken"},
+                },
+            },
+            "security": [{"session": [], "csrf": []}],
+            "paths": paths,
+            "x-field-types": {name: ft.settings_doc for name, ft in field_types.REGISTRY.items()},
+        }
+    )

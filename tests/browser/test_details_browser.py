@@ -1,0 +1,72 @@
+"""A client updates their details and prescriptions; staff approve the change that needs it."""
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from app.services import portal_accounts
+from models import db
+from tests import factories
+from tests.browser.test_admin_browser import blocked_scripts, sign_in, watch_console
+from tests.views.test_portal_signin import _credentials
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def cora(app):
+    with app.app_context():
+        staff = factories.staff(email="stella@example.com", first_name="Stella")
+        record = factories.record(
+            first_name="Cora",
+            last_name="Client",
+            email="cora@example.com",
+            assigned_agent_id=staff.id,
+        )
+        portal_accounts.enable_self_service(record, staff)
+        db.session.commit()
+        return {"record_id": record.id, **_credentials(record.id)}
+
+
+def test_client_edits_details_and_staff_approve(page: Page, browser: Browser, base_url, cora):
+    problems = watch_console(page)
+    page.goto(f"{base_url}/portal/a/{cora['token']}", wait_until="load")
+    page.get_by_label("Password").fill(cora["password"])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="My details").click()
+
+    contact = page.locator("#section-contact")
+    contact.get_by_label("Mobile phone").fill("(202) 555-0188")
+    contact.get_by_label("Email address").fill("cora.new@example.com")
+    contact.get_by_role("button", name="Save phone and email").click()
+    expect(page.get_by_text("Saved: Mobile phone.")).to_be_visible()
+    expect(page.get_by_text("Sent for approval: Email address.")).to_be_visible()
+    expect(page.get_by_text("Waiting for approval: cora.new@example.com")).to_be_visible()
+
+    page.get_by_role("link", name="Prescriptions").click()
+    page.get_by_label("Drug").fill("Metformin")
+    page.get_by_label("Strength").fill("500 mg")
+    page.get_by_role("button", name="Add prescription").click()
+    expect(page.get_by_text("Added Metformin.")).to_be_visible()
+
+    staff = browser.new_context()
+    staff_page = staff.new_page()
+    staff_problems = watch_console(staff_page)
+    sign_in(staff_page, base_url, "stella@example.com")
+    staff_page.goto(f"{base_url}/admin/record/details/?id={cora['record_id']}", wait_until="load")
+    expect(staff_page.get_by_text("1 change(s) from the client wait for approval.")).to_be_visible()
+    staff_page.get_by_role("tab", name="Rx").click()
+    expect(staff_page.get_by_role("cell", name="Metformin")).to_be_visible()
+    staff_page.get_by_role("link", name="Review them").click()
+    row = staff_page.locator("tr", has_text="cora.new@example.com")
+    row.get_by_role("button", name="Approve").click()
+    expect(staff_page.get_by_text(re.compile("Approved: Email address is now"))).to_be_visible()
+    staff.close()
+
+    page.get_by_role("link", name="My details").click()
+    expect(page.get_by_text("Your change to Email address was approved.")).to_be_visible()
+    expect(page.locator("#section-contact").get_by_label("Email address")).to_have_value(
+        "cora.new@example.com"
+    )
+    assert blocked_scripts(problems) == [] and blocked_scripts(staff_problems) == []

@@ -1,0 +1,456 @@
+"""My details, prescriptions and providers through the HTML forms and the JSON API."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.services import portal_accounts
+from models import (
+    ActivityEntry,
+    FieldMode,
+    PendingChange,
+    PortalField,
+    Prescription,
+    Record,
+    db,
+)
+from tests import factories
+from tests.views.test_portal_signin import _credentials
+
+
+@pytest.fixture
+def cora(app):
+    with app.app_context():
+        staff = factories.staff(email="sid.staff@example.com")
+        record = factories.record(
+            first_name="Cora",
+            last_name="Client",
+            email="cora@example.com",
+            phone="+12025550143",
+            assigned_agent_id=staff.id,
+        )
+        portal_accounts.enable_self_service(record, staff)
+        db.session.commit()
+        return {"record_id": record.id, "staff_id": staff.id, **_credentials(record.id)}
+
+
+@pytest.fixture
+def signed_in(client, cora):
+    client.submit(f"/portal/a/{cora['token']}", {"password": cora["password"]})
+    return client
+
+
+def set_mode(app, key, mode):
+    with app.app_context():
+        row = db.session.scalar(select(PortalField).where(PortalField.key == key))
+        row.mode = mode
+        db.session.commit()
+
+
+def record_value(app, record_id, attribute):
+    with app.app_context():
+        return getattr(db.session.get(Record, record_id), attribute)
+
+
+def contact_form(**values):
+    form = {"email": "cora@example.com", "phone": "(202) 555-0143", "mobile": ""}
+    form.update(values)
+    return form
+
+
+def api_token(client):
+    return client.get("/portal/api/details").get_json()["csrf_token"]
+
+
+# -- each mode ------------------------------------------------------------------------------
+
+
+def test_optional_field_renders_saves_and_refuses_bad_values(app, signed_in, cora):
+    page = signed_in.get("/portal/details").get_data(as_text=True)
+    assert 'name="phone"' in page and 'value="+12025550143"' in page
+    response = signed_in.submit(
+        "/portal/details/contact", contact_form(phone="12"), page="/portal/details"
+    )
+    assert "wrong number of digits" in response.get_data(as_text=True)
+    assert record_value(app, cora["record_id"], "phone") == "+12025550143"
+    response = signed_in.submit(
+        "/portal/details/contact",
+        contact_form(phone="(202) 555-0100"),
+        page="/portal/details",
+        follow_redirects=True,
+    )
+    assert "Saved: Phone." in response.get_data(as_text=True)
+    assert record_value(app, cora["record_id"], "phone") == "+12025550100"
+
+
+def test_mandatory_field_cannot_be_emptied(app, signed_in, cora):
+    set_mode(app, "phone", FieldMode.MANDATORY)
+    page = signed_in.get("/portal/details").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="phone"[^>]*required', page)
+    response = signed_in.submit(
+        "/portal/details/contact", contact_form(phone=""), page="/portal/details"
+    )
+    assert "This field is required." in response.get_data(as_text=True)
+    assert record_value(app, cora["record_id"], "phone") == "+12025550143"
+
+
+def test_read_only_field_is_shown_and_a_forged_post_changes_nothing(app, signed_in, cora):
+    set_mode(app, "phone", FieldMode.READ_ONLY)
+    page = signed_in.get("/portal/details").get_data(as_text=True)
+    assert "(202) 555-0143" in page and 'name="phone"' not in page
+    response = signed_in.submit(
+        "/portal/details/contact", contact_form(phone="(202) 555-0177"), page="/portal/details"
+    )
+    assert response.status_code == 400
+    assert "Nothing was saved" in response.get_data(as_text=True)
+    assert record_value(app, cora["record_id"], "phone") == "+12025550143"
+
+
+def test_hidden_field_never_shows_and_is_never_accepted(app, signed_in, cora):
+    set_mode(app, "phone", FieldMode.HIDDEN)
+    page = signed_in.get("/portal/details").get_data(as_text=True)
+    assert "555-0143" not in page and "+12025550143" not in page
+    assert "555-0143" not in signed_in.get("/portal/api/details").get_data(as_text=True)
+    response = signed_in.submit(
+        "/portal/details/contact", contact_form(phone="(202) 555-0177"), page="/portal/details"
+    )
+    assert response.status_code == 400
+    assert record_value(app, cora["record_id"], "phone") == "+12025550143"
+
+
+def test_approval_field_waits_for_staff(app, signed_in, cora, admin_client):
+    response = signed_in.submit(
+        "/portal/details/contact",
+        contact_form(email="cora.new@example.com"),
+        page="/portal/details",
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "Sent for approval: Email address." in html
+    assert "Waiting for approval: cora.new@example.com" in html
+    assert record_value(app, cora["record_id"], "email") == "cora@example.com"
+    queue = admin_client.get("/admin/approvals/?flt0_status_is=pending").get_data(as_text=True)
+    assert "cora.new@example.com" in queue and "Cora Client" in queue
+    with app.app_context():
+        change_id = db.session.scalar(select(PendingChange.id))
+    admin_client.submit(
+        "/admin/approvals/decide/",
+        {"change_id": change_id, "decision": "approve"},
+        page="/admin/approvals/?flt0_status_is=pending",
+    )
+    assert record_value(app, cora["record_id"], "email") == "cora.new@example.com"
+    html = signed_in.get("/portal/details").get_data(as_text=True)
+    assert "Your change to Email address was approved." in html
+    assert "was approved" not in signed_in.get("/portal/details").get_data(as_text=True)
+
+
+def test_rejected_change_leaves_the_record_untouched_and_says_why(
+    app, signed_in, cora, admin_client
+):
+    signed_in.submit(
+        "/portal/details/personal",
+        {"first_name": "Corinna", "last_name": "Client"},
+        page="/portal/details",
+    )
+    with app.app_context():
+        change_id = db.session.scalar(select(PendingChange.id))
+    admin_client.submit(
+        "/admin/approvals/decide/",
+        {"change_id": change_id, "decision": "reject", "reason": "Send us a copy of your ID."},
+        page="/admin/approvals/?flt0_status_is=pending",
+    )
+    assert record_value(app, cora["record_id"], "first_name") == "Cora"
+    html = signed_in.get("/portal/details").get_data(as_text=True)
+    assert "was not accepted: Send us a copy of your ID." in html
+
+
+def test_changing_a_mode_in_the_admin_changes_the_portal_at_once(
+    app, signed_in, cora, admin_client
+):
+    assert 'name="phone"' in signed_in.get("/portal/details").get_data(as_text=True)
+    page = admin_client.get("/admin/portal_fields/").get_data(as_text=True)
+    data = {}
+    for key, label in re.findall(r'name="([\w]+):label" value="([^"]*)"', page):
+        data[f"{key}:label"] = label
+        data[f"{key}:mode"] = re.search(
+            rf'name="{key}:mode".*?<option value="(\w+)" selected', page, re.S
+        ).group(1)
+    data["phone:mode"] = "hidden"
+    response = admin_client.submit("/admin/portal_fields/", data, follow_redirects=True)
+    assert "Saved 1 field(s)" in response.get_data(as_text=True)
+    assert "555-0143" not in signed_in.get("/portal/details").get_data(as_text=True)
+
+
+# -- HTML and JSON give the same results --------------------------------------------------------
+
+
+PARITY = [
+    ("contact", {"email": "cora@example.com", "phone": "(202) 555-0123", "mobile": ""}),
+    ("contact", {"email": "cora@example.com", "phone": "not a phone", "mobile": ""}),
+    ("contact", {"email": "nope@", "phone": "(202) 555-0123", "mobile": ""}),
+    ("contact", {"email": "cora+new@example.com", "phone": "(202) 555-0143", "mobile": ""}),
+    ("personal", {"first_name": "", "last_name": "Client"}),
+    (
+        "address",
+        {
+            "address_line1": "1 Main St",
+            "address_line2": "",
+            "city": "Reno",
+            "state": "NV",
+            "postal_code": "89501",
+        },
+    ),
+    ("personal", {"first_name": "Cora", "last_name": "Client", "date_of_birth": "1950-01-01"}),
+]
+
+
+def outcome(app, record_id):
+    with app.app_context():
+        record = db.session.get(Record, record_id)
+        pending = sorted(
+            (c.field_key, c.new_value)
+            for c in db.session.scalars(
+                select(PendingChange).where(PendingChange.status == "pending")
+            )
+        )
+        return (
+            record.phone,
+            record.email,
+            record.first_name,
+            record.address_line1,
+            record.city,
+            record.date_of_birth,
+            pending,
+        )
+
+
+@pytest.mark.parametrize("section, data", PARITY)
+def test_html_and_json_submissions_agree(app, section, data):
+    from tests.conftest import reset_state
+
+    results = []
+    for via in ("html", "json"):
+        reset_state(app)  # the same client, from scratch, for each way in
+        with app.app_context():
+            staff = factories.staff(email="sid.staff@example.com")
+            record = factories.record(
+                first_name="Cora",
+                last_name="Client",
+                email="cora@example.com",
+                phone="+12025550143",
+                assigned_agent_id=staff.id,
+            )
+            portal_accounts.enable_self_service(record, staff)
+            db.session.commit()
+            creds = {"record_id": record.id, **_credentials(record.id)}
+        web = app.test_client()
+        web.submit(f"/portal/a/{creds['token']}", {"password": creds["password"]})
+        if via == "html":
+            response = web.submit(f"/portal/details/{section}", data, page="/portal/details")
+            errors = set(re.findall(r'id="(\w+)-error"', response.get_data(as_text=True)))
+            forbidden = response.status_code == 400
+        else:
+            response = web.post(
+                f"/portal/api/details/{section}", json=data, headers={"X-CSRFToken": api_token(web)}
+            )
+            body = response.get_json()
+            errors = (
+                set(body.get("error", {}).get("fields", {}))
+                if response.status_code == 422 and "Some values" in body["error"]["message"]
+                else set()
+            )
+            forbidden = (
+                response.status_code == 422 and "cannot be changed" in body["error"]["message"]
+            )
+        results.append((errors, forbidden, outcome(app, creds["record_id"])))
+    assert results[0] == results[1]
+
+
+# -- the JSON API ---------------------------------------------------------------------------------
+
+
+def test_api_needs_a_session_and_a_csrf_header(app, client, signed_in):
+    anonymous = app.test_client()
+    response = anonymous.get("/portal/api/details")
+    assert response.status_code == 401 and response.get_json()["error"]["code"] == 401
+    response = signed_in.patch("/portal/api/details/contact", json={"phone": "2025550100"})
+    assert response.status_code == 400
+    assert "form has expired" in response.get_json()["error"]["message"]
+
+
+def test_api_errors_are_json_per_field(signed_in):
+    token = api_token(signed_in)
+    response = signed_in.patch(
+        "/portal/api/details/contact", json={"phone": "12"}, headers={"X-CSRFToken": token}
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"] == {
+        "phone": ["This phone number has the wrong number of digits for its country."]
+    }
+    response = signed_in.patch(
+        "/portal/api/details/contact", data="phone=1", headers={"X-CSRFToken": token}
+    )
+    assert response.status_code == 400 and "JSON object" in response.get_json()["error"]["message"]
+    response = signed_in.patch("/portal/api/details/nope", json={}, headers={"X-CSRFToken": token})
+    assert response.status_code == 404
+
+
+def test_api_patch_changes_only_what_is_sent(app, signed_in, cora):
+    token = api_token(signed_in)
+    response = signed_in.patch(
+        "/portal/api/details/contact", json={"mobile": "2025550177"}, headers={"X-CSRFToken": token}
+    )
+    assert response.status_code == 200
+    assert response.get_json()["saved"] == {"Mobile phone": {"old": "", "new": "(202) 555-0177"}}
+    assert record_value(app, cora["record_id"], "phone") == "+12025550143"
+
+
+def test_openapi_follows_the_configuration(app, client):
+    spec = client.get("/portal/api/openapi.json").get_json()
+    assert spec["openapi"] == "3.1.0"
+    contact = spec["components"]["schemas"]["contact_changes"]["properties"]
+    assert {"email", "phone", "mobile"} <= set(contact)
+    set_mode(app, "phone", FieldMode.HIDDEN)
+    contact = client.get("/portal/api/openapi.json").get_json()["components"]["schemas"][
+        "contact_changes"
+    ]["properties"]
+    assert "phone" not in contact
+    assert "/portal/api/prescriptions/{id}" in spec["paths"]
+
+
+# -- stored XSS -----------------------------------------------------------------------------------
+
+
+def test_markup_a_client_types_is_shown_as_text_everywhere(app, signed_in, cora, admin_client):
+    signed_in.submit(
+        "/portal/details/address",
+        {
+            "address_line1": '<img src=x onerror="alert(1)">',
+            "address_line2": "",
+            "city": "<script>alert(2)</script>",
+            "state": "",
+            "postal_code": "",
+        },
+        page="/portal/details",
+    )
+    signed_in.submit(
+        "/portal/prescriptions",
+        {"drug_name": "<b onmouseover=alert(3)>Rx</b>"},
+        page="/portal/prescriptions",
+    )
+    pages = [
+        signed_in.get("/portal/details"),
+        signed_in.get("/portal/prescriptions"),
+        admin_client.get(f"/admin/record/details/?id={cora['record_id']}"),
+        admin_client.get("/admin/activity/"),
+    ]
+    for response in pages:
+        html = response.get_data(as_text=True)
+        assert "<script>alert(2)</script>" not in html
+        assert '<img src=x onerror="alert(1)">' not in html
+        assert "<b onmouseover" not in html
+    record_page = pages[2].get_data(as_text=True)
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in record_page
+
+
+# -- prescriptions and providers ----------------------------------------------------------------
+
+
+def test_prescriptions_add_edit_remove_and_staff_see_them(app, signed_in, cora, admin_client):
+    response = signed_in.submit(
+        "/portal/prescriptions", {"drug_name": ""}, page="/portal/prescriptions"
+    )
+    assert "This field is required." in response.get_data(as_text=True)
+    signed_in.submit(
+        "/portal/prescriptions",
+        {"drug_name": "Lisinopril", "strength": "10 mg", "frequency": "once a day"},
+        page="/portal/prescriptions",
+    )
+    record_page = f"/admin/record/details/?id={cora['record_id']}"
+    assert "Lisinopril" in admin_client.get(record_page).get_data(as_text=True)
+    with app.app_context():
+        entry_id = db.session.scalar(select(Prescription.id))
+    signed_in.submit(
+        f"/portal/prescriptions/{entry_id}", {"drug_name": "Lisinopril", "strength": "20 mg"}
+    )
+    assert "20 mg" in admin_client.get(record_page).get_data(as_text=True)
+    signed_in.submit(f"/portal/prescriptions/{entry_id}/delete", page="/portal/prescriptions")
+    assert "<strong>Lisinopril</strong>" not in signed_in.get("/portal/prescriptions").get_data(
+        as_text=True
+    )
+    with app.app_context():
+        changes = [
+            e.details["changes"]
+            for e in db.session.scalars(
+                select(ActivityEntry)
+                .where(ActivityEntry.event_key == "portal.rx.updated")
+                .order_by(ActivityEntry.id)
+            )
+        ]
+    assert changes == [
+        {"Lisinopril": [None, "10 mg, once a day"]},
+        {"Lisinopril": ["10 mg, once a day", "20 mg, once a day"]},
+        {"Lisinopril": ["20 mg, once a day", "removed"]},
+    ]
+
+
+def test_providers_through_the_api(app, signed_in):
+    token = api_token(signed_in)
+    response = signed_in.post(
+        "/portal/api/providers",
+        json={"name": "Dr Gray", "phone": "202 555 0101"},
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == 201 and response.get_json()["phone"] == "+12025550101"
+    url = response.headers["Location"]
+    response = signed_in.patch(
+        url, json={"specialty": "Cardiology"}, headers={"X-CSRFToken": token}
+    )
+    assert response.get_json()["specialty"] == "Cardiology"
+    assert response.get_json()["name"] == "Dr Gray"
+    response = signed_in.post(
+        "/portal/api/providers", json={"phone": "1"}, headers={"X-CSRFToken": token}
+    )
+    assert set(response.get_json()["error"]["fields"]) == {"name", "phone"}
+    assert signed_in.delete(url, headers={"X-CSRFToken": token}).status_code == 204
+    assert signed_in.get("/portal/api/providers").get_json() == {"providers": []}
+
+
+def test_one_client_never_reaches_anothers_entries(app, signed_in, cora):
+    with app.app_context():
+        other = factories.record(first_name="Otto")
+        entry = Prescription(record_id=other.id, drug_name="Otto's secret pill")
+        db.session.add(entry)
+        db.session.commit()
+        entry_id = entry.id
+    token = api_token(signed_in)
+    assert signed_in.get(f"/portal/prescriptions/{entry_id}").status_code == 404
+    assert signed_in.get(f"/portal/api/prescriptions/{entry_id}").status_code == 404
+    assert (
+        signed_in.delete(
+            f"/portal/api/prescriptions/{entry_id}", headers={"X-CSRFToken": token}
+        ).status_code
+        == 404
+    )
+    assert (
+        signed_in.submit(
+            f"/portal/prescriptions/{entry_id}/delete", page="/portal/prescriptions"
+        ).status_code
+        == 404
+    )
+    assert "secret pill" not in signed_in.get("/portal/prescriptions").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Prescription, entry_id) is not None
+
+
+def test_modules_switched_off_disappear(app, signed_in):
+    from app.services.portal_settings import get_settings
+
+    with app.app_context():
+        get_settings().module_rx = False
+        db.session.commit()
+    home = signed_in.get("/portal/home").get_data(as_text=True)
+    assert "Prescriptions" not in home and "Providers" in home
+    assert signed_in.get("/portal/prescriptions").status_code == 404
+    assert signed_in.get("/portal/api/prescriptions").status_code == 404
