@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from models import CustomField, CustomFieldValue, FieldMode, PortalField, Record, db
@@ -140,3 +141,58 @@ def test_custom_field_shown_to_clients_once_an_admin_says_so(app, admin_client, 
     with app.app_context():
         assert db.session.get(Record, record_id) is not None
         assert db.session.scalar(select(CustomFieldValue.value)) == "3"
+
+
+ADMIN_CASES = [
+    # type, admin settings, what the client types, what staff then read on the record page
+    (
+        "text",
+        {"pattern": "[A-Z]{2}[0-9]{4}", "pattern_message": "Like AB1234."},
+        "AB1234",
+        "AB1234",
+    ),
+    ("long_text", {"max_length": "200"}, "Two cats\nand a dog", "Two cats"),
+    ("number", {"min": "0", "max": "10"}, "3", "3"),
+    ("date", {"max": "today"}, "2019-07-04", "4 July 2019"),
+    ("yes_no", {}, "y", "Yes"),
+    ("choice", {"options": "Dog\nCat\nFish"}, "Fish", "Fish"),
+    ("email", {}, "vet@example.com", "vet@example.com"),
+    ("phone", {}, "(202) 555-0166", "(202) 555-0166"),
+]
+
+
+@pytest.mark.parametrize("kind, settings, typed, shown", ADMIN_CASES)
+def test_each_type_from_admin_form_to_portal_to_record_page(
+    app, admin_client, client, kind, settings, typed, shown
+):
+    from app.services import portal_accounts
+    from tests.views.test_portal_signin import _credentials
+
+    form = field_form(
+        key=f"extra_{kind}", label=f"Extra {kind}", field_type=kind, pattern="", pattern_message=""
+    )
+    form.update(settings)
+    response = admin_client.submit("/admin/custom_field/new/", form)
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    with app.app_context():
+        row = db.session.scalar(
+            select(PortalField).where(PortalField.key == f"custom_extra_{kind}")
+        )
+        row.mode = FieldMode.OPTIONAL
+        staff = factories.staff()
+        record = factories.record(email=f"{kind}@example.com")
+        portal_accounts.enable_self_service(record, staff)
+        db.session.commit()
+        creds = _credentials(record.id)
+        record_id = record.id
+    client.submit(f"/portal/a/{creds['token']}", {"password": creds["password"]})
+    assert f"Extra {kind}" in client.get("/portal/details").get_data(as_text=True)
+    response = client.submit(
+        "/portal/details/additional",
+        {f"custom_extra_{kind}": typed},
+        page="/portal/details",
+        follow_redirects=True,
+    )
+    assert f"Saved: Extra {kind}." in response.get_data(as_text=True)
+    page = admin_client.get(f"/admin/record/details/?id={record_id}").get_data(as_text=True)
+    assert f"Extra {kind}" in page and shown in page
