@@ -93,20 +93,6 @@ class PorticoModelConverter(AdminModelConverter):
         return LocalDateTimeField(**field_args)
 
 
-def service_check(check: Callable[[t.Any], t.Any]) -> Callable[[t.Any, t.Any], None]:
-    """Turn a service check (value -> cleaned value, or ValidationError) into a form validator."""
-
-    def validator(form: t.Any, field: t.Any) -> None:
-        if field.data in (None, ""):
-            return
-        try:
-            field.data = check(field.data)
-        except ValidationError as exc:
-            raise validators.ValidationError(exc.message) from None
-
-    return validator
-
-
 class LazyOptions:
     """Filter options read from the database when the list page renders, not at start-up."""
 

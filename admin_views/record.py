@@ -16,7 +16,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from admin_views.base import StaffModelView, badge, local_datetime, service_check
+from admin_views.base import StaffModelView, badge, local_datetime
 from admin_views.filters import (
     AssignedAgentIs,
     CoverageTypeIs,
@@ -33,6 +33,7 @@ from app.services import contacts as contact_service
 from app.services import records as record_service
 from app.services import tags as tag_service
 from app.services.errors import ValidationError
+from app.services.field_types import service_validator
 from app.services.users import agents_query
 from app.services.validation import format_phone, normalise_email
 from models import (
@@ -129,7 +130,7 @@ class ContactInline(InlineFormAdmin):
     )
     form_label = "Contact"
     column_labels = {"relationship_to_record": "Relationship", "date_of_birth": "Date of birth"}
-    form_args = {"email": {"validators": [service_check(normalise_email)]}}
+    form_args = {"email": {"validators": [service_validator(normalise_email)]}}
 
 
 class RecordView(StaffModelView):
@@ -240,7 +241,7 @@ class RecordView(StaffModelView):
         "notes",
     )
     form_args = {
-        "email": {"validators": [service_check(normalise_email)]},
+        "email": {"validators": [service_validator(normalise_email)]},
         "assigned_agent": {"query_factory": lambda: db.session.scalars(agents_query()).all()},
         "tags": {"query_factory": lambda: db.session.scalars(select(Tag).order_by(Tag.name)).all()},
         "country": {"description": "Two-letter country code, used to read phone numbers."},

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, RadioField, StringField, TextAreaField, validators
+from wtforms import HiddenField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.services.errors import ValidationError
+from app.services.field_types import service_validator
 from app.services.validation import normalise_phone
 
 
@@ -46,13 +44,7 @@ class SignOutForm(FlaskForm):
     next = HiddenField()
 
 
-def _phone(form: Any, field: Any) -> None:
-    if not field.data:
-        return
-    try:
-        field.data = normalise_phone(field.data)
-    except ValidationError as exc:
-        raise validators.ValidationError(exc.message) from None
+_phone = service_validator(normalise_phone)
 
 
 class PrescriptionForm(FlaskForm):

@@ -210,15 +210,20 @@ def add_care_entry(list_key: str) -> Any:
     return redirect(url_for(f"portal.care_list_{list_key}"))
 
 
+def _entry_or_404(list_key: str, entry_id: int) -> tuple[care_lists.CareList, Any]:
+    """The signed-in client's entry; another client's is as missing as one that never was."""
+    care = _care(list_key)
+    try:
+        return care, care_lists.get_entry(care, g.portal_record, entry_id)
+    except NotFound:
+        abort(404)
+
+
 @bp.route("/<any(prescriptions, providers):list_key>/<int:entry_id>", methods=["GET", "POST"])
 def edit_care_entry(list_key: str, entry_id: int) -> Any:
     if g.get("portal_record") is None:
         return redirect(url_for("portal.signin"))
-    care = _care(list_key)
-    try:
-        entry = care_lists.get_entry(care, g.portal_record, entry_id)
-    except NotFound:
-        abort(404)
+    care, entry = _entry_or_404(list_key, entry_id)
     form = CARE_FORMS[list_key](obj=entry)
     if form.validate_on_submit():
         if care_lists.update(care, g.portal_record, entry, form.data, _actor()):
@@ -232,11 +237,7 @@ def edit_care_entry(list_key: str, entry_id: int) -> Any:
 def delete_care_entry(list_key: str, entry_id: int) -> Any:
     if g.get("portal_record") is None:
         return redirect(url_for("portal.signin"))
-    care = _care(list_key)
-    try:
-        entry = care_lists.get_entry(care, g.portal_record, entry_id)
-    except NotFound:
-        abort(404)
+    care, entry = _entry_or_404(list_key, entry_id)
     name = str(entry)  # the CSRF token was checked before the view ran
     care_lists.remove(care, g.portal_record, entry, _actor())
     db.session.commit()

@@ -21,8 +21,9 @@ from app.services.errors import ValidationError
 from app.services.validation import format_phone, normalise_email, normalise_phone
 
 
-def _checked(check: Callable[[Any], Any]) -> Callable[[Any, Any], None]:
-    """Run a service check as a WTForms validator; the field keeps the cleaned value."""
+def service_validator(check: Callable[[Any], Any]) -> Callable[[Any, Any], None]:
+    """Run a service check (value -> cleaned value, or ValidationError) as a WTForms
+    validator; the field keeps the cleaned value."""
 
     def validator(form: Any, field: Any) -> None:
         if field.data in (None, ""):
@@ -392,7 +393,7 @@ class EmailType(FieldType):
     widget_input_type = "email"
 
     def validators(self, settings: dict[str, Any], context: dict[str, Any]) -> list[Any]:
-        return [validators.Length(max=255), _checked(normalise_email)]
+        return [validators.Length(max=255), service_validator(normalise_email)]
 
     def json_schema(self, settings: dict[str, Any]) -> dict[str, Any]:
         return {"type": ["string", "null"], "format": "email"}
@@ -409,7 +410,10 @@ class PhoneType(FieldType):
 
     def validators(self, settings: dict[str, Any], context: dict[str, Any]) -> list[Any]:
         region = context.get("country") or "US"
-        return [validators.Length(max=40), _checked(lambda value: normalise_phone(value, region))]
+        return [
+            validators.Length(max=40),
+            service_validator(lambda value: normalise_phone(value, region)),
+        ]
 
     def display(self, value: Any) -> str:
         return format_phone(value)

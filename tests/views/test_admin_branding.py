@@ -2,6 +2,7 @@ import io
 
 from app.services.portal_settings import get_settings
 from models import db
+from tests.views.test_admin_portal_settings import settings_form
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
@@ -16,27 +17,15 @@ def settings_url(admin_client):
 
 
 def base_form(**values):
-    form = {
-        "portal_name": "Acme portal",
-        "banner_html": "",
-        "office_email": "",
-        "office_phone": "",
-        "allow_link_sign_in": "y",
-        "allow_password_sign_in": "y",
-        "allow_email_code_sign_in": "y",
-        "allow_sms_code_sign_in": "y",
-        "code_valid_minutes": "10",
-        "code_max_attempts": "5",
-        "lockout_failures": "5",
-        "lockout_minutes": "15",
-        "session_idle_minutes": "30",
-        "invitation_valid_days": "7",
-        "module_rx": "y",
-        "module_providers": "y",
-        "brand_colour": "#aa3300",
-    }
-    form.update(values)
-    return form
+    return settings_form(
+        **{
+            "module_rx": "y",
+            "module_providers": "y",
+            "brand_colour": "#aa3300",
+            "portal_name": "Acme portal",
+            **values,
+        }
+    )
 
 
 def test_brand_colour_reaches_the_portal_stylesheet(app, admin_client, client):
