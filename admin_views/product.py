@@ -100,6 +100,17 @@ class ProductView(StaffModelView):
     def on_model_change(self, form: t.Any, model: Product, is_created: bool) -> None:
         product_service.clean_product(model)
 
+    def after_model_change(self, form: t.Any, model: Product, is_created: bool) -> None:
+        product_service.after_change(model.record_id)
+        db.session.commit()
+
+    def on_model_delete(self, model: Product) -> None:
+        self._deleted_record_id = model.record_id
+
+    def after_model_delete(self, model: Product) -> None:
+        product_service.after_change(self._deleted_record_id)
+        db.session.commit()
+
 
 class CoverageTypeView(StaffModelView):
     required_roles = ADMIN_ONLY

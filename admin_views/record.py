@@ -310,6 +310,10 @@ class RecordView(StaffModelView):
             db.session.flush()  # a new record needs its id
             custom_fields.set_values(model, custom)
 
+    def after_model_change(self, form: t.Any, model: Record, is_created: bool) -> None:
+        record_service.after_save(model, created=is_created)
+        db.session.commit()
+
     # -- the record page -------------------------------------------------------------------
 
     def render(self, template: str, **kwargs: t.Any) -> t.Any:

@@ -18,9 +18,14 @@ from models.tag import Tag, record_tags
 from models.task import Task, TaskKind
 from models.template import Channel, MessageTemplate
 from models.user import Role, StaffRole, User, WebAuthn
+from models.workflow import ActionKind, ActionTarget, DelayUnit, Workflow, WorkflowAction
+from models.workflow_run import ActionStatus, RunStatus, ScheduledAction, WorkflowRun
 
 __all__ = [
     "AccountStatus",
+    "ActionKind",
+    "ActionStatus",
+    "ActionTarget",
     "ActivityChainHead",
     "ActivityEntry",
     "AppendOnlyError",
@@ -34,6 +39,7 @@ __all__ = [
     "CustomField",
     "CustomFieldType",
     "CustomFieldValue",
+    "DelayUnit",
     "FieldMode",
     "LabelledEnum",
     "LoginCode",
@@ -52,6 +58,8 @@ __all__ = [
     "Record",
     "RecordKind",
     "Role",
+    "RunStatus",
+    "ScheduledAction",
     "StaffRole",
     "Tag",
     "Task",
@@ -60,6 +68,9 @@ __all__ = [
     "UTCDateTime",
     "User",
     "WebAuthn",
+    "Workflow",
+    "WorkflowAction",
+    "WorkflowRun",
     "db",
     "record_tags",
     "utcnow",

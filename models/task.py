@@ -39,6 +39,8 @@ class Task(TimestampMixin, db.Model):
     record: Mapped[Record | None] = relationship(back_populates="tasks")
     done: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the assignee was emailed that a reminder came due (once).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notes: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

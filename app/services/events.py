@@ -12,11 +12,13 @@ messages are handed to the workers only after commit.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import select
 
 from app.services import activity, outbox, templates
@@ -406,6 +408,13 @@ CATALOGUE: dict[str, EventType] = {
         ),
         # -- system --------------------------------------------------------------------------
         _event(
+            "workflow.action.fired",
+            "Workflow action",
+            SYSTEM,
+            "carried out a workflow action",
+            carries=("workflow", "action", "outcome", "status"),
+        ),
+        _event(
             "system.notification.skipped",
             "Notification not sent",
             SYSTEM,
@@ -476,8 +485,27 @@ def rules() -> dict[str, NotificationRule]:
 
 
 def rule_for(key: str) -> NotificationRule:
+    """The rule for an event (its defaults if none is stored)."""
+    cache: dict[str, NotificationRule] | None = (
+        g.get("_notification_rules") if has_app_context() else None
+    )
+    if cache is not None and key in cache:
+        return cache[key]
     stored = db.session.scalar(select(NotificationRule).where(NotificationRule.event_key == key))
-    return stored or default_rule(key)
+    rule = stored or default_rule(key)
+    if cache is not None:
+        cache[key] = rule
+    return rule
+
+
+@contextmanager
+def cached_rules() -> Iterator[None]:
+    """Inside this block each rule is read once: for jobs that emit thousands of events."""
+    g._notification_rules = {}
+    try:
+        yield
+    finally:
+        g.pop("_notification_rules", None)
 
 
 def restore_rules(keys: list[str] | None = None) -> list[str]:

@@ -106,10 +106,10 @@ class Enabled:
     reissued: bool
 
 
-def enable_self_service(record: Record, by: User) -> Enabled:
+def enable_self_service(record: Record, by: User | Actor) -> Enabled:
     """Give the record's primary applicant portal access: a new personal link and a new
     password, each in its own message. If access existed, the old link, password and sessions
-    stop working."""
+    stop working. ``by`` is the staff member, or the workflow, that did it."""
     if not record.email:
         raise ValidationError(
             "Add an email address to the record first: the password is always sent by email."
@@ -168,7 +168,7 @@ def enable_self_service(record: Record, by: User) -> Enabled:
     link_channel = Channel.SMS if by_text else Channel.EMAIL
     events.emit(
         "staff.self_service.enabled",
-        actor=Actor.staff(by),
+        actor=by if isinstance(by, Actor) else Actor.staff(by),
         record=record,
         details={"link_channel": link_channel.value, "reissued": reissued},
     )

@@ -40,3 +40,10 @@ def coverage_type_in_use(coverage_type: CoverageType) -> bool:
         )
         is not None
     )
+
+
+def after_change(record_id: int) -> None:
+    """Workflows follow a product that was added, changed or removed."""
+    from app.services import workflows
+
+    workflows.evaluate([record_id])

@@ -74,4 +74,12 @@ def convert_to_client(record: Record) -> bool:
     if record.kind == RecordKind.CLIENT:
         return False
     record.kind = RecordKind.CLIENT
+    after_save(record)
     return True
+
+
+def after_save(record: Record, *, created: bool = False) -> None:
+    """Workflows follow a record that was created or changed (its kind, say)."""
+    from app.services import workflows
+
+    workflows.evaluate([record.id], created=created)

@@ -35,8 +35,9 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
         yield ids[start : start + _CHUNK]
 
 
-def add_tag(records: Iterable[int] | Select, tag: Tag) -> list[int]:
-    """Put ``tag`` on the records (ids, or a select of ids); returns the ids that gained it."""
+def add_tag(records: Iterable[int] | Select, tag: Tag, *, evaluate: bool = True) -> list[int]:
+    """Put ``tag`` on the records (ids, or a select of ids); returns the ids that gained it.
+    Workflows that start or stop on the tag follow at once (``evaluate``)."""
     gained: list[int] = []
     for chunk in _chunks(_ids(records)):
         already = set(
@@ -54,10 +55,12 @@ def add_tag(records: Iterable[int] | Select, tag: Tag) -> list[int]:
             )
         gained.extend(new)
     _expire_tags(gained)
+    if evaluate and gained:
+        _evaluate_workflows(gained)
     return gained
 
 
-def remove_tag(records: Iterable[int] | Select, tag: Tag) -> list[int]:
+def remove_tag(records: Iterable[int] | Select, tag: Tag, *, evaluate: bool = True) -> list[int]:
     """Take ``tag`` off the records; returns the ids that lost it."""
     lost: list[int] = []
     for chunk in _chunks(_ids(records)):
@@ -76,7 +79,15 @@ def remove_tag(records: Iterable[int] | Select, tag: Tag) -> list[int]:
             )
         lost.extend(had)
     _expire_tags(lost)
+    if evaluate and lost:
+        _evaluate_workflows(lost)
     return lost
+
+
+def _evaluate_workflows(record_ids: list[int]) -> None:
+    from app.services import workflows  # workflows tag records too: imported when needed
+
+    workflows.evaluate(record_ids)
 
 
 def _expire_tags(record_ids: list[int]) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import joinedload
 
 from app.services.errors import ValidationError
-from models import Task, User, utcnow
+from models import Task, TaskKind, User, db, utcnow
 
 
 def clean_task(task: Task) -> Task:
@@ -36,3 +40,56 @@ def open_tasks_for(user: User) -> Select:
         .where(Task.assignee_id == user.id, Task.done.is_(False))
         .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
     )
+
+
+def send_due_reminders(now: datetime, limit: int = 200) -> int:
+    """Email each reminder task's assignee once, when it comes due."""
+    from app.services import outbox, templates
+
+    due = list(
+        db.session.scalars(
+            select(Task)
+            .where(
+                Task.kind == TaskKind.REMINDER,
+                Task.done.is_(False),
+                Task.reminded_at.is_(None),
+                Task.due_at <= now,
+                Task.assignee_id.is_not(None),
+            )
+            .options(joinedload(Task.assignee), joinedload(Task.record))
+            .limit(limit)
+        )
+    )
+    sent = 0
+    base_url = current_app.config["PORTICO_BASE_URL"]
+    for task in due:
+        claimed = db.session.execute(
+            update(Task)
+            .where(Task.id == task.id, Task.reminded_at.is_(None))
+            .values(reminded_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        staff = task.assignee
+        if staff is None or not staff.active:
+            continue
+        context = templates.base_context(task.record)
+        context.update(
+            task={
+                "title": task.title,
+                "notes": task.notes or "",
+                "record": task.record.display_name if task.record else "",
+            },
+            staff={"full_name": staff.full_name, "first_name": staff.first_name},
+            tasks_url=f"{base_url}/admin/my_tasks/",
+        )
+        outbox.put_rendered(
+            templates.render("task.reminder", context),
+            key=f"task-reminder:{task.id}",
+            to=str(staff.email),
+            to_name=staff.full_name,
+            record_id=task.record_id,
+        )
+        sent += 1
+    return sent

@@ -159,6 +159,22 @@ SYSTEM_TEMPLATES: dict[str, TemplateSpec] = {
             sensitive=True,
         ),
         _spec(
+            "task.reminder",
+            Channel.EMAIL,
+            "Task reminder",
+            "Reminder: {{ task.title }}",
+            "Hello {{ staff.first_name or staff.full_name }},\n\n"
+            "This reminder is due now: {{ task.title }}\n"
+            "{% if task.record %}Record: {{ task.record }}\n{% endif %}"
+            "{% if task.notes %}\n{{ task.notes }}\n{% endif %}\n"
+            "Your tasks: {{ tasks_url }}",
+            variables={
+                "task": "the task: title, notes, record (name), due (text)",
+                "staff": "the person reminded: full_name, first_name",
+                "tasks_url": "their open tasks in the staff panel",
+            },
+        ),
+        _spec(
             "notify.agent",
             Channel.EMAIL,
             "Notification to the agent",
@@ -329,6 +345,14 @@ def render(key: str, context: dict[str, Any]) -> Rendered:
         template_key=key,
         channel=channel,
     )
+
+
+def render_text(source: str, context: dict[str, Any]) -> str:
+    """Render a short text (a task title, say) in the same sandbox."""
+    try:
+        return " ".join(_ENV.from_string(source).render(**context).split())
+    except (TemplateError, SecurityError, UndefinedError, TypeError, ValueError) as exc:
+        raise ValidationError(f"The text could not be filled in: {exc}") from None
 
 
 def _render_pair(subject: str, body: str, context: dict[str, Any]) -> tuple[str, str]:

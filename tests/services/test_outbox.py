@@ -238,7 +238,8 @@ def test_sweeper_resends_what_redis_lost_and_fails_interrupted_sends(app, mailbo
         interrupted.status = OutboxStatus.SENDING
         interrupted.claimed_at = utcnow() - timedelta(minutes=11)
         db.session.commit()
-        assert sweep() == {"stale_claims_failed": 1, "messages_requeued": 1}
+        result = sweep()
+        assert (result["stale_claims_failed"], result["messages_requeued"]) == (1, 1)
     run_jobs(app)
     assert [m["Subject"] for m in mailbox.wait_for(1)] == ["Hello"]
     with app.app_context():

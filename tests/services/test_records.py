@@ -59,8 +59,10 @@ def test_clean_record_names_the_field_to_fix(values, field, message):
     assert caught.value.field == field
 
 
-def test_convert_lead_to_client_once():
-    record = make()
+def test_convert_lead_to_client_once(ctx):
+    from tests import factories
+
+    record = factories.record(kind=RecordKind.LEAD)
     assert record_service.convert_to_client(record) is True
     assert record.kind == RecordKind.CLIENT
     assert record_service.convert_to_client(record) is False

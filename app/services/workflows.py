@@ -1,0 +1,794 @@
+"""Automated workflows: who matches, when runs start and stop, and how due actions fire.
+
+* Matching is a SQL condition (:func:`condition`): record kind, a product of the given status
+  and coverage type, a tag. Services call :func:`evaluate` after anything that may change a
+  match (a product saved, a tag added or removed, a record created or converted, in bulk too).
+* A record that starts matching an active workflow gets one run; each action of the workflow
+  becomes a :class:`ScheduledAction` row due at run start + delay, moved into the sending
+  window. It does not start again while a run is going, nor until it has stopped matching and
+  matches anew. With "stop when no longer matching", the change that breaks the match cancels
+  what is left, and each action re-checks the match when it fires.
+* Rows are the truth. The sweeper enqueues :func:`jobs.workflows.run_due`, which claims due
+  rows in batches (a committed status change: a row is claimed once, whatever Redis does) and
+  executes each in the same transaction that marks it done, so a killed worker leaves claimed
+  rows whose effects never committed: :func:`release_stale_claims` hands them back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+from flask import current_app
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
+from sqlalchemy.orm import joinedload
+
+from app.services import events, outbox, portal_accounts, tags, templates
+from app.services.errors import ValidationError
+from app.services.events import Actor
+from models import (
+    ActionKind,
+    ActionStatus,
+    ActionTarget,
+    Channel,
+    DelayUnit,
+    Product,
+    Record,
+    RecordKind,
+    RunStatus,
+    ScheduledAction,
+    Tag,
+    Task,
+    TaskKind,
+    User,
+    Workflow,
+    WorkflowAction,
+    WorkflowRun,
+    db,
+    record_tags,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+CHUNK = 2000
+MAX_ATTEMPTS = 5
+#: A claim this old without an outcome belongs to a worker that died mid-batch.
+STALE_CLAIM = timedelta(minutes=5)
+
+
+# -- matching -----------------------------------------------------------------------------------
+
+
+def condition(workflow: Workflow) -> Any:
+    """The workflow's conditions as one SQL expression on Record (all must hold)."""
+    kinds = [
+        kind
+        for kind, wanted in (
+            (RecordKind.LEAD, workflow.for_leads),
+            (RecordKind.CLIENT, workflow.for_clients),
+        )
+        if wanted
+    ]
+    clauses: list[Any] = [Record.kind.in_(kinds)]
+    product: list[Any] = []
+    if workflow.product_status is not None:
+        product.append(Product.status == workflow.product_status)
+    if workflow.coverage_type_id is not None:
+        product.append(Product.coverage_type_id == workflow.coverage_type_id)
+    if product:
+        clauses.append(Record.products.any(and_(*product)))
+    if workflow.tag_id is not None:
+        clauses.append(
+            select(record_tags.c.record_id)
+            .where(record_tags.c.record_id == Record.id, record_tags.c.tag_id == workflow.tag_id)
+            .exists()
+        )
+    return and_(*clauses)
+
+
+def matching_ids(workflow: Workflow, record_ids: Sequence[int]) -> set[int]:
+    found: set[int] = set()
+    for start in range(0, len(record_ids), CHUNK):
+        chunk = record_ids[start : start + CHUNK]
+        found.update(
+            db.session.scalars(select(Record.id).where(Record.id.in_(chunk), condition(workflow)))
+        )
+    return found
+
+
+def matches(workflow: Workflow, record: Record) -> bool:
+    return record.id in matching_ids(workflow, [record.id])
+
+
+def matching_query(workflow: Workflow) -> Select[tuple[int]]:
+    return select(Record.id).where(condition(workflow))
+
+
+def active_workflows() -> list[Workflow]:
+    return list(
+        db.session.scalars(
+            select(Workflow)
+            .where(Workflow.active.is_(True))
+            .options(joinedload(Workflow.actions))
+            .order_by(Workflow.id)
+        ).unique()
+    )
+
+
+# -- timing ---------------------------------------------------------------------------------------
+
+
+def add_delay(start: datetime, amount: int, unit: DelayUnit) -> datetime:
+    if unit in (DelayUnit.MONTHS, DelayUnit.YEARS):
+        return start + relativedelta(**{unit.value: amount})
+    return start + timedelta(**{unit.value: amount})
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["PORTICO_TIMEZONE"])
+
+
+def in_window(workflow: Workflow, when: datetime) -> datetime:
+    """``when``, or the next opening of the workflow's sending window after it."""
+    if not workflow.window_days or workflow.window_start is None or workflow.window_end is None:
+        return when
+    zone = _zone()
+    local = when.astimezone(zone)
+    days = {int(d) for d in workflow.window_days}
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        if day.weekday() not in days:
+            continue
+        opens = datetime.combine(day, workflow.window_start, tzinfo=zone)
+        closes = datetime.combine(day, workflow.window_end, tzinfo=zone)
+        if offset == 0 and opens <= local < closes:
+            return when
+        if local < opens:
+            return opens.astimezone(when.tzinfo)
+    return when  # no day allowed at all: cannot happen once checked, but never lose work
+
+
+def check_workflow(workflow: Workflow) -> None:
+    """Tidy a workflow before it is saved, or raise ValidationError."""
+    workflow.name = " ".join((workflow.name or "").split())
+    if not workflow.name:
+        raise ValidationError("Give the workflow a name.", field="name")
+    if not (workflow.for_leads or workflow.for_clients):
+        raise ValidationError("Choose leads, clients or both.", field="for_clients")
+    if not (
+        workflow.product_status
+        or workflow.coverage_type_id
+        or workflow.tag_id
+        or workflow.on_record_created
+    ):
+        raise ValidationError(
+            "Choose at least one trigger: a product status, a coverage type, "
+            "a tag, or record created.",
+            field="product_status",
+        )
+    window = (workflow.window_days, workflow.window_start, workflow.window_end)
+    if any(window) and not all(window):
+        raise ValidationError(
+            "A sending window needs days, a start and an end.", field="window_days"
+        )
+    if (
+        workflow.window_start
+        and workflow.window_end
+        and workflow.window_start >= workflow.window_end
+    ):
+        raise ValidationError("The window must end after it starts (same day).", field="window_end")
+
+
+def check_action(action: WorkflowAction) -> None:
+    if action.delay_amount is None or action.delay_amount < 0:
+        raise ValidationError("A delay cannot be negative.", field="actions")
+    kind = action.kind
+    if kind in (ActionKind.SEND_EMAIL, ActionKind.SEND_SMS):
+        channel = Channel.EMAIL if kind == ActionKind.SEND_EMAIL else Channel.SMS
+        spec = templates.spec_for(action.template_key or "")
+        stored = templates.get_template(action.template_key or "")
+        found = stored.channel if stored else (spec.channel if spec else None)
+        if found != channel:
+            raise ValidationError(
+                f"{kind.label}: choose a {channel.label.lower()} template.", field="actions"
+            )
+        if spec is not None and spec.required:
+            raise ValidationError(
+                f"{kind.label}: {action.template_key} carries credentials "
+                "and is sent only by its own feature.",
+                field="actions",
+            )
+    if kind in (ActionKind.ADD_TAG, ActionKind.REMOVE_TAG) and action.tag_id is None:
+        raise ValidationError(f"{kind.label}: choose the tag.", field="actions")
+    if action.target == ActionTarget.STAFF and action.staff_user_id is None:
+        raise ValidationError("Choose the staff member the action is for.", field="actions")
+
+
+# -- runs -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Evaluation:
+    started: int = 0
+    stopped: int = 0
+    scheduled: int = 0
+
+
+def _params(action: WorkflowAction) -> dict[str, Any]:
+    return {
+        "target": action.target.value,
+        "staff_user_id": action.staff_user_id,
+        "template_key": action.template_key,
+        "tag_id": action.tag_id,
+        "task_title": action.task_title,
+        "delay": f"{action.delay_amount} {action.delay_unit.value}",
+    }
+
+
+def _latest_runs(workflow_id: int, record_ids: Sequence[int]) -> dict[int, WorkflowRun]:
+    latest: dict[int, WorkflowRun] = {}
+    for start in range(0, len(record_ids), CHUNK):
+        chunk = record_ids[start : start + CHUNK]
+        for run in db.session.scalars(
+            select(WorkflowRun)
+            .where(WorkflowRun.workflow_id == workflow_id, WorkflowRun.record_id.in_(chunk))
+            .order_by(WorkflowRun.id)
+        ):
+            latest[run.record_id] = run  # the newest wins
+    return latest
+
+
+def evaluate(
+    record_ids: Iterable[int], *, created: bool = False, now: datetime | None = None
+) -> Evaluation:
+    """Start and stop runs for these records after something about them changed."""
+    now = now or utcnow()
+    ids = sorted(set(record_ids))
+    result = Evaluation()
+    if not ids:
+        return result
+    for workflow in active_workflows():
+        matched = matching_ids(workflow, ids)
+        latest = _latest_runs(workflow.id, ids)
+        to_start = []
+        for record_id in ids:
+            run = latest.get(record_id)
+            if record_id in matched:
+                if workflow.on_record_created and not created:
+                    continue
+                if run is None or (run.status != RunStatus.RUNNING and run.unmatched_at):
+                    to_start.append(record_id)
+            elif run is not None:
+                if run.unmatched_at is None:
+                    run.unmatched_at = now
+                if run.status == RunStatus.RUNNING and workflow.stop_when_unmatched:
+                    cancel_run(run, "the record no longer matches", now=now)
+                    result.stopped += 1
+        if to_start:
+            result.scheduled += _start_runs(workflow, to_start, now)
+            result.started += len(to_start)
+    db.session.flush()
+    return result
+
+
+def _start_runs(workflow: Workflow, record_ids: list[int], now: datetime) -> int:
+    """Runs and their scheduled rows, inserted in bulk (thousands at a time)."""
+    scheduled = 0
+    actions = sorted(workflow.actions, key=lambda a: (a.position, a.id or 0))
+    due = [in_window(workflow, add_delay(now, a.delay_amount, a.delay_unit)) for a in actions]
+    for start in range(0, len(record_ids), CHUNK):
+        chunk = record_ids[start : start + CHUNK]
+        run_rows = [
+            {
+                "workflow_id": workflow.id,
+                "record_id": record_id,
+                "status": RunStatus.RUNNING,
+                "started_at": now,
+                "workflow_version": workflow.version,
+            }
+            for record_id in chunk
+        ]
+        run_ids = list(
+            db.session.scalars(
+                insert(WorkflowRun).returning(WorkflowRun.id, sort_by_parameter_order=True),
+                run_rows,
+            )
+        )
+        rows = [
+            {
+                "run_id": run_id,
+                "workflow_id": workflow.id,
+                "record_id": record_id,
+                "workflow_action_id": action.id,
+                "position": action.position,
+                "kind": action.kind,
+                "params": _params(action),
+                "due_at": due_at,
+                "status": ActionStatus.PENDING,
+                "attempts": 0,
+            }
+            for run_id, record_id in zip(run_ids, chunk, strict=True)
+            for action, due_at in zip(actions, due, strict=True)
+        ]
+        if rows:
+            db.session.execute(insert(ScheduledAction), rows)
+        scheduled += len(rows)
+        if not actions:  # nothing to do: the run is over as it starts
+            db.session.execute(
+                update(WorkflowRun)
+                .where(WorkflowRun.id.in_(run_ids))
+                .values(status=RunStatus.COMPLETED, ended_at=now, end_reason="no actions")
+            )
+    return scheduled
+
+
+def cancel_run(run: WorkflowRun, reason: str, now: datetime | None = None) -> int:
+    """End a run and cancel what it had left to do; returns the rows cancelled."""
+    now = now or utcnow()
+    result = db.session.execute(
+        update(ScheduledAction)
+        .where(
+            ScheduledAction.run_id == run.id,
+            ScheduledAction.status.in_((ActionStatus.PENDING, ActionStatus.CLAIMED)),
+        )
+        .values(status=ActionStatus.CANCELLED, finished_at=now, outcome=f"Cancelled: {reason}.")
+        .execution_options(synchronize_session=False)
+    )
+    run.status = RunStatus.CANCELLED
+    run.ended_at = now
+    run.end_reason = reason
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def cancel_action(action: ScheduledAction, reason: str = "cancelled by staff") -> bool:
+    if action.status != ActionStatus.PENDING:
+        return False
+    action.status = ActionStatus.CANCELLED
+    action.finished_at = utcnow()
+    action.outcome = f"Cancelled: {reason}."
+    _complete_if_finished(action.run_id)
+    return True
+
+
+def _complete_if_finished(run_id: int) -> None:
+    open_rows = db.session.scalar(
+        select(func.count())
+        .select_from(ScheduledAction)
+        .where(
+            ScheduledAction.run_id == run_id,
+            ScheduledAction.status.in_((ActionStatus.PENDING, ActionStatus.CLAIMED)),
+        )
+    )
+    if not open_rows:
+        db.session.execute(
+            update(WorkflowRun)
+            .where(WorkflowRun.id == run_id, WorkflowRun.status == RunStatus.RUNNING)
+            .values(status=RunStatus.COMPLETED, ended_at=utcnow(), end_reason="all actions done")
+            .execution_options(synchronize_session=False)
+        )
+
+
+# -- firing ---------------------------------------------------------------------------------------
+
+
+def claim_due(now: datetime, limit: int = 200) -> list[int]:
+    """Take up to ``limit`` due rows for this worker (the caller commits at once)."""
+    candidates = (
+        select(ScheduledAction.id)
+        .where(
+            ScheduledAction.status == ActionStatus.PENDING,
+            ScheduledAction.due_at <= now,
+        )
+        .order_by(ScheduledAction.due_at, ScheduledAction.id)
+        .limit(limit)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = list(db.session.scalars(candidates))
+    if not ids:
+        return []
+    db.session.execute(
+        update(ScheduledAction)
+        .where(ScheduledAction.id.in_(ids), ScheduledAction.status == ActionStatus.PENDING)
+        .values(status=ActionStatus.CLAIMED, claimed_at=now, attempts=ScheduledAction.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return ids
+
+
+def release_stale_claims(now: datetime) -> int:
+    """Claims older than STALE_CLAIM: their worker died before committing any effect."""
+    result = db.session.execute(
+        update(ScheduledAction)
+        .where(
+            ScheduledAction.status == ActionStatus.CLAIMED,
+            or_(
+                ScheduledAction.claimed_at.is_(None), ScheduledAction.claimed_at < now - STALE_CLAIM
+            ),
+        )
+        .values(status=ActionStatus.PENDING, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def has_due(now: datetime) -> bool:
+    return (
+        db.session.scalar(
+            select(ScheduledAction.id)
+            .where(ScheduledAction.status == ActionStatus.PENDING, ScheduledAction.due_at <= now)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def execute(action_id: int, now: datetime | None = None) -> ActionStatus:
+    """Carry out one claimed row, in the caller's transaction, and mark how it went."""
+    now = now or utcnow()
+    action = db.session.get(ScheduledAction, action_id)
+    if action is None or action.status != ActionStatus.CLAIMED:
+        return action.status if action else ActionStatus.CANCELLED
+    run = db.session.get(WorkflowRun, action.run_id)
+    workflow = db.session.get(Workflow, action.workflow_id)
+    record = db.session.get(Record, action.record_id)
+    if run is None or workflow is None or record is None or run.status != RunStatus.RUNNING:
+        return _finish(action, ActionStatus.CANCELLED, "The run was stopped.", now)
+    if workflow.stop_when_unmatched and not matches(workflow, record):
+        cancel_run(run, "the record no longer matches", now=now)
+        if run.unmatched_at is None:
+            run.unmatched_at = now
+        return ActionStatus.CANCELLED
+    opening = in_window(workflow, now)
+    if opening > now:  # the window moved since this was scheduled: wait for it
+        action.status = ActionStatus.PENDING
+        action.due_at = opening
+        action.attempts -= 1
+        return ActionStatus.PENDING
+    status, outcome = _perform(action, workflow, record, now)
+    _finish(action, status, outcome, now)
+    events.emit(
+        "workflow.action.fired",
+        actor=Actor.system(f"Workflow: {workflow.name}"),
+        record=record,
+        details={
+            "workflow": workflow.name,
+            "action": action.kind.label,
+            "outcome": outcome,
+            "status": status.value,
+        },
+    )
+    return status
+
+
+def _finish(
+    action: ScheduledAction, status: ActionStatus, outcome: str, now: datetime
+) -> ActionStatus:
+    action.status = status
+    action.outcome = outcome
+    action.finished_at = now
+    _complete_if_finished(action.run_id)
+    return status
+
+
+def record_failure(action_id: int, error: str, now: datetime | None = None) -> ActionStatus:
+    """An action raised: try again later (doubling the wait), then give up visibly."""
+    now = now or utcnow()
+    action = db.session.get(ScheduledAction, action_id)
+    if action is None:
+        return ActionStatus.FAILED
+    action.outcome = error[:1000]
+    if action.attempts >= MAX_ATTEMPTS:
+        return _finish(
+            action,
+            ActionStatus.FAILED,
+            f"Failed after {action.attempts} tries: {error}"[:1000],
+            now,
+        )
+    action.status = ActionStatus.PENDING
+    action.due_at = now + timedelta(minutes=2**action.attempts)
+    return ActionStatus.PENDING
+
+
+def _recipient(action: ScheduledAction, record: Record) -> User | None:
+    target = action.params.get("target")
+    if target == ActionTarget.AGENT.value:
+        return record.assigned_agent
+    if target == ActionTarget.STAFF.value:
+        return db.session.get(User, action.params.get("staff_user_id") or 0)
+    return None
+
+
+def _perform(
+    action: ScheduledAction, workflow: Workflow, record: Record, now: datetime
+) -> tuple[ActionStatus, str]:
+    kind = action.kind
+    params = action.params
+    staff = _recipient(action, record)
+    if kind == ActionKind.ENABLE_SELF_SERVICE:
+        account = portal_accounts.primary_account(record)
+        if account is not None and account.status.value == "enabled":
+            return ActionStatus.SKIPPED, "Self service was already enabled."
+        try:
+            portal_accounts.enable_self_service(record, Actor.system(f"Workflow: {workflow.name}"))
+        except ValidationError as exc:
+            return ActionStatus.SKIPPED, exc.message
+        return ActionStatus.DONE, "Self service enabled: link and password sent."
+    if kind in (ActionKind.SEND_EMAIL, ActionKind.SEND_SMS):
+        return _send(action, record, staff)
+    if kind in (ActionKind.CREATE_TASK, ActionKind.CREATE_CALL):
+        assignee = staff if params.get("target") != ActionTarget.RECORD.value else None
+        assignee = assignee or record.assigned_agent
+        title = _task_title(action, record)
+        task = Task(
+            title=title,
+            kind=TaskKind.CALL if kind == ActionKind.CREATE_CALL else TaskKind.TODO,
+            record_id=record.id,
+            assignee_id=assignee.id if assignee else None,
+            due_at=now,
+            notes=f"From the workflow {workflow.name}.",
+        )
+        db.session.add(task)
+        return ActionStatus.DONE, f"Task created: {title}" + (
+            f" for {assignee.full_name}." if assignee else " (nobody assigned)."
+        )
+    if kind in (ActionKind.ADD_TAG, ActionKind.REMOVE_TAG):
+        tag = db.session.get(Tag, params.get("tag_id") or 0)
+        if tag is None:
+            return ActionStatus.SKIPPED, "The tag no longer exists."
+        if kind == ActionKind.ADD_TAG:
+            changed = tags.add_tag([record.id], tag)
+            return (
+                ActionStatus.DONE,
+                f"Tagged {tag.name}." if changed else f"Already tagged {tag.name}.",
+            )
+        changed = tags.remove_tag([record.id], tag)
+        return (
+            ActionStatus.DONE,
+            f"Removed the tag {tag.name}." if changed else f"Was not tagged {tag.name}.",
+        )
+    return ActionStatus.SKIPPED, f"Unknown action {kind}."
+
+
+def _task_title(action: ScheduledAction, record: Record) -> str:
+    raw = action.params.get("task_title") or (
+        "Call {{ record.full_name }}"
+        if action.kind == ActionKind.CREATE_CALL
+        else "Follow up with {{ record.full_name }}"
+    )
+    try:
+        return templates.render_text(raw, templates.base_context(record))[:200]
+    except ValidationError:
+        return raw[:200]
+
+
+def _send(action: ScheduledAction, record: Record, staff: User | None) -> tuple[ActionStatus, str]:
+    template_key = action.params.get("template_key") or ""
+    context = templates.base_context(record)
+    rendered = templates.render(template_key, context)
+    key = f"workflow-action:{action.id}"
+    if action.kind == ActionKind.SEND_EMAIL:
+        to = staff.email if staff else record.email
+        if not to:
+            return ActionStatus.SKIPPED, "No email address to send to."
+        outbox.put_rendered(
+            rendered,
+            key=key,
+            to=str(to),
+            to_name=staff.full_name if staff else record.full_name,
+            record_id=record.id,
+            event_key="workflow.action.fired",
+        )
+        return ActionStatus.DONE, f"Email “{rendered.subject}” queued to {to}."
+    to = staff.phone if staff else record.mobile
+    if staff is None and not record.sms_opt_in:
+        return ActionStatus.SKIPPED, "The client has not agreed to text messages."
+    if not to:
+        return ActionStatus.SKIPPED, "No mobile number to text."
+    outbox.put_rendered(
+        rendered, key=key, to=str(to), record_id=record.id, event_key="workflow.action.fired"
+    )
+    return ActionStatus.DONE, f"Text message queued to {to}."
+
+
+# -- workflow changes ----------------------------------------------------------------------------
+
+
+def copy_workflow(workflow: Workflow) -> Workflow:
+    """An inactive duplicate with every action, to adapt (another coverage type, say)."""
+    duplicate = Workflow(
+        name=f"Copy of {workflow.name}"[:120],
+        active=False,
+        for_leads=workflow.for_leads,
+        for_clients=workflow.for_clients,
+        product_status=workflow.product_status,
+        coverage_type_id=workflow.coverage_type_id,
+        tag_id=workflow.tag_id,
+        on_record_created=workflow.on_record_created,
+        stop_when_unmatched=workflow.stop_when_unmatched,
+        window_days=workflow.window_days,
+        window_start=workflow.window_start,
+        window_end=workflow.window_end,
+        description=workflow.description,
+    )
+    duplicate.actions = [
+        WorkflowAction(
+            position=a.position,
+            delay_amount=a.delay_amount,
+            delay_unit=a.delay_unit,
+            kind=a.kind,
+            target=a.target,
+            staff_user_id=a.staff_user_id,
+            template_key=a.template_key,
+            tag_id=a.tag_id,
+            task_title=a.task_title,
+        )
+        for a in workflow.actions
+    ]
+    db.session.add(duplicate)
+    db.session.flush()
+    return duplicate
+
+
+def apply_to_running(workflow: Workflow, now: datetime | None = None) -> int:
+    """Reschedule the pending actions of running runs from the workflow as it is now;
+    actions already done stay done. Returns how many runs were changed."""
+    now = now or utcnow()
+    runs = list(
+        db.session.scalars(
+            select(WorkflowRun).where(
+                WorkflowRun.workflow_id == workflow.id, WorkflowRun.status == RunStatus.RUNNING
+            )
+        )
+    )
+    for run in runs:
+        done_positions = set(
+            db.session.scalars(
+                select(ScheduledAction.position).where(
+                    ScheduledAction.run_id == run.id,
+                    ScheduledAction.status.in_(
+                        (ActionStatus.DONE, ActionStatus.SKIPPED, ActionStatus.FAILED)
+                    ),
+                )
+            )
+        )
+        db.session.execute(
+            delete(ScheduledAction).where(
+                ScheduledAction.run_id == run.id, ScheduledAction.status == ActionStatus.PENDING
+            )
+        )
+        for action in workflow.actions:
+            if action.position in done_positions:
+                continue
+            due = add_delay(run.started_at, action.delay_amount, action.delay_unit)
+            db.session.add(
+                ScheduledAction(
+                    run_id=run.id,
+                    workflow_id=workflow.id,
+                    record_id=run.record_id,
+                    workflow_action_id=action.id,
+                    position=action.position,
+                    kind=action.kind,
+                    params=_params(action),
+                    due_at=in_window(workflow, max(due, now)),
+                    status=ActionStatus.PENDING,
+                    attempts=0,
+                )
+            )
+        run.workflow_version = workflow.version
+    db.session.flush()
+    for run in runs:
+        _complete_if_finished(run.id)
+    return len(runs)
+
+
+# -- what a bulk change would do ---------------------------------------------------------------
+
+
+@dataclass
+class DryRun:
+    workflow: Workflow
+    starts: int = 0
+    stops: int = 0
+    #: (local date, action label) -> how many.
+    schedule: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def dry_run_tag_change(
+    record_ids: Sequence[int], tag: Tag, add: bool, now: datetime | None = None
+) -> list[DryRun]:
+    """Runs a bulk tag change would start or stop, and what would go out when (nothing is
+    written)."""
+    now = now or utcnow()
+    ids = sorted(set(record_ids))
+    plans = []
+    with db.session.begin_nested() as savepoint:
+        before = {wf.id: matching_ids(wf, ids) for wf in active_workflows()}
+        latest_before = {wf.id: _latest_runs(wf.id, ids) for wf in active_workflows()}
+        (tags.add_tag if add else tags.remove_tag)(ids, tag, evaluate=False)
+        for workflow in active_workflows():
+            after = matching_ids(workflow, ids)
+            plan = DryRun(workflow)
+            latest = latest_before[workflow.id]
+            for record_id in ids:
+                run = latest.get(record_id)
+                if (
+                    record_id in after
+                    and record_id not in before[workflow.id]
+                    and not workflow.on_record_created
+                    and (run is None or run.status != RunStatus.RUNNING)
+                ):
+                    plan.starts += 1
+                elif (
+                    record_id not in after
+                    and run is not None
+                    and run.status == RunStatus.RUNNING
+                    and workflow.stop_when_unmatched
+                ):
+                    plan.stops += 1
+            counts: dict[tuple[str, str], int] = defaultdict(int)
+            zone = _zone()
+            for action in workflow.actions:
+                due = in_window(workflow, add_delay(now, action.delay_amount, action.delay_unit))
+                counts[(due.astimezone(zone).strftime("%Y-%m-%d"), action.kind.label)] += (
+                    plan.starts
+                )
+            plan.schedule = {k: v for k, v in sorted(counts.items()) if v}
+            if plan.starts or plan.stops:
+                plans.append(plan)
+        savepoint.rollback()
+    return plans
+
+
+# -- views of the schedule ------------------------------------------------------------------------
+
+
+def next_due(workflow: Workflow) -> ScheduledAction | None:
+    return db.session.scalar(
+        select(ScheduledAction)
+        .where(
+            ScheduledAction.workflow_id == workflow.id,
+            ScheduledAction.status == ActionStatus.PENDING,
+        )
+        .order_by(ScheduledAction.due_at)
+        .limit(1)
+    )
+
+
+def running_count(workflow: Workflow) -> int:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(WorkflowRun)
+            .where(WorkflowRun.workflow_id == workflow.id, WorkflowRun.status == RunStatus.RUNNING)
+        )
+        or 0
+    )
+
+
+def runs_of(record: Record) -> list[WorkflowRun]:
+    return list(
+        db.session.scalars(
+            select(WorkflowRun)
+            .where(WorkflowRun.record_id == record.id)
+            .options(joinedload(WorkflowRun.workflow), joinedload(WorkflowRun.actions))
+            .order_by(WorkflowRun.id.desc())
+        ).unique()
+    )
+
+
+def window_text(workflow: Workflow) -> str:
+    if not workflow.window_days:
+        return "any time"
+    names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    days = ", ".join(names[int(d)] for d in sorted(workflow.window_days))
+    start: time = workflow.window_start  # type: ignore[assignment]
+    end: time = workflow.window_end  # type: ignore[assignment]
+    return f"{days} {start:%H:%M} to {end:%H:%M}"

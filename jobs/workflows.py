@@ -1,0 +1,40 @@
+"""Fire due workflow actions: claim a batch (committed), execute each, commit, repeat."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from app.services import events, workflows
+from models import db, utcnow
+
+BATCH = 200
+#: Stop after this long and let the next sweep carry on (keeps jobs short and fair).
+TIME_BUDGET = 20.0
+
+
+def run_due(
+    batch: int = BATCH, budget: float = TIME_BUDGET, now: datetime | None = None
+) -> dict[str, int]:
+    started = time.monotonic()
+    counts: dict[str, int] = {}
+    with events.cached_rules():
+        while time.monotonic() - started < budget:
+            moment = now or utcnow()
+            claimed = workflows.claim_due(moment, batch)
+            db.session.commit()  # the claim is durable before anything happens
+            if not claimed:
+                break
+            for action_id in claimed:
+                try:
+                    with db.session.begin_nested():
+                        status = workflows.execute(action_id, moment)
+                except Exception as exc:
+                    status = workflows.record_failure(
+                        action_id, f"{type(exc).__name__}: {exc}", moment
+                    )
+                counts[status.value] = counts.get(status.value, 0) + 1
+            db.session.commit()
+            if len(claimed) < batch:
+                break
+    return counts
