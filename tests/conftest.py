@@ -429,11 +429,27 @@ def agent_client(app: Flask, agent_user: Any) -> PageClient:
 # -- browser ------------------------------------------------------------------------------------
 
 
+def _buffered(app: Any) -> Any:
+    """Each response read whole before it is sent: when the browser drops a connection
+    mid-file (it moved on to the next page), the development server can fail before closing
+    the file it was sending, which the test run would report as a leaked file."""
+
+    def serve(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return serve
+
+
 class LiveServer:
     def __init__(self, app: Flask) -> None:
         from werkzeug.serving import make_server
 
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

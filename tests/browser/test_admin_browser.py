@@ -4,8 +4,9 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
-from models import ProductStatus, RecordKind
+from models import ProductStatus, RecordKind, Tag, db
 from tests import factories
 
 pytestmark = pytest.mark.browser
@@ -109,4 +110,27 @@ def test_bulk_tag_selected_records_from_the_list(page: Page, base_url, office):
     page.get_by_role("button", name="Add tag").click()
     expect(page.get_by_text("Tagged 2 record(s) with Gold.")).to_be_visible()
     expect(page.locator("td.col-tags", has_text="Gold")).to_have_count(2)
+    assert blocked_scripts(problems) == []
+
+
+def test_deleting_from_a_list_asks_first(page: Page, base_url, office, app):
+    with app.app_context():
+        factories.tag("Obsolete")
+    problems = watch_console(page)
+    sign_in(page, base_url, office["email"])
+    page.goto(f"{base_url}/admin/tag/?search=Obsolete", wait_until="load")
+    delete = page.get_by_role("button", name="Delete Record")
+    expect(delete).to_have_count(1)
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    delete.click()
+    page.wait_for_load_state("networkidle")  # a submitted form would have gone out by now
+    with app.app_context():
+        assert db.session.scalar(select(Tag.id).where(Tag.name == "Obsolete")) is not None
+    expect(page.get_by_role("cell", name="Obsolete")).to_be_visible()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    delete.click()
+    expect(page.get_by_text("Record was successfully deleted.")).to_be_visible()
+    expect(page.get_by_role("cell", name="Obsolete")).to_have_count(0)
     assert blocked_scripts(problems) == []
