@@ -107,7 +107,7 @@ def matches(workflow: Workflow, record: Record) -> bool:
     return record.id in matching_ids(workflow, [record.id])
 
 
-def matching_query(workflow: Workflow) -> Select[tuple[int]]:
+def matching_query(workflow: Workflow) -> Select[int]:
     return select(Record.id).where(condition(workflow))
 
 
@@ -165,7 +165,9 @@ def check_workflow(workflow: Workflow) -> None:
     if not (
         workflow.product_status
         or workflow.coverage_type_id
+        or workflow.coverage_type  # set by a form, not yet flushed
         or workflow.tag_id
+        or workflow.tag
         or workflow.on_record_created
     ):
         raise ValidationError(
@@ -205,9 +207,9 @@ def check_action(action: WorkflowAction) -> None:
                 "and is sent only by its own feature.",
                 field="actions",
             )
-    if kind in (ActionKind.ADD_TAG, ActionKind.REMOVE_TAG) and action.tag_id is None:
+    if kind in (ActionKind.ADD_TAG, ActionKind.REMOVE_TAG) and not (action.tag_id or action.tag):
         raise ValidationError(f"{kind.label}: choose the tag.", field="actions")
-    if action.target == ActionTarget.STAFF and action.staff_user_id is None:
+    if action.target == ActionTarget.STAFF and not (action.staff_user_id or action.staff_user):
         raise ValidationError("Choose the staff member the action is for.", field="actions")
 
 
@@ -653,8 +655,13 @@ def apply_to_running(workflow: Workflow, now: datetime | None = None) -> int:
             db.session.scalars(
                 select(ScheduledAction.position).where(
                     ScheduledAction.run_id == run.id,
-                    ScheduledAction.status.in_(
-                        (ActionStatus.DONE, ActionStatus.SKIPPED, ActionStatus.FAILED)
+                    ScheduledAction.status.in_(  # a claimed row is firing now: leave it be
+                        (
+                            ActionStatus.CLAIMED,
+                            ActionStatus.DONE,
+                            ActionStatus.SKIPPED,
+                            ActionStatus.FAILED,
+                        )
                     ),
                 )
             )
@@ -784,11 +791,42 @@ def runs_of(record: Record) -> list[WorkflowRun]:
     )
 
 
+def describe_conditions(workflow: Workflow) -> str:
+    """The triggers in words: "Leads and clients with a Medicare Advantage product that is
+    Quoted"."""
+    kinds = " and ".join(
+        k
+        for k, on in (
+            ("Leads", workflow.for_leads),
+            ("clients" if workflow.for_leads else "Clients", workflow.for_clients),
+        )
+        if on
+    )
+    parts = [kinds]
+    if workflow.product_status or workflow.coverage_type:
+        coverage = f"{workflow.coverage_type.name} " if workflow.coverage_type else ""
+        status = f" that is {workflow.product_status.label}" if workflow.product_status else ""
+        parts.append(f"with a {coverage}product{status}")
+    if workflow.tag is not None:
+        parts.append(f"tagged {workflow.tag.name}")
+    if workflow.on_record_created:
+        parts.append("when created")
+    return ", ".join(parts)
+
+
 def window_text(workflow: Workflow) -> str:
     if not workflow.window_days:
         return "any time"
     names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-    days = ", ".join(names[int(d)] for d in sorted(workflow.window_days))
+    runs: list[list[int]] = []  # consecutive days read as a range: "Mon to Fri, Sun"
+    for day in sorted(int(d) for d in workflow.window_days):
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    days = ", ".join(
+        names[r[0]] if len(r) == 1 else f"{names[r[0]]}\N{EN DASH}{names[r[-1]]}" for r in runs
+    )
     start: time = workflow.window_start  # type: ignore[assignment]
     end: time = workflow.window_end  # type: ignore[assignment]
     return f"{days} {start:%H:%M} to {end:%H:%M}"

@@ -1,0 +1,484 @@
+"""Workflows: triggers, runs, timing, stopping, durability."""
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import func, insert, select
+
+from app.services import products as product_service
+from app.services import tags as tag_service
+from app.services import workflows
+from jobs.sweeper import sweep
+from jobs.workflows import run_due
+from models import (
+    ActionKind,
+    ActionStatus,
+    ActionTarget,
+    DelayUnit,
+    OutboxMessage,
+    Product,
+    ProductStatus,
+    Record,
+    RecordKind,
+    RunStatus,
+    ScheduledAction,
+    Task,
+    Workflow,
+    WorkflowAction,
+    WorkflowRun,
+    db,
+)
+from tests import factories
+
+T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)  # a Tuesday; 08:00 in New York
+
+
+def workflow(**values):
+    actions = values.pop("actions", [(1, DelayUnit.MINUTES, ActionKind.CREATE_TASK)])
+    item = Workflow(
+        name=values.pop("name", "Test flow"), active=values.pop("active", True), **values
+    )
+    item.actions = [
+        WorkflowAction(
+            position=n,
+            delay_amount=amount,
+            delay_unit=unit,
+            kind=kind,
+            target=ActionTarget.AGENT,
+            task_title=f"Step {n}",
+        )
+        for n, (amount, unit, kind) in enumerate(actions)
+    ]
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def runs(wf=None):
+    query = select(WorkflowRun).order_by(WorkflowRun.id)
+    if wf is not None:
+        query = query.where(WorkflowRun.workflow_id == wf.id)
+    return db.session.scalars(query).all()
+
+
+def quote(record, status=ProductStatus.QUOTED, coverage="Medicare Advantage"):
+    product = factories.product(record, status=status, coverage_type=factories.coverage(coverage))
+    product_service.after_change(record.id)
+    db.session.commit()
+    return product
+
+
+def set_status(product, status):
+    product = db.session.get(Product, product.id)
+    product.status = status
+    product_service.after_change(product.record_id)
+    db.session.commit()
+
+
+# -- triggers --------------------------------------------------------------------------------
+
+
+def test_product_status_and_coverage_must_hold_for_the_same_product(ctx):
+    ma = factories.coverage("Medicare Advantage")
+    wf = workflow(product_status=ProductStatus.QUOTED, coverage_type_id=ma.id)
+    record = factories.record()
+    quote(record, ProductStatus.QUOTED, "Medicare Supplement")  # quoted, wrong coverage
+    quote(record, ProductStatus.ACTIVE, "Medicare Advantage")  # right coverage, not quoted
+    assert runs(wf) == []
+    quote(record, ProductStatus.QUOTED, "Medicare Advantage")
+    assert [r.record_id for r in runs(wf)] == [record.id]
+
+
+@pytest.mark.parametrize(
+    "for_leads, for_clients, kind, starts",
+    [
+        (True, False, RecordKind.LEAD, True),
+        (True, False, RecordKind.CLIENT, False),
+        (False, True, RecordKind.CLIENT, True),
+        (True, True, RecordKind.LEAD, True),
+    ],
+)
+def test_record_kind_filter(ctx, for_leads, for_clients, kind, starts):
+    tag = factories.tag("Kinded")
+    wf = workflow(tag_id=tag.id, for_leads=for_leads, for_clients=for_clients)
+    record = factories.record(kind=kind)
+    tag_service.add_tag([record.id], tag)
+    db.session.commit()
+    assert bool(runs(wf)) is starts
+
+
+def test_tag_and_product_conditions_combine_with_and(ctx):
+    tag = factories.tag("AEP")
+    wf = workflow(tag_id=tag.id, product_status=ProductStatus.ACTIVE)
+    record = factories.record()
+    tag_service.add_tag([record.id], tag)
+    db.session.commit()
+    assert runs(wf) == []
+    quote(record, ProductStatus.ACTIVE)
+    assert len(runs(wf)) == 1
+
+
+def test_record_created_trigger_starts_only_at_creation(ctx):
+    wf = workflow(on_record_created=True, for_leads=True, for_clients=False)
+    lead = factories.record(kind=RecordKind.LEAD)
+    workflows.evaluate([lead.id])  # an ordinary change: nothing
+    assert runs(wf) == []
+    workflows.evaluate([lead.id], created=True)
+    assert len(runs(wf)) == 1
+
+
+def test_a_record_starts_again_only_after_leaving_and_matching_anew(ctx):
+    tag = factories.tag("Again")
+    wf = workflow(tag_id=tag.id, actions=[(1, DelayUnit.DAYS, ActionKind.CREATE_TASK)])
+    record = factories.record()
+    tag_service.add_tag([record.id], tag)
+    db.session.commit()
+    workflows.evaluate([record.id])  # still matching: no second run
+    assert len(runs(wf)) == 1
+    tag_service.remove_tag([record.id], tag)
+    db.session.commit()
+    first = runs(wf)[0]
+    assert first.status == RunStatus.CANCELLED and first.unmatched_at is not None
+    tag_service.add_tag([record.id], tag)
+    db.session.commit()
+    assert [r.status for r in runs(wf)] == [RunStatus.CANCELLED, RunStatus.RUNNING]
+
+
+def test_a_completed_run_does_not_restart_while_still_matching(ctx):
+    tag = factories.tag("Done once")
+    wf = workflow(tag_id=tag.id)
+    record = factories.record()
+    with time_machine.travel(T0, tick=False) as clock:
+        tag_service.add_tag([record.id], tag)
+        db.session.commit()
+        clock.shift(timedelta(minutes=2))
+        run_due()
+        assert runs(wf)[0].status == RunStatus.COMPLETED
+        workflows.evaluate([record.id])
+        assert len(runs(wf)) == 1
+
+
+def test_inactive_workflows_start_nothing(ctx):
+    tag = factories.tag("Off")
+    wf = workflow(tag_id=tag.id, active=False)
+    record = factories.record()
+    tag_service.add_tag([record.id], tag)
+    db.session.commit()
+    assert runs(wf) == []
+
+
+# -- timing -------------------------------------------------------------------------------------
+
+
+def test_delays_are_counted_from_the_start_in_calendar_units(ctx):
+    start = datetime(2026, 1, 31, 10, 0, tzinfo=UTC)
+    assert workflows.add_delay(start, 1, DelayUnit.MONTHS) == datetime(
+        2026, 2, 28, 10, 0, tzinfo=UTC
+    )
+    assert workflows.add_delay(start, 1, DelayUnit.YEARS).year == 2027
+    assert workflows.add_delay(start, 2, DelayUnit.WEEKS) == start + timedelta(days=14)
+
+
+def test_an_action_due_outside_the_window_waits_for_the_next_opening(ctx):
+    wf = workflow(window_days="01234", window_start=time(8), window_end=time(20))
+    # 23:00 on Friday in New York is 04:00 UTC on Saturday: wait for Monday 08:00 there.
+    friday_late = datetime(2026, 9, 5, 3, 0, tzinfo=UTC)
+    assert workflows.in_window(wf, friday_late) == datetime(2026, 9, 7, 12, 0, tzinfo=UTC)
+    tuesday_noon = datetime(2026, 9, 1, 16, 0, tzinfo=UTC)
+    assert workflows.in_window(wf, tuesday_noon) == tuesday_noon
+    early = datetime(2026, 9, 1, 10, 0, tzinfo=UTC)  # 06:00 local
+    assert workflows.in_window(wf, early) == datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+
+
+def test_a_run_started_at_night_fires_at_the_window_opening(ctx, mailbox):
+    tag = factories.tag("Night")
+    wf = workflow(tag_id=tag.id, window_days="01234", window_start=time(8), window_end=time(20))
+    record = factories.record()
+    night = datetime(2026, 9, 2, 3, 0, tzinfo=UTC)  # 23:00 Tuesday in New York
+    with time_machine.travel(night, tick=False) as clock:
+        tag_service.add_tag([record.id], tag)
+        db.session.commit()
+        [action] = db.session.scalars(select(ScheduledAction)).all()
+        assert action.due_at == datetime(2026, 9, 2, 12, 0, tzinfo=UTC)
+        clock.shift(timedelta(hours=8, minutes=59))
+        assert run_due() == {}
+        clock.shift(timedelta(minutes=1))
+        assert run_due() == {"done": 1}
+    del wf
+
+
+# -- stopping ---------------------------------------------------------------------------------
+
+
+def test_stop_when_unmatched_cancels_the_rest_at_once(ctx):
+    wf = workflow(
+        product_status=ProductStatus.QUOTED,
+        actions=[
+            (1, DelayUnit.MINUTES, ActionKind.CREATE_TASK),
+            (2, DelayUnit.DAYS, ActionKind.CREATE_TASK),
+        ],
+    )
+    record = factories.record()
+    product = quote(record)
+    set_status(product, ProductStatus.DECLINED)
+    statuses = [a.status for a in db.session.scalars(select(ScheduledAction))]
+    assert statuses == [ActionStatus.CANCELLED, ActionStatus.CANCELLED]
+    assert runs(wf)[0].end_reason == "the record no longer matches"
+
+
+def test_without_stop_the_run_goes_on(ctx):
+    wf = workflow(product_status=ProductStatus.QUOTED, stop_when_unmatched=False)
+    record = factories.record()
+    product = quote(record)
+    set_status(product, ProductStatus.DECLINED)
+    assert runs(wf)[0].status == RunStatus.RUNNING
+
+
+def test_each_action_rechecks_the_match_when_it_fires(ctx):
+    wf = workflow(product_status=ProductStatus.QUOTED)
+    record = factories.record()
+    with time_machine.travel(T0, tick=False) as clock:
+        product = quote(record)
+        # Changed behind the services' back: no evaluate() call.
+        db.session.get(Product, product.id).status = ProductStatus.ACTIVE
+        db.session.commit()
+        clock.shift(timedelta(minutes=5))
+        assert run_due() == {"cancelled": 1}
+    assert runs(wf)[0].status == RunStatus.CANCELLED
+    assert db.session.scalar(select(func.count()).select_from(Task)) == 0
+
+
+# -- firing -----------------------------------------------------------------------------------
+
+
+def test_actions_fire_once_and_are_logged(ctx):
+    tag = factories.tag("Fire")
+    agent = factories.staff(email="fire.agent@example.com")
+    wf = workflow(tag_id=tag.id)
+    record = factories.record(assigned_agent_id=agent.id)
+    with time_machine.travel(T0, tick=False) as clock:
+        tag_service.add_tag([record.id], tag)
+        db.session.commit()
+        clock.shift(timedelta(minutes=1))
+        assert run_due() == {"done": 1}
+        assert run_due() == {}
+    [task] = db.session.scalars(select(Task)).all()
+    assert (task.title, task.assignee_id, task.record_id) == ("Step 0", agent.id, record.id)
+    from models import ActivityEntry
+
+    entry = db.session.scalar(
+        select(ActivityEntry).where(ActivityEntry.event_key == "workflow.action.fired")
+    )
+    assert entry.actor_label == "Workflow: Test flow" and entry.details["status"] == "done"
+    assert runs(wf)[0].status == RunStatus.COMPLETED
+
+
+def test_failures_retry_with_backoff_then_fail_visibly(ctx):
+    tag = factories.tag("Broken")
+    wf = workflow(tag_id=tag.id, actions=[(0, DelayUnit.MINUTES, ActionKind.SEND_EMAIL)])
+    wf.actions[0].template_key = "no.such.template"
+    db.session.commit()
+    record = factories.record()
+    with time_machine.travel(T0, tick=False) as clock:
+        tag_service.add_tag([record.id], tag)
+        db.session.commit()
+        for attempt in range(1, workflows.MAX_ATTEMPTS + 1):
+            run_due()
+            action = db.session.scalar(select(ScheduledAction))
+            assert action.attempts == attempt
+            clock.shift(timedelta(minutes=2**attempt + 1))
+        assert action.status == ActionStatus.FAILED
+        assert "no.such.template" in action.outcome and "Failed after 5 tries" in action.outcome
+
+
+def test_the_same_batch_twice_runs_each_action_once(ctx):
+    tag = factories.tag("Twice")
+    workflow(tag_id=tag.id)
+    record = factories.record()
+    with time_machine.travel(T0, tick=False) as clock:
+        tag_service.add_tag([record.id], tag)
+        db.session.commit()
+        clock.shift(timedelta(minutes=1))
+        claimed = workflows.claim_due(T0 + timedelta(minutes=1))
+        db.session.commit()
+        for _ in range(2):  # the job ran twice with the same rows
+            for action_id in claimed:
+                workflows.execute(action_id)
+            db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Task)) == 1
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(ctx):
+    tag = factories.tag("Killed")
+    workflow(tag_id=tag.id)
+    ids = [factories.record().id for _ in range(4)]
+    with time_machine.travel(T0, tick=False) as clock:
+        tag_service.add_tag(ids, tag)
+        db.session.commit()
+        clock.shift(timedelta(minutes=1))
+        claimed = workflows.claim_due(T0 + timedelta(minutes=1))
+        db.session.commit()
+        workflows.execute(claimed[0])
+        workflows.execute(claimed[1])
+        db.session.commit()  # two done and committed...
+        workflows.execute(claimed[2])  # ...the third was running when the worker died
+        db.session.rollback()
+        assert run_due() == {}  # claimed rows are not due twice
+        clock.shift(workflows.STALE_CLAIM + timedelta(seconds=1))
+        assert sweep()["workflow_claims_released"] == 2
+        assert run_due() == {"done": 2}
+    assert db.session.scalar(select(func.count()).select_from(Task)) == 4
+
+
+def test_redis_forgetting_everything_loses_nothing(app):
+    from app.redis import get_redis
+    from tests.conftest import run_jobs
+
+    with app.app_context():
+        tag_id = factories.tag("Flushed").id
+        workflow(tag_id=tag_id)
+        record_ids = [factories.record().id for _ in range(3)]
+    with time_machine.travel(T0, tick=False) as clock:
+        with app.app_context():
+            from models import Tag
+
+            tag_service.add_tag(record_ids, db.session.get(Tag, tag_id))
+            db.session.commit()
+            clock.shift(timedelta(minutes=1))
+            sweep()  # queues the batch job...
+            get_redis().flushdb()  # ...which Redis then loses
+            sweep()  # the next sweep finds the rows still due
+        run_jobs(app)
+        with app.app_context():
+            sweep()
+        run_jobs(app)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Task)) == 3
+
+
+# -- workflow changes ----------------------------------------------------------------------------
+
+
+def test_copy_makes_an_inactive_duplicate_with_its_actions(ctx):
+    original = workflow(
+        product_status=ProductStatus.QUOTED,
+        actions=[
+            (1, DelayUnit.MINUTES, ActionKind.ENABLE_SELF_SERVICE),
+            (2, DelayUnit.DAYS, ActionKind.CREATE_CALL),
+        ],
+    )
+    copy = workflows.copy_workflow(original)
+    db.session.commit()
+    assert (copy.name, copy.active) == ("Copy of Test flow", False)
+    assert [(a.delay_amount, a.kind) for a in copy.actions] == [
+        (1, ActionKind.ENABLE_SELF_SERVICE),
+        (2, ActionKind.CREATE_CALL),
+    ]
+
+
+def test_editing_actions_leaves_runs_alone_unless_applied(ctx):
+    tag = factories.tag("Edit")
+    wf = workflow(tag_id=tag.id, actions=[(1, DelayUnit.DAYS, ActionKind.CREATE_TASK)])
+    record = factories.record()
+    with time_machine.travel(T0, tick=False):
+        tag_service.add_tag([record.id], tag)
+        db.session.commit()
+        wf.actions[0].delay_amount = 3
+        wf.actions.append(
+            WorkflowAction(
+                position=1,
+                delay_amount=5,
+                delay_unit=DelayUnit.DAYS,
+                kind=ActionKind.CREATE_CALL,
+                target=ActionTarget.AGENT,
+            )
+        )
+        db.session.commit()
+        due = [a.due_at for a in db.session.scalars(select(ScheduledAction))]
+        assert due == [T0 + timedelta(days=1)]
+        workflows.apply_to_running(wf)
+        db.session.commit()
+        due = sorted(
+            a.due_at
+            for a in db.session.scalars(
+                select(ScheduledAction).where(ScheduledAction.status == ActionStatus.PENDING)
+            )
+        )
+        assert due == [T0 + timedelta(days=3), T0 + timedelta(days=5)]
+
+
+def test_dry_run_says_what_a_bulk_tag_would_do_and_changes_nothing(ctx):
+    tag = factories.tag("Dry")
+    workflow(
+        tag_id=tag.id,
+        actions=[
+            (1, DelayUnit.MINUTES, ActionKind.CREATE_TASK),
+            (2, DelayUnit.DAYS, ActionKind.CREATE_CALL),
+        ],
+    )
+    ids = [factories.record().id for _ in range(5)]
+    with time_machine.travel(T0, tick=False):
+        [plan] = workflows.dry_run_tag_change(ids, tag, add=True)
+    assert plan.starts == 5
+    assert plan.schedule == {
+        ("2026-09-01", "Create task"): 5,
+        ("2026-09-03", "Create call task"): 5,
+    }
+    assert runs() == []
+    assert db.session.scalar(select(func.count()).select_from(Record).where(Record.tags.any())) == 0
+
+
+def test_bulk_tagging_ten_thousand_records_schedules_forty_thousand_actions(ctx):
+    tag = factories.tag("AEP Bulk")
+    workflow(
+        tag_id=tag.id,
+        for_leads=False,
+        actions=[
+            (1, DelayUnit.MINUTES, ActionKind.SEND_EMAIL),
+            (30, DelayUnit.MINUTES, ActionKind.SEND_SMS),
+            (30, DelayUnit.MINUTES, ActionKind.ENABLE_SELF_SERVICE),
+            (7, DelayUnit.DAYS, ActionKind.CREATE_CALL),
+        ],
+    )
+    rows = [
+        {
+            "kind": "client",
+            "first_name": "Bulk",
+            "last_name": f"C{n:05d}",
+            "country": "US",
+            "preferred_contact": "email",
+            "email_opt_in": True,
+            "sms_opt_in": False,
+        }
+        for n in range(10_000)
+    ]
+    ids = list(db.session.scalars(insert(Record).returning(Record.id), rows))
+    db.session.commit()
+    gained = tag_service.add_tag(ids, tag)
+    db.session.commit()
+    assert len(gained) == 10_000
+    assert db.session.scalar(select(func.count()).select_from(WorkflowRun)) == 10_000
+    assert db.session.scalar(select(func.count()).select_from(ScheduledAction)) == 40_000
+
+
+# -- reminders ----------------------------------------------------------------------------------
+
+
+def test_reminder_tasks_email_their_assignee_once_when_due(ctx):
+    from models import TaskKind
+
+    staff = factories.staff(email="remind.me@example.com", first_name="Rhea")
+    factories.task(
+        "Bulk-tag AEP clients", staff, kind=TaskKind.REMINDER, due_at=T0 + timedelta(hours=1)
+    )
+    factories.task("Not a reminder", staff, kind=TaskKind.TODO, due_at=T0)
+    with time_machine.travel(T0, tick=False) as clock:
+        assert sweep()["reminders_sent"] == 0
+        clock.shift(timedelta(hours=1))
+        assert sweep()["reminders_sent"] == 1
+        assert sweep()["reminders_sent"] == 0
+    [message] = db.session.scalars(select(OutboxMessage)).all()
+    assert message.recipient == "remind.me@example.com"
+    assert message.subject == "Reminder: Bulk-tag AEP clients"
+    assert "Hello Rhea" in message.body_text
