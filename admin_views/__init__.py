@@ -20,6 +20,7 @@ from admin_views.tag import TagView
 from admin_views.task import MyTaskView, TaskView
 from admin_views.template import TemplateView
 from admin_views.user import UserView
+from admin_views.workflow import ScheduledActionView, WorkflowView
 from app.headers import csp_nonce
 from models import (
     ActivityEntry,
@@ -31,9 +32,11 @@ from models import (
     PortalSettings,
     Product,
     Record,
+    ScheduledAction,
     Tag,
     Task,
     User,
+    Workflow,
     db,
 )
 
@@ -65,6 +68,18 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(TaskView(Task, db, name="All tasks", endpoint="task", category="Tasks"))
     admin.add_view(PendingChangeView(PendingChange, db, name="Approvals", endpoint="approvals"))
+    admin.add_view(
+        WorkflowView(Workflow, db, name="Workflows", endpoint="workflow", category="Workflows")
+    )
+    admin.add_view(
+        ScheduledActionView(
+            ScheduledAction,
+            db,
+            name="Scheduled actions",
+            endpoint="scheduled",
+            category="Workflows",
+        )
+    )
     admin.add_view(ActivityView(ActivityEntry, db, name="Activity", endpoint="activity"))
     admin.add_view(
         PortalSettingsView(

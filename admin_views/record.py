@@ -28,7 +28,7 @@ from admin_views.filters import (
     Unassigned,
 )
 from app.services import activity as activity_service
-from app.services import care_lists, custom_fields, portal_accounts, portal_fields
+from app.services import care_lists, custom_fields, portal_accounts, portal_fields, workflows
 from app.services import contacts as contact_service
 from app.services import records as record_service
 from app.services import tags as tag_service
@@ -85,6 +85,7 @@ RECORD_TABS: list[RecordTab] = [
     ),
     RecordTab("rx", "Rx", "admin/record/tab_rx.html"),
     RecordTab("providers", "Providers", "admin/record/tab_providers.html"),
+    RecordTab("workflows", "Workflows", "admin/record/tab_workflows.html"),
     RecordTab("activity", "Activity", "admin/record/tab_activity.html"),
 ]
 
@@ -139,6 +140,7 @@ class RecordView(StaffModelView):
     export_types = ["csv"]
     export_max_rows = 100_000
     details_template = "admin/record/details.html"
+    list_template = "admin/record/list.html"
 
     column_list = (
         "last_name",
@@ -326,6 +328,7 @@ class RecordView(StaffModelView):
                 contact_accounts={a.contact_id: a for a in accounts if not a.is_primary},
                 activity=activity_service.for_record(record.id, limit=100),
                 custom_values=custom_fields.display_values(record),
+                runs=workflows.runs_of(record),
                 prescriptions=care_lists.entries(care_lists.PRESCRIPTIONS, record),
                 providers=care_lists.entries(care_lists.PROVIDERS, record),
                 pending_changes=db.session.scalar(
@@ -498,23 +501,59 @@ class RecordView(StaffModelView):
 
     def _bulk_tag_form(self, ids: list[str], operation: str):  # type: ignore[no-untyped-def]
         record_ids = sorted({int(i) for i in ids if str(i).isdigit()})
+        return self._render_bulk(record_ids, operation, scope="selected")
+
+    def _render_bulk(
+        self,
+        record_ids: list[int],
+        operation: str,
+        scope: str,
+        tag: Tag | None = None,
+        plans: t.Any = None,
+    ):  # type: ignore[no-untyped-def]
         return self.render(
             "admin/record/bulk_tag.html",
-            record_ids=record_ids,
+            record_ids=record_ids if scope == "selected" else [],
+            count=len(record_ids),
+            scope=scope,
             operation=operation,
+            tag=tag,
+            plans=plans,
             tags=db.session.scalars(select(Tag).order_by(Tag.name)).all(),
-            return_url=_safe_referrer() or url_for(".index_view"),
+            action_url=url_for(
+                ".bulk_tag", **(request.args.to_dict() if scope == "filter" else {})
+            ),
+            return_url=get_redirect_target() or _safe_referrer() or url_for(".index_view"),
         )
 
-    @expose("/bulk-tag/", methods=("POST",))
+    def _bulk_ids(self) -> list[int]:
+        """The records a bulk change is for: the rows ticked, or every row of the filtered
+        list (the list's own filters and search, from the address)."""
+        if request.values.get("scope") == "filter":
+            args = self._get_list_extra_args()
+            _, query = self.get_list(
+                0, None, False, args.search, args.filters, execute=False, page_size=False
+            )
+            return sorted(row[0] for row in query.with_entities(Record.id).order_by(None))
+        return sorted({int(i) for i in request.form.getlist("record_id") if i.isdigit()})
+
+    @expose("/bulk-tag/", methods=("GET", "POST"))
     def bulk_tag(self):  # type: ignore[no-untyped-def]
-        record_ids = [int(i) for i in request.form.getlist("record_id") if i.isdigit()]
-        tag = db.session.get(Tag, request.form.get("tag_id", type=int) or 0)
-        operation = request.form.get("operation")
+        """Choose a tag, see what workflows would do (a dry run), confirm, apply."""
+        scope = "filter" if request.values.get("scope") == "filter" else "selected"
+        operation = request.values.get("operation", "add")
+        record_ids = self._bulk_ids()
         return_url = get_redirect_target() or url_for(".index_view")
+        if request.method == "GET":
+            return self._render_bulk(record_ids, operation, scope)
+        tag = db.session.get(Tag, request.form.get("tag_id", type=int) or 0)
         if tag is None or operation not in ("add", "remove") or not record_ids:
             flash("Choose records and a tag.", "error")
             return redirect(return_url)
+        if not request.form.get("confirm"):
+            plans = workflows.dry_run_tag_change(record_ids, tag, operation == "add")
+            if plans:
+                return self._render_bulk(record_ids, operation, scope, tag, plans)
         if operation == "add":
             changed = tag_service.add_tag(record_ids, tag)
             message = f"Tagged {len(changed)} record(s) with {tag.name}"

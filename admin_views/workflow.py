@@ -1,0 +1,356 @@
+"""Workflows (admins) and the schedule of their actions (all staff)."""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import abort, flash, redirect, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter
+from flask_admin.helpers import get_redirect_target
+from flask_admin.model.form import InlineFormAdmin
+from markupsafe import Markup
+from sqlalchemy import func, select
+from wtforms import BooleanField, SelectField, SelectMultipleField, widgets
+
+from admin_views.base import ADMIN_ONLY, StaffModelView, local_datetime
+from admin_views.filters import EnumChoice, IntChoice, IntIs
+from app.services import workflows
+from models import (
+    ActionKind,
+    ActionStatus,
+    Channel,
+    MessageTemplate,
+    RunStatus,
+    ScheduledAction,
+    Workflow,
+    WorkflowAction,
+    WorkflowRun,
+    db,
+)
+
+DAYS = [
+    ("0", "Mon"),
+    ("1", "Tue"),
+    ("2", "Wed"),
+    ("3", "Thu"),
+    ("4", "Fri"),
+    ("5", "Sat"),
+    ("6", "Sun"),
+]
+
+
+def _template_choices() -> list[tuple[str, str]]:
+    """Email and SMS templates a workflow may send (not the ones carrying credentials)."""
+    from app.services import templates
+
+    rows = db.session.scalars(select(MessageTemplate).order_by(MessageTemplate.name))
+    choices = [("", "—")]
+    for row in rows:
+        spec = templates.spec_for(row.key)
+        if spec is not None and spec.required:
+            continue
+        kind = "Email" if row.channel == Channel.EMAIL else "Text"
+        choices.append((row.key, f"{kind}: {row.name} ({row.key})"))
+    return choices
+
+
+class ActionInline(InlineFormAdmin):
+    form_columns = (
+        "id",
+        "position",
+        "delay_amount",
+        "delay_unit",
+        "kind",
+        "target",
+        "staff_user",
+        "template_key",
+        "tag",
+        "task_title",
+    )
+    form_label = "Action"
+    column_labels = {
+        "delay_amount": "After",
+        "delay_unit": "Unit",
+        "staff_user": "Staff member",
+        "template_key": "Template",
+        "task_title": "Task title",
+    }
+    form_overrides = {"template_key": SelectField}
+    form_args = {
+        "template_key": {"choices": _template_choices, "validate_choice": False},
+        "delay_amount": {"description": "Counted from the start of the run."},
+        "task_title": {"description": "For tasks and calls; may use {{ record.full_name }}."},
+    }
+
+
+def _conditions(view: t.Any, context: t.Any, model: Workflow, name: str) -> str:
+    return workflows.describe_conditions(model)
+
+
+def _in_it(view: t.Any, context: t.Any, model: Workflow, name: str) -> Markup:
+    count = workflows.running_count(model)
+    return Markup('<a href="{}">{}</a>').format(
+        url_for("scheduled.index_view", flt0_workflow_is=model.id, flt1_status_is="pending"),
+        f"{count} running",
+    )
+
+
+class WorkflowView(StaffModelView):
+    required_roles = ADMIN_ONLY
+    details_template = "admin/workflow/details.html"
+    can_view_details = True
+    column_list = ("name", "active", "for_clients", "stop_when_unmatched", "version")
+    column_labels = {
+        "for_clients": "Applies to",
+        "stop_when_unmatched": "Stops when unmatched",
+        "version": "In it",
+    }
+    column_formatters = {
+        "for_clients": _conditions,
+        "version": _in_it,
+        "name": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
+            url_for(".details_view", id=m.id), m.name
+        ),
+    }
+    column_default_sort = "name"
+    form_columns = (
+        "name",
+        "active",
+        "description",
+        "for_leads",
+        "for_clients",
+        "product_status",
+        "coverage_type",
+        "tag",
+        "on_record_created",
+        "stop_when_unmatched",
+        "window_days",
+        "window_start",
+        "window_end",
+        "apply_to_running",
+    )
+    form_extra_fields = {
+        "window_days": SelectMultipleField(
+            "Sending window: days",
+            choices=DAYS,
+            validate_choice=True,
+            widget=widgets.ListWidget(prefix_label=False),
+            option_widget=widgets.CheckboxInput(),
+            description="Leave empty to send at any time.",
+        ),
+        "apply_to_running": BooleanField(
+            "Apply changed actions to runs already under way",
+            description="Otherwise runs keep the actions they started with.",
+        ),
+    }
+    form_args = {
+        "active": {"description": "Inactive workflows start nothing and fire nothing new."},
+        "product_status": {"label": "Trigger: a product whose status is"},
+        "coverage_type": {"label": "…and whose coverage type is"},
+        "tag": {"label": "Trigger: tagged with"},
+        "on_record_created": {"label": "Trigger: when the record is created"},
+        "stop_when_unmatched": {
+            "label": "Stop when no longer matching",
+            "description": "Each action re-checks the triggers when it "
+            "fires; the remaining ones are cancelled.",
+        },
+        "window_start": {
+            "label": "Sending window: from (office time)",
+            "formats": ["%H:%M", "%H:%M:%S"],
+            "default_format": "%H:%M",
+        },
+        "window_end": {
+            "label": "Sending window: until",
+            "formats": ["%H:%M", "%H:%M:%S"],
+            "default_format": "%H:%M",
+        },
+        "for_leads": {"label": "Leads"},
+        "for_clients": {"label": "Clients"},
+    }
+    inline_models = (ActionInline(WorkflowAction),)
+
+    def on_form_prefill(self, form: t.Any, id: t.Any) -> None:
+        workflow = self.get_one(id)
+        if workflow is not None:
+            form.window_days.data = list(workflow.window_days or "")
+
+    def on_model_change(self, form: t.Any, model: Workflow, is_created: bool) -> None:
+        model.window_days = "".join(sorted(form.window_days.data or [])) or None
+        workflows.check_workflow(model)
+        for position, step in enumerate(
+            sorted(model.actions, key=lambda a: (a.position, a.id or 0))
+        ):
+            step.position = position
+            step.template_key = step.template_key or None
+            workflows.check_action(step)
+        if not is_created:
+            model.version += 1
+
+    def after_model_change(self, form: t.Any, model: Workflow, is_created: bool) -> None:
+        if form.apply_to_running.data and not is_created:
+            changed = workflows.apply_to_running(model)
+            db.session.commit()
+            flash(f"The changed actions now apply to {changed} run(s) under way.", "info")
+
+    @action("copy", "Copy")
+    def action_copy(self, ids: list[str]):  # type: ignore[no-untyped-def]
+        for workflow_id in ids:
+            workflow = db.session.get(Workflow, int(workflow_id))
+            if workflow is not None:
+                copy = workflows.copy_workflow(workflow)
+                flash(f"Created “{copy.name}” (inactive): adapt it, then switch it on.", "success")
+        db.session.commit()
+
+    @expose("/<int:workflow_id>/copy/", methods=("POST",))
+    def copy(self, workflow_id: int):  # type: ignore[no-untyped-def]
+        workflow = db.session.get(Workflow, workflow_id)
+        if workflow is None:
+            abort(404)
+        copy = workflows.copy_workflow(workflow)
+        db.session.commit()
+        flash(f"Created “{copy.name}” (inactive): adapt it, then switch it on.", "success")
+        return redirect(url_for(".edit_view", id=copy.id))
+
+    @expose("/<int:workflow_id>/start-matching/", methods=("POST",))
+    def start_matching(self, workflow_id: int):  # type: ignore[no-untyped-def]
+        workflow = db.session.get(Workflow, workflow_id)
+        if workflow is None or not workflow.active:
+            flash("Switch the workflow on first.", "error")
+            return redirect(url_for(".details_view", id=workflow_id))
+        ids = list(db.session.scalars(workflows.matching_query(workflow)))
+        result = workflows.evaluate(ids)
+        db.session.commit()
+        flash(
+            f"Started {result.started} run(s), {result.scheduled} action(s) scheduled.", "success"
+        )
+        return redirect(url_for(".details_view", id=workflow_id))
+
+    def render(self, template: str, **kwargs: t.Any) -> t.Any:
+        if template == self.details_template:
+            workflow = kwargs["model"]
+            counts = dict(
+                db.session.execute(
+                    select(WorkflowRun.status, func.count())
+                    .where(WorkflowRun.workflow_id == workflow.id)
+                    .group_by(WorkflowRun.status)
+                ).all()
+            )
+            matching = db.session.scalar(
+                select(func.count()).select_from(workflows.matching_query(workflow).subquery())
+            )
+            upcoming = db.session.execute(
+                select(ScheduledAction.kind, func.min(ScheduledAction.due_at), func.count())
+                .where(
+                    ScheduledAction.workflow_id == workflow.id,
+                    ScheduledAction.status == ActionStatus.PENDING,
+                )
+                .group_by(ScheduledAction.kind)
+                .order_by(func.min(ScheduledAction.due_at))
+            ).all()
+            kwargs.update(
+                workflow=workflow,
+                describe=workflows.describe_conditions(workflow),
+                counts=counts,
+                matching=matching,
+                upcoming=upcoming,
+                next_due=workflows.next_due(workflow),
+                RunStatus=RunStatus,
+                window=workflows.window_text(workflow),
+                local_datetime=local_datetime,
+            )
+        return super().render(template, **kwargs)
+
+
+def _params(view: t.Any, context: t.Any, model: ScheduledAction, name: str) -> str:
+    params = model.params or {}
+    bits = [params.get("template_key") or "", params.get("task_title") or ""]
+    return " ".join(bit for bit in bits if bit)
+
+
+def _workflow_options() -> list[tuple[int, str]]:
+    return [(w.id, w.name) for w in db.session.scalars(select(Workflow).order_by(Workflow.name))]
+
+
+class ScheduledActionView(StaffModelView):
+    """Every scheduled workflow action: what is due when, what happened, and cancel."""
+
+    can_create = False
+    can_edit = False
+    delete_roles = ()
+    column_list = (
+        "due_at",
+        "workflow_id",
+        "record_id",
+        "kind",
+        "params",
+        "status",
+        "attempts",
+        "outcome",
+    )
+    column_labels = {
+        "due_at": "Due",
+        "workflow_id": "Workflow",
+        "record_id": "Record",
+        "kind": "Action",
+        "params": "Details",
+    }
+    column_default_sort = ("due_at", False)
+    column_sortable_list = ("due_at", "status")
+    column_formatters = {
+        "due_at": lambda v, c, m, n: local_datetime(m.due_at),
+        "workflow_id": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
+            url_for("workflow.details_view", id=m.workflow_id), m.run.workflow.name
+        ),
+        "record_id": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
+            url_for("record.details_view", id=m.record_id), m.run.record.display_name
+        ),
+        "params": _params,
+    }
+    column_filters = (
+        EnumChoice(ScheduledAction.status, "Status", ActionStatus),
+        EnumChoice(ScheduledAction.kind, "Action", ActionKind),
+        IntChoice(ScheduledAction.workflow_id, "Workflow", _workflow_options),
+        IntIs(ScheduledAction.record_id, "Record"),
+        DateTimeBetweenFilter(ScheduledAction.due_at, "Due"),
+    )
+
+    def get_query(self):  # type: ignore[no-untyped-def]
+        from sqlalchemy.orm import joinedload
+
+        return (
+            super()
+            .get_query()
+            .options(
+                joinedload(ScheduledAction.run).joinedload(WorkflowRun.workflow),
+                joinedload(ScheduledAction.run).joinedload(WorkflowRun.record),
+            )
+        )
+
+    @action("cancel", "Cancel", "Cancel the selected pending actions?")
+    def action_cancel(self, ids: list[str]):  # type: ignore[no-untyped-def]
+        cancelled = 0
+        for action_id in ids:
+            item = db.session.get(ScheduledAction, int(action_id))
+            if item is not None and workflows.cancel_action(item):
+                cancelled += 1
+        db.session.commit()
+        flash(f"Cancelled {cancelled} action(s); only pending ones can be cancelled.", "success")
+
+    @expose("/<int:action_id>/cancel/", methods=("POST",))
+    def cancel_one(self, action_id: int):  # type: ignore[no-untyped-def]
+        item = db.session.get(ScheduledAction, action_id)
+        if item is not None and workflows.cancel_action(item):
+            db.session.commit()
+            flash("Action cancelled.", "success")
+        return redirect(get_redirect_target() or url_for(".index_view"))
+
+    @expose("/runs/<int:run_id>/cancel/", methods=("POST",))
+    def cancel_run(self, run_id: int):  # type: ignore[no-untyped-def]
+        run = db.session.get(WorkflowRun, run_id)
+        if run is not None and run.status == RunStatus.RUNNING:
+            count = workflows.cancel_run(run, "stopped by staff")
+            db.session.commit()
+            flash(f"Run stopped: {count} action(s) cancelled.", "success")
+        return redirect(get_redirect_target() or url_for(".index_view"))
