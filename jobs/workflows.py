@@ -25,15 +25,8 @@ def run_due(
             db.session.commit()  # the claim is durable before anything happens
             if not claimed:
                 break
-            for action_id in claimed:
-                try:
-                    with db.session.begin_nested():
-                        status = workflows.execute(action_id, moment)
-                except Exception as exc:
-                    status = workflows.record_failure(
-                        action_id, f"{type(exc).__name__}: {exc}", moment
-                    )
-                counts[status.value] = counts.get(status.value, 0) + 1
+            for status, count in workflows.execute_batch(claimed, moment).items():
+                counts[status] = counts.get(status, 0) + count
             db.session.commit()
             if len(claimed) < batch:
                 break

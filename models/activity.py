@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Index, Integer, String, event
-from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, relationship
 
 from models.base import UTCDateTime, db
 
@@ -52,6 +52,12 @@ class ActivityChainHead(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_entry_id: Mapped[int | None] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    #: Set on append without a flush: the id is written once the entries are inserted, so a
+    #: batch of appends costs one insert round and one update of this row.
+    last_entry: Mapped[ActivityEntry | None] = relationship(
+        primaryjoin="foreign(ActivityChainHead.last_entry_id) == ActivityEntry.id",
+        post_update=True,
+    )
 
 
 @event.listens_for(ActivityEntry, "before_update")

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from models import ActivityChainHead, ActivityEntry, db, utcnow
 
 GENESIS = "0" * 64
+_HEAD_KEY = "portico_activity_head"
 
 
 def jsonable(value: Any) -> Any:
@@ -54,13 +55,27 @@ def entry_hash(entry: ActivityEntry) -> str:
 
 
 def _head() -> ActivityChainHead:
+    """The chain's head, locked for the current transaction. The lock is taken once: later
+    appends in the same transaction (a batch of workflow actions, say) reuse it, unless the
+    savepoint that took it has ended."""
+    held = db.session.info.get(_HEAD_KEY)
+    if held is not None:
+        head, transaction = held
+        if transaction.is_active and head in db.session:
+            return head
     head = db.session.scalar(
-        select(ActivityChainHead).where(ActivityChainHead.id == 1).with_for_update()
+        select(ActivityChainHead)
+        .where(ActivityChainHead.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # what the lock holder left, not a memory
     )
     if head is None:
         head = ActivityChainHead(id=1, last_hash=GENESIS)
         db.session.add(head)
         db.session.flush()
+    session = db.session()
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    db.session.info[_HEAD_KEY] = (head, transaction)
     return head
 
 
@@ -79,7 +94,7 @@ def append(
     user_agent: str | None = None,
     now: datetime | None = None,
 ) -> ActivityEntry:
-    """Write one entry at the end of the chain (flushes; the caller commits)."""
+    """Add one entry at the end of the chain (the caller flushes or commits)."""
     head = _head()
     entry = ActivityEntry(
         occurred_at=now or utcnow(),
@@ -99,8 +114,7 @@ def append(
     )
     entry.hash = entry_hash(entry)
     db.session.add(entry)
-    db.session.flush()
-    head.last_entry_id = entry.id
+    head.last_entry = entry
     head.last_hash = entry.hash
     return entry
 

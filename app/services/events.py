@@ -714,7 +714,7 @@ def emit(
     record: Record | None = None,
     details: dict[str, Any] | None = None,
 ) -> Emitted:
-    """Record an event and fan it out per its rule (flushes; the caller commits)."""
+    """Record an event and fan it out per its rule (the caller commits)."""
     the_plan = plan(key, record, actor)
     spec = the_plan.event
     details = activity.jsonable(details or {})
@@ -759,6 +759,8 @@ def emit(
 
     messages = []
     if the_plan.messages:
+        if entry is not None:
+            db.session.flush()  # the entry's id keys the messages
         occurrence = entry.id if entry is not None else uuid.uuid4().hex
         context = _context(spec, record, actor, summary, details)
         for planned in the_plan.messages:
@@ -774,7 +776,8 @@ def emit(
                     reply_to=_reply_to(record),
                 )
             )
-    db.session.flush()
+    if task is not None or messages:
+        db.session.flush()
     return Emitted(entry, task, messages, the_plan.skipped)
 
 

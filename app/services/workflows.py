@@ -341,7 +341,7 @@ def cancel_run(run: WorkflowRun, reason: str, now: datetime | None = None) -> in
             ScheduledAction.status.in_((ActionStatus.PENDING, ActionStatus.CLAIMED)),
         )
         .values(status=ActionStatus.CANCELLED, finished_at=now, outcome=f"Cancelled: {reason}.")
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")  # rows a batch holds see it too
     )
     run.status = RunStatus.CANCELLED
     run.ended_at = now
@@ -360,20 +360,34 @@ def cancel_action(action: ScheduledAction, reason: str = "cancelled by staff") -
 
 
 def _complete_if_finished(run_id: int) -> None:
-    open_rows = db.session.scalar(
-        select(func.count())
-        .select_from(ScheduledAction)
-        .where(
-            ScheduledAction.run_id == run_id,
-            ScheduledAction.status.in_((ActionStatus.PENDING, ActionStatus.CLAIMED)),
+    _settle({run_id})
+
+
+def _settle(run_ids: Iterable[int]) -> None:
+    """Complete the running runs among ``run_ids`` that have nothing left to do."""
+    run_ids = sorted(run_ids)
+    if not run_ids:
+        return
+    still_open = set(
+        db.session.scalars(
+            select(ScheduledAction.run_id)
+            .where(
+                ScheduledAction.run_id.in_(run_ids),
+                ScheduledAction.status.in_((ActionStatus.PENDING, ActionStatus.CLAIMED)),
+            )
+            .distinct()
         )
     )
-    if not open_rows:
+    finished = [run_id for run_id in run_ids if run_id not in still_open]
+    for start in range(0, len(finished), CHUNK):
         db.session.execute(
             update(WorkflowRun)
-            .where(WorkflowRun.id == run_id, WorkflowRun.status == RunStatus.RUNNING)
+            .where(
+                WorkflowRun.id.in_(finished[start : start + CHUNK]),
+                WorkflowRun.status == RunStatus.RUNNING,
+            )
             .values(status=RunStatus.COMPLETED, ended_at=utcnow(), end_reason="all actions done")
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session="fetch")
         )
 
 
@@ -432,7 +446,81 @@ def has_due(now: datetime) -> bool:
     )
 
 
-def execute(action_id: int, now: datetime | None = None) -> ActionStatus:
+@dataclass
+class Batch:
+    """What the claimed rows of one batch share: their rows, runs, workflows and records are
+    loaded together, each workflow's match is checked once for all of the batch's records, and
+    runs are settled (completed when nothing is left) once at the end."""
+
+    matched: dict[tuple[int, int], bool] = field(default_factory=dict)
+    runs: set[int] = field(default_factory=set)
+    #: The loaded rows: the session holds them weakly, the batch keeps them alive.
+    held: list[Any] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, action_ids: Sequence[int]) -> Batch:
+        batch = cls()
+        actions = db.session.scalars(
+            select(ScheduledAction).where(ScheduledAction.id.in_(action_ids))
+        ).all()
+        run_ids = {a.run_id for a in actions}
+        record_ids = sorted({a.record_id for a in actions})
+        # In the session, so that execute()'s lookups cost no query.
+        runs = db.session.scalars(select(WorkflowRun).where(WorkflowRun.id.in_(run_ids))).all()
+        records = db.session.scalars(select(Record).where(Record.id.in_(record_ids))).all()
+        workflows = db.session.scalars(
+            select(Workflow).where(Workflow.id.in_({a.workflow_id for a in actions}))
+        ).all()
+        batch.held = [*actions, *runs, *records, *workflows]
+        for workflow in workflows:
+            if not workflow.stop_when_unmatched:
+                continue
+            mine = sorted({a.record_id for a in actions if a.workflow_id == workflow.id})
+            found = matching_ids(workflow, mine)
+            batch.matched.update({(workflow.id, rid): rid in found for rid in mine})
+        return batch
+
+    def matches(self, workflow: Workflow, record: Record) -> bool:
+        key = (workflow.id, record.id)
+        if key not in self.matched:
+            self.matched[key] = matches(workflow, record)
+        return self.matched[key]
+
+    def changed(self, record_id: int) -> None:
+        """The record's tags changed: check its matches afresh."""
+        for key in [k for k in self.matched if k[1] == record_id]:
+            del self.matched[key]
+
+
+def execute_batch(action_ids: Sequence[int], now: datetime | None = None) -> dict[str, int]:
+    """Carry out claimed rows together, in one savepoint. If any of them raises, the savepoint
+    is rolled back and the rows run one by one, each in its own, so a bad row costs only
+    itself (it retries with backoff, then fails visibly)."""
+    now = now or utcnow()
+    counts: dict[str, int] = defaultdict(int)
+    try:
+        with db.session.begin_nested():
+            batch = Batch.load(action_ids)
+            for action_id in action_ids:
+                counts[execute(action_id, now, batch=batch).value] += 1
+            _settle(batch.runs)
+        return dict(counts)
+    except Exception:
+        log.warning("an action of a batch failed; running the batch one by one", exc_info=True)
+    counts.clear()
+    for action_id in action_ids:
+        try:
+            with db.session.begin_nested():
+                status = execute(action_id, now)
+        except Exception as exc:
+            status = record_failure(action_id, f"{type(exc).__name__}: {exc}", now)
+        counts[status.value] += 1
+    return dict(counts)
+
+
+def execute(
+    action_id: int, now: datetime | None = None, *, batch: Batch | None = None
+) -> ActionStatus:
     """Carry out one claimed row, in the caller's transaction, and mark how it went."""
     now = now or utcnow()
     action = db.session.get(ScheduledAction, action_id)
@@ -442,8 +530,9 @@ def execute(action_id: int, now: datetime | None = None) -> ActionStatus:
     workflow = db.session.get(Workflow, action.workflow_id)
     record = db.session.get(Record, action.record_id)
     if run is None or workflow is None or record is None or run.status != RunStatus.RUNNING:
-        return _finish(action, ActionStatus.CANCELLED, "The run was stopped.", now)
-    if workflow.stop_when_unmatched and not matches(workflow, record):
+        return _finish(action, ActionStatus.CANCELLED, "The run was stopped.", now, batch)
+    still = batch.matches(workflow, record) if batch else matches(workflow, record)
+    if workflow.stop_when_unmatched and not still:
         cancel_run(run, "the record no longer matches", now=now)
         if run.unmatched_at is None:
             run.unmatched_at = now
@@ -455,7 +544,9 @@ def execute(action_id: int, now: datetime | None = None) -> ActionStatus:
         action.attempts -= 1
         return ActionStatus.PENDING
     status, outcome = _perform(action, workflow, record, now)
-    _finish(action, status, outcome, now)
+    if batch is not None and action.kind in (ActionKind.ADD_TAG, ActionKind.REMOVE_TAG):
+        batch.changed(record.id)
+    _finish(action, status, outcome, now, batch)
     events.emit(
         "workflow.action.fired",
         actor=Actor.system(f"Workflow: {workflow.name}"),
@@ -471,12 +562,19 @@ def execute(action_id: int, now: datetime | None = None) -> ActionStatus:
 
 
 def _finish(
-    action: ScheduledAction, status: ActionStatus, outcome: str, now: datetime
+    action: ScheduledAction,
+    status: ActionStatus,
+    outcome: str,
+    now: datetime,
+    batch: Batch | None = None,
 ) -> ActionStatus:
     action.status = status
     action.outcome = outcome
     action.finished_at = now
-    _complete_if_finished(action.run_id)
+    if batch is not None:
+        batch.runs.add(action.run_id)
+    else:
+        _complete_if_finished(action.run_id)
     return status
 
 
@@ -572,14 +670,25 @@ def _task_title(action: ScheduledAction, record: Record) -> str:
 
 
 def _send(action: ScheduledAction, record: Record, staff: User | None) -> tuple[ActionStatus, str]:
-    template_key = action.params.get("template_key") or ""
-    context = templates.base_context(record)
-    rendered = templates.render(template_key, context)
-    key = f"workflow-action:{action.id}"
+    """Queue the email or text, or say why not. The client's own choices come first: a client
+    who opted out of email or has not agreed to texts is skipped (staff always get theirs)."""
     if action.kind == ActionKind.SEND_EMAIL:
         to = staff.email if staff else record.email
+        if staff is None and not record.email_opt_in:
+            return ActionStatus.SKIPPED, "The client has opted out of email."
         if not to:
             return ActionStatus.SKIPPED, "No email address to send to."
+    else:
+        to = staff.phone if staff else record.mobile
+        if staff is None and not record.sms_opt_in:
+            return ActionStatus.SKIPPED, "The client has not agreed to text messages."
+        if not to:
+            return ActionStatus.SKIPPED, "No mobile number to text."
+    rendered = templates.render(
+        action.params.get("template_key") or "", templates.base_context(record)
+    )
+    key = f"workflow-action:{action.id}"
+    if action.kind == ActionKind.SEND_EMAIL:
         outbox.put_rendered(
             rendered,
             key=key,
@@ -589,11 +698,6 @@ def _send(action: ScheduledAction, record: Record, staff: User | None) -> tuple[
             event_key="workflow.action.fired",
         )
         return ActionStatus.DONE, f"Email “{rendered.subject}” queued to {to}."
-    to = staff.phone if staff else record.mobile
-    if staff is None and not record.sms_opt_in:
-        return ActionStatus.SKIPPED, "The client has not agreed to text messages."
-    if not to:
-        return ActionStatus.SKIPPED, "No mobile number to text."
     outbox.put_rendered(
         rendered, key=key, to=str(to), record_id=record.id, event_key="workflow.action.fired"
     )

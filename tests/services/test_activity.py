@@ -27,6 +27,31 @@ def test_a_fresh_chain_verifies(ctx):
     assert result.ok and result.checked == 5
 
 
+def one(summary):
+    activity.append(
+        event_key="staff.self_service.viewed",
+        actor_kind="staff",
+        actor_label="Sam",
+        summary=summary,
+    )
+
+
+def test_entries_rolled_back_with_a_savepoint_leave_the_chain_whole(ctx):
+    one("kept 1")
+    with pytest.raises(RuntimeError), db.session.begin_nested():
+        one("undone")
+        db.session.flush()
+        raise RuntimeError("the action failed")
+    one("kept 2")
+    with db.session.begin_nested():
+        one("kept 3")
+    one("kept 4")
+    db.session.commit()
+    summaries = db.session.scalars(db.select(ActivityEntry.summary).order_by(ActivityEntry.id))
+    assert list(summaries) == ["kept 1", "kept 2", "kept 3", "kept 4"]
+    assert activity.verify().ok
+
+
 def test_each_entry_points_at_the_one_before(ctx):
     write(3)
     entries = db.session.scalars(db.select(ActivityEntry).order_by(ActivityEntry.id)).all()

@@ -292,6 +292,92 @@ def test_failures_retry_with_backoff_then_fail_visibly(ctx):
         assert "no.such.template" in action.outcome and "Failed after 5 tries" in action.outcome
 
 
+def test_one_bad_action_in_a_batch_costs_only_itself(ctx):
+    tag = factories.tag("Mixed")
+    workflow(name="Good", tag_id=tag.id, actions=[(0, DelayUnit.MINUTES, ActionKind.CREATE_TASK)])
+    bad = workflow(
+        name="Bad", tag_id=tag.id, actions=[(0, DelayUnit.MINUTES, ActionKind.SEND_EMAIL)]
+    )
+    bad.actions[0].template_key = "no.such.template"
+    db.session.commit()
+    ids = [factories.record().id for _ in range(3)]
+    with time_machine.travel(T0, tick=False):
+        tag_service.add_tag(ids, tag)
+        db.session.commit()
+        assert run_due() == {"done": 3, "pending": 3}
+    assert db.session.scalar(select(func.count()).select_from(Task)) == 3
+    retrying = db.session.scalars(
+        select(ScheduledAction).where(ScheduledAction.workflow_id == bad.id)
+    ).all()
+    assert {(a.status, a.attempts) for a in retrying} == {(ActionStatus.PENDING, 1)}
+    assert all("no.such.template" in a.outcome for a in retrying)
+
+
+def test_a_tag_change_in_a_batch_is_seen_by_the_next_action(ctx):
+    tag = factories.tag("Once")
+    wf = workflow(
+        tag_id=tag.id,
+        stop_when_unmatched=True,
+        actions=[
+            (0, DelayUnit.MINUTES, ActionKind.REMOVE_TAG),
+            (0, DelayUnit.MINUTES, ActionKind.CREATE_TASK),
+        ],
+    )
+    wf.actions[0].tag_id = tag.id
+    db.session.commit()
+    record = factories.record()
+    with time_machine.travel(T0, tick=False):
+        tag_service.add_tag([record.id], tag)
+        db.session.commit()
+        assert run_due() == {"done": 1, "cancelled": 1}  # one batch, both rows
+    assert db.session.scalar(select(func.count()).select_from(Task)) == 0
+    assert runs(wf)[0].status == RunStatus.CANCELLED
+
+
+def test_a_batch_keeps_the_activity_chain_whole(ctx):
+    from app.services import activity
+    from models import ActivityChainHead, ActivityEntry
+
+    tag = factories.tag("Chain")
+    wf = workflow(tag_id=tag.id, actions=[(0, DelayUnit.MINUTES, ActionKind.CREATE_TASK)] * 3)
+    ids = [factories.record().id for _ in range(5)]
+    with time_machine.travel(T0, tick=False):
+        tag_service.add_tag(ids, tag)
+        db.session.commit()
+        assert run_due() == {"done": 15}
+    assert {r.status for r in runs(wf)} == {RunStatus.COMPLETED}
+    newest = db.session.scalar(select(func.max(ActivityEntry.id)))
+    assert db.session.get(ActivityChainHead, 1).last_entry_id == newest
+    assert activity.verify().ok
+
+
+def test_campaign_messages_respect_the_clients_choices(ctx):
+    tag = factories.tag("Consent")
+    wf = workflow(
+        tag_id=tag.id,
+        actions=[
+            (0, DelayUnit.MINUTES, ActionKind.SEND_EMAIL),
+            (0, DelayUnit.MINUTES, ActionKind.SEND_SMS),
+        ],
+    )
+    wf.actions[0].template_key = "task.reminder"
+    wf.actions[1].template_key = "task.reminder"
+    for step in wf.actions:
+        step.target = ActionTarget.RECORD
+    db.session.commit()
+    record = factories.record(email_opt_in=False, sms_opt_in=False, mobile="+12025550111")
+    with time_machine.travel(T0, tick=False):
+        tag_service.add_tag([record.id], tag)
+        db.session.commit()
+        assert run_due() == {"skipped": 2}
+    outcomes = sorted(db.session.scalars(select(ScheduledAction.outcome)))
+    assert outcomes == [
+        "The client has not agreed to text messages.",
+        "The client has opted out of email.",
+    ]
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
 def test_the_same_batch_twice_runs_each_action_once(ctx):
     tag = factories.tag("Twice")
     workflow(tag_id=tag.id)
