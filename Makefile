@@ -37,6 +37,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.record_list
+	$(BIN)/python -m bench.workflows
 
 ## Forget the local database, embedded Redis data and generated secrets.
 clean-instance:
