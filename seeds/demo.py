@@ -1,4 +1,5 @@
-"""Demo data: two staff users and as many realistic leads and clients as asked for.
+"""Demo data: two staff users, the demo campaigns, and as many realistic leads and clients as
+asked for.
 
 Rows go in with bulk INSERTs in batches (ids come back through RETURNING), so 100,000 records
 with their products, contacts, tags and tasks take well under two minutes on SQLite or
@@ -34,6 +35,7 @@ from models import (
     db,
     record_tags,
 )
+from seeds.campaigns import seed_campaigns
 from seeds.defaults import seed_defaults
 
 
@@ -275,6 +277,7 @@ def seed_demo(
     ``commit`` (the default) each batch is committed, which keeps memory flat for big runs.
     """
     seed_defaults()
+    seed_campaigns()
     staff = ensure_demo_staff()
     db.session.flush()
     rng = random.Random(seed)

@@ -1,7 +1,7 @@
 from sqlalchemy import func, select
 
 from app.queue import get_queue
-from models import CoverageType, Product, Record, Tag, Task, User, db
+from models import CoverageType, Product, Record, Tag, Task, User, Workflow, db
 
 
 def run(app, *args, input=None):
@@ -32,9 +32,11 @@ def test_seed_demo_adds_records_and_demo_logins(app):
             "admin@example.com",
             "agent@example.com",
         }
+        names = sorted(db.session.scalars(select(Workflow.name)))
+        assert names == ["Annual review (AEP)", "Quote follow-up: Medicare Advantage"]
     assert run(app, "seed", "demo", "--records", "5").exit_code == 0  # adds, no duplicates
     with app.app_context():
-        assert count(Record) == 35 and count(User) == 2
+        assert count(Record) == 35 and count(User) == 2 and count(Workflow) == 2
 
 
 def test_seed_demo_refuses_nonsense(app):

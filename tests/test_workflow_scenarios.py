@@ -270,3 +270,40 @@ def test_annual_review(app, mailbox):
             calls = db.session.scalars(select(Task).where(Task.kind == TaskKind.CALL)).all()
             assert len(calls) == 9 and {t.assignee_id for t in calls} == {agent_id}
         assert len(mailbox.messages) == 37
+
+
+def test_the_demo_campaigns_run_as_seeded(app, mailbox):
+    """What `make run` seeds works without touching it: a quoted lead gets the follow-up."""
+    from seeds.campaigns import seed_campaigns
+
+    with app.app_context():
+        seed_campaigns()
+        agent = factories.staff(email="agent.demo@example.com", first_name="Dana")
+        lead = factories.record(
+            first_name="Ava",
+            last_name="Demo",
+            kind=RecordKind.LEAD,
+            email="ava.demo@example.com",
+            assigned_agent_id=agent.id,
+        )
+        lead_id, ma_id = lead.id, factories.coverage("Medicare Advantage").id
+        db.session.commit()
+    with time_machine.travel(T0, tick=False) as clock:
+        with app.app_context():
+            db.session.add(
+                Product(
+                    record_id=lead_id,
+                    carrier="Humana",
+                    coverage_type_id=ma_id,
+                    status=ProductStatus.QUOTED,
+                )
+            )
+            db.session.commit()
+            product_service.after_change(lead_id)
+            db.session.commit()
+        tick(app, clock, timedelta(minutes=1))
+        assert len(mailbox.wait_for(2)) == 2  # portal link and password
+        tick(app, clock, timedelta(days=2))
+        follow_up = mailbox.wait_for(3)[-1]
+        assert follow_up["Subject"] == "Your Client portal quote, Ava"
+        assert "Dana" in follow_up.get_body(("plain",)).get_content()

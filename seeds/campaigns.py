@@ -1,0 +1,211 @@
+"""Demo campaigns: the two workflows agencies run most, with their message templates.
+
+"Quote follow-up" (leads and clients with a quoted Medicare Advantage product) and "Annual
+review" (clients tagged AEP Review Needed), ready to watch, copy and adapt in the staff panel.
+Added once, by name and key: an office that changed or removed them keeps its choice.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+from sqlalchemy import select
+
+from app.services import templates as template_service
+from app.services import workflows
+from models import (
+    ActionKind,
+    ActionTarget,
+    Channel,
+    CoverageType,
+    DelayUnit,
+    MessageTemplate,
+    ProductStatus,
+    Tag,
+    Workflow,
+    WorkflowAction,
+    db,
+)
+
+#: key, channel, name, subject, body
+TEMPLATES = (
+    (
+        "campaign.quote_follow_up",
+        Channel.EMAIL,
+        "Quote follow-up",
+        "Your {{ office.name }} quote, {{ record.first_name }}",
+        "Hello {{ record.first_name }},\n\nThank you for letting us quote your Medicare plan. "
+        "Do you have any questions about it? Reply to this email or call us"
+        "{% if office.phone %} at {{ office.phone }}{% endif %}.\n\n{{ agent.full_name }}",
+    ),
+    (
+        "campaign.quote_follow_up.sms",
+        Channel.SMS,
+        "Quote follow-up (text)",
+        "",
+        "Hi {{ record.first_name }}, {{ agent.first_name }} from {{ office.name }} here: "
+        "any questions about your quote? Just reply.",
+    ),
+    (
+        "campaign.aep.announce",
+        Channel.EMAIL,
+        "Annual review: it is that time",
+        "Your annual plan review with {{ office.name }}",
+        "Hello {{ record.first_name }},\n\nThe annual enrollment period is coming. We will "
+        "review your coverage with you so nothing changes by surprise. Watch for your secure "
+        "portal link: you can check your prescriptions and doctors there before we talk."
+        "\n\n{{ agent.full_name }}",
+    ),
+    (
+        "campaign.aep.sms",
+        Channel.SMS,
+        "Annual review (text)",
+        "",
+        "{{ office.name }}: your annual plan review is coming. Your portal link is on its way "
+        "by email.",
+    ),
+    (
+        "campaign.aep.book",
+        Channel.EMAIL,
+        "Annual review: book a time",
+        "Book your annual review, {{ record.first_name }}",
+        "Hello {{ record.first_name }},\n\nPlease reply with a time that suits you for your "
+        "annual review, or call us{% if office.phone %} at {{ office.phone }}{% endif %}."
+        "\n\n{{ agent.full_name }}",
+    ),
+)
+
+
+def _step(amount: int, unit: DelayUnit, kind: ActionKind, **values: object) -> WorkflowAction:
+    return WorkflowAction(delay_amount=amount, delay_unit=unit, kind=kind, **values)
+
+
+def seed_campaigns() -> dict[str, int]:
+    """Add the demo templates and workflows that are missing; returns how many were added."""
+    added = {"templates": 0, "workflows": 0}
+    have = set(db.session.scalars(select(MessageTemplate.key)))
+    for key, channel, name, subject, body in TEMPLATES:
+        if key in have:
+            continue
+        template_service.check_template(key, channel, subject, body)
+        db.session.add(
+            MessageTemplate(key=key, channel=channel, name=name, subject=subject, body=body)
+        )
+        added["templates"] += 1
+    db.session.flush()
+
+    names = set(db.session.scalars(select(Workflow.name)))
+    advantage = db.session.scalar(
+        select(CoverageType).where(CoverageType.name == "Medicare Advantage")
+    )
+    aep = db.session.scalar(select(Tag).where(Tag.name == "AEP Review Needed"))
+    weekdays = {"window_days": "01234", "window_start": time(8), "window_end": time(20)}
+    if "Quote follow-up: Medicare Advantage" not in names and advantage is not None:
+        flow = Workflow(
+            name="Quote follow-up: Medicare Advantage",
+            active=True,
+            for_leads=True,
+            for_clients=True,
+            product_status=ProductStatus.QUOTED,
+            coverage_type_id=advantage.id,
+            stop_when_unmatched=True,
+            description="Copy it and change the coverage type for Medicare Supplement.",
+            **weekdays,
+        )
+        flow.actions = [
+            _step(1, DelayUnit.MINUTES, ActionKind.ENABLE_SELF_SERVICE, position=0),
+            _step(
+                2,
+                DelayUnit.DAYS,
+                ActionKind.SEND_EMAIL,
+                position=1,
+                template_key="campaign.quote_follow_up",
+            ),
+            _step(
+                3,
+                DelayUnit.DAYS,
+                ActionKind.SEND_SMS,
+                position=2,
+                template_key="campaign.quote_follow_up.sms",
+            ),
+            _step(
+                5,
+                DelayUnit.DAYS,
+                ActionKind.CREATE_CALL,
+                position=3,
+                target=ActionTarget.AGENT,
+                task_title="Call {{ record.full_name }} about the quote",
+            ),
+        ]
+        _add(flow)
+        added["workflows"] += 1
+    if "Annual review (AEP)" not in names and aep is not None:
+        flow = Workflow(
+            name="Annual review (AEP)",
+            active=True,
+            for_leads=False,
+            for_clients=True,
+            tag_id=aep.id,
+            stop_when_unmatched=True,
+            description="Bulk-tag clients AEP Review Needed on September 1; take the tag off "
+            "a client who booked and the rest stops.",
+            **weekdays,
+        )
+        flow.actions = [
+            _step(
+                1,
+                DelayUnit.MINUTES,
+                ActionKind.SEND_EMAIL,
+                position=0,
+                template_key="campaign.aep.announce",
+            ),
+            _step(
+                30,
+                DelayUnit.MINUTES,
+                ActionKind.SEND_SMS,
+                position=1,
+                template_key="campaign.aep.sms",
+            ),
+            _step(30, DelayUnit.MINUTES, ActionKind.ENABLE_SELF_SERVICE, position=2),
+            _step(
+                7,
+                DelayUnit.DAYS,
+                ActionKind.SEND_EMAIL,
+                position=3,
+                template_key="campaign.aep.book",
+            ),
+            _step(
+                10,
+                DelayUnit.DAYS,
+                ActionKind.CREATE_CALL,
+                position=4,
+                target=ActionTarget.AGENT,
+                task_title="Book the annual review with {{ record.full_name }}",
+            ),
+            _step(
+                21,
+                DelayUnit.DAYS,
+                ActionKind.SEND_EMAIL,
+                position=5,
+                template_key="campaign.aep.book",
+            ),
+            _step(
+                24,
+                DelayUnit.DAYS,
+                ActionKind.CREATE_CALL,
+                position=6,
+                target=ActionTarget.AGENT,
+                task_title="Second call: annual review with {{ record.full_name }}",
+            ),
+        ]
+        _add(flow)
+        added["workflows"] += 1
+    return added
+
+
+def _add(flow: Workflow) -> None:
+    workflows.check_workflow(flow)
+    for step in flow.actions:
+        workflows.check_action(step)
+    db.session.add(flow)
+    db.session.flush()
