@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from rq.timeouts import JobTimeoutException
+
 from app.services import events, workflows
 from models import db, utcnow
 
@@ -25,9 +27,9 @@ def run_due(
             db.session.commit()  # the claim is durable before anything happens
             if not claimed:
                 break
-            for status, count in workflows.execute_batch(claimed, moment).items():
+            # The queue's time limit ends the job; its claims are handed back later.
+            outcome = workflows.execute_batch(claimed, moment, stop_on=(JobTimeoutException,))
+            for status, count in outcome.items():
                 counts[status] = counts.get(status, 0) + count
             db.session.commit()
-            if len(claimed) < batch:
-                break
     return counts

@@ -406,6 +406,27 @@ CATALOGUE: dict[str, EventType] = {
             ("changes", "reason"),
             "Some of your changes could not be accepted.",
         ),
+        _event(
+            "staff.tags.changed",
+            "Tags changed",
+            STAFF,
+            "changed the record's tags",
+            carries=("tag", "change"),
+        ),
+        _event(
+            "staff.workflow.stopped",
+            "Workflow stopped",
+            STAFF,
+            "stopped a workflow for the record",
+            carries=("workflow", "stopped"),
+        ),
+        _event(
+            "staff.workflow.changed",
+            "Workflow changed",
+            STAFF,
+            "changed a workflow",
+            carries=("workflow", "change"),
+        ),
         # -- system --------------------------------------------------------------------------
         _event(
             "workflow.action.fired",
@@ -500,7 +521,11 @@ def rule_for(key: str) -> NotificationRule:
 
 @contextmanager
 def cached_rules() -> Iterator[None]:
-    """Inside this block each rule is read once: for jobs that emit thousands of events."""
+    """Inside this block each rule is read once: for jobs that emit thousands of events.
+    Blocks nest: the outermost one owns the cache."""
+    if g.get("_notification_rules") is not None:
+        yield
+        return
     g._notification_rules = {}
     try:
         yield

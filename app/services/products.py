@@ -46,4 +46,4 @@ def after_change(record_id: int) -> None:
     """Workflows follow a product that was added, changed or removed."""
     from app.services import workflows
 
-    workflows.evaluate([record_id])
+    workflows.evaluate([record_id], products=True)

@@ -74,12 +74,14 @@ def convert_to_client(record: Record) -> bool:
     if record.kind == RecordKind.CLIENT:
         return False
     record.kind = RecordKind.CLIENT
-    after_save(record)
+    after_save(record, kind_changed=True)
     return True
 
 
-def after_save(record: Record, *, created: bool = False) -> None:
-    """Workflows follow a record that was created or changed (its kind, say)."""
+def after_save(record: Record, *, created: bool = False, kind_changed: bool = False) -> None:
+    """Workflows follow a record that was created or became a client (or a lead again);
+    no other field of the record is a workflow condition."""
     from app.services import workflows
 
-    workflows.evaluate([record.id], created=created)
+    if created or kind_changed:
+        workflows.evaluate([record.id], created=created)

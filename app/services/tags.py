@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, delete, insert, select
 
 from app.services.validation import check_colour, check_unique_name
 from models import Record, Tag, db, record_tags
+
+if TYPE_CHECKING:
+    from app.services.events import Actor
 
 _CHUNK = 5000  # stays under SQLite's bound-parameter limit
 
@@ -35,9 +39,16 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
         yield ids[start : start + _CHUNK]
 
 
-def add_tag(records: Iterable[int] | Select, tag: Tag, *, evaluate: bool = True) -> list[int]:
+def add_tag(
+    records: Iterable[int] | Select,
+    tag: Tag,
+    *,
+    evaluate: bool = True,
+    actor: Actor | None = None,
+) -> list[int]:
     """Put ``tag`` on the records (ids, or a select of ids); returns the ids that gained it.
-    Workflows that start or stop on the tag follow at once (``evaluate``)."""
+    Workflows that start or stop on the tag follow at once (``evaluate``). With an ``actor``
+    (a staff member's change), each record that gained the tag logs it."""
     gained: list[int] = []
     for chunk in _chunks(_ids(records)):
         already = set(
@@ -55,13 +66,20 @@ def add_tag(records: Iterable[int] | Select, tag: Tag, *, evaluate: bool = True)
             )
         gained.extend(new)
     _expire_tags(gained)
+    _log(gained, tag, "added", actor)
     if evaluate and gained:
-        _evaluate_workflows(gained)
+        _evaluate_workflows(gained, tag)
     return gained
 
 
-def remove_tag(records: Iterable[int] | Select, tag: Tag, *, evaluate: bool = True) -> list[int]:
-    """Take ``tag`` off the records; returns the ids that lost it."""
+def remove_tag(
+    records: Iterable[int] | Select,
+    tag: Tag,
+    *,
+    evaluate: bool = True,
+    actor: Actor | None = None,
+) -> list[int]:
+    """Take ``tag`` off the records; returns the ids that lost it (logged as for add_tag)."""
     lost: list[int] = []
     for chunk in _chunks(_ids(records)):
         had = list(
@@ -79,15 +97,32 @@ def remove_tag(records: Iterable[int] | Select, tag: Tag, *, evaluate: bool = Tr
             )
         lost.extend(had)
     _expire_tags(lost)
+    _log(lost, tag, "removed", actor)
     if evaluate and lost:
-        _evaluate_workflows(lost)
+        _evaluate_workflows(lost, tag)
     return lost
 
 
-def _evaluate_workflows(record_ids: list[int]) -> None:
+def _log(record_ids: list[int], tag: Tag, change: str, actor: Actor | None) -> None:
+    if actor is None or not record_ids:
+        return
+    from app.services import events
+
+    with events.cached_rules():
+        for chunk in _chunks(record_ids):
+            for record in db.session.scalars(select(Record).where(Record.id.in_(chunk))):
+                events.emit(
+                    "staff.tags.changed",
+                    actor=actor,
+                    record=record,
+                    details={"tag": tag.name, "change": change, "subject": f"{change} {tag.name}"},
+                )
+
+
+def _evaluate_workflows(record_ids: list[int], tag: Tag) -> None:
     from app.services import workflows  # workflows tag records too: imported when needed
 
-    workflows.evaluate(record_ids)
+    workflows.evaluate(record_ids, tag_ids={tag.id})
 
 
 def _expire_tags(record_ids: list[int]) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -59,8 +59,14 @@ log = logging.getLogger(__name__)
 
 CHUNK = 2000
 MAX_ATTEMPTS = 5
-#: A claim this old without an outcome belongs to a worker that died mid-batch.
-STALE_CLAIM = timedelta(minutes=5)
+#: A claim this old without an outcome belongs to a worker that died mid-batch. Longer than
+#: the batch job's own time limit (jobs/workflows.py), so a slow batch is never run twice.
+STALE_CLAIM = timedelta(minutes=15)
+
+
+class LostClaim(RuntimeError):
+    """The row is no longer claimed as it was when its batch took it (a stale claim handed
+    back and taken again, or a staff member stopped it): this batch must not finish it."""
 
 
 # -- matching -----------------------------------------------------------------------------------
@@ -198,9 +204,8 @@ def check_action(action: WorkflowAction) -> None:
         stored = templates.get_template(action.template_key or "")
         found = stored.channel if stored else (spec.channel if spec else None)
         if found != channel:
-            raise ValidationError(
-                f"{kind.label}: choose a {channel.label.lower()} template.", field="actions"
-            )
+            which = "an email" if channel == Channel.EMAIL else "a text message"
+            raise ValidationError(f"{kind.label}: choose {which} template.", field="actions")
         if spec is not None and spec.required:
             raise ValidationError(
                 f"{kind.label}: {action.template_key} carries credentials "
@@ -247,16 +252,50 @@ def _latest_runs(workflow_id: int, record_ids: Sequence[int]) -> dict[int, Workf
     return latest
 
 
+def concerned(
+    workflow: Workflow,
+    *,
+    tag_ids: Collection[int] | None = None,
+    products: bool = False,
+    only: Collection[int] | None = None,
+) -> bool:
+    """Whether a change can start or stop this workflow: a tag change concerns the workflows
+    triggered by that tag, a product change those with product conditions; with no hint
+    (a record created, its kind changed) every workflow is concerned."""
+    if only is not None:
+        return workflow.id in only
+    if tag_ids is None and not products:
+        return True
+    if tag_ids is not None and workflow.tag_id in tag_ids:
+        return True
+    return products and (
+        workflow.product_status is not None or workflow.coverage_type_id is not None
+    )
+
+
 def evaluate(
-    record_ids: Iterable[int], *, created: bool = False, now: datetime | None = None
+    record_ids: Iterable[int],
+    *,
+    created: bool = False,
+    tag_ids: Collection[int] | None = None,
+    products: bool = False,
+    only: Collection[int] | None = None,
+    now: datetime | None = None,
 ) -> Evaluation:
-    """Start and stop runs for these records after something about them changed."""
+    """Start and stop runs for these records after something about them changed: their tags
+    (``tag_ids``), their products (``products``), or they were created or changed kind (no
+    hint). Only the workflows the change concerns are looked at, so a record that matched a
+    workflow before it was switched on does not start it because of an unrelated change.
+    ``only``: these workflows, whatever changed ("start for the matching records")."""
     now = now or utcnow()
     ids = sorted(set(record_ids))
     result = Evaluation()
     if not ids:
         return result
+    hints = {"tag_ids": tag_ids, "products": products, "only": only}
     for workflow in active_workflows():
+        if not concerned(workflow, **hints):  # type: ignore[arg-type]
+            continue
         matched = matching_ids(workflow, ids)
         latest = _latest_runs(workflow.id, ids)
         to_start = []
@@ -331,30 +370,67 @@ def _start_runs(workflow: Workflow, record_ids: list[int], now: datetime) -> int
     return scheduled
 
 
-def cancel_run(run: WorkflowRun, reason: str, now: datetime | None = None) -> int:
-    """End a run and cancel what it had left to do; returns the rows cancelled."""
+def _sentence(reason: str) -> str:
+    return f"{reason[:1].upper()}{reason[1:]}."
+
+
+def cancel_run(
+    run: WorkflowRun, reason: str, now: datetime | None = None, actor: Actor | None = None
+) -> int:
+    """End a run and cancel what it had left to do; returns the rows cancelled. A staff
+    member's stop (``actor``) is logged on the record."""
     now = now or utcnow()
     result = db.session.execute(
         update(ScheduledAction)
         .where(
             ScheduledAction.run_id == run.id,
-            ScheduledAction.status.in_((ActionStatus.PENDING, ActionStatus.CLAIMED)),
+            # A claimed row is being carried out by a worker: it finishes as the run stands.
+            ScheduledAction.status == ActionStatus.PENDING,
         )
-        .values(status=ActionStatus.CANCELLED, finished_at=now, outcome=f"Cancelled: {reason}.")
+        .values(status=ActionStatus.CANCELLED, finished_at=now, outcome=_sentence(reason))
         .execution_options(synchronize_session="fetch")  # rows a batch holds see it too
     )
     run.status = RunStatus.CANCELLED
     run.ended_at = now
     run.end_reason = reason
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    cancelled = int(result.rowcount)  # type: ignore[attr-defined]
+    if actor is not None:
+        left = f"{cancelled} action{'' if cancelled == 1 else 's'} cancelled"
+        _log_stop(run, actor, f"the run ({left})")
+    return cancelled
 
 
-def cancel_action(action: ScheduledAction, reason: str = "cancelled by staff") -> bool:
-    if action.status != ActionStatus.PENDING:
+def _log_stop(run: WorkflowRun, actor: Actor, what: str) -> None:
+    workflow = db.session.get(Workflow, run.workflow_id)
+    name = workflow.name if workflow else "a workflow"
+    events.emit(
+        "staff.workflow.stopped",
+        actor=actor,
+        record=db.session.get(Record, run.record_id),
+        details={"workflow": name, "stopped": what, "subject": f"{name}: {what}"},
+    )
+
+
+def cancel_action(
+    action: ScheduledAction, reason: str = "stopped by staff", actor: Actor | None = None
+) -> bool:
+    """Cancel a pending action; False if it is not pending (any more): a worker that has
+    already taken it carries it out. A staff member's cancel (``actor``) is logged."""
+    result = db.session.execute(
+        update(ScheduledAction)
+        .where(ScheduledAction.id == action.id, ScheduledAction.status == ActionStatus.PENDING)
+        .values(
+            status=ActionStatus.CANCELLED,
+            finished_at=utcnow(),
+            outcome=_sentence(reason),
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
         return False
-    action.status = ActionStatus.CANCELLED
-    action.finished_at = utcnow()
-    action.outcome = f"Cancelled: {reason}."
+    if actor is not None:
+        due = action.due_at.astimezone(_zone())
+        _log_stop(action.run, actor, f"{action.kind.label} due {due:%Y-%m-%d %H:%M}")
     _complete_if_finished(action.run_id)
     return True
 
@@ -395,44 +471,90 @@ def _settle(run_ids: Iterable[int]) -> None:
 
 
 def claim_due(now: datetime, limit: int = 200) -> list[int]:
-    """Take up to ``limit`` due rows for this worker (the caller commits at once)."""
-    candidates = (
-        select(ScheduledAction.id)
-        .where(
-            ScheduledAction.status == ActionStatus.PENDING,
-            ScheduledAction.due_at <= now,
-        )
-        .order_by(ScheduledAction.due_at, ScheduledAction.id)
-        .limit(limit)
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(db.session.scalars(candidates))
+    """Take due rows for this worker (the caller commits at once): up to ``limit`` fresh
+    ones, or a single row that has been tried before. A row that failed, or whose worker died
+    with it, runs alone: if it is what kills workers, it takes no other row down with it."""
+    due = and_(ScheduledAction.status == ActionStatus.PENDING, ScheduledAction.due_at <= now)
+    order = (ScheduledAction.due_at, ScheduledAction.id)
+    locking = db.session.get_bind().dialect.name == "postgresql"
+    retry = select(ScheduledAction.id).where(due, ScheduledAction.attempts > 0).order_by(*order)
+    fresh = select(ScheduledAction.id).where(due, ScheduledAction.attempts == 0).order_by(*order)
+    ids: list[int] = []
+    for candidates, size in ((retry, 1), (fresh, limit)):
+        if locking:
+            candidates = candidates.with_for_update(skip_locked=True)
+        ids = list(db.session.scalars(candidates.limit(size)))
+        if ids:
+            break
     if not ids:
         return []
-    db.session.execute(
+    result = db.session.execute(
         update(ScheduledAction)
         .where(ScheduledAction.id.in_(ids), ScheduledAction.status == ActionStatus.PENDING)
         .values(status=ActionStatus.CLAIMED, claimed_at=now, attempts=ScheduledAction.attempts + 1)
+        .returning(ScheduledAction.id)
         .execution_options(synchronize_session=False)
     )
-    return ids
+    return sorted(result.scalars())  # only what this worker won
 
 
 def release_stale_claims(now: datetime) -> int:
-    """Claims older than STALE_CLAIM: their worker died before committing any effect."""
-    result = db.session.execute(
+    """Claims older than STALE_CLAIM: their worker died before committing any effect. They
+    are due again, unless they have used up their tries: then they fail, visibly."""
+    stale = and_(
+        ScheduledAction.status == ActionStatus.CLAIMED,
+        or_(ScheduledAction.claimed_at.is_(None), ScheduledAction.claimed_at < now - STALE_CLAIM),
+    )
+    given_up = db.session.execute(
         update(ScheduledAction)
-        .where(
-            ScheduledAction.status == ActionStatus.CLAIMED,
-            or_(
-                ScheduledAction.claimed_at.is_(None), ScheduledAction.claimed_at < now - STALE_CLAIM
-            ),
+        .where(stale, ScheduledAction.attempts >= MAX_ATTEMPTS)
+        .values(
+            status=ActionStatus.FAILED,
+            finished_at=now,
+            outcome=f"Failed: the worker stopped while carrying it out, {MAX_ATTEMPTS} times.",
         )
+        .returning(ScheduledAction.run_id)
+        .execution_options(synchronize_session=False)
+    )
+    _settle(set(given_up.scalars()))
+    released = db.session.execute(
+        update(ScheduledAction)
+        .where(stale)
         .values(status=ActionStatus.PENDING, claimed_at=None)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(released.rowcount)  # type: ignore[attr-defined]
+
+
+def _confirm_claims(actions: Sequence[ScheduledAction]) -> set[int]:
+    """Which of these rows are still claimed as this worker took them (a stale claim handed
+    back and taken again, or a row a staff member cancelled, is not). The check is an update:
+    the rows stay locked until commit, so no one can hand them back or cancel them while they
+    run (a row lock on PostgreSQL, the write lock on SQLite)."""
+    by_claim: dict[datetime | None, list[int]] = defaultdict(list)
+    for action in actions:
+        if action.status == ActionStatus.CLAIMED:
+            by_claim[action.claimed_at].append(action.id)
+    ours: set[int] = set()
+    for claimed_at, ids in by_claim.items():
+        same_claim = (
+            ScheduledAction.claimed_at == claimed_at
+            if claimed_at is not None
+            else ScheduledAction.claimed_at.is_(None)
+        )
+        result = db.session.execute(
+            update(ScheduledAction)
+            .where(
+                ScheduledAction.id.in_(ids),
+                ScheduledAction.status == ActionStatus.CLAIMED,
+                same_claim,
+            )
+            .values(claimed_at=ScheduledAction.claimed_at)
+            .returning(ScheduledAction.id)
+            .execution_options(synchronize_session=False)
+        )
+        ours.update(result.scalars())
+    return ours
 
 
 def has_due(now: datetime) -> bool:
@@ -454,6 +576,8 @@ class Batch:
 
     matched: dict[tuple[int, int], bool] = field(default_factory=dict)
     runs: set[int] = field(default_factory=set)
+    #: The rows still claimed as this worker took them (locked until commit).
+    ours: set[int] = field(default_factory=set)
     #: The loaded rows: the session holds them weakly, the batch keeps them alive.
     held: list[Any] = field(default_factory=list)
 
@@ -463,6 +587,8 @@ class Batch:
         actions = db.session.scalars(
             select(ScheduledAction).where(ScheduledAction.id.in_(action_ids))
         ).all()
+        batch.ours = _confirm_claims(actions)
+        actions = [a for a in actions if a.id in batch.ours]
         run_ids = {a.run_id for a in actions}
         record_ids = sorted({a.record_id for a in actions})
         # In the session, so that execute()'s lookups cost no query.
@@ -492,19 +618,28 @@ class Batch:
             del self.matched[key]
 
 
-def execute_batch(action_ids: Sequence[int], now: datetime | None = None) -> dict[str, int]:
+def execute_batch(
+    action_ids: Sequence[int],
+    now: datetime | None = None,
+    *,
+    stop_on: tuple[type[BaseException], ...] = (),
+) -> dict[str, int]:
     """Carry out claimed rows together, in one savepoint. If any of them raises, the savepoint
     is rolled back and the rows run one by one, each in its own, so a bad row costs only
-    itself (it retries with backoff, then fails visibly)."""
+    itself (it retries with backoff, then fails visibly). ``stop_on``: exceptions that end
+    the whole job instead (the queue's time limit), leaving the claims to be handed back."""
     now = now or utcnow()
     counts: dict[str, int] = defaultdict(int)
     try:
         with db.session.begin_nested():
             batch = Batch.load(action_ids)
             for action_id in action_ids:
-                counts[execute(action_id, now, batch=batch).value] += 1
+                if action_id in batch.ours:
+                    counts[execute(action_id, now, batch=batch).value] += 1
             _settle(batch.runs)
         return dict(counts)
+    except stop_on:
+        raise
     except Exception:
         log.warning("an action of a batch failed; running the batch one by one", exc_info=True)
     counts.clear()
@@ -512,6 +647,10 @@ def execute_batch(action_ids: Sequence[int], now: datetime | None = None) -> dic
         try:
             with db.session.begin_nested():
                 status = execute(action_id, now)
+        except LostClaim:
+            continue
+        except stop_on:
+            raise
         except Exception as exc:
             status = record_failure(action_id, f"{type(exc).__name__}: {exc}", now)
         counts[status.value] += 1
@@ -526,17 +665,20 @@ def execute(
     action = db.session.get(ScheduledAction, action_id)
     if action is None or action.status != ActionStatus.CLAIMED:
         return action.status if action else ActionStatus.CANCELLED
+    if batch is None and action.id not in _confirm_claims([action]):
+        raise LostClaim(f"scheduled action {action.id} is no longer this worker's")
     run = db.session.get(WorkflowRun, action.run_id)
     workflow = db.session.get(Workflow, action.workflow_id)
     record = db.session.get(Record, action.record_id)
     if run is None or workflow is None or record is None or run.status != RunStatus.RUNNING:
         return _finish(action, ActionStatus.CANCELLED, "The run was stopped.", now, batch)
-    still = batch.matches(workflow, record) if batch else matches(workflow, record)
-    if workflow.stop_when_unmatched and not still:
+    if workflow.stop_when_unmatched and not (
+        batch.matches(workflow, record) if batch else matches(workflow, record)
+    ):
         cancel_run(run, "the record no longer matches", now=now)
         if run.unmatched_at is None:
             run.unmatched_at = now
-        return ActionStatus.CANCELLED
+        return _finish(action, ActionStatus.CANCELLED, "The record no longer matches.", now, batch)
     opening = in_window(workflow, now)
     if opening > now:  # the window moved since this was scheduled: wait for it
         action.status = ActionStatus.PENDING
@@ -556,6 +698,7 @@ def execute(
             "action": action.kind.label,
             "outcome": outcome,
             "status": status.value,
+            "subject": f"{workflow.name}: {outcome}",
         },
     )
     return status
@@ -584,6 +727,8 @@ def record_failure(action_id: int, error: str, now: datetime | None = None) -> A
     action = db.session.get(ScheduledAction, action_id)
     if action is None:
         return ActionStatus.FAILED
+    if action.status != ActionStatus.CLAIMED:  # stopped, or handed to another worker
+        return action.status
     action.outcome = error[:1000]
     if action.attempts >= MAX_ATTEMPTS:
         return _finish(
@@ -744,8 +889,10 @@ def copy_workflow(workflow: Workflow) -> Workflow:
 
 
 def apply_to_running(workflow: Workflow, now: datetime | None = None) -> int:
-    """Reschedule the pending actions of running runs from the workflow as it is now;
-    actions already done stay done. Returns how many runs were changed."""
+    """Reschedule the runs under way from the workflow as it is now: actions still to come
+    move to their new times, new actions are added, removed ones dropped. What each run has
+    already done, skipped, failed, is doing or was cancelled by staff stays as it is.
+    Returns how many runs were changed."""
     now = now or utcnow()
     runs = list(
         db.session.scalars(
@@ -754,19 +901,13 @@ def apply_to_running(workflow: Workflow, now: datetime | None = None) -> int:
             )
         )
     )
+    actions = sorted(workflow.actions, key=lambda a: (a.position, a.id or 0))
     for run in runs:
-        done_positions = set(
+        handled = set(
             db.session.scalars(
-                select(ScheduledAction.position).where(
+                select(ScheduledAction.workflow_action_id).where(
                     ScheduledAction.run_id == run.id,
-                    ScheduledAction.status.in_(  # a claimed row is firing now: leave it be
-                        (
-                            ActionStatus.CLAIMED,
-                            ActionStatus.DONE,
-                            ActionStatus.SKIPPED,
-                            ActionStatus.FAILED,
-                        )
-                    ),
+                    ScheduledAction.status != ActionStatus.PENDING,
                 )
             )
         )
@@ -775,8 +916,8 @@ def apply_to_running(workflow: Workflow, now: datetime | None = None) -> int:
                 ScheduledAction.run_id == run.id, ScheduledAction.status == ActionStatus.PENDING
             )
         )
-        for action in workflow.actions:
-            if action.position in done_positions:
+        for action in actions:
+            if action.id in handled:
                 continue
             due = add_delay(run.started_at, action.delay_amount, action.delay_unit)
             db.session.add(
@@ -795,8 +936,7 @@ def apply_to_running(workflow: Workflow, now: datetime | None = None) -> int:
             )
         run.workflow_version = workflow.version
     db.session.flush()
-    for run in runs:
-        _complete_if_finished(run.id)
+    _settle(run.id for run in runs)
     return len(runs)
 
 
@@ -820,11 +960,12 @@ def dry_run_tag_change(
     now = now or utcnow()
     ids = sorted(set(record_ids))
     plans = []
+    relevant = [wf for wf in active_workflows() if concerned(wf, tag_ids={tag.id})]
     with db.session.begin_nested() as savepoint:
-        before = {wf.id: matching_ids(wf, ids) for wf in active_workflows()}
-        latest_before = {wf.id: _latest_runs(wf.id, ids) for wf in active_workflows()}
+        before = {wf.id: matching_ids(wf, ids) for wf in relevant}
+        latest_before = {wf.id: _latest_runs(wf.id, ids) for wf in relevant}
         (tags.add_tag if add else tags.remove_tag)(ids, tag, evaluate=False)
-        for workflow in active_workflows():
+        for workflow in relevant:
             after = matching_ids(workflow, ids)
             plan = DryRun(workflow)
             latest = latest_before[workflow.id]
@@ -884,13 +1025,16 @@ def running_count(workflow: Workflow) -> int:
     )
 
 
-def runs_of(record: Record) -> list[WorkflowRun]:
+def runs_of(record: Record, *, running: bool = False) -> list[WorkflowRun]:
+    """The record's runs, newest first, with their actions (only those under way)."""
+    query = select(WorkflowRun).where(WorkflowRun.record_id == record.id)
+    if running:
+        query = query.where(WorkflowRun.status == RunStatus.RUNNING)
     return list(
         db.session.scalars(
-            select(WorkflowRun)
-            .where(WorkflowRun.record_id == record.id)
-            .options(joinedload(WorkflowRun.workflow), joinedload(WorkflowRun.actions))
-            .order_by(WorkflowRun.id.desc())
+            query.options(
+                joinedload(WorkflowRun.workflow), joinedload(WorkflowRun.actions)
+            ).order_by(WorkflowRun.id.desc())
         ).unique()
     )
 

@@ -417,6 +417,73 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(ctx):
     assert db.session.scalar(select(func.count()).select_from(Task)) == 4
 
 
+def test_a_slow_batch_whose_claims_were_handed_back_does_nothing_twice(ctx):
+    tag = factories.tag("Slow")
+    workflow(tag_id=tag.id, actions=[(0, DelayUnit.MINUTES, ActionKind.CREATE_TASK)])
+    ids = [factories.record().id for _ in range(3)]
+    with time_machine.travel(T0, tick=False) as clock:
+        tag_service.add_tag(ids, tag)
+        db.session.commit()
+        first = workflows.claim_due(T0)  # worker A takes the rows... and stalls
+        db.session.commit()
+        clock.shift(workflows.STALE_CLAIM + timedelta(seconds=1))
+        assert sweep()["workflow_claims_released"] == 3
+        later = T0 + workflows.STALE_CLAIM + timedelta(seconds=1)
+        taken = []
+        while claimed := workflows.claim_due(later):  # worker B, retries one at a time
+            db.session.commit()
+            taken += claimed
+            assert workflows.execute_batch(claimed, later) == {"done": 1}
+            db.session.commit()
+        assert sorted(taken) == sorted(first)
+        assert workflows.execute_batch(first, later) == {}  # A wakes up: nothing is its own
+        db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Task)) == 3
+
+
+def test_a_row_that_keeps_killing_workers_fails_alone(ctx):
+    tag = factories.tag("Poison")
+    workflow(tag_id=tag.id, actions=[(0, DelayUnit.MINUTES, ActionKind.CREATE_TASK)])
+    ids = [factories.record().id for _ in range(3)]
+    with time_machine.travel(T0, tick=False) as clock:
+        tag_service.add_tag(ids, tag)
+        db.session.commit()
+        rows = db.session.scalars(select(ScheduledAction).order_by(ScheduledAction.id)).all()
+        poison, innocent = rows[0], rows[1:]
+        for attempt in range(workflows.MAX_ATTEMPTS):  # each time, the worker dies with it
+            now = T0 + attempt * (workflows.STALE_CLAIM + timedelta(minutes=1))
+            clock.move_to(now)
+            claimed = workflows.claim_due(now)
+            db.session.commit()
+            if attempt:  # after the first death it is tried on its own
+                assert claimed == [poison.id]
+            clock.shift(workflows.STALE_CLAIM + timedelta(seconds=1))
+            sweep()
+        db.session.refresh(poison)
+        assert poison.status == ActionStatus.FAILED
+        assert "the worker stopped while carrying it out" in poison.outcome
+        assert run_due() == {"done": 2}  # the others, one by one, once
+    assert all(db.session.get(ScheduledAction, r.id).status == ActionStatus.DONE for r in innocent)
+
+
+def test_a_staff_cancel_does_not_touch_an_action_a_worker_has_taken(ctx):
+    tag = factories.tag("Taken")
+    workflow(tag_id=tag.id, actions=[(0, DelayUnit.MINUTES, ActionKind.CREATE_TASK)])
+    record = factories.record()
+    with time_machine.travel(T0, tick=False):
+        tag_service.add_tag([record.id], tag)
+        db.session.commit()
+        [action_id] = workflows.claim_due(T0)
+        db.session.commit()
+        assert not workflows.cancel_action(db.session.get(ScheduledAction, action_id))
+        run = db.session.scalar(select(WorkflowRun))
+        assert workflows.cancel_run(run, "stopped by staff") == 0
+        db.session.commit()
+        assert workflows.execute_batch([action_id], T0) == {"cancelled": 1}
+        db.session.commit()
+    assert db.session.get(ScheduledAction, action_id).outcome == "The run was stopped."
+
+
 def test_redis_forgetting_everything_loses_nothing(app):
     from app.redis import get_redis
     from tests.conftest import run_jobs
@@ -461,6 +528,69 @@ def test_copy_makes_an_inactive_duplicate_with_its_actions(ctx):
         (1, ActionKind.ENABLE_SELF_SERVICE),
         (2, ActionKind.CREATE_CALL),
     ]
+
+
+def test_apply_to_running_keeps_what_was_done_and_what_staff_cancelled(ctx):
+    tag = factories.tag("Applied")
+    wf = workflow(
+        tag_id=tag.id,
+        actions=[
+            (0, DelayUnit.MINUTES, ActionKind.CREATE_TASK),
+            (2, DelayUnit.DAYS, ActionKind.CREATE_TASK),
+            (4, DelayUnit.DAYS, ActionKind.CREATE_CALL),
+        ],
+    )
+    record = factories.record()
+    with time_machine.travel(T0, tick=False):
+        tag_service.add_tag([record.id], tag)
+        db.session.commit()
+        assert run_due() == {"done": 1}
+        second = db.session.scalar(select(ScheduledAction).where(ScheduledAction.position == 1))
+        assert workflows.cancel_action(second)
+        db.session.commit()
+        # A new first step is put in front: positions shift by one.
+        for step in wf.actions:
+            step.position += 1
+        wf.actions.append(
+            WorkflowAction(
+                position=0, delay_amount=1, delay_unit=DelayUnit.DAYS, kind=ActionKind.CREATE_TASK
+            )
+        )
+        db.session.commit()
+        workflows.apply_to_running(wf)
+        db.session.commit()
+        rows = db.session.scalars(
+            select(ScheduledAction).order_by(ScheduledAction.due_at, ScheduledAction.id)
+        ).all()
+    assert [(r.kind, r.status) for r in rows] == [
+        (ActionKind.CREATE_TASK, ActionStatus.DONE),  # done: not again
+        (ActionKind.CREATE_TASK, ActionStatus.PENDING),  # the new step
+        (ActionKind.CREATE_TASK, ActionStatus.CANCELLED),  # cancelled by staff: stays so
+        (ActionKind.CREATE_CALL, ActionStatus.PENDING),
+    ]
+
+
+def test_an_unrelated_change_does_not_start_a_workflow_switched_on_later(ctx):
+    aep, other = factories.tag("AEP later"), factories.tag("Unrelated")
+    record = factories.record(tags=[aep])
+    ma = factories.coverage("Medicare Advantage")
+    quoted = factories.record()
+    factories.product(quoted, coverage_type=ma)
+    by_tag = workflow(name="By tag", tag_id=aep.id)
+    by_product = workflow(
+        name="By product", product_status=ProductStatus.QUOTED, coverage_type_id=ma.id
+    )
+    tag_service.add_tag([record.id, quoted.id], other)  # another tag
+    product_service.after_change(record.id)  # a product change elsewhere in the office
+    db.session.commit()
+    assert runs() == []
+    assert workflows.dry_run_tag_change([record.id, quoted.id], other, True) == []
+    # Starting one workflow for the records that already match starts only that one.
+    result = workflows.evaluate([record.id, quoted.id], only={by_product.id})
+    db.session.commit()
+    assert result.started == 1
+    assert [(r.workflow_id, r.record_id) for r in runs()] == [(by_product.id, quoted.id)]
+    assert runs(by_tag) == []
 
 
 def test_editing_actions_leaves_runs_alone_unless_applied(ctx):
