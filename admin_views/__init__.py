@@ -7,7 +7,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from admin_views.activity import ActivityView
-from admin_views.base import HomeView
+from admin_views.base import HomeView, plural
 from admin_views.custom_field import CustomFieldView
 from admin_views.notification_rule import NotificationRuleView
 from admin_views.outbox import OutboxView
@@ -52,6 +52,7 @@ def init_admin(app: Flask) -> Admin:
             static_url_path="/admin-assets",
         )
     )
+    app.jinja_env.globals["plural"] = plural
     admin = Admin(
         app,
         name="Portico",

@@ -164,6 +164,16 @@ class StaffModelView(StaffAccessMixin, ModelView):
     form_base_class = StaffForm
     model_form_converter = PorticoModelConverter
     column_type_formatters = TYPE_FORMATTERS
+    #: Address arguments a list keeps from page to page besides its own (filters, search,
+    #: sort, page). Others are dropped: Flask-Admin hands them to url_for, where a name such
+    #: as "endpoint" in the address would break the page.
+    list_extra_args: tuple[str, ...] = ()
+
+    def _get_list_extra_args(self) -> t.Any:
+        args = super()._get_list_extra_args()
+        args.extra_args = {k: v for k, v in args.extra_args.items() if k in self.list_extra_args}
+        return args
+
     column_type_formatters_export = EXPORT_FORMATTERS
     can_set_page_size = True
     named_filter_urls = True
@@ -250,6 +260,25 @@ RECORD_LOOKUP: dict[str, t.Any] = {
     "placeholder": "Type a name or email",
     "minimum_input_length": 1,
 }
+
+
+MAX_ID = 2**63 - 1
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """ "1 record", "3 records" (``words`` for irregular plurals)."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
+def int_ids(values: t.Iterable[t.Any]) -> list[int]:
+    """The ids among posted values, sorted and unique: anything that is not a whole number
+    the database could hold is left out."""
+    found = set()
+    for value in values:
+        text = str(value).strip()
+        if text.isdigit() and int(text) <= MAX_ID:
+            found.add(int(text))
+    return sorted(found)
 
 
 def record_link(view: t.Any, context: t.Any, model: t.Any, name: str) -> Markup | str:

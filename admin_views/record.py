@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import typing as t
 from dataclasses import dataclass
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import DateBetweenFilter
@@ -14,9 +15,10 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_security import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import joinedload, selectinload
 
-from admin_views.base import StaffModelView, badge, local_datetime
+from admin_views.base import StaffModelView, badge, int_ids, local_datetime, plural
 from admin_views.filters import (
     AssignedAgentIs,
     CoverageTypeIs,
@@ -28,7 +30,14 @@ from admin_views.filters import (
     Unassigned,
 )
 from app.services import activity as activity_service
-from app.services import care_lists, custom_fields, portal_accounts, portal_fields, workflows
+from app.services import (
+    care_lists,
+    custom_fields,
+    events,
+    portal_accounts,
+    portal_fields,
+    workflows,
+)
 from app.services import contacts as contact_service
 from app.services import records as record_service
 from app.services import tags as tag_service
@@ -300,6 +309,7 @@ class RecordView(StaffModelView):
         return form
 
     def on_model_change(self, form: t.Any, model: Record, is_created: bool) -> None:
+        g.record_kind_changed = sa_inspect(model).attrs.kind.history.has_changes()
         record_service.clean_record(model)
         contact_service.clean_contacts(model)
         portal_accounts.sync_login_email(model)
@@ -313,12 +323,16 @@ class RecordView(StaffModelView):
             custom_fields.set_values(model, custom)
 
     def after_model_change(self, form: t.Any, model: Record, is_created: bool) -> None:
-        record_service.after_save(model, created=is_created)
+        record_service.after_save(
+            model, created=is_created, kind_changed=g.pop("record_kind_changed", True)
+        )
         db.session.commit()
 
     # -- the record page -------------------------------------------------------------------
 
     def render(self, template: str, **kwargs: t.Any) -> t.Any:
+        if template == self.list_template:
+            kwargs["list_args"] = list_args(request.args)
         if template == self.details_template:
             record = kwargs["model"]
             accounts = portal_accounts.accounts_of(record)
@@ -361,14 +375,17 @@ class RecordView(StaffModelView):
         if tag is None:
             flash("Choose a tag.", "error")
         elif request.form.get("operation") == "remove":
-            tag_service.remove_tag([record.id], tag)
+            before = len(workflows.runs_of(record, running=True))
+            tag_service.remove_tag([record.id], tag, actor=events.Actor.staff(current_user))
             db.session.commit()
-            flash(f"Removed the tag {tag.name}.", "success")
+            flash(f"Removed the tag {tag.name}.{_runs_changed(record, before)}", "success")
         else:
-            added = tag_service.add_tag([record.id], tag)
+            before = len(workflows.runs_of(record, running=True))
+            added = tag_service.add_tag([record.id], tag, actor=events.Actor.staff(current_user))
             db.session.commit()
             flash(
-                f"Tagged with {tag.name}." if added else f"Already tagged with {tag.name}.",
+                (f"Tagged with {tag.name}." if added else f"Already tagged with {tag.name}.")
+                + _runs_changed(record, before),
                 "success",
             )
         return redirect(url_for(".details_view", id=record.id))
@@ -449,7 +466,7 @@ class RecordView(StaffModelView):
         "Enable self service…",
     )
     def action_enable(self, ids: list[str]):  # type: ignore[no-untyped-def]
-        record_ids = sorted({int(i) for i in ids if str(i).isdigit()})
+        record_ids = int_ids(ids)
         records = db.session.scalars(
             select(Record)
             .where(Record.id.in_(record_ids))
@@ -470,7 +487,7 @@ class RecordView(StaffModelView):
     @expose("/bulk-enable/", methods=("POST",))
     def bulk_enable(self):  # type: ignore[no-untyped-def]
         return_url = get_redirect_target() or url_for(".index_view")
-        record_ids = [int(i) for i in request.form.getlist("record_id") if i.isdigit()]
+        record_ids = int_ids(request.form.getlist("record_id"))
         records = db.session.scalars(select(Record).where(Record.id.in_(record_ids))).all()
         done, refused = 0, []
         for record in records:
@@ -500,7 +517,7 @@ class RecordView(StaffModelView):
         return self._bulk_tag_form(ids, "remove")
 
     def _bulk_tag_form(self, ids: list[str], operation: str):  # type: ignore[no-untyped-def]
-        record_ids = sorted({int(i) for i in ids if str(i).isdigit()})
+        record_ids = int_ids(ids)
         return self._render_bulk(record_ids, operation, scope="selected")
 
     def _render_bulk(
@@ -510,7 +527,9 @@ class RecordView(StaffModelView):
         scope: str,
         tag: Tag | None = None,
         plans: t.Any = None,
+        notice: str | None = None,
     ):  # type: ignore[no-untyped-def]
+        kept = list_args(request.args) if scope == "filter" else {}
         return self.render(
             "admin/record/bulk_tag.html",
             record_ids=record_ids if scope == "selected" else [],
@@ -519,53 +538,92 @@ class RecordView(StaffModelView):
             operation=operation,
             tag=tag,
             plans=plans,
+            notice=notice,
             tags=db.session.scalars(select(Tag).order_by(Tag.name)).all(),
-            action_url=url_for(
-                ".bulk_tag", **(request.args.to_dict() if scope == "filter" else {})
-            ),
-            return_url=get_redirect_target() or _safe_referrer() or url_for(".index_view"),
+            action_url=url_for(".bulk_tag", **kept),
+            return_url=get_redirect_target() or url_for(".index_view", **kept),
         )
 
-    def _bulk_ids(self) -> list[int]:
+    def _bulk_ids(self, scope: str) -> list[int]:
         """The records a bulk change is for: the rows ticked, or every row of the filtered
-        list (the list's own filters and search, from the address)."""
-        if request.values.get("scope") == "filter":
-            args = self._get_list_extra_args()
-            _, query = self.get_list(
-                0, None, False, args.search, args.filters, execute=False, page_size=False
+        list (the list's own filters and search, from the address). A filter that is not
+        valid is refused rather than dropped, which would widen the change."""
+        if scope != "filter":
+            return int_ids(request.form.getlist("record_id"))
+        asked = [key for key in list_args(request.args) if key.startswith("flt")]
+        args = self._get_list_extra_args()
+        if len(args.filters or []) != len(asked):
+            raise ValidationError(
+                "A filter in the address is not valid. Go back to the list and filter it again."
             )
-            return sorted(row[0] for row in query.with_entities(Record.id).order_by(None))
-        return sorted({int(i) for i in request.form.getlist("record_id") if i.isdigit()})
+        _, query = self.get_list(
+            0, None, False, args.search, args.filters, execute=False, page_size=False
+        )
+        return sorted(row[0] for row in query.with_entities(Record.id).order_by(None))
 
     @expose("/bulk-tag/", methods=("GET", "POST"))
     def bulk_tag(self):  # type: ignore[no-untyped-def]
         """Choose a tag, see what workflows would do (a dry run), confirm, apply."""
-        scope = "filter" if request.values.get("scope") == "filter" else "selected"
-        operation = request.values.get("operation", "add")
-        record_ids = self._bulk_ids()
-        return_url = get_redirect_target() or url_for(".index_view")
+        values = request.form if request.method == "POST" else request.args
+        scope = "filter" if values.get("scope") == "filter" else "selected"
+        operation = values.get("operation", "add")
+        back = get_redirect_target() or url_for(".index_view", **list_args(request.args))
+        try:
+            record_ids = self._bulk_ids(scope)
+        except ValidationError as exc:
+            flash(exc.message, "error")
+            return redirect(back)
         if request.method == "GET":
             return self._render_bulk(record_ids, operation, scope)
-        tag = db.session.get(Tag, request.form.get("tag_id", type=int) or 0)
+        tag = db.session.get(Tag, int((int_ids([request.form.get("tag_id")]) or [0])[0]))
         if tag is None or operation not in ("add", "remove") or not record_ids:
             flash("Choose records and a tag.", "error")
-            return redirect(return_url)
+            return redirect(back)
+        expected = request.form.get("expected", type=int)
+        if expected is not None and expected != len(record_ids):
+            notice = (
+                f"The list changed since you looked: it now holds "
+                f"{plural(len(record_ids), 'record')}, not {expected}. "
+                "Check again before you go ahead."
+            )
+            plans = workflows.dry_run_tag_change(record_ids, tag, operation == "add")
+            return self._render_bulk(record_ids, operation, scope, tag, plans, notice)
         if not request.form.get("confirm"):
             plans = workflows.dry_run_tag_change(record_ids, tag, operation == "add")
             if plans:
                 return self._render_bulk(record_ids, operation, scope, tag, plans)
+        actor = events.Actor.staff(current_user)
         if operation == "add":
-            changed = tag_service.add_tag(record_ids, tag)
-            message = f"Tagged {len(changed)} record(s) with {tag.name}"
+            changed = tag_service.add_tag(record_ids, tag, actor=actor)
+            message = f"Tagged {plural(len(changed), 'record')} with {tag.name}"
         else:
-            changed = tag_service.remove_tag(record_ids, tag)
-            message = f"Removed {tag.name} from {len(changed)} record(s)"
+            changed = tag_service.remove_tag(record_ids, tag, actor=actor)
+            message = f"Removed {tag.name} from {plural(len(changed), 'record')}"
         db.session.commit()
         unchanged = len(record_ids) - len(changed)
         if unchanged:
             message += f"; {unchanged} did not change"
         flash(message + ".", "success")
-        return redirect(return_url)
+        return redirect(back)
+
+
+def _runs_changed(record: Record, before: int) -> str:
+    """What a change on the record page did to its workflows, in words."""
+    now = len(workflows.runs_of(record, running=True))
+    if now > before:
+        return f" Workflows started: {now - before} (see the Workflows tab)."
+    if now < before:
+        return f" Workflows stopped: {before - now}."
+    return ""
+
+
+LIST_ARGS = re.compile(r"^(flt\d+_\w+|search|sort|desc|page_size)$")
+
+
+def list_args(args: t.Any) -> dict[str, str]:
+    """The record list's own arguments from an address (filters, search, sort), and nothing
+    else: safe to hand to url_for."""
+    return {key: value for key, value in args.items() if LIST_ARGS.match(key)}
 
 
 def _safe_referrer() -> str | None:

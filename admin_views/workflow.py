@@ -10,17 +10,20 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.form import InlineFormAdmin
+from flask_security import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
-from wtforms import BooleanField, SelectField, SelectMultipleField, widgets
+from wtforms import BooleanField, SelectField, SelectMultipleField
 
-from admin_views.base import ADMIN_ONLY, StaffModelView, local_datetime
+from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids, local_datetime, plural
 from admin_views.filters import EnumChoice, IntChoice, IntIs
-from app.services import workflows
+from app.services import events, workflows
+from app.services.errors import ValidationError
 from models import (
     ActionKind,
     ActionStatus,
     Channel,
+    DelayUnit,
     MessageTemplate,
     RunStatus,
     ScheduledAction,
@@ -56,10 +59,41 @@ def _template_choices() -> list[tuple[str, str]]:
     return choices
 
 
+class DayBoxes:
+    """Weekday checkboxes in one row (Flask-Admin's form-control class would box a list)."""
+
+    def __call__(self, field: t.Any, **kwargs: t.Any) -> Markup:
+        boxes = []
+        for value, label, checked, _ in field.iter_choices():
+            box_id = f"{field.id}-{value}"
+            boxes.append(
+                Markup(
+                    '<div class="custom-control custom-checkbox custom-control-inline">'
+                    '<input type="checkbox" class="custom-control-input" name="{}" id="{}" '
+                    'value="{}"{}><label class="custom-control-label" for="{}">{}</label></div>'
+                ).format(
+                    field.name, box_id, value, Markup(" checked") if checked else "", box_id, label
+                )
+            )
+        return Markup('<div id="{}" class="pt-days">{}</div>').format(
+            field.id, Markup("").join(boxes)
+        )
+
+
+#: Roughly how long each unit lasts, to put actions in the order they fire.
+UNIT_MINUTES = {
+    DelayUnit.MINUTES: 1,
+    DelayUnit.HOURS: 60,
+    DelayUnit.DAYS: 1440,
+    DelayUnit.WEEKS: 10080,
+    DelayUnit.MONTHS: 43200,
+    DelayUnit.YEARS: 525600,
+}
+
+
 class ActionInline(InlineFormAdmin):
     form_columns = (
         "id",
-        "position",
         "delay_amount",
         "delay_unit",
         "kind",
@@ -80,8 +114,16 @@ class ActionInline(InlineFormAdmin):
     form_overrides = {"template_key": SelectField}
     form_args = {
         "template_key": {"choices": _template_choices, "validate_choice": False},
-        "delay_amount": {"description": "Counted from the start of the run."},
+        "delay_amount": {
+            "description": "Counted from the start of the run; actions are kept in the "
+            "order they fire."
+        },
         "task_title": {"description": "For tasks and calls; may use {{ record.full_name }}."},
+        "staff_user": {
+            "blank_text": "—",
+            "description": "When the target is a chosen staff member.",
+        },
+        "tag": {"blank_text": "—"},
     }
 
 
@@ -136,8 +178,7 @@ class WorkflowView(StaffModelView):
             "Sending window: days",
             choices=DAYS,
             validate_choice=True,
-            widget=widgets.ListWidget(prefix_label=False),
-            option_widget=widgets.CheckboxInput(),
+            widget=DayBoxes(),
             description="Leave empty to send at any time.",
         ),
         "apply_to_running": BooleanField(
@@ -148,8 +189,8 @@ class WorkflowView(StaffModelView):
     form_args = {
         "active": {"description": "Inactive workflows start nothing and fire nothing new."},
         "product_status": {"label": "Trigger: a product whose status is"},
-        "coverage_type": {"label": "…and whose coverage type is"},
-        "tag": {"label": "Trigger: tagged with"},
+        "coverage_type": {"label": "…and whose coverage type is", "blank_text": "—"},
+        "tag": {"label": "Trigger: tagged with", "blank_text": "—"},
         "on_record_created": {"label": "Trigger: when the record is created"},
         "stop_when_unmatched": {
             "label": "Stop when no longer matching",
@@ -179,27 +220,36 @@ class WorkflowView(StaffModelView):
     def on_model_change(self, form: t.Any, model: Workflow, is_created: bool) -> None:
         model.window_days = "".join(sorted(form.window_days.data or [])) or None
         workflows.check_workflow(model)
-        for position, step in enumerate(
-            sorted(model.actions, key=lambda a: (a.position, a.id or 0))
-        ):
-            step.position = position
+        steps = sorted(
+            model.actions,
+            key=lambda a: ((a.delay_amount or 0) * UNIT_MINUTES.get(a.delay_unit, 1), a.id or 0),
+        )
+        for position, step in enumerate(steps, start=1):
+            step.position = position - 1
             step.template_key = step.template_key or None
-            workflows.check_action(step)
+            try:
+                workflows.check_action(step)
+            except ValidationError as exc:
+                raise ValidationError(
+                    f"Action {position}: {exc.message}", field="actions"
+                ) from None
         if not is_created:
             model.version += 1
 
     def after_model_change(self, form: t.Any, model: Workflow, is_created: bool) -> None:
+        _log(model, "created" if is_created else "changed")
         if form.apply_to_running.data and not is_created:
             changed = workflows.apply_to_running(model)
-            db.session.commit()
-            flash(f"The changed actions now apply to {changed} run(s) under way.", "info")
+            flash(f"The changed actions now apply to {plural(changed, 'run')} under way.", "info")
+        db.session.commit()
 
     @action("copy", "Copy")
     def action_copy(self, ids: list[str]):  # type: ignore[no-untyped-def]
-        for workflow_id in ids:
-            workflow = db.session.get(Workflow, int(workflow_id))
+        for workflow_id in int_ids(ids):
+            workflow = db.session.get(Workflow, workflow_id)
             if workflow is not None:
                 copy = workflows.copy_workflow(workflow)
+                _log(copy, f"copied from {workflow.name}")
                 flash(f"Created “{copy.name}” (inactive): adapt it, then switch it on.", "success")
         db.session.commit()
 
@@ -209,6 +259,7 @@ class WorkflowView(StaffModelView):
         if workflow is None:
             abort(404)
         copy = workflows.copy_workflow(workflow)
+        _log(copy, f"copied from {workflow.name}")
         db.session.commit()
         flash(f"Created “{copy.name}” (inactive): adapt it, then switch it on.", "success")
         return redirect(url_for(".edit_view", id=copy.id))
@@ -220,10 +271,13 @@ class WorkflowView(StaffModelView):
             flash("Switch the workflow on first.", "error")
             return redirect(url_for(".details_view", id=workflow_id))
         ids = list(db.session.scalars(workflows.matching_query(workflow)))
-        result = workflows.evaluate(ids)
+        result = workflows.evaluate(ids, only={workflow.id})
+        _log(workflow, f"started for {plural(result.started, 'record')} that already matched")
         db.session.commit()
         flash(
-            f"Started {result.started} run(s), {result.scheduled} action(s) scheduled.", "success"
+            f"Started {plural(result.started, 'run')}, "
+            f"{plural(result.scheduled, 'action')} scheduled.",
+            "success",
         )
         return redirect(url_for(".details_view", id=workflow_id))
 
@@ -300,8 +354,12 @@ class ScheduledActionView(StaffModelView):
     column_sortable_list = ("due_at", "status")
     column_formatters = {
         "due_at": lambda v, c, m, n: local_datetime(m.due_at),
-        "workflow_id": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
-            url_for("workflow.details_view", id=m.workflow_id), m.run.workflow.name
+        "workflow_id": lambda v, c, m, n: (
+            Markup('<a href="{}">{}</a>').format(
+                url_for("workflow.details_view", id=m.workflow_id), m.run.workflow.name
+            )
+            if current_user.has_role("admin")
+            else m.run.workflow.name
         ),
         "record_id": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
             url_for("record.details_view", id=m.record_id), m.run.record.display_name
@@ -331,26 +389,52 @@ class ScheduledActionView(StaffModelView):
     @action("cancel", "Cancel", "Cancel the selected pending actions?")
     def action_cancel(self, ids: list[str]):  # type: ignore[no-untyped-def]
         cancelled = 0
-        for action_id in ids:
-            item = db.session.get(ScheduledAction, int(action_id))
-            if item is not None and workflows.cancel_action(item):
+        actor = events.Actor.staff(current_user)
+        for action_id in int_ids(ids):
+            item = db.session.get(ScheduledAction, action_id)
+            if item is not None and workflows.cancel_action(item, actor=actor):
                 cancelled += 1
         db.session.commit()
-        flash(f"Cancelled {cancelled} action(s); only pending ones can be cancelled.", "success")
+        flash(
+            f"Cancelled {plural(cancelled, 'action')}; only pending ones can be cancelled.",
+            "success",
+        )
 
     @expose("/<int:action_id>/cancel/", methods=("POST",))
     def cancel_one(self, action_id: int):  # type: ignore[no-untyped-def]
         item = db.session.get(ScheduledAction, action_id)
-        if item is not None and workflows.cancel_action(item):
+        if item is not None and workflows.cancel_action(
+            item, actor=events.Actor.staff(current_user)
+        ):
             db.session.commit()
             flash("Action cancelled.", "success")
+        else:
+            flash("Only a pending action can be cancelled; this one is not (any more).", "error")
         return redirect(get_redirect_target() or url_for(".index_view"))
 
     @expose("/runs/<int:run_id>/cancel/", methods=("POST",))
     def cancel_run(self, run_id: int):  # type: ignore[no-untyped-def]
         run = db.session.get(WorkflowRun, run_id)
         if run is not None and run.status == RunStatus.RUNNING:
-            count = workflows.cancel_run(run, "stopped by staff")
+            count = workflows.cancel_run(
+                run, "stopped by staff", actor=events.Actor.staff(current_user)
+            )
             db.session.commit()
-            flash(f"Run stopped: {count} action(s) cancelled.", "success")
+            flash(f"Run stopped: {plural(count, 'action')} cancelled.", "success")
+        else:
+            flash("This run has already ended.", "info")
         return redirect(get_redirect_target() or url_for(".index_view"))
+
+
+def _log(workflow: Workflow, change: str) -> None:
+    """A staff member's change to a workflow, in the activity log."""
+    db.session.flush()
+    events.emit(
+        "staff.workflow.changed",
+        actor=events.Actor.staff(current_user),
+        details={
+            "workflow": workflow.name,
+            "change": change,
+            "subject": f"{workflow.name}: {change}",
+        },
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MESSAGES = {
@@ -35,7 +36,19 @@ def _respond(code: int, message: str, extra: dict | None = None):  # type: ignor
     return render_template("errors/error.html", code=code, message=message), code
 
 
+#: Names url_for keeps for itself: pages that carry their address's arguments into their links
+#: (Flask-Admin's lists do) would fail on them, so an address using one is refused up front.
+RESERVED_ARGS = frozenset({"endpoint", "values", "_anchor", "_method", "_scheme", "_external"})
+
+
 def init_errors(app: Flask) -> None:
+    @app.before_request
+    def _refuse_reserved_arguments():  # type: ignore[no-untyped-def]
+        used = RESERVED_ARGS.intersection(request.args)
+        if used:
+            return _respond(400, f"The address has an argument Portico does not use: {min(used)}.")
+        return None
+
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):  # type: ignore[no-untyped-def]
         return _respond(
@@ -55,6 +68,15 @@ def init_errors(app: Flask) -> None:
         if error.description and error.description != type(error).description:
             message = error.description  # a message written for this case
         return _respond(code, message)
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def _out_of_range(error: Exception):  # type: ignore[no-untyped-def]
+        # An id or number beyond what the database stores: the request's fault, not ours.
+        from models import db
+
+        db.session.rollback()
+        return _respond(400, "A number in the request is out of range.")
 
     @app.errorhandler(InternalServerError)
     def _server_error(error: InternalServerError):  # type: ignore[no-untyped-def]

@@ -105,10 +105,10 @@ def test_bulk_tag_selected_records_from_the_list(page: Page, base_url, office):
         page.get_by_role("link", name="With selected")
     ).click()
     page.get_by_role("link", name="Add tag…").click()
-    expect(page.get_by_role("heading", name="Add a tag to 2 record(s)")).to_be_visible()
+    expect(page.get_by_role("heading", name="Add a tag to 2 records")).to_be_visible()
     page.get_by_label("Tag").select_option(label="Gold")
     page.get_by_role("button", name="Add tag").click()
-    expect(page.get_by_text("Tagged 2 record(s) with Gold.")).to_be_visible()
+    expect(page.get_by_text("Tagged 2 records with Gold.")).to_be_visible()
     expect(page.locator("td.col-tags", has_text="Gold")).to_have_count(2)
     assert blocked_scripts(problems) == []
 

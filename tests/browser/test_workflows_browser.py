@@ -53,6 +53,10 @@ def test_build_a_workflow_then_bulk_tag_with_a_dry_run(page: Page, base_url, off
         page.locator(f"#actions-{n}-delay_amount").fill(amount)
         choose(page, f"actions-{n}-delay_unit", unit)
         choose(page, f"actions-{n}-kind", kind)
+        # Each action shows only what its kind uses: a task has a title, not a template.
+        expect(page.locator(f"#actions-{n}-task_title")).to_be_visible()
+        expect(page.locator(f"#actions-{n}-template_key")).to_be_hidden()
+        expect(page.locator(f"#actions-{n}-staff_user")).to_be_hidden()
         if title:
             page.locator(f"#actions-{n}-task_title").fill(title)
     page.get_by_role("button", name="Save", exact=True).click()
@@ -67,18 +71,16 @@ def test_build_a_workflow_then_bulk_tag_with_a_dry_run(page: Page, base_url, off
     page.locator("input.action-checkbox").nth(1).check()
     page.get_by_role("button", name="With selected").click()
     page.get_by_role("link", name="Add tag").click()
-    expect(page.get_by_role("heading", name="Add a tag to 2 record(s)")).to_be_visible()
+    expect(page.get_by_role("heading", name="Add a tag to 2 records")).to_be_visible()
     page.get_by_label("Tag").select_option(label="AEP Review Needed")
     page.get_by_role("button", name="Add tag").click()
 
     expect(page.get_by_text("Before you go ahead")).to_be_visible()
-    expect(page.get_by_text("2 run(s) start.")).to_be_visible()
+    expect(page.get_by_text("2 runs start.")).to_be_visible()
     with app.app_context():
         assert db.session.scalar(select(WorkflowRun.id)) is None  # only a preview so far
     page.get_by_role("button", name=re.compile("Add the tag to go ahead")).click()
-    expect(
-        page.get_by_text(re.compile(r"Tagged 2 record\(s\) with AEP Review Needed"))
-    ).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Tagged 2 records with AEP Review Needed"))).to_be_visible()
 
     with app.app_context():
         run = db.session.scalar(select(WorkflowRun))
@@ -88,8 +90,9 @@ def test_build_a_workflow_then_bulk_tag_with_a_dry_run(page: Page, base_url, off
     page.wait_for_load_state("load")
     page.get_by_role("tab", name=re.compile("Workflows")).click()
     expect(page.get_by_text("Annual review").first).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())  # it asks first
     page.get_by_role("button", name="Stop this run").click()
-    expect(page.get_by_text("Run stopped: 2 action(s) cancelled.")).to_be_visible()
+    expect(page.get_by_text("Run stopped: 2 actions cancelled.")).to_be_visible()
     with app.app_context():
         statuses = set(
             db.session.scalars(

@@ -186,7 +186,7 @@ def test_bulk_tag_from_the_list(app, agent_client):
         page="/admin/record/",
     )
     html = response.get_data(as_text=True)
-    assert "Add a tag to 4 record(s)" in html
+    assert "Add a tag to 4 records" in html
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     response = agent_client.post(
         "/admin/record/bulk-tag/",
@@ -199,7 +199,7 @@ def test_bulk_tag_from_the_list(app, agent_client):
         },
     )
     assert response.status_code == 302
-    assert "Tagged 3 record(s) with Review; 1 did not change." in agent_client.get(
+    assert "Tagged 3 records with Review; 1 did not change." in agent_client.get(
         "/admin/record/"
     ).get_data(as_text=True)
 
@@ -208,7 +208,7 @@ def test_bulk_tag_from_the_list(app, agent_client):
         {"operation": "remove", "tag_id": review, "record_id": [str(ids[0])]},
         page="/admin/record/",
     )
-    assert "Removed Review from 1 record(s)." in agent_client.get("/admin/record/").get_data(
+    assert "Removed Review from 1 record." in agent_client.get("/admin/record/").get_data(
         as_text=True
     )
 
