@@ -33,7 +33,7 @@ TEMPLATES = (
         "campaign.quote_follow_up",
         Channel.EMAIL,
         "Quote follow-up",
-        "Your {{ office.name }} quote, {{ record.first_name }}",
+        "Your Medicare plan quote, {{ record.first_name }}",
         "Hello {{ record.first_name }},\n\nThank you for letting us quote your Medicare plan. "
         "Do you have any questions about it? Reply to this email or call us"
         "{% if office.phone %} at {{ office.phone }}{% endif %}.\n\n{{ agent.full_name }}",
@@ -43,14 +43,14 @@ TEMPLATES = (
         Channel.SMS,
         "Quote follow-up (text)",
         "",
-        "Hi {{ record.first_name }}, {{ agent.first_name }} from {{ office.name }} here: "
-        "any questions about your quote? Just reply.",
+        "Hi {{ record.first_name }}, any questions about your Medicare plan quote? "
+        "Just reply{% if agent.first_name %} ({{ agent.first_name }}){% endif %}.",
     ),
     (
         "campaign.aep.announce",
         Channel.EMAIL,
         "Annual review: it is that time",
-        "Your annual plan review with {{ office.name }}",
+        "Your annual plan review",
         "Hello {{ record.first_name }},\n\nThe annual enrollment period is coming. We will "
         "review your coverage with you so nothing changes by surprise. Watch for your secure "
         "portal link: you can check your prescriptions and doctors there before we talk."
@@ -61,8 +61,7 @@ TEMPLATES = (
         Channel.SMS,
         "Annual review (text)",
         "",
-        "{{ office.name }}: your annual plan review is coming. Your portal link is on its way "
-        "by email.",
+        "Your annual plan review is coming. Your secure portal link is on its way by email.",
     ),
     (
         "campaign.aep.book",

@@ -305,5 +305,5 @@ def test_the_demo_campaigns_run_as_seeded(app, mailbox):
         assert len(mailbox.wait_for(2)) == 2  # portal link and password
         tick(app, clock, timedelta(days=2))
         follow_up = mailbox.wait_for(3)[-1]
-        assert follow_up["Subject"] == "Your Client portal quote, Ava"
+        assert follow_up["Subject"] == "Your Medicare plan quote, Ava"
         assert "Dana" in follow_up.get_body(("plain",)).get_content()
