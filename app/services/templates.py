@@ -236,7 +236,48 @@ _KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 _URL = re.compile(r"(https?://[^\s<>\"']+)")
 
 
-_ENV = ImmutableSandboxedEnvironment(autoescape=False, trim_blocks=True, lstrip_blocks=True)
+#: Limits on what a template may build: messages are short, and a worker must not spend
+#: minutes or gigabytes on one (``"x" * 10**9``, a loop over a huge range).
+MAX_REPEAT = 10_000
+MAX_EXPONENT = 100
+MAX_RANGE = 1_000
+
+
+class MessageEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, with repetition, powers and ranges kept to message size."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.globals["range"] = _small_range
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            if not _number(left) or not _number(right):
+                raise SecurityError("Only numbers can be raised to a power.")
+            if abs(right) > MAX_EXPONENT or abs(left) > 10**MAX_EXPONENT:
+                raise SecurityError("That power is too large for a message.")
+            return left**right
+        for text, times in ((left, right), (right, left)):
+            repeated = isinstance(text, str | list | tuple) and isinstance(times, int)
+            if repeated and len(text) * max(times, 0) > MAX_REPEAT:
+                raise SecurityError("That repeats too much for a message.")
+        return super().call_binop(context, operator, left, right)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _small_range(*args: int) -> range:
+    numbers = range(*args)
+    if len(numbers) > MAX_RANGE:
+        raise SecurityError(f"A range in a message may have at most {MAX_RANGE} numbers.")
+    return numbers
+
+
+_ENV = MessageEnvironment(autoescape=False, trim_blocks=True, lstrip_blocks=True)
 
 
 @dataclass(frozen=True)

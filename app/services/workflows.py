@@ -212,6 +212,11 @@ def check_action(action: WorkflowAction) -> None:
                 "and is sent only by its own feature.",
                 field="actions",
             )
+    if action.task_title and kind in (ActionKind.CREATE_TASK, ActionKind.CREATE_CALL):
+        try:
+            templates.render_text(action.task_title, templates.base_context(None))
+        except ValidationError as exc:
+            raise ValidationError(f"{kind.label}: {exc.message}", field="actions") from None
     if kind in (ActionKind.ADD_TAG, ActionKind.REMOVE_TAG) and not (action.tag_id or action.tag):
         raise ValidationError(f"{kind.label}: choose the tag.", field="actions")
     if action.target == ActionTarget.STAFF and not (action.staff_user_id or action.staff_user):

@@ -104,3 +104,24 @@ def test_custom_templates_have_free_keys_and_no_required_placeholders(ctx):
     assert templates.render("aep.reminder-1", templates.base_context(record)).subject == "AEP Quill"
     with pytest.raises(ValidationError, match="key"):
         templates.check_template("Bad Key!", Channel.EMAIL, "s", "b")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ 'x' * 10**9 }}",
+        "{{ ['x'] * 20000 }}",
+        "{{ 2 ** 1000000 }}",
+        "{% for i in range(1000000) %}.{% endfor %}",
+        "{% for i in range(9) %}{{ 'y' * 99999 }}{% endfor %}",
+    ],
+)
+def test_a_template_cannot_make_a_worker_spend_minutes_or_gigabytes(ctx, source):
+    with pytest.raises(ValidationError, match="could not be filled in"):
+        templates.render_text(source, templates.base_context(None))
+
+
+def test_small_repeats_and_ranges_still_work(ctx):
+    context = templates.base_context(None)
+    assert templates.render_text("{{ '-' * 3 }}{{ 2 ** 3 }}", context) == "---8"
+    assert templates.render_text("{% for i in range(3) %}{{ i }}{% endfor %}", context) == "012"

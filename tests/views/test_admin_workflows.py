@@ -125,6 +125,10 @@ def test_bad_workflows_are_refused_with_a_message(app, admin_client):
         ({"actions-1-kind": "send_email"}, "Action 2: Send email: choose an email template."),
         ({"actions-1-kind": "add_tag"}, "Action 2: Add tag: choose the tag."),
         ({"actions-1-target": "staff"}, "Action 2: Choose the staff member the action is for."),
+        (
+            {"actions-1-task_title": "Call {{ 'x' * 10**9 }}"},
+            "Action 2: Create call task: The text could not be filled in: That repeats too much",
+        ),
         # Actions are kept in the order they fire: a negative delay would come first.
         ({"actions-1-delay_amount": "-3"}, "Action 1: A delay cannot be negative."),
     ]
