@@ -12,7 +12,7 @@ messages are handed to the workers only after commit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -804,6 +804,48 @@ def emit(
     if task is not None or messages:
         db.session.flush()
     return Emitted(entry, task, messages, the_plan.skipped)
+
+
+def emit_many(
+    key: str,
+    *,
+    actor: Actor,
+    records: Iterable[Record],
+    details_for: Callable[[Record], dict[str, Any]],
+) -> int:
+    """One event per record, for bulk changes (the caller commits). When the event's rule only
+    logs, the entries go in with one insert; otherwise each is emitted in full. Returns how
+    many events."""
+    rule = rule_for(key)
+    records = list(records)
+    if rule.agent_email or rule.customer_email or rule.primary_applicant_email or rule.create_task:
+        with cached_rules():
+            for record in records:
+                emit(key, actor=actor, record=record, details=details_for(record))
+        return len(records)
+    if not rule.log_activity:
+        return len(records)
+    spec = CATALOGUE[key]
+    ip, user_agent = _request_origin()
+    entries = []
+    for record in records:
+        details = activity.jsonable(details_for(record))
+        entries.append(
+            {
+                "event_key": key,
+                "actor_kind": actor.kind,
+                "actor_label": actor.label,
+                "actor_user_id": actor.user_id,
+                "actor_account_id": actor.account_id,
+                "record_id": record.id,
+                "record_label": record.display_name,
+                "summary": summary_for(spec, actor, details),
+                "details": details,
+                "ip": ip,
+                "user_agent": user_agent,
+            }
+        )
+    return activity.append_many(entries)
 
 
 def _context(

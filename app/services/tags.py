@@ -108,15 +108,14 @@ def _log(record_ids: list[int], tag: Tag, change: str, actor: Actor | None) -> N
         return
     from app.services import events
 
-    with events.cached_rules():
-        for chunk in _chunks(record_ids):
-            for record in db.session.scalars(select(Record).where(Record.id.in_(chunk))):
-                events.emit(
-                    "staff.tags.changed",
-                    actor=actor,
-                    record=record,
-                    details={"tag": tag.name, "change": change, "subject": f"{change} {tag.name}"},
-                )
+    details = {"tag": tag.name, "change": change, "subject": f"{change} {tag.name}"}
+    for chunk in _chunks(record_ids):
+        events.emit_many(
+            "staff.tags.changed",
+            actor=actor,
+            records=db.session.scalars(select(Record).where(Record.id.in_(chunk))),
+            details_for=lambda record: details,
+        )
 
 
 def _evaluate_workflows(record_ids: list[int], tag: Tag) -> None:

@@ -329,6 +329,7 @@ def _start_runs(workflow: Workflow, record_ids: list[int], now: datetime) -> int
     scheduled = 0
     actions = sorted(workflow.actions, key=lambda a: (a.position, a.id or 0))
     due = [in_window(workflow, add_delay(now, a.delay_amount, a.delay_unit)) for a in actions]
+    params = [_params(a) for a in actions]
     for start in range(0, len(record_ids), CHUNK):
         chunk = record_ids[start : start + CHUNK]
         run_rows = [
@@ -355,16 +356,16 @@ def _start_runs(workflow: Workflow, record_ids: list[int], now: datetime) -> int
                 "workflow_action_id": action.id,
                 "position": action.position,
                 "kind": action.kind,
-                "params": _params(action),
+                "params": action_params,
                 "due_at": due_at,
                 "status": ActionStatus.PENDING,
                 "attempts": 0,
             }
             for run_id, record_id in zip(run_ids, chunk, strict=True)
-            for action, due_at in zip(actions, due, strict=True)
+            for action, due_at, action_params in zip(actions, due, params, strict=True)
         ]
-        if rows:
-            db.session.execute(insert(ScheduledAction), rows)
+        if rows:  # a plain insert of the table: no objects are needed back
+            db.session.execute(insert(ScheduledAction.__table__), rows)
         scheduled += len(rows)
         if not actions:  # nothing to do: the run is over as it starts
             db.session.execute(

@@ -1,10 +1,12 @@
 """The activity log is append-only and its hash chain shows any tampering."""
 
+from datetime import date
+
 import pytest
 from sqlalchemy import delete, text, update
 
 from app.services import activity
-from models import ActivityEntry, AppendOnlyError, db
+from models import ActivityChainHead, ActivityEntry, AppendOnlyError, db
 
 
 def write(n, record_id=7):
@@ -120,3 +122,51 @@ def test_the_cli_says_whether_the_log_is_intact(app):
         db.session.commit()
     result = runner.invoke(args=["activity", "verify"])
     assert result.exit_code == 1 and "tampered with at entry" in result.output
+
+
+def test_entries_added_in_bulk_join_the_chain_between_single_ones(ctx):
+    one("before")
+    added = activity.append_many(
+        [
+            {
+                "event_key": "staff.tags.changed",
+                "actor_kind": "staff",
+                "actor_label": "Sam",
+                "record_id": i,
+                "record_label": f"Record {i}",
+                "summary": f"bulk {i}",
+                "details": {"tag": "VIP", "when": date(2026, 1, i + 1)},
+            }
+            for i in range(3)
+        ]
+    )
+    one("after")
+    db.session.commit()
+    assert added == 3
+    entries = db.session.scalars(db.select(ActivityEntry).order_by(ActivityEntry.id)).all()
+    assert [e.summary for e in entries] == ["before", "bulk 0", "bulk 1", "bulk 2", "after"]
+    assert entries[2].details == {"tag": "VIP", "when": "2026-01-02"}
+    assert activity.verify().ok
+    head = db.session.get(ActivityChainHead, 1)
+    assert (head.last_entry_id, head.last_hash) == (entries[-1].id, entries[-1].hash)
+
+
+def test_a_bulk_add_that_ends_the_chain_leaves_the_head_on_its_last_entry(ctx):
+    one("first")
+    activity.append_many(
+        [
+            {
+                "event_key": "staff.tags.changed",
+                "actor_kind": "staff",
+                "actor_label": "Sam",
+                "summary": f"bulk {i}",
+            }
+            for i in range(2)
+        ]
+    )
+    db.session.commit()
+    assert activity.append_many([]) == 0
+    newest = db.session.scalars(db.select(ActivityEntry).order_by(ActivityEntry.id.desc())).first()
+    head = db.session.get(ActivityChainHead, 1)
+    assert newest.summary == "bulk 1" and head.last_entry_id == newest.id
+    assert activity.verify().ok

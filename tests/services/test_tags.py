@@ -90,3 +90,44 @@ def test_tag_name_whitespace_is_tidied(ctx):
 def test_bad_colour_is_refused(ctx):
     with pytest.raises(ValidationError, match="#rrggbb"):
         tag_service.create_tag("Colourful", "red")
+
+
+def test_a_staff_bulk_tag_logs_each_record_it_changed(ctx):
+    from app.services import activity
+    from app.services.events import Actor
+    from models import ActivityEntry
+
+    vip = factories.tag("VIP client")
+    agent = factories.staff("agent")
+    records = [factories.record() for _ in range(3)]
+    already = factories.record(tags=[vip])
+    tag_service.add_tag([r.id for r in [*records, already]], vip, actor=Actor.staff(agent))
+    db.session.commit()
+
+    entries = db.session.scalars(select(ActivityEntry).order_by(ActivityEntry.id)).all()
+    assert [e.record_id for e in entries] == [r.id for r in records]  # not the one that had it
+    assert {e.summary for e in entries} == {entries[0].summary}
+    assert entries[0].actor_label == agent.full_name and entries[0].details["tag"] == "VIP client"
+    assert activity.verify().ok
+
+
+def test_a_bulk_tag_creates_a_task_per_record_when_the_rule_asks(ctx):
+    from app.services import events
+    from app.services.events import Actor
+    from models import ActivityEntry, Task
+
+    rule = events.rule_for("staff.tags.changed")
+    rule.create_task = True
+    db.session.add(rule)
+    vip = factories.tag("VIP client")
+    agent = factories.staff("agent")
+    records = [factories.record(assigned_agent=agent) for _ in range(2)]
+    db.session.commit()
+    tag_service.remove_tag([r.id for r in records], vip, actor=Actor.staff(agent))
+    tag_service.add_tag([r.id for r in records], vip, actor=Actor.staff(agent))
+    db.session.commit()
+
+    tasks = db.session.scalars(select(Task).order_by(Task.record_id)).all()
+    assert [t.record_id for t in tasks] == [r.id for r in records]
+    assert all(t.assignee_id == agent.id for t in tasks)
+    assert db.session.scalar(select(func.count()).select_from(ActivityEntry)) == 2
