@@ -113,7 +113,9 @@ def _log(record_ids: list[int], tag: Tag, change: str, actor: Actor | None) -> N
         events.emit_many(
             "staff.tags.changed",
             actor=actor,
-            records=db.session.scalars(select(Record).where(Record.id.in_(chunk))),
+            records=db.session.scalars(
+                select(Record).where(Record.id.in_(chunk)).order_by(Record.id)
+            ),
             details_for=lambda record: details,
         )
 
