@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typing as t
 
-from flask import request
+from flask import g, request
 from flask_admin.contrib.sqla.filters import DateBetweenFilter
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -98,17 +99,20 @@ class ProductView(StaffModelView):
         return form
 
     def on_model_change(self, form: t.Any, model: Product, is_created: bool) -> None:
+        # A product moved to another record leaves its old record, whose workflows follow too.
+        moved_from = sa_inspect(model).attrs.record.history.deleted
+        g.product_records = [r.id for r in moved_from if r is not None]
         product_service.clean_product(model)
 
     def after_model_change(self, form: t.Any, model: Product, is_created: bool) -> None:
-        product_service.after_change(model.record_id)
+        product_service.after_change(model.record_id, *g.pop("product_records", []))
         db.session.commit()
 
     def on_model_delete(self, model: Product) -> None:
-        self._deleted_record_id = model.record_id
+        g.product_records = [model.record_id]  # per request: views are shared by threads
 
     def after_model_delete(self, model: Product) -> None:
-        product_service.after_change(self._deleted_record_id)
+        product_service.after_change(*g.pop("product_records", []))
         db.session.commit()
 
 

@@ -309,7 +309,13 @@ class RecordView(StaffModelView):
         return form
 
     def on_model_change(self, form: t.Any, model: Record, is_created: bool) -> None:
-        g.record_kind_changed = sa_inspect(model).attrs.kind.history.has_changes()
+        state = sa_inspect(model)
+        g.record_kind_changed = state.attrs.kind.history.has_changes()
+        tag_history = state.attrs.tags.history
+        g.record_tags_changed = (list(tag_history.added or ()), list(tag_history.deleted or ()))
+        if not is_created:
+            with db.session.no_autoflush:  # the form's values are checked before they are written
+                g.record_runs_before = len(workflows.runs_of(model, running=True))
         record_service.clean_record(model)
         contact_service.clean_contacts(model)
         portal_accounts.sync_login_email(model)
@@ -323,10 +329,18 @@ class RecordView(StaffModelView):
             custom_fields.set_values(model, custom)
 
     def after_model_change(self, form: t.Any, model: Record, is_created: bool) -> None:
+        added, removed = g.pop("record_tags_changed", ([], []))
         record_service.after_save(
-            model, created=is_created, kind_changed=g.pop("record_kind_changed", True)
+            model,
+            created=is_created,
+            kind_changed=g.pop("record_kind_changed", True),
+            tags_added=added,
+            tags_removed=removed,
+            actor=events.Actor.staff(current_user),
         )
         db.session.commit()
+        if not is_created and (changed := _runs_changed(model, g.pop("record_runs_before", 0))):
+            flash(changed.strip(), "info")
 
     # -- the record page -------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing as t
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, g, redirect, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter
@@ -13,6 +13,7 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_security import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 from wtforms import BooleanField, SelectField, SelectMultipleField
 
 from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids, local_datetime, plural
@@ -187,7 +188,10 @@ class WorkflowView(StaffModelView):
         ),
     }
     form_args = {
-        "active": {"description": "Inactive workflows start nothing and fire nothing new."},
+        "active": {
+            "description": "Inactive workflows start nothing. Switching one off stops its runs "
+            "under way: their remaining actions are cancelled."
+        },
         "product_status": {"label": "Trigger: a product whose status is"},
         "coverage_type": {"label": "…and whose coverage type is", "blank_text": "—"},
         "tag": {"label": "Trigger: tagged with", "blank_text": "—"},
@@ -235,9 +239,16 @@ class WorkflowView(StaffModelView):
                 ) from None
         if not is_created:
             model.version += 1
+        was_active = sa_inspect(model).attrs.active.history.deleted
+        g.workflow_switched_off = bool(was_active and was_active[0] and not model.active)
 
     def after_model_change(self, form: t.Any, model: Workflow, is_created: bool) -> None:
-        _log(model, "created" if is_created else "changed")
+        change = "created" if is_created else "changed"
+        if g.pop("workflow_switched_off", False):
+            stopped = workflows.stop_runs(model)
+            change = f"switched off, {plural(stopped, 'run')} under way stopped"
+            flash(f"Switched off: {plural(stopped, 'run')} under way stopped.", "info")
+        _log(model, change)
         if form.apply_to_running.data and not is_created:
             changed = workflows.apply_to_running(model)
             flash(f"The changed actions now apply to {plural(changed, 'run')} under way.", "info")

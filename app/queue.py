@@ -16,7 +16,8 @@ from typing import Any
 
 from flask import current_app
 from flask_sqlalchemy.session import Session
-from rq import Queue, Retry
+from rq import Queue, Retry, Worker
+from rq.job import Job
 from sqlalchemy import event
 
 from app.redis import get_redis
@@ -63,17 +64,25 @@ def enqueue_now(job: PendingJob, connection: Any = None) -> None:
     if job.job_id is not None:
         # The job id is the row's key: a job already waiting under that id is not doubled.
         existing = queue.fetch_job(job.job_id)
-        if existing is not None and existing.get_status(refresh=True) in (
-            "queued",
-            "scheduled",
-            "deferred",
-            "started",
-        ):
-            return
+        if existing is not None:
+            status = existing.get_status(refresh=True)
+            if status in ("queued", "scheduled", "deferred"):
+                return
+            if status == "started" and not _abandoned(existing, queue.connection):
+                return
     if job.at is not None:
         queue.enqueue_at(job.at, job.func, *job.args, **job.kwargs, **_rq_options(options))
     else:
         queue.enqueue(job.func, *job.args, **job.kwargs, **_rq_options(options))
+
+
+def _abandoned(job: Job, connection: Any) -> bool:
+    """A job marked started whose worker is gone: killed without a goodbye, its heartbeat
+    key lapses about a minute and a half later. The job would otherwise block its id until
+    RQ's own clean-up, minutes away, and nothing due would fire meanwhile."""
+    if not job.worker_name:
+        return False
+    return not connection.exists(Worker.redis_worker_namespace_prefix + job.worker_name)
 
 
 def _rq_options(options: dict[str, Any]) -> dict[str, Any]:

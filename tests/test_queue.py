@@ -52,3 +52,34 @@ def test_unknown_queue_is_a_programming_error(app):
 
     with app.app_context(), pytest.raises(ValueError, match="unknown queue"):
         enqueue_after_commit("jobs.maintenance.ping", queue="everything")
+
+
+def test_a_job_left_started_by_a_killed_worker_does_not_block_its_id(app):
+    from rq import Worker
+    from rq.job import JobStatus
+
+    from app.queue import PendingJob, enqueue_now
+
+    with app.app_context():
+        queue = get_queue("default")
+        enqueue_now(PendingJob("jobs.maintenance.ping", job_id="ping-4"))
+        job = queue.fetch_job("ping-4")
+        queue.remove(job)  # a worker took it...
+        job.worker_name = "killed-worker"
+        job.set_status(JobStatus.STARTED)
+        job.save()
+
+        enqueue_now(PendingJob("jobs.maintenance.ping", job_id="ping-4"))
+        assert queue.job_ids == ["ping-4"]  # ...and died: its heartbeat is gone, so requeued
+
+        queue.remove(job)
+        job.worker_name = "busy-worker"
+        job.set_status(JobStatus.STARTED)
+        job.save()
+        key = Worker.redis_worker_namespace_prefix + "busy-worker"
+        queue.connection.set(key, "alive", ex=60)  # a live worker keeps its key
+        try:
+            enqueue_now(PendingJob("jobs.maintenance.ping", job_id="ping-4"))
+            assert queue.job_ids == []
+        finally:
+            queue.connection.delete(key)

@@ -42,8 +42,9 @@ def coverage_type_in_use(coverage_type: CoverageType) -> bool:
     )
 
 
-def after_change(record_id: int) -> None:
-    """Workflows follow a product that was added, changed or removed."""
+def after_change(*record_ids: int) -> None:
+    """Workflows follow a product that was added, changed, moved or removed (the records it
+    belongs to, or belonged to)."""
     from app.services import workflows
 
-    workflows.evaluate([record_id], products=True)
+    workflows.evaluate(record_ids, products=True)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from app.services.errors import ValidationError
 from app.services.validation import normalise_email, normalise_phone
-from models import ContactMethod, Record, RecordKind
+from models import ContactMethod, Record, RecordKind, Tag
+
+if TYPE_CHECKING:
+    from app.services.events import Actor
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 
@@ -78,10 +83,24 @@ def convert_to_client(record: Record) -> bool:
     return True
 
 
-def after_save(record: Record, *, created: bool = False, kind_changed: bool = False) -> None:
-    """Workflows follow a record that was created or became a client (or a lead again);
-    no other field of the record is a workflow condition."""
-    from app.services import workflows
+def after_save(
+    record: Record,
+    *,
+    created: bool = False,
+    kind_changed: bool = False,
+    tags_added: Sequence[Tag] = (),
+    tags_removed: Sequence[Tag] = (),
+    actor: Actor | None = None,
+) -> None:
+    """Workflows follow a record that was created, became a client (or a lead again) or had
+    tags put on or taken off in its form; no other field of the record is a workflow
+    condition. Tag changes on an existing record are logged as a staff member's (``actor``)."""
+    from app.services import tags, workflows
 
+    if not created:
+        tags.log_changes(record.id, added=tags_added, removed=tags_removed, actor=actor)
     if created or kind_changed:
         workflows.evaluate([record.id], created=created)
+    elif tags_added or tags_removed:
+        changed = {tag.id for tag in (*tags_added, *tags_removed)}
+        workflows.evaluate([record.id], tag_ids=changed)

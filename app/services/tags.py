@@ -103,6 +103,16 @@ def remove_tag(
     return lost
 
 
+def log_changes(
+    record_id: int, *, added: Sequence[Tag], removed: Sequence[Tag], actor: Actor | None
+) -> None:
+    """Tags already put on or taken off one record (through its form): log each change."""
+    for tag in added:
+        _log([record_id], tag, "added", actor)
+    for tag in removed:
+        _log([record_id], tag, "removed", actor)
+
+
 def _log(record_ids: list[int], tag: Tag, change: str, actor: Actor | None) -> None:
     if actor is None or not record_ids:
         return

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import Select, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import InstanceState, joinedload
 
 from app.services.errors import ValidationError
 from models import Task, TaskKind, User, db, utcnow
@@ -20,6 +21,11 @@ def clean_task(task: Task) -> Task:
         task.done_at = utcnow()
     if not task.done:
         task.done_at = None
+    state: InstanceState[Task] = sa_inspect(task)
+    if state.persistent and (
+        state.attrs.due_at.history.has_changes() or state.attrs.assignee.history.has_changes()
+    ):
+        task.reminded_at = None  # moved to another time or person: remind again when due
     return task
 
 
@@ -86,7 +92,7 @@ def send_due_reminders(now: datetime, limit: int = 200) -> int:
         )
         outbox.put_rendered(
             templates.render("task.reminder", context),
-            key=f"task-reminder:{task.id}",
+            key=f"task-reminder:{task.id}:{task.due_at:%Y%m%dT%H%M%S}",  # once per due time
             to=str(staff.email),
             to_name=staff.full_name,
             record_id=task.record_id,

@@ -62,6 +62,7 @@ MAX_ATTEMPTS = 5
 #: A claim this old without an outcome belongs to a worker that died mid-batch. Longer than
 #: the batch job's own time limit (jobs/workflows.py), so a slow batch is never run twice.
 STALE_CLAIM = timedelta(minutes=15)
+SWITCHED_OFF = "the workflow was switched off"
 
 
 class LostClaim(RuntimeError):
@@ -132,9 +133,18 @@ def active_workflows() -> list[Workflow]:
 
 
 def add_delay(start: datetime, amount: int, unit: DelayUnit) -> datetime:
+    """``start`` plus the delay. Minutes and hours are elapsed time; days, weeks, months and
+    years are counted on the office's calendar, so "2 days later" keeps the hour of day across
+    a daylight-saving change and "1 month later" from January 31 is the last day of February
+    where the office is, not where UTC is."""
+    if unit in (DelayUnit.MINUTES, DelayUnit.HOURS):
+        return start + timedelta(**{unit.value: amount})
+    local = start.astimezone(_zone())
     if unit in (DelayUnit.MONTHS, DelayUnit.YEARS):
-        return start + relativedelta(**{unit.value: amount})
-    return start + timedelta(**{unit.value: amount})
+        local = local + relativedelta(**{unit.value: amount})
+    else:
+        local = local + timedelta(**{unit.value: amount})  # wall-clock arithmetic in the zone
+    return local.astimezone(start.tzinfo)
 
 
 def _zone() -> ZoneInfo:
@@ -318,15 +328,17 @@ def evaluate(
                     cancel_run(run, "the record no longer matches", now=now)
                     result.stopped += 1
         if to_start:
-            result.scheduled += _start_runs(workflow, to_start, now)
-            result.started += len(to_start)
+            started, scheduled = _start_runs(workflow, to_start, now)
+            result.started += started
+            result.scheduled += scheduled
     db.session.flush()
     return result
 
 
-def _start_runs(workflow: Workflow, record_ids: list[int], now: datetime) -> int:
-    """Runs and their scheduled rows, inserted in bulk (thousands at a time)."""
-    scheduled = 0
+def _start_runs(workflow: Workflow, record_ids: list[int], now: datetime) -> tuple[int, int]:
+    """Runs and their scheduled rows, inserted in bulk (thousands at a time); returns how
+    many runs started and how many rows they scheduled."""
+    started_runs = scheduled = 0
     actions = sorted(workflow.actions, key=lambda a: (a.position, a.id or 0))
     due = [in_window(workflow, add_delay(now, a.delay_amount, a.delay_unit)) for a in actions]
     params = [_params(a) for a in actions]
@@ -342,12 +354,19 @@ def _start_runs(workflow: Workflow, record_ids: list[int], now: datetime) -> int
             }
             for record_id in chunk
         ]
-        run_ids = list(
-            db.session.scalars(
-                insert(WorkflowRun).returning(WorkflowRun.id, sort_by_parameter_order=True),
+        # A run started meanwhile by another request or worker (the unique index on running
+        # runs) is theirs: this insert skips that record instead of failing the whole change.
+        started = dict(
+            db.session.execute(
+                _insert_ignoring_duplicates(WorkflowRun).returning(
+                    WorkflowRun.record_id, WorkflowRun.id
+                ),
                 run_rows,
-            )
+            ).all()
         )
+        chunk = [record_id for record_id in chunk if record_id in started]
+        run_ids = [started[record_id] for record_id in chunk]
+        started_runs += len(run_ids)
         rows = [
             {
                 "run_id": run_id,
@@ -373,7 +392,17 @@ def _start_runs(workflow: Workflow, record_ids: list[int], now: datetime) -> int
                 .where(WorkflowRun.id.in_(run_ids))
                 .values(status=RunStatus.COMPLETED, ended_at=now, end_reason="no actions")
             )
-    return scheduled
+    return started_runs, scheduled
+
+
+def _insert_ignoring_duplicates(model: Any) -> Any:
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(model).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(model).on_conflict_do_nothing()
 
 
 def _sentence(reason: str) -> str:
@@ -404,6 +433,30 @@ def cancel_run(
         left = f"{cancelled} action{'' if cancelled == 1 else 's'} cancelled"
         _log_stop(run, actor, f"the run ({left})")
     return cancelled
+
+
+def stop_runs(workflow: Workflow, reason: str = SWITCHED_OFF, now: datetime | None = None) -> int:
+    """End every running run of a workflow (it was switched off) and cancel what they had
+    left to do, in bulk; returns how many runs stopped. Rows a worker has already claimed
+    finish as they stand."""
+    now = now or utcnow()
+    db.session.execute(
+        update(ScheduledAction)
+        .where(
+            ScheduledAction.workflow_id == workflow.id,
+            ScheduledAction.status == ActionStatus.PENDING,
+        )
+        .values(status=ActionStatus.CANCELLED, finished_at=now, outcome=_sentence(reason))
+        .execution_options(synchronize_session=False)
+    )
+    stopped = db.session.execute(
+        update(WorkflowRun)
+        .where(WorkflowRun.workflow_id == workflow.id, WorkflowRun.status == RunStatus.RUNNING)
+        .values(status=RunStatus.CANCELLED, ended_at=now, end_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
+    return int(stopped.rowcount)  # type: ignore[attr-defined]
 
 
 def _log_stop(run: WorkflowRun, actor: Actor, what: str) -> None:
@@ -478,15 +531,17 @@ def _settle(run_ids: Iterable[int]) -> None:
 
 def claim_due(now: datetime, limit: int = 200) -> list[int]:
     """Take due rows for this worker (the caller commits at once): up to ``limit`` fresh
-    ones, or a single row that has been tried before. A row that failed, or whose worker died
-    with it, runs alone: if it is what kills workers, it takes no other row down with it."""
+    ones, or, when none are due, a single row that has been tried before. A row that failed,
+    or whose worker died with it, runs alone: if it is what kills workers, it takes no other
+    row down with it; and rows that keep failing never hold up the ones due for the first
+    time."""
     due = and_(ScheduledAction.status == ActionStatus.PENDING, ScheduledAction.due_at <= now)
     order = (ScheduledAction.due_at, ScheduledAction.id)
     locking = db.session.get_bind().dialect.name == "postgresql"
     retry = select(ScheduledAction.id).where(due, ScheduledAction.attempts > 0).order_by(*order)
     fresh = select(ScheduledAction.id).where(due, ScheduledAction.attempts == 0).order_by(*order)
     ids: list[int] = []
-    for candidates, size in ((retry, 1), (fresh, limit)):
+    for candidates, size in ((fresh, limit), (retry, 1)):
         if locking:
             candidates = candidates.with_for_update(skip_locked=True)
         ids = list(db.session.scalars(candidates.limit(size)))
@@ -511,7 +566,7 @@ def release_stale_claims(now: datetime) -> int:
         ScheduledAction.status == ActionStatus.CLAIMED,
         or_(ScheduledAction.claimed_at.is_(None), ScheduledAction.claimed_at < now - STALE_CLAIM),
     )
-    given_up = db.session.execute(
+    given_up = db.session.scalars(
         update(ScheduledAction)
         .where(stale, ScheduledAction.attempts >= MAX_ATTEMPTS)
         .values(
@@ -519,10 +574,18 @@ def release_stale_claims(now: datetime) -> int:
             finished_at=now,
             outcome=f"Failed: the worker stopped while carrying it out, {MAX_ATTEMPTS} times.",
         )
-        .returning(ScheduledAction.run_id)
-        .execution_options(synchronize_session=False)
-    )
-    _settle(set(given_up.scalars()))
+        .returning(ScheduledAction)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).all()
+    _settle({action.run_id for action in given_up})
+    for action in given_up:
+        _log_fired(
+            action,
+            db.session.get(Workflow, action.workflow_id),
+            db.session.get(Record, action.record_id),
+            ActionStatus.FAILED,
+            action.outcome or "",
+        )
     released = db.session.execute(
         update(ScheduledAction)
         .where(stale)
@@ -678,6 +741,9 @@ def execute(
     record = db.session.get(Record, action.record_id)
     if run is None or workflow is None or record is None or run.status != RunStatus.RUNNING:
         return _finish(action, ActionStatus.CANCELLED, "The run was stopped.", now, batch)
+    if not workflow.active:  # switched off as this came due: it fires nothing more
+        cancel_run(run, SWITCHED_OFF, now=now)
+        return _finish(action, ActionStatus.CANCELLED, _sentence(SWITCHED_OFF), now, batch)
     if workflow.stop_when_unmatched and not (
         batch.matches(workflow, record) if batch else matches(workflow, record)
     ):
@@ -695,19 +761,30 @@ def execute(
     if batch is not None and action.kind in (ActionKind.ADD_TAG, ActionKind.REMOVE_TAG):
         batch.changed(record.id)
     _finish(action, status, outcome, now, batch)
+    _log_fired(action, workflow, record, status, outcome)
+    return status
+
+
+def _log_fired(
+    action: ScheduledAction,
+    workflow: Workflow | None,
+    record: Record | None,
+    status: ActionStatus,
+    outcome: str,
+) -> None:
+    name = workflow.name if workflow else "a workflow"
     events.emit(
         "workflow.action.fired",
-        actor=Actor.system(f"Workflow: {workflow.name}"),
+        actor=Actor.system(f"Workflow: {name}"),
         record=record,
         details={
-            "workflow": workflow.name,
+            "workflow": name,
             "action": action.kind.label,
             "outcome": outcome,
             "status": status.value,
-            "subject": f"{workflow.name}: {outcome}",
+            "subject": f"{name}: {outcome}",
         },
     )
-    return status
 
 
 def _finish(
@@ -718,7 +795,7 @@ def _finish(
     batch: Batch | None = None,
 ) -> ActionStatus:
     action.status = status
-    action.outcome = outcome
+    action.outcome = outcome[:1000]
     action.finished_at = now
     if batch is not None:
         batch.runs.add(action.run_id)
@@ -737,12 +814,15 @@ def record_failure(action_id: int, error: str, now: datetime | None = None) -> A
         return action.status
     action.outcome = error[:1000]
     if action.attempts >= MAX_ATTEMPTS:
-        return _finish(
+        _finish(action, ActionStatus.FAILED, f"Failed after {action.attempts} tries: {error}", now)
+        _log_fired(
             action,
+            db.session.get(Workflow, action.workflow_id),
+            db.session.get(Record, action.record_id),
             ActionStatus.FAILED,
-            f"Failed after {action.attempts} tries: {error}"[:1000],
-            now,
+            action.outcome,
         )
+        return ActionStatus.FAILED
     action.status = ActionStatus.PENDING
     action.due_at = now + timedelta(minutes=2**action.attempts)
     return ActionStatus.PENDING
@@ -822,16 +902,38 @@ def _task_title(action: ScheduledAction, record: Record) -> str:
 
 def _send(action: ScheduledAction, record: Record, staff: User | None) -> tuple[ActionStatus, str]:
     """Queue the email or text, or say why not. The client's own choices come first: a client
-    who opted out of email or has not agreed to texts is skipped (staff always get theirs)."""
+    who opted out of email or has not agreed to texts is skipped (staff always get theirs).
+    A message meant for staff never goes to the client: with no agent assigned (or the chosen
+    staff member gone or deactivated) an email goes to the office address, a text is skipped."""
+    for_staff = action.params.get("target") in (ActionTarget.AGENT.value, ActionTarget.STAFF.value)
+    who = ""
+    if for_staff and (staff is None or not staff.active):
+        staff = None
+        who = (
+            "no agent is assigned"
+            if action.params.get("target") == ActionTarget.AGENT.value
+            else "the chosen staff member is no longer active"
+        )
+    to_name = staff.full_name if staff else ("Office" if for_staff else record.full_name)
     if action.kind == ActionKind.SEND_EMAIL:
-        to = staff.email if staff else record.email
-        if staff is None and not record.email_opt_in:
-            return ActionStatus.SKIPPED, "The client has opted out of email."
+        if for_staff:
+            to = staff.email if staff else templates.office_context()["email"]
+            if not to:
+                return ActionStatus.SKIPPED, f"Not sent: {who} and no office address is set."
+        else:
+            to = record.email
+            if not record.email_opt_in:
+                return ActionStatus.SKIPPED, "The client has opted out of email."
+            if not to:
+                return ActionStatus.SKIPPED, "No email address to send to."
+    elif for_staff:
+        to = staff.phone if staff else None
         if not to:
-            return ActionStatus.SKIPPED, "No email address to send to."
+            reason = who if staff is None else f"{staff.full_name} has no phone number"
+            return ActionStatus.SKIPPED, f"Not sent: {reason}."
     else:
-        to = staff.phone if staff else record.mobile
-        if staff is None and not record.sms_opt_in:
+        to = record.mobile
+        if not record.sms_opt_in:
             return ActionStatus.SKIPPED, "The client has not agreed to text messages."
         if not to:
             return ActionStatus.SKIPPED, "No mobile number to text."
@@ -844,7 +946,7 @@ def _send(action: ScheduledAction, record: Record, staff: User | None) -> tuple[
             rendered,
             key=key,
             to=str(to),
-            to_name=staff.full_name if staff else record.full_name,
+            to_name=to_name,
             record_id=record.id,
             event_key="workflow.action.fired",
         )

@@ -15,7 +15,9 @@ from models import (
     ActionKind,
     ActionStatus,
     ActionTarget,
+    Channel,
     DelayUnit,
+    MessageTemplate,
     OutboxMessage,
     Product,
     ProductStatus,
@@ -159,6 +161,64 @@ def test_a_completed_run_does_not_restart_while_still_matching(ctx):
         assert len(runs(wf)) == 1
 
 
+@pytest.mark.parametrize(
+    "condition, product, starts",
+    [
+        ({"product_status": ProductStatus.QUOTED}, (ProductStatus.QUOTED, "Auto"), True),
+        ({"product_status": ProductStatus.QUOTED}, (ProductStatus.ACTIVE, "Auto"), False),
+        ({"coverage": "Medicare Supplement"}, (ProductStatus.ACTIVE, "Medicare Supplement"), True),
+        ({"coverage": "Medicare Supplement"}, (ProductStatus.ACTIVE, "Home"), False),
+    ],
+)
+def test_a_single_product_condition(ctx, condition, product, starts):
+    if "coverage" in condition:
+        condition = {"coverage_type_id": factories.coverage(condition["coverage"]).id}
+    wf = workflow(**condition)
+    record = factories.record()
+    quote(record, *product)
+    assert bool(runs(wf)) is starts
+
+
+def test_record_created_combines_with_the_other_conditions(ctx):
+    tag = factories.tag("Referred in")
+    wf = workflow(on_record_created=True, tag_id=tag.id, for_leads=True, for_clients=False)
+    plain = factories.record(kind=RecordKind.LEAD)
+    referred = factories.record(kind=RecordKind.LEAD, tags=[tag])
+    client = factories.record(kind=RecordKind.CLIENT, tags=[tag])
+    workflows.evaluate([plain.id, referred.id, client.id], created=True)
+    assert [r.record_id for r in runs(wf)] == [referred.id]
+
+
+def test_a_product_leaving_and_reentering_the_match_starts_a_new_run(ctx):
+    wf = workflow(product_status=ProductStatus.QUOTED, stop_when_unmatched=True)
+    record = factories.record()
+    product = quote(record, ProductStatus.QUOTED, "Auto")
+    set_status(product, ProductStatus.QUOTED)  # saved again, still quoted: the same run
+    assert [r.status for r in runs(wf)] == [RunStatus.RUNNING]
+    set_status(product, ProductStatus.DECLINED)
+    set_status(product, ProductStatus.QUOTED)
+    assert [r.status for r in runs(wf)] == [RunStatus.CANCELLED, RunStatus.RUNNING]
+
+
+def test_the_batch_job_run_twice_fires_each_action_once(ctx):
+    tag = factories.tag("Twice over")
+    workflow(tag_id=tag.id)
+    ids = [factories.record().id for _ in range(3)]
+    with time_machine.travel(T0, tick=False) as clock:
+        tag_service.add_tag(ids, tag)
+        db.session.commit()
+        clock.shift(timedelta(minutes=1))
+        claimed = workflows.claim_due(workflows.utcnow())
+        db.session.commit()
+        # The same job delivered twice (RQ retried it, or the sweeper queued it again).
+        assert workflows.execute_batch(claimed) == {"done": 3}
+        db.session.commit()
+        assert workflows.execute_batch(claimed) == {}
+        db.session.commit()
+        assert run_due() == {}
+    assert db.session.scalar(select(func.count()).select_from(Task)) == 3
+
+
 def test_inactive_workflows_start_nothing(ctx):
     tag = factories.tag("Off")
     wf = workflow(tag_id=tag.id, active=False)
@@ -278,6 +338,7 @@ def test_failures_retry_with_backoff_then_fail_visibly(ctx):
     tag = factories.tag("Broken")
     wf = workflow(tag_id=tag.id, actions=[(0, DelayUnit.MINUTES, ActionKind.SEND_EMAIL)])
     wf.actions[0].template_key = "no.such.template"
+    wf.actions[0].target = ActionTarget.RECORD
     db.session.commit()
     record = factories.record()
     with time_machine.travel(T0, tick=False) as clock:
@@ -299,6 +360,7 @@ def test_one_bad_action_in_a_batch_costs_only_itself(ctx):
         name="Bad", tag_id=tag.id, actions=[(0, DelayUnit.MINUTES, ActionKind.SEND_EMAIL)]
     )
     bad.actions[0].template_key = "no.such.template"
+    bad.actions[0].target = ActionTarget.RECORD
     db.session.commit()
     ids = [factories.record().id for _ in range(3)]
     with time_machine.travel(T0, tick=False):
@@ -698,3 +760,159 @@ def test_reminder_tasks_email_their_assignee_once_when_due(ctx):
     assert message.recipient == "remind.me@example.com"
     assert message.subject == "Reminder: Bulk-tag AEP clients"
     assert "Hello Rhea" in message.body_text
+
+
+# -- calendar delays, staff messages, switching off, concurrent starts, claim order -------------
+
+
+def test_calendar_delays_keep_the_office_hour_across_daylight_saving_and_month_ends(ctx):
+    # 22:00 on January 30 in New York is already January 31 in UTC.
+    start = datetime(2027, 1, 31, 3, 0, tzinfo=UTC)
+    assert workflows.add_delay(start, 1, DelayUnit.MONTHS) == datetime(
+        2027, 3, 1, 3, 0, tzinfo=UTC
+    )  # February 28, 22:00 in New York (EST)
+    # 09:00 on Friday March 12, 2027 (EST) + 3 days: Monday 09:00 EDT, an hour earlier in UTC.
+    friday = datetime(2027, 3, 12, 14, 0, tzinfo=UTC)
+    assert workflows.add_delay(friday, 3, DelayUnit.DAYS) == datetime(
+        2027, 3, 15, 13, 0, tzinfo=UTC
+    )
+    assert workflows.add_delay(friday, 1, DelayUnit.WEEKS) == datetime(
+        2027, 3, 19, 13, 0, tzinfo=UTC
+    )
+    # Minutes and hours are elapsed time, whatever the clocks do.
+    assert workflows.add_delay(friday, 72, DelayUnit.HOURS) == friday + timedelta(hours=72)
+
+
+def test_a_message_for_the_agent_never_goes_to_the_client(ctx, mailbox):
+    from app.services.portal_settings import get_settings
+
+    tag = factories.tag("Internal")
+    workflow(
+        tag_id=tag.id,
+        actions=[
+            (0, DelayUnit.MINUTES, ActionKind.SEND_EMAIL),
+            (0, DelayUnit.MINUTES, ActionKind.SEND_SMS),
+        ],
+    )
+    for channel in (Channel.EMAIL, Channel.SMS):
+        db.session.add(
+            MessageTemplate(
+                key=f"internal.{channel.value}",
+                channel=channel,
+                name="Internal note",
+                subject="Call {{ record.full_name }}",
+                body="Please call {{ record.full_name }} today.",
+            )
+        )
+    for step in db.session.scalars(select(WorkflowAction)):
+        step.template_key = f"internal.{'email' if step.kind == ActionKind.SEND_EMAIL else 'sms'}"
+    nobody = factories.record(email="client@example.com", mobile="+12025550143", sms_opt_in=True)
+    db.session.commit()
+    with time_machine.travel(T0, tick=False):
+        tag_service.add_tag([nobody.id], tag)
+        db.session.commit()
+        run_due()
+        outcomes = sorted(db.session.scalars(select(ScheduledAction.outcome)))
+        assert outcomes == [
+            "Not sent: no agent is assigned and no office address is set.",
+            "Not sent: no agent is assigned.",
+        ]
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+        get_settings().office_email = "office@example.com"
+        other = factories.record(email="client2@example.com")
+        db.session.commit()
+        tag_service.add_tag([other.id], tag)
+        db.session.commit()
+        run_due()
+    recipients = list(db.session.scalars(select(OutboxMessage.recipient)))
+    assert recipients == ["office@example.com"]
+
+
+def test_switching_a_workflow_off_stops_its_runs_and_fires_nothing_more(ctx):
+    tag = factories.tag("Campaign")
+    wf = workflow(
+        tag_id=tag.id,
+        actions=[
+            (1, DelayUnit.MINUTES, ActionKind.CREATE_TASK),
+            (2, DelayUnit.DAYS, ActionKind.CREATE_CALL),
+        ],
+    )
+    ids = [factories.record().id for _ in range(3)]
+    with time_machine.travel(T0, tick=False) as clock:
+        tag_service.add_tag(ids, tag)
+        db.session.commit()
+        clock.shift(timedelta(minutes=2))
+        wf.active = False  # switched off behind the panel's back: the firing checks too
+        db.session.commit()
+        assert run_due() == {"cancelled": 3}
+        assert {r.status for r in runs(wf)} == {RunStatus.CANCELLED}
+        assert {r.end_reason for r in runs(wf)} == {"the workflow was switched off"}
+        assert db.session.scalar(select(func.count()).select_from(Task)) == 0
+
+        wf.active = True
+        db.session.commit()
+        more = [factories.record().id for _ in range(2)]
+        tag_service.add_tag(more, tag)
+        db.session.commit()
+        assert workflows.stop_runs(wf) == 2
+        db.session.commit()
+    left = db.session.scalars(
+        select(ScheduledAction.status).where(ScheduledAction.record_id.in_(more))
+    ).all()
+    assert set(left) == {ActionStatus.CANCELLED}
+
+
+def test_a_run_started_meanwhile_elsewhere_is_skipped_not_an_error(ctx):
+    tag = factories.tag("Race")
+    wf = workflow(tag_id=tag.id)
+    first, second = factories.record(), factories.record()
+    tag_service.add_tag([first.id], tag)
+    db.session.commit()
+    # Another request started the first record's run after this one looked: only the
+    # second record starts here, and the change as a whole goes through.
+    started, scheduled = workflows._start_runs(wf, [first.id, second.id], workflows.utcnow())
+    db.session.commit()
+    assert (started, scheduled) == (1, 1)
+    assert sorted(r.record_id for r in runs(wf)) == [first.id, second.id]
+
+
+def test_actions_that_keep_failing_do_not_hold_up_fresh_ones(ctx):
+    tag = factories.tag("Queue")
+    wf = workflow(tag_id=tag.id, actions=[(0, DelayUnit.MINUTES, ActionKind.CREATE_TASK)])
+    ids = [factories.record().id for _ in range(4)]
+    with time_machine.travel(T0, tick=False):
+        tag_service.add_tag(ids, tag)
+        db.session.commit()
+        tried = db.session.scalars(select(ScheduledAction).order_by(ScheduledAction.id)).all()[:2]
+        for row in tried:
+            row.attempts = 1  # failed once before, due again now
+        db.session.commit()
+        first = workflows.claim_due(workflows.utcnow())
+        second = workflows.claim_due(workflows.utcnow())
+        db.session.commit()
+    assert first == sorted(a.id for a in db.session.scalars(select(ScheduledAction)))[2:]
+    assert second == [tried[0].id]
+    del wf
+
+
+def test_an_action_that_fails_for_good_is_in_the_activity_log(ctx):
+    from models import ActivityEntry
+
+    tag = factories.tag("Broken")
+    wf = workflow(tag_id=tag.id, actions=[(0, DelayUnit.MINUTES, ActionKind.SEND_EMAIL)])
+    wf.actions[0].template_key = "no.such.template"
+    wf.actions[0].target = ActionTarget.RECORD
+    db.session.commit()
+    record = factories.record()
+    with time_machine.travel(T0, tick=False) as clock:
+        tag_service.add_tag([record.id], tag)
+        db.session.commit()
+        for attempt in range(1, workflows.MAX_ATTEMPTS + 1):
+            run_due()
+            clock.shift(timedelta(minutes=2**attempt + 1))
+    [entry] = db.session.scalars(
+        select(ActivityEntry).where(ActivityEntry.event_key == "workflow.action.fired")
+    ).all()
+    assert entry.record_id == record.id and entry.details["status"] == "failed"
+    assert "Failed after 5 tries" in entry.details["outcome"]

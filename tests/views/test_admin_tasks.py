@@ -75,3 +75,38 @@ def test_bulk_mark_done(app, agent_client, agent_user):
     )
     with app.app_context():
         assert all(db.session.get(Task, i).done for i in ids)
+
+
+def test_a_reminder_moved_to_a_later_time_reminds_again(app, agent_client, agent_user):
+    from zoneinfo import ZoneInfo
+
+    from jobs.sweeper import sweep
+    from models import OutboxMessage, utcnow
+
+    now = utcnow().replace(second=0, microsecond=0)
+    with app.app_context():
+        task_id = factories.task(
+            "Bulk-tag AEP clients", agent_user, kind=TaskKind.REMINDER, due_at=now
+        ).id
+        assert sweep(now)["reminders_sent"] == 1
+    later = now + timedelta(days=1)
+    form = {
+        "title": "Bulk-tag AEP clients",
+        "kind": "reminder",
+        "due_at": f"{later.astimezone(ZoneInfo('America/New_York')):%Y-%m-%d %H:%M}",
+        "assignee": str(agent_user.id),
+        "record": "",
+        "notes": "",
+    }
+    url = f"/admin/task/edit/?id={task_id}"
+    assert agent_client.submit(url, form).status_code == 302
+    with app.app_context():
+        assert sweep(now + timedelta(hours=1))["reminders_sent"] == 0  # not due at its new time
+        assert sweep(later)["reminders_sent"] == 1
+        assert sweep(later)["reminders_sent"] == 0
+        assert len(db.session.scalars(select(OutboxMessage)).all()) == 2
+
+    # Saving it unchanged does not remind a second time for the same due time.
+    assert agent_client.submit(url, form).status_code == 302
+    with app.app_context():
+        assert sweep(later)["reminders_sent"] == 0

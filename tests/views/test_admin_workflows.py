@@ -642,3 +642,93 @@ def test_staff_changes_to_workflows_and_tags_are_in_the_activity_log(app, admin_
     assert entries[0].summary == "Bea Boss changed the record's tags: added AEP Review Needed."
     assert "Annual review: the run (2 actions cancelled)" in entries[2].summary
     assert entries[3].summary.endswith("Copy of To copy: copied from To copy.")
+
+
+def _tag_workflow(app, name="AEP review"):
+    with app.app_context():
+        tag = factories.tag(name)
+        flow = Workflow(name=name, active=True, tag_id=tag.id, stop_when_unmatched=True)
+        flow.actions = [
+            WorkflowAction(
+                position=0, delay_amount=1, delay_unit=DelayUnit.DAYS, kind=ActionKind.CREATE_TASK
+            )
+        ]
+        db.session.add(flow)
+        db.session.commit()
+        return flow.id, tag.id
+
+
+def test_tags_chosen_in_the_record_form_start_and_stop_workflows(app, agent_client):
+    from tests.views.test_admin_records import record_form
+
+    flow_id, tag_id = _tag_workflow(app)
+    with app.app_context():
+        record = factories.record(first_name="Ada", last_name="Form", email="ada@example.com")
+    url = f"/admin/record/edit/?id={record.id}"
+    form = record_form(kind="client", first_name="Ada", last_name="Form", email="ada@example.com")
+
+    response = agent_client.submit(url, {**form, "tags": [str(tag_id)]}, follow_redirects=True)
+    assert "Workflows started: 1" in response.get_data(as_text=True)
+    with app.app_context():
+        [run] = db.session.scalars(select(WorkflowRun)).all()
+        assert (run.workflow_id, run.status) == (flow_id, RunStatus.RUNNING)
+        entry = db.session.scalar(
+            select(ActivityEntry).where(ActivityEntry.event_key == "staff.tags.changed")
+        )
+        assert entry.record_id == record.id and entry.details["change"] == "added"
+
+    response = agent_client.submit(url, form, follow_redirects=True)
+    assert "Workflows stopped: 1" in response.get_data(as_text=True)
+    with app.app_context():
+        run = db.session.scalar(select(WorkflowRun))
+        assert run.status == RunStatus.CANCELLED
+        assert db.session.scalar(select(ScheduledAction.status)) == ActionStatus.CANCELLED
+
+
+def test_a_product_moved_to_another_record_stops_the_old_records_run(app, agent_client):
+    from tests.views.test_admin_products import product_form
+
+    _, coverage_id = _quoted_workflow(app)
+    with app.app_context():
+        first, second = factories.record(), factories.record()
+        product = factories.product(first, coverage_type_id=coverage_id)
+        workflows.evaluate([first.id], products=True)
+        db.session.commit()
+        ids = first.id, second.id, product.id
+    url = f"/admin/product/edit/?id={ids[2]}"
+    assert agent_client.submit(url, product_form(ids[1], coverage_id)).status_code == 302
+    with app.app_context():
+        runs = {r.record_id: r.status for r in db.session.scalars(select(WorkflowRun))}
+        assert runs == {ids[0]: RunStatus.CANCELLED, ids[1]: RunStatus.RUNNING}
+
+
+def test_switching_a_workflow_off_in_its_form_stops_its_runs(app, admin_client):
+    flow_id, tag_id = _tag_workflow(app)
+    with app.app_context():
+        ids = [factories.record(tags=[db.session.get(Tag, tag_id)]).id for _ in range(2)]
+        workflows.evaluate(ids, tag_ids={tag_id})
+        db.session.commit()
+    edit = f"/admin/workflow/edit/?id={flow_id}"
+    form = {
+        "name": "AEP review",
+        "for_leads": "y",
+        "for_clients": "y",
+        "tag": str(tag_id),
+        "stop_when_unmatched": "y",
+        "actions-0-position": "0",
+        "actions-0-delay_amount": "1",
+        "actions-0-delay_unit": "days",
+        "actions-0-kind": "create_task",
+        "actions-0-target": "record",
+    }
+    with app.app_context():
+        form["actions-0-id"] = str(db.session.scalar(select(WorkflowAction.id)))
+    html = admin_client.submit(edit, form, page=edit, follow_redirects=True).get_data(as_text=True)
+    assert "Switched off: 2 runs under way stopped." in html
+    with app.app_context():
+        assert set(db.session.scalars(select(WorkflowRun.status))) == {RunStatus.CANCELLED}
+        assert set(db.session.scalars(select(ScheduledAction.status))) == {ActionStatus.CANCELLED}
+        change = db.session.scalar(
+            select(ActivityEntry).where(ActivityEntry.event_key == "staff.workflow.changed")
+        )
+        assert "switched off, 2 runs under way stopped" in change.summary + str(change.details)
