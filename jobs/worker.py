@@ -19,6 +19,23 @@ TICKER_LOCK = "portico:ticker"
 SWEEP_JOB_ID = "portico-sweep"
 
 
+class QuietSweeps(logging.Filter):
+    """The sweeper runs every second: its routine lines would bury everything else a worker
+    says. Its warnings and errors still show."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        message = record.getMessage()
+        return SWEEP_JOB_ID not in message and "jobs.sweeper.sweep" not in message
+
+
+def _quiet_sweeps() -> None:
+    rq_log = logging.getLogger("rq.worker")
+    if not any(isinstance(f, QuietSweeps) for f in rq_log.filters):
+        rq_log.addFilter(QuietSweeps())
+
+
 class _AppContextMixin:
     """Runs each job in a fresh app context, so each job gets its own database session."""
 
@@ -52,6 +69,7 @@ def make_worker(
     worker_class = AppSimpleWorker if simple else AppWorker
     worker = worker_class(queue_objects, connection=connection, name=name)
     worker.app = app
+    _quiet_sweeps()
     return worker
 
 

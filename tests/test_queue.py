@@ -62,15 +62,15 @@ def test_a_job_left_started_by_a_killed_worker_does_not_block_its_id(app):
 
     with app.app_context():
         queue = get_queue("default")
-        enqueue_now(PendingJob("jobs.maintenance.ping", job_id="ping-4"))
-        job = queue.fetch_job("ping-4")
+        enqueue_now(PendingJob("jobs.maintenance.ping", job_id="ping-5"))
+        job = queue.fetch_job("ping-5")
         queue.remove(job)  # a worker took it...
         job.worker_name = "killed-worker"
         job.set_status(JobStatus.STARTED)
         job.save()
 
-        enqueue_now(PendingJob("jobs.maintenance.ping", job_id="ping-4"))
-        assert queue.job_ids == ["ping-4"]  # ...and died: its heartbeat is gone, so requeued
+        enqueue_now(PendingJob("jobs.maintenance.ping", job_id="ping-5"))
+        assert queue.job_ids == ["ping-5"]  # ...and died: its heartbeat is gone, so requeued
 
         queue.remove(job)
         job.worker_name = "busy-worker"
@@ -79,7 +79,21 @@ def test_a_job_left_started_by_a_killed_worker_does_not_block_its_id(app):
         key = Worker.redis_worker_namespace_prefix + "busy-worker"
         queue.connection.set(key, "alive", ex=60)  # a live worker keeps its key
         try:
-            enqueue_now(PendingJob("jobs.maintenance.ping", job_id="ping-4"))
+            enqueue_now(PendingJob("jobs.maintenance.ping", job_id="ping-5"))
             assert queue.job_ids == []
         finally:
             queue.connection.delete(key)
+
+
+def test_a_worker_does_not_fill_its_log_with_the_sweep_every_second(app, caplog):
+    from jobs.worker import SWEEP_JOB_ID
+
+    with app.app_context():
+        enqueue_after_commit("jobs.sweeper.sweep", job_id=SWEEP_JOB_ID)
+        enqueue_after_commit("jobs.maintenance.ping", "seen", job_id="ping-6")
+        db.session.commit()
+    with caplog.at_level("INFO", logger="rq.worker"):
+        assert make_worker(app, simple=True).work(burst=True, logging_level="INFO") is True
+    said = [record.getMessage() for record in caplog.records if record.name == "rq.worker"]
+    assert any("ping-6" in line for line in said)
+    assert not any(SWEEP_JOB_ID in line or "sweeper" in line for line in said)
