@@ -6,12 +6,14 @@ import typing as t
 
 from flask import g, request
 from flask_admin.contrib.sqla.filters import DateBetweenFilter
+from flask_security import current_user
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from admin_views.base import ADMIN_ONLY, RECORD_LOOKUP, StaffModelView, record_link
 from admin_views.filters import EnumChoice, IntChoice, coverage_type_options
+from app.services import events
 from app.services import products as product_service
 from app.services.errors import ValidationError
 from models import CoverageType, Product, ProductStatus, Record, db
@@ -103,16 +105,26 @@ class ProductView(StaffModelView):
         moved_from = sa_inspect(model).attrs.record.history.deleted
         g.product_records = [r.id for r in moved_from if r is not None]
         product_service.clean_product(model)
+        g.product_changes = {} if is_created else product_service.pending_changes(model)
 
     def after_model_change(self, form: t.Any, model: Product, is_created: bool) -> None:
-        product_service.after_change(model.record_id, *g.pop("product_records", []))
+        changes = g.pop("product_changes", {})
+        if is_created or changes:
+            product_service.log_change(
+                model,
+                actor=events.Actor.staff(current_user),
+                change="added" if is_created else "changed",
+                changes=changes,
+            )
+        product_service.after_change(model.record_id, *g.pop("product_records", []), product=model)
         db.session.commit()
 
     def on_model_delete(self, model: Product) -> None:
         g.product_records = [model.record_id]  # per request: views are shared by threads
+        product_service.log_change(model, actor=events.Actor.staff(current_user), change="removed")
 
     def after_model_delete(self, model: Product) -> None:
-        product_service.after_change(*g.pop("product_records", []))
+        product_service.after_change(*g.pop("product_records", []), removed=True)
         db.session.commit()
 
 

@@ -414,6 +414,13 @@ CATALOGUE: dict[str, EventType] = {
             carries=("tag", "change"),
         ),
         _event(
+            "staff.product.changed",
+            "Product or policy changed",
+            STAFF,
+            "changed a product or policy",
+            carries=("product", "change", "changes"),
+        ),
+        _event(
             "staff.workflow.stopped",
             "Workflow stopped",
             STAFF,
@@ -432,8 +439,15 @@ CATALOGUE: dict[str, EventType] = {
             "workflow.action.fired",
             "Workflow action",
             SYSTEM,
-            "carried out a workflow action",
+            "ran a workflow action",
             carries=("workflow", "action", "outcome", "status"),
+        ),
+        _event(
+            "workflow.run.stopped",
+            "Workflow stopped by itself",
+            SYSTEM,
+            "stopped",
+            carries=("workflow", "reason"),
         ),
         _event(
             "system.notification.skipped",
@@ -717,7 +731,7 @@ def summary_for(spec: EventType, actor: Actor, details: dict[str, Any] | None) -
     subject = (details or {}).get("document") or (details or {}).get("subject")
     if isinstance(subject, str) and subject:
         text += f": {subject}"
-    return text + "."
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def detail_lines(details: dict[str, Any] | None) -> list[str]:

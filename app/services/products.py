@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
+from sqlalchemy.orm import InstanceState
 
 from app.services.errors import ValidationError
 from app.services.validation import check_unique_name
 from models import CoverageType, Product, db
+
+if TYPE_CHECKING:
+    from app.services.events import Actor
 
 
 def clean_product(product: Product) -> Product:
@@ -42,9 +48,82 @@ def coverage_type_in_use(coverage_type: CoverageType) -> bool:
     )
 
 
-def after_change(*record_ids: int) -> None:
+def after_change(*record_ids: int, product: Product | None = None, removed: bool = False) -> None:
     """Workflows follow a product that was added, changed, moved or removed (the records it
-    belongs to, or belonged to)."""
+    belongs to, or belonged to). Given the ``product`` (or that it was ``removed``), only a
+    workflow whose product conditions it now meets can start; any may stop."""
     from app.services import workflows
 
-    workflows.evaluate(record_ids, products=True)
+    states = None
+    if removed:
+        states = []
+    elif product is not None:
+        states = [(product.status, product.coverage_type_id)]
+    workflows.evaluate(record_ids, products=True, product_states=states)
+
+
+#: What a staff member sees changed on a product, in the activity log.
+TRACKED = {
+    "record": "Record",
+    "carrier": "Carrier",
+    "plan_name": "Plan",
+    "coverage_type": "Coverage type",
+    "status": "Status",
+    "policy_number": "Policy number",
+    "effective_date": "Effective date",
+    "end_date": "End date",
+    "premium": "Premium",
+    "client_access": "Client can see it",
+}
+
+
+def _shown(value: Any) -> Any:
+    if hasattr(value, "label"):  # enums are strings too: their label first
+        return value.label
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if hasattr(value, "display_name"):
+        return value.display_name
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def pending_changes(product: Product) -> dict[str, list[Any]]:
+    """The product's unsaved changes, field by field as [before, after] (call before flush)."""
+    state: InstanceState[Product] = sa_inspect(product)
+    changes = {}
+    for name, label in TRACKED.items():
+        history = state.attrs[name].history
+        if history.has_changes():
+            before = history.deleted[0] if history.deleted else None
+            after = history.added[0] if history.added else None
+            if _shown(before) != _shown(after):
+                changes[label] = [_shown(before), _shown(after)]
+    return changes
+
+
+def log_change(
+    product: Product,
+    *,
+    actor: Actor,
+    change: str,
+    changes: dict[str, list[Any]] | None = None,
+    record_id: int | None = None,
+) -> None:
+    """A staff member added, changed or removed a product: an event on its record."""
+    from app.services import events
+    from models import Record
+
+    record = db.session.get(Record, record_id or product.record_id)
+    events.emit(
+        "staff.product.changed",
+        actor=actor,
+        record=record,
+        details={
+            "product": str(product),
+            "change": change,
+            "changes": changes or {},
+            "subject": f"{change} {product}",
+        },
+    )

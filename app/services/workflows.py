@@ -39,6 +39,7 @@ from models import (
     Channel,
     DelayUnit,
     Product,
+    ProductStatus,
     Record,
     RecordKind,
     RunStatus,
@@ -294,6 +295,7 @@ def evaluate(
     created: bool = False,
     tag_ids: Collection[int] | None = None,
     products: bool = False,
+    product_states: Collection[tuple[ProductStatus, int | None]] | None = None,
     only: Collection[int] | None = None,
     now: datetime | None = None,
 ) -> Evaluation:
@@ -301,16 +303,35 @@ def evaluate(
     (``tag_ids``), their products (``products``), or they were created or changed kind (no
     hint). Only the workflows the change concerns are looked at, so a record that matched a
     workflow before it was switched on does not start it because of an unrelated change.
-    ``only``: these workflows, whatever changed ("start for the matching records")."""
+    ``only``: these workflows, whatever changed ("start for the matching records").
+    ``product_states``: what the changed products now are, (status, coverage type id); a
+    product workflow then starts only if one of them meets its product conditions, so an old
+    product that matched all along does not start it when another product is saved."""
     now = now or utcnow()
     ids = sorted(set(record_ids))
     result = Evaluation()
     if not ids:
         return result
     hints = {"tag_ids": tag_ids, "products": products, "only": only}
+    with events.cached_rules():  # stopped runs are logged one by one
+        _evaluate(ids, created, hints, product_states, only, now, result)
+    db.session.flush()
+    return result
+
+
+def _evaluate(
+    ids: list[int],
+    created: bool,
+    hints: dict[str, Any],
+    product_states: Collection[tuple[ProductStatus, int | None]] | None,
+    only: Collection[int] | None,
+    now: datetime,
+    result: Evaluation,
+) -> None:
     for workflow in active_workflows():
-        if not concerned(workflow, **hints):  # type: ignore[arg-type]
+        if not concerned(workflow, **hints):
             continue
+        may_start = only is not None or _product_can_start(workflow, product_states)
         matched = matching_ids(workflow, ids)
         latest = _latest_runs(workflow.id, ids)
         to_start = []
@@ -318,6 +339,8 @@ def evaluate(
             run = latest.get(record_id)
             if record_id in matched:
                 if workflow.on_record_created and not created:
+                    continue
+                if not may_start:
                     continue
                 if run is None or (run.status != RunStatus.RUNNING and run.unmatched_at):
                     to_start.append(record_id)
@@ -331,8 +354,18 @@ def evaluate(
             started, scheduled = _start_runs(workflow, to_start, now)
             result.started += started
             result.scheduled += scheduled
-    db.session.flush()
-    return result
+
+
+def _product_can_start(
+    workflow: Workflow, states: Collection[tuple[ProductStatus, int | None]] | None
+) -> bool:
+    if states is None or (workflow.product_status is None and workflow.coverage_type_id is None):
+        return True
+    return any(
+        (workflow.product_status is None or status == workflow.product_status)
+        and (workflow.coverage_type_id is None or coverage == workflow.coverage_type_id)
+        for status, coverage in states
+    )
 
 
 def _start_runs(workflow: Workflow, record_ids: list[int], now: datetime) -> tuple[int, int]:
@@ -429,9 +462,18 @@ def cancel_run(
     run.ended_at = now
     run.end_reason = reason
     cancelled = int(result.rowcount)  # type: ignore[attr-defined]
+    left = f"{cancelled} action{'' if cancelled == 1 else 's'} cancelled"
     if actor is not None:
-        left = f"{cancelled} action{'' if cancelled == 1 else 's'} cancelled"
         _log_stop(run, actor, f"the run ({left})")
+    else:
+        workflow = db.session.get(Workflow, run.workflow_id)
+        name = workflow.name if workflow else "a workflow"
+        events.emit(
+            "workflow.run.stopped",
+            actor=Actor.system(f"Workflow: {name}"),
+            record=db.session.get(Record, run.record_id),
+            details={"workflow": name, "reason": reason, "subject": f"{reason} ({left})"},
+        )
     return cancelled
 
 
@@ -773,6 +815,7 @@ def _log_fired(
     outcome: str,
 ) -> None:
     name = workflow.name if workflow else "a workflow"
+    done = "" if status == ActionStatus.DONE else f", {status.label.lower()}"
     events.emit(
         "workflow.action.fired",
         actor=Actor.system(f"Workflow: {name}"),
@@ -782,7 +825,7 @@ def _log_fired(
             "action": action.kind.label,
             "outcome": outcome,
             "status": status.value,
-            "subject": f"{name}: {outcome}",
+            "subject": f"{action.kind.label}{done}. {outcome}",
         },
     )
 
@@ -1077,6 +1120,7 @@ def dry_run_tag_change(
             after = matching_ids(workflow, ids)
             plan = DryRun(workflow)
             latest = latest_before[workflow.id]
+            starting: list[int] = []
             for record_id in ids:
                 run = latest.get(record_id)
                 if (
@@ -1086,6 +1130,7 @@ def dry_run_tag_change(
                     and (run is None or run.status != RunStatus.RUNNING)
                 ):
                     plan.starts += 1
+                    starting.append(record_id)
                 elif (
                     record_id not in after
                     and run is not None
@@ -1095,16 +1140,48 @@ def dry_run_tag_change(
                     plan.stops += 1
             counts: dict[tuple[str, str], int] = defaultdict(int)
             zone = _zone()
+            reachable = _reachable(starting, workflow)
             for action in workflow.actions:
                 due = in_window(workflow, add_delay(now, action.delay_amount, action.delay_unit))
-                counts[(due.astimezone(zone).strftime("%Y-%m-%d"), action.kind.label)] += (
-                    plan.starts
-                )
+                day = due.astimezone(zone).strftime("%Y-%m-%d")
+                sent = plan.starts
+                if action.target == ActionTarget.RECORD and action.kind in reachable:
+                    sent = reachable[action.kind]
+                    skipped = plan.starts - sent
+                    if skipped:
+                        why = SKIP_REASONS[action.kind]
+                        counts[(day, f"{action.kind.label}: not sent ({why})")] += skipped
+                counts[(day, action.kind.label)] += sent
             plan.schedule = {k: v for k, v in sorted(counts.items()) if v}
             if plan.starts or plan.stops:
                 plans.append(plan)
         savepoint.rollback()
     return plans
+
+
+SKIP_REASONS = {
+    ActionKind.SEND_EMAIL: "opted out of email, or no address",
+    ActionKind.SEND_SMS: "no consent to texts, or no mobile number",
+}
+
+
+def _reachable(record_ids: Sequence[int], workflow: Workflow) -> dict[ActionKind, int]:
+    """How many of these records a campaign email and a campaign text would reach."""
+    kinds = {a.kind for a in workflow.actions if a.target == ActionTarget.RECORD}
+    if not record_ids or not kinds & set(SKIP_REASONS):
+        return {}
+    email = sms = 0
+    for start in range(0, len(record_ids), CHUNK):
+        chunk = record_ids[start : start + CHUNK]
+        row = db.session.execute(
+            select(
+                func.count().filter(Record.email_opt_in.is_(True), Record.email.is_not(None)),
+                func.count().filter(Record.sms_opt_in.is_(True), Record.mobile.is_not(None)),
+            ).where(Record.id.in_(chunk))
+        ).one()
+        email += row[0]
+        sms += row[1]
+    return {ActionKind.SEND_EMAIL: email, ActionKind.SEND_SMS: sms}
 
 
 # -- views of the schedule ------------------------------------------------------------------------

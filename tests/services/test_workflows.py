@@ -147,6 +147,24 @@ def test_a_record_starts_again_only_after_leaving_and_matching_anew(ctx):
     assert [r.status for r in runs(wf)] == [RunStatus.CANCELLED, RunStatus.RUNNING]
 
 
+def test_a_run_that_stops_by_itself_says_so_on_the_record(ctx):
+    from models import ActivityEntry
+
+    tag = factories.tag("Booked")
+    workflow(name="Annual review", tag_id=tag.id, stop_when_unmatched=True)
+    record = factories.record()
+    tag_service.add_tag([record.id], tag)
+    tag_service.remove_tag([record.id], tag)
+    db.session.commit()
+    entry = db.session.scalar(
+        select(ActivityEntry).where(ActivityEntry.event_key == "workflow.run.stopped")
+    )
+    assert entry.record_id == record.id
+    assert entry.summary == (
+        "Workflow: Annual review stopped: the record no longer matches (1 action cancelled)."
+    )
+
+
 def test_a_completed_run_does_not_restart_while_still_matching(ctx):
     tag = factories.tag("Done once")
     wf = workflow(tag_id=tag.id)
@@ -217,6 +235,26 @@ def test_the_batch_job_run_twice_fires_each_action_once(ctx):
         db.session.commit()
         assert run_due() == {}
     assert db.session.scalar(select(func.count()).select_from(Task)) == 3
+
+
+def test_saving_another_product_does_not_start_a_workflow_an_old_product_matched(ctx):
+    supplement = factories.coverage("Medicare Supplement")
+    record = factories.record()
+    old = factories.product(record, status=ProductStatus.QUOTED, coverage_type=supplement)
+    db.session.commit()  # quoted long before the workflow below was switched on
+    wf = workflow(product_status=ProductStatus.QUOTED, coverage_type_id=supplement.id)
+    advantage = factories.product(
+        record, status=ProductStatus.QUOTED, coverage_type=factories.coverage("Medicare Advantage")
+    )
+    product_service.after_change(record.id, product=advantage)
+    db.session.commit()
+    assert runs(wf) == []
+    product_service.after_change(record.id, removed=True)  # a product deleted starts nothing
+    assert runs(wf) == []
+    old.status = ProductStatus.QUOTED  # the old quote saved again, still quoted: now it counts
+    product_service.after_change(record.id, product=old)
+    db.session.commit()
+    assert [r.record_id for r in runs(wf)] == [record.id]
 
 
 def test_inactive_workflows_start_nothing(ctx):
@@ -705,6 +743,33 @@ def test_dry_run_says_what_a_bulk_tag_would_do_and_changes_nothing(ctx):
     }
     assert runs() == []
     assert db.session.scalar(select(func.count()).select_from(Record).where(Record.tags.any())) == 0
+
+
+def test_dry_run_counts_only_the_messages_clients_would_get(ctx):
+    tag = factories.tag("Consent check")
+    wf = workflow(
+        tag_id=tag.id,
+        actions=[
+            (1, DelayUnit.MINUTES, ActionKind.SEND_EMAIL),
+            (30, DelayUnit.MINUTES, ActionKind.SEND_SMS),
+        ],
+    )
+    for step in wf.actions:
+        step.target = ActionTarget.RECORD
+    db.session.commit()
+    ids = [
+        factories.record(sms_opt_in=True, mobile="+12025550101").id,
+        factories.record(sms_opt_in=False, mobile="+12025550102").id,
+        factories.record(email_opt_in=False).id,
+    ]
+    with time_machine.travel(T0, tick=False):
+        [plan] = workflows.dry_run_tag_change(ids, tag, add=True)
+    assert plan.schedule == {
+        ("2026-09-01", "Send email"): 2,
+        ("2026-09-01", "Send email: not sent (opted out of email, or no address)"): 1,
+        ("2026-09-01", "Send text message"): 1,
+        ("2026-09-01", "Send text message: not sent (no consent to texts, or no mobile number)"): 2,
+    }
 
 
 def test_bulk_tagging_ten_thousand_records_schedules_forty_thousand_actions(ctx):

@@ -94,3 +94,34 @@ def test_duplicate_coverage_type_is_refused(admin_client):
     response = admin_client.submit("/admin/coverage_type/new/", {"name": "auto", "active": "y"})
     assert response.status_code == 200
     assert "already a coverage type" in response.get_data(as_text=True)
+
+
+def test_adding_changing_and_removing_a_product_is_on_the_records_activity(
+    app, agent_client, admin_client
+):
+    from models import ActivityEntry
+
+    with app.app_context():
+        record = factories.record(first_name="Pat", last_name="Policy").id
+        coverage = factories.coverage("Medicare Advantage").id
+    agent_client.submit("/admin/product/new/", product_form(record, coverage))
+    with app.app_context():
+        product_id = db.session.scalar(select(Product.id))
+    edit = f"/admin/product/edit/?id={product_id}"
+    agent_client.submit(edit, product_form(record, coverage, status="declined"))
+    agent_client.submit(edit, product_form(record, coverage, status="declined"))  # no change
+    page = agent_client.get(f"/admin/record/details/?id={record}").get_data(as_text=True)
+    assert "changed Aetna Eagle PPO (Declined by client)" in page
+    denied = agent_client.submit("/admin/product/delete/", {"id": product_id}, page=edit)
+    assert denied.status_code == 403
+    admin_client.submit("/admin/product/delete/", {"id": product_id}, page="/admin/product/")
+    with app.app_context():
+        entries = db.session.scalars(
+            select(ActivityEntry)
+            .where(ActivityEntry.event_key == "staff.product.changed")
+            .order_by(ActivityEntry.id)
+        ).all()
+    assert [e.record_id for e in entries] == [record] * 3
+    assert [e.details["change"] for e in entries] == ["added", "changed", "removed"]
+    assert entries[1].details["changes"] == {"Status": ["Quoted", "Declined by client"]}
+    assert entries[0].summary.endswith("added Aetna Eagle PPO (Quoted).")
