@@ -357,6 +357,7 @@ class RecordView(StaffModelView):
                 activity=activity_service.for_record(record.id, limit=100),
                 custom_values=custom_fields.display_values(record),
                 runs=workflows.runs_of(record),
+                describe_action=_describer(record),
                 prescriptions=care_lists.entries(care_lists.PRESCRIPTIONS, record),
                 providers=care_lists.entries(care_lists.PROVIDERS, record),
                 pending_changes=db.session.scalar(
@@ -619,6 +620,17 @@ class RecordView(StaffModelView):
             message += f"; {unchanged} did not change"
         flash(message + ".", "success")
         return redirect(back)
+
+
+def _describer(record: Record) -> t.Callable[[t.Any], str]:
+    names: dict[str, str] = {}
+
+    def describe(item: t.Any) -> str:
+        if not names:
+            names.update(workflows.template_names_by_key())
+        return workflows.describe(item, record, names)
+
+    return describe
 
 
 def _runs_changed(record: Record, before: int) -> str:

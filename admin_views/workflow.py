@@ -26,6 +26,7 @@ from models import (
     Channel,
     DelayUnit,
     MessageTemplate,
+    Record,
     RunStatus,
     ScheduledAction,
     Workflow,
@@ -329,9 +330,9 @@ class WorkflowView(StaffModelView):
 
 
 def _params(view: t.Any, context: t.Any, model: ScheduledAction, name: str) -> str:
-    params = model.params or {}
-    bits = [params.get("template_key") or "", params.get("task_title") or ""]
-    return " ".join(bit for bit in bits if bit)
+    if "template_names" not in g:  # one query per page, not per row
+        g.template_names = workflows.template_names_by_key()
+    return workflows.describe(model, model.run.record, g.template_names)
 
 
 def _workflow_options() -> list[tuple[int, str]]:
@@ -344,6 +345,7 @@ class ScheduledActionView(StaffModelView):
     can_create = False
     can_edit = False
     delete_roles = ()
+    column_display_actions = False  # no row buttons: cancel works on the ticked rows
     column_list = (
         "due_at",
         "workflow_id",
@@ -393,7 +395,10 @@ class ScheduledActionView(StaffModelView):
             .get_query()
             .options(
                 joinedload(ScheduledAction.run).joinedload(WorkflowRun.workflow),
-                joinedload(ScheduledAction.run).joinedload(WorkflowRun.record),
+                # The agent fills in task titles ("Call … for {{ agent.first_name }}").
+                joinedload(ScheduledAction.run)
+                .joinedload(WorkflowRun.record)
+                .joinedload(Record.assigned_agent),
             )
         )
 

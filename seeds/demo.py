@@ -24,6 +24,7 @@ from models import (
     ContactMethod,
     ContactRole,
     CoverageType,
+    PortalSettings,
     Product,
     ProductStatus,
     Record,
@@ -265,6 +266,25 @@ def ensure_demo_staff() -> list[User]:
     return users
 
 
+#: The demo agency, so that what the demo sends reads as a real office's mail.
+DEMO_OFFICE = {
+    "portal_name": "Harbor Point Insurance",
+    "office_email": "office@example.com",
+    "office_phone": "+12025550100",
+}
+
+
+def _demo_office() -> None:
+    """Name the demo agency, unless an admin has already named theirs."""
+    from app.services.portal_settings import get_settings
+
+    settings = get_settings()
+    if settings.portal_name == PortalSettings.portal_name.default.arg:
+        settings.portal_name = DEMO_OFFICE["portal_name"]
+    settings.office_email = settings.office_email or DEMO_OFFICE["office_email"]
+    settings.office_phone = settings.office_phone or DEMO_OFFICE["office_phone"]
+
+
 def seed_demo(
     records: int = 40,
     seed: int | None = None,
@@ -278,6 +298,7 @@ def seed_demo(
     """
     seed_defaults()
     seed_campaigns()
+    _demo_office()
     staff = ensure_demo_staff()
     db.session.flush()
     rng = random.Random(seed)

@@ -34,6 +34,13 @@ def test_seed_demo_adds_records_and_demo_logins(app):
         }
         names = sorted(db.session.scalars(select(Workflow.name)))
         assert names == ["Annual review (AEP)", "Quote follow-up: Medicare Advantage"]
+        from app.services.portal_settings import get_settings
+
+        office = get_settings()  # the demo mail reads as a real agency's
+        assert (office.portal_name, office.office_email) == (
+            "Harbor Point Insurance",
+            "office@example.com",
+        )
     assert run(app, "seed", "demo", "--records", "5").exit_code == 0  # adds, no duplicates
     with app.app_context():
         assert count(Record) == 35 and count(User) == 2 and count(Workflow) == 2

@@ -38,6 +38,7 @@ from models import (
     ActionTarget,
     Channel,
     DelayUnit,
+    MessageTemplate,
     Product,
     ProductStatus,
     Record,
@@ -941,6 +942,34 @@ def _task_title(action: ScheduledAction, record: Record) -> str:
         return templates.render_text(raw, templates.base_context(record))[:200]
     except ValidationError:
         return raw[:200]
+
+
+def describe(
+    action: ScheduledAction, record: Record, template_names: dict[str, str] | None = None
+) -> str:
+    """What a scheduled action will do, in words for staff: the template it sends (by name),
+    the task it makes (its title, filled in for the record), the tag it puts or takes off."""
+    params = action.params or {}
+    target = params.get("target")
+    to = {
+        ActionTarget.AGENT.value: " to the agent",
+        ActionTarget.STAFF.value: " to chosen staff",
+    }.get(target or "", "")
+    if action.kind in (ActionKind.SEND_EMAIL, ActionKind.SEND_SMS):
+        key = params.get("template_key") or ""
+        names = template_names if template_names is not None else template_names_by_key()
+        return f"“{names.get(key, key)}”{to}"
+    if action.kind in (ActionKind.CREATE_TASK, ActionKind.CREATE_CALL):
+        return _task_title(action, record)
+    if action.kind in (ActionKind.ADD_TAG, ActionKind.REMOVE_TAG):
+        tag = db.session.get(Tag, params.get("tag_id") or 0)
+        return tag.name if tag else "(a tag since deleted)"
+    return ""
+
+
+def template_names_by_key() -> dict[str, str]:
+    rows = db.session.execute(select(MessageTemplate.key, MessageTemplate.name))
+    return {key: name for key, name in rows}
 
 
 def _send(action: ScheduledAction, record: Record, staff: User | None) -> tuple[ActionStatus, str]:

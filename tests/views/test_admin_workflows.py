@@ -216,7 +216,9 @@ def test_scheduled_actions_filter_and_cancel(app, admin_client, agent_client):
     listing = agent_client.get(
         f"/admin/scheduled/?flt0_workflow_is={flow_id}&flt1_status_is=pending"
     ).get_data(as_text=True)
-    assert listing.count("Ann Quoted") == 2 and listing.count("Bo Quoted") == 2
+    # Two rows each, and the call task's title is filled in for the record.
+    assert listing.count("Ann Quoted") == 3 and listing.count("Bo Quoted") == 3
+    assert "Call Ann Quoted" in listing and "{{" not in listing
     only_ann = agent_client.get(f"/admin/scheduled/?flt0_record_is={names[0]}").get_data(
         as_text=True
     )
@@ -261,6 +263,7 @@ def test_a_record_page_shows_its_runs_and_stops_them(app, agent_client):
     html = agent_client.get(page).get_data(as_text=True)
     assert "Quote follow-up MA" in html and "Stop this run" in html
     assert html.count(">Cancel</button>") == 2
+    assert "Create call task: Call Tess Timeline" in html
 
     agent_client.submit(
         f"/admin/scheduled/{first_id}/cancel/", {"url": page + "#workflows"}, page=page
@@ -732,3 +735,21 @@ def test_switching_a_workflow_off_in_its_form_stops_its_runs(app, admin_client):
             select(ActivityEntry).where(ActivityEntry.event_key == "staff.workflow.changed")
         )
         assert "switched off, 2 runs under way stopped" in change.summary + str(change.details)
+
+
+def test_the_schedule_pages_in_few_queries_whatever_its_length(app, agent_client, count_queries):
+    _, coverage_id = _quoted_workflow(app)
+
+    def queries_for(n):
+        with app.app_context():
+            for _ in range(n):
+                record = factories.record(assigned_agent=factories.staff())
+                factories.product(record, coverage_type_id=coverage_id)
+                workflows.evaluate([record.id])
+            db.session.commit()
+        with count_queries() as counter:
+            page = agent_client.get("/admin/scheduled/?page_size=100").get_data(as_text=True)
+        assert "{{" not in page
+        return len(counter.statements)
+
+    assert queries_for(5) == queries_for(40)
