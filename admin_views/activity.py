@@ -54,6 +54,8 @@ def _details(view: t.Any, context: t.Any, model: ActivityEntry, name: str) -> Ma
 class ActivityView(StaffModelView):
     """Append-only: no create, edit or delete, here or anywhere else."""
 
+    noun = "Activity entry"
+
     can_create = False
     can_edit = False
     delete_roles = ()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import typing as t
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from enum import Enum
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
@@ -184,8 +185,28 @@ class StaffModelView(StaffAccessMixin, ModelView):
     #: Roles that may delete; others see no delete button and get a 403 if they try.
     delete_roles: tuple[str, ...] = ADMIN_ONLY
 
+    #: What one row is called in messages ("Product saved."); by default the view's name
+    #: made singular.
+    noun: str | None = None
+
     def __init__(self, model: t.Any, session: t.Any, **kwargs: t.Any) -> None:
         super().__init__(model, session, **kwargs)
+
+    def create_blueprint(self, admin: t.Any) -> t.Any:
+        blueprint = super().create_blueprint(admin)
+        blueprint.after_request(self._reword_flashes)
+        return blueprint
+
+    def _reword_flashes(self, response: t.Any) -> t.Any:
+        """Flask-Admin says "Record was successfully saved." of a product or a workflow, where
+        a record is a lead or client: say what was saved, in our words."""
+        flashes = session.get("_flashes")
+        if flashes:
+            noun = self.noun or _singular(self.name)
+            session["_flashes"] = [
+                (category, _reworded(message, noun)) for category, message in flashes
+            ]
+        return response
 
     @property
     def can_delete(self) -> bool:  # type: ignore[override]
@@ -263,6 +284,34 @@ RECORD_LOOKUP: dict[str, t.Any] = {
 
 
 MAX_ID = 2**63 - 1
+
+
+def _singular(name: str) -> str:
+    if name.endswith("ies"):
+        return name[:-3] + "y"
+    return name[:-1] if name.endswith("s") and not name.endswith("ss") else name
+
+
+_STOCK_FLASHES = {
+    "Record was successfully created.": "{Noun} created.",
+    "Record was successfully saved.": "{Noun} saved.",
+    "Record was successfully deleted.": "{Noun} deleted.",
+    "Record does not exist.": "That {noun} no longer exists.",
+    "Failed to create record.": "The {noun} could not be created.",
+    "Failed to save record.": "The {noun} could not be saved.",
+}
+_COUNTED_DELETE = re.compile(r"^(\d+) records were successfully deleted\.$")
+
+
+def _reworded(message: str, noun: str) -> str:
+    lower = noun[:1].lower() + noun[1:]
+    for stock, ours in _STOCK_FLASHES.items():
+        if message.startswith(stock):
+            return ours.format(Noun=noun, noun=lower) + message[len(stock) :]
+    counted = _COUNTED_DELETE.match(message)
+    if counted:
+        return f"{plural(int(counted.group(1)), lower)} deleted."
+    return message
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:

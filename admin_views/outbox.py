@@ -35,6 +35,7 @@ def _body(view: t.Any, context: t.Any, model: OutboxMessage, name: str) -> Marku
 
 
 class OutboxView(StaffModelView):
+    noun = "Message"
     required_roles = ADMIN_ONLY
     can_create = False
     can_edit = False

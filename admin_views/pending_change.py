@@ -36,6 +36,8 @@ class PendingChangeView(StaffModelView):
     """Every decision is logged (staff.change.approved / staff.change.rejected) and the
     client is told, as the notification rules say."""
 
+    noun = "Change"
+
     can_create = False
     can_edit = False
     delete_roles = ()

@@ -16,6 +16,7 @@ from models import PortalSettings, db
 
 
 class PortalSettingsView(StaffModelView):
+    noun = "Portal settings"
     required_roles = ADMIN_ONLY
     can_create = False
     can_delete = False

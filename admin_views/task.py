@@ -33,6 +33,8 @@ def _due(view: t.Any, context: t.Any, model: Task, name: str) -> Markup | str:
 class TaskView(StaffModelView):
     """Every task in the office."""
 
+    noun = "Task"
+
     delete_roles = ("admin", "agent")
     can_export = True
     export_types = ["csv"]

@@ -342,6 +342,8 @@ def _workflow_options() -> list[tuple[int, str]]:
 class ScheduledActionView(StaffModelView):
     """Every scheduled workflow action: what is due when, what happened, and cancel."""
 
+    noun = "Scheduled action"
+
     can_create = False
     can_edit = False
     delete_roles = ()

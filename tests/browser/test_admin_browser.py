@@ -131,6 +131,6 @@ def test_deleting_from_a_list_asks_first(page: Page, base_url, office, app):
 
     page.once("dialog", lambda dialog: dialog.accept())
     delete.click()
-    expect(page.get_by_text("Record was successfully deleted.")).to_be_visible()
+    expect(page.get_by_text("Tag deleted.")).to_be_visible()
     expect(page.get_by_role("cell", name="Obsolete")).to_have_count(0)
     assert blocked_scripts(problems) == []

@@ -60,7 +60,7 @@ def test_build_a_workflow_then_bulk_tag_with_a_dry_run(page: Page, base_url, off
         if title:
             page.locator(f"#actions-{n}-task_title").fill(title)
     page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.get_by_text("Record was successfully created.")).to_be_visible()
+    expect(page.get_by_text("Workflow created.")).to_be_visible()
     with app.app_context():
         flow = db.session.scalar(select(Workflow).where(Workflow.name == "Annual review"))
         assert [a.kind for a in flow.actions] == [ActionKind.CREATE_TASK, ActionKind.CREATE_CALL]

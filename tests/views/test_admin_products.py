@@ -125,3 +125,28 @@ def test_adding_changing_and_removing_a_product_is_on_the_records_activity(
     assert [e.details["change"] for e in entries] == ["added", "changed", "removed"]
     assert entries[1].details["changes"] == {"Status": ["Quoted", "Declined by client"]}
     assert entries[0].summary.endswith("added Aetna Eagle PPO (Quoted).")
+
+
+def test_saving_a_product_says_product_not_record(app, agent_client, admin_client):
+    with app.app_context():
+        record = factories.record().id
+        coverage = factories.coverage("Medicare Advantage").id
+    html = agent_client.submit(
+        "/admin/product/new/", product_form(record, coverage), follow_redirects=True
+    ).get_data(as_text=True)
+    assert "Product created." in html and "Record was successfully" not in html
+    with app.app_context():
+        product_id = db.session.scalar(select(Product.id))
+    html = agent_client.submit(
+        f"/admin/product/edit/?id={product_id}",
+        product_form(record, coverage),
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Product saved." in html
+    html = admin_client.submit(
+        "/admin/product/action/",
+        {"action": "delete", "rowid": [str(product_id)]},
+        page="/admin/product/",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Product deleted." in html
