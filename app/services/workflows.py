@@ -982,7 +982,7 @@ def _send(action: ScheduledAction, record: Record, staff: User | None) -> tuple[
     if for_staff and (staff is None or not staff.active):
         staff = None
         who = (
-            "no agent is assigned"
+            "the record has no active agent"
             if action.params.get("target") == ActionTarget.AGENT.value
             else "the chosen staff member is no longer active"
         )

@@ -879,8 +879,8 @@ def test_a_message_for_the_agent_never_goes_to_the_client(ctx, mailbox):
         run_due()
         outcomes = sorted(db.session.scalars(select(ScheduledAction.outcome)))
         assert outcomes == [
-            "Not sent: no agent is assigned and no office address is set.",
-            "Not sent: no agent is assigned.",
+            "Not sent: the record has no active agent and no office address is set.",
+            "Not sent: the record has no active agent.",
         ]
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
