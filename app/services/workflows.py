@@ -972,6 +972,24 @@ def template_names_by_key() -> dict[str, str]:
     return {key: name for key, name in rows}
 
 
+#: A message to the client: the record's address for it, the consent it needs, and what to
+#: say when the consent or the address is missing.
+_CLIENT_CHANNELS = {
+    ActionKind.SEND_EMAIL: (
+        "email",
+        "email_opt_in",
+        "The client has opted out of email.",
+        "No email address to send to.",
+    ),
+    ActionKind.SEND_SMS: (
+        "mobile",
+        "sms_opt_in",
+        "The client has not agreed to text messages.",
+        "No mobile number to text.",
+    ),
+}
+
+
 def _send(action: ScheduledAction, record: Record, staff: User | None) -> tuple[ActionStatus, str]:
     """Queue the email or text, or say why not. The client's own choices come first: a client
     who opted out of email or has not agreed to texts is skipped (staff always get theirs).
@@ -987,28 +1005,22 @@ def _send(action: ScheduledAction, record: Record, staff: User | None) -> tuple[
             else "the chosen staff member is no longer active"
         )
     to_name = staff.full_name if staff else ("Office" if for_staff else record.full_name)
-    if action.kind == ActionKind.SEND_EMAIL:
-        if for_staff:
-            to = staff.email if staff else templates.office_context()["email"]
-            if not to:
-                return ActionStatus.SKIPPED, f"Not sent: {who} and no office address is set."
-        else:
-            to = record.email
-            if not record.email_opt_in:
-                return ActionStatus.SKIPPED, "The client has opted out of email."
-            if not to:
-                return ActionStatus.SKIPPED, "No email address to send to."
-    elif for_staff:
+    if not for_staff:
+        address, consent, no_consent, no_address = _CLIENT_CHANNELS[action.kind]
+        to = getattr(record, address)
+        if not getattr(record, consent):
+            return ActionStatus.SKIPPED, no_consent
+        if not to:
+            return ActionStatus.SKIPPED, no_address
+    elif action.kind == ActionKind.SEND_EMAIL:
+        to = staff.email if staff else templates.office_context()["email"]
+        if not to:
+            return ActionStatus.SKIPPED, f"Not sent: {who} and no office address is set."
+    else:
         to = staff.phone if staff else None
         if not to:
             reason = who if staff is None else f"{staff.full_name} has no phone number"
             return ActionStatus.SKIPPED, f"Not sent: {reason}."
-    else:
-        to = record.mobile
-        if not record.sms_opt_in:
-            return ActionStatus.SKIPPED, "The client has not agreed to text messages."
-        if not to:
-            return ActionStatus.SKIPPED, "No mobile number to text."
     rendered = templates.render(
         action.params.get("template_key") or "", templates.base_context(record)
     )
