@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.form import BaseForm, DateTimeField, Select2Field
@@ -223,6 +224,13 @@ class StaffModelView(StaffAccessMixin, ModelView):
         if not self.can_delete:
             abort(403)
         return super().delete_view()
+
+    @action("delete", "Delete", "Delete the selected rows? This cannot be undone.")
+    def action_delete(self, ids: t.Any) -> t.Any:
+        # Posted ids are text; PostgreSQL will not compare an integer key with text.
+        if self.model.__mapper__.primary_key[0].type.python_type is int:
+            ids = int_ids(ids)
+        return super().action_delete(ids)
 
     def is_action_allowed(self, name: str) -> bool:
         if name == "delete" and not self.can_delete:
