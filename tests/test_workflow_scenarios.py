@@ -307,3 +307,48 @@ def test_the_demo_campaigns_run_as_seeded(app, mailbox):
         follow_up = mailbox.wait_for(3)[-1]
         assert follow_up["Subject"] == "Your Medicare plan quote, Ava"
         assert "Dana" in follow_up.get_body(("plain",)).get_content()
+
+
+def test_the_seeded_annual_review_waits_for_its_sending_window(app, mailbox):
+    """Tagged late on a Friday: the first email goes at once, what falls after 20:00 waits for
+    Monday 08:00 in the office, and the calls land on the agent's list."""
+    from seeds.campaigns import seed_campaigns
+
+    friday_evening = datetime(2026, 9, 4, 23, 45, tzinfo=UTC)  # 19:45 in New York
+    monday_opening = datetime(2026, 9, 7, 12, 0, tzinfo=UTC)  # 08:00 in New York
+    with app.app_context():
+        seed_campaigns()
+        agent = factories.staff(email="agent.window@example.com", first_name="Wren")
+        client = factories.record(
+            first_name="Fay",
+            last_name="Friday",
+            email="fay@example.com",
+            mobile="+12025550177",
+            sms_opt_in=True,
+            assigned_agent_id=agent.id,
+        ).id
+        aep = db.session.scalar(select(Tag.id).where(Tag.name == "AEP Review Needed"))
+        agent_id = agent.id
+        db.session.commit()
+    with time_machine.travel(friday_evening, tick=False) as clock:
+        with app.app_context():
+            tag_service.add_tag([client], db.session.get(Tag, aep))
+            db.session.commit()
+        tick(app, clock, timedelta(minutes=1))
+        assert len(mailbox.wait_for(1)) == 1  # the announcement, inside the window
+        tick(app, clock, timedelta(minutes=30))  # 20:16 on Friday: the window has closed
+        assert sms_to(app, "+12025550177") == [] and len(mailbox.messages) == 1
+
+        tick(app, clock, monday_opening - friday_evening - timedelta(minutes=31))
+        assert len(sms_to(app, "+12025550177")) == 1
+        assert len(mailbox.wait_for(3)) == 3  # portal link and password, Monday morning
+        tick(app, clock, timedelta(days=30))
+    with app.app_context():
+        calls = db.session.scalars(select(Task).order_by(Task.id)).all()
+        assert [t.title for t in calls] == [
+            "Book the annual review with Fay Friday",
+            "Second call: annual review with Fay Friday",
+        ]
+        assert {t.assignee_id for t in calls} == {agent_id}
+    assert len(mailbox.wait_for(5)) == 5  # and the two booking emails
+    assert len(mailbox.messages) == 5  # nothing twice
