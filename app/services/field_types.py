@@ -170,8 +170,8 @@ class NumberType(FieldType):
         low = _decimal(settings.get("min"))
         high = _decimal(settings.get("max"))
         if low is None and high is None:
-            return []
-        return [validators.NumberRange(min=low, max=high)]
+            return [_finite]
+        return [_finite, validators.NumberRange(min=low, max=high)]
 
     def to_storage(self, value: Any) -> str | None:
         if value is None or value == "":
@@ -212,13 +212,20 @@ class NumberType(FieldType):
         return cleaned
 
 
+def _finite(form: Any, field: Any) -> None:
+    """Decimal reads "NaN" and "Infinity" as numbers: no client means those."""
+    if isinstance(field.data, Decimal) and not field.data.is_finite():
+        raise validators.StopValidation("Enter a number.")
+
+
 def _decimal(value: Any) -> Decimal | None:
     if value in (None, ""):
         return None
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
+    return number if number.is_finite() else None
 
 
 class DateType(FieldType):

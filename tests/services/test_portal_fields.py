@@ -318,6 +318,28 @@ def test_custom_field_of_each_type(
         assert value == Decimal("42.5")
 
 
+@pytest.mark.parametrize("settings", [{}, {"min": "0", "max": "100"}])
+@pytest.mark.parametrize("odd", ["NaN", "Infinity", "-inf", "sNaN"])
+def test_a_number_field_refuses_what_is_not_a_number(record, client_actor, settings, odd):
+    field = CustomField(
+        key="pets", label="Pets", field_type=CustomFieldType.NUMBER, settings=settings
+    )
+    custom_fields.check_custom_field(field, is_new=True)
+    db.session.add(field)
+    db.session.flush()
+    custom_fields.add_portal_row(field).mode = FieldMode.OPTIONAL
+    db.session.commit()
+    form, result = submit(record, "additional", {"custom_pets": odd}, client_actor)
+    assert result is None and form.errors["custom_pets"] == ["Enter a number."]
+    with pytest.raises(ValidationError, match="must be a number"):
+        custom_fields.check_custom_field(
+            CustomField(
+                key="bad", label="Bad", field_type=CustomFieldType.NUMBER, settings={"min": odd}
+            ),
+            is_new=True,
+        )
+
+
 def test_custom_fields_with_values_are_archived_not_deleted(record):
     field = CustomField(
         key="pet_name", label="Pet name", field_type=CustomFieldType.TEXT, settings={}
