@@ -40,10 +40,30 @@ def _client() -> Any:
 
 
 def _json_body() -> dict[str, Any] | Any:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than any form: not a body we read
+        body = None
     if not isinstance(body, dict):
         return _error(400, "Send a JSON object (Content-Type: application/json).")
     return body
+
+
+def _shape_problems(body: dict[str, Any], allowed: set[str], yes_no: set[str]) -> Any:
+    """A 422 for values the forms would quietly coerce (a list saved as its first item, an
+    object as its text, "no" as yes) and for keys no field reads; None when all is well."""
+    problems: dict[str, list[str]] = {}
+    for key, value in body.items():
+        if key not in allowed:
+            problems[key] = ["There is no such field to change here."]
+        elif key in yes_no:
+            if not isinstance(value, bool):
+                problems[key] = ["Send true or false."]
+        elif isinstance(value, list | dict | bool):
+            problems[key] = ["Send text or a number."]
+    if not problems:
+        return None
+    return _error(422, "Nothing was saved: some values are not of the right kind.", problems)
 
 
 def _section_json(
@@ -105,6 +125,9 @@ def api_save_section(section_key: str) -> Any:
             "Nothing was saved: some of these fields cannot be changed here.",
             {key: [reason] for key, reason in problems.items()},
         )
+    yes_no = {item.key for item in fields_of_section if item.type.name == "yes_no"}
+    if (refused := _shape_problems(body, set(body), yes_no)) is not None:
+        return refused
     form_class = portal_fields.section_form(section_key, fields_of_section, record)
     data = dict(body)
     if request.method == "PATCH":
@@ -158,6 +181,11 @@ def _care_or_404(list_key: str) -> care_lists.CareList:
     return care
 
 
+def _care_shape_problems(care: care_lists.CareList, body: dict[str, Any]) -> Any:
+    # "id" is what GET answered: sending an entry back as it came is fine (it is ignored).
+    return _shape_problems(body, {name for name, _ in care.columns} | {"id"}, set())
+
+
 def _entry_json(care: care_lists.CareList, entry: Any) -> dict[str, Any]:
     return {"id": entry.id, **{name: getattr(entry, name) for name, _ in care.columns}}
 
@@ -180,6 +208,8 @@ def api_care_add(list_key: str) -> Any:
     body = _json_body()
     if not isinstance(body, dict):
         return body
+    if (refused := _care_shape_problems(care, body)) is not None:
+        return refused
     form = CARE_FORMS[list_key].from_json(body, meta={"csrf": False})
     if not form.validate():
         return _error(
@@ -218,6 +248,8 @@ def api_care_entry(list_key: str, entry_id: int) -> Any:
     body = _json_body()
     if not isinstance(body, dict):
         return body
+    if (refused := _care_shape_problems(care, body)) is not None:
+        return refused
     data = {**_entry_json(care, entry), **body}
     data.pop("id", None)
     form = CARE_FORMS[list_key].from_json(data, meta={"csrf": False})

@@ -73,7 +73,7 @@ class FieldType:
         if settings.get("pattern"):
             checks.append(
                 validators.Regexp(
-                    f"^(?:{settings['pattern']})$",
+                    _anchored(settings["pattern"]),
                     message=settings.get("pattern_message")
                     or "This value is not in the expected form.",
                 )
@@ -102,7 +102,7 @@ class FieldType:
             "maxLength": int(settings.get("max_length") or 255),
         }
         if settings.get("pattern"):
-            schema["pattern"] = f"^(?:{settings['pattern']})$"
+            schema["pattern"] = _anchored(settings["pattern"])
         return schema
 
     def check_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
@@ -121,7 +121,7 @@ class FieldType:
                 )
         if settings.get("pattern"):
             try:
-                re.compile(settings["pattern"])
+                re.compile(_anchored(settings["pattern"]))
             except re.error as exc:
                 raise ValidationError(
                     f"The pattern is not a valid regular expression ({exc}).", field="pattern"
@@ -129,6 +129,11 @@ class FieldType:
             cleaned["pattern"] = settings["pattern"]
             cleaned["pattern_message"] = (settings.get("pattern_message") or "").strip()
         return cleaned
+
+
+def _anchored(pattern: str) -> str:
+    """The whole value must match: the pattern as forms and the JSON schema use it."""
+    return f"^(?:{pattern})$"
 
 
 def _length(limit: int) -> Any:
@@ -212,10 +217,23 @@ class NumberType(FieldType):
         return cleaned
 
 
+#: Digits a number field keeps before and after the decimal point.
+WHOLE_DIGITS, DECIMAL_PLACES = 15, 10
+
+
 def _finite(form: Any, field: Any) -> None:
-    """Decimal reads "NaN" and "Infinity" as numbers: no client means those."""
-    if isinstance(field.data, Decimal) and not field.data.is_finite():
+    """Decimal reads "NaN" and "Infinity" as numbers, and "1e5000" as one with 5,001 digits:
+    no client means those, and the page could not show them."""
+    if not isinstance(field.data, Decimal):
+        return
+    if not field.data.is_finite():
         raise validators.StopValidation("Enter a number.")
+    if field.data.adjusted() >= WHOLE_DIGITS:
+        raise validators.StopValidation(f"Enter a number with at most {WHOLE_DIGITS} digits.")
+    if field.data != 0 and field.data.adjusted() < -DECIMAL_PLACES:
+        raise validators.StopValidation(
+            f"Enter a number with at most {DECIMAL_PLACES} decimal places."
+        )
 
 
 def _decimal(value: Any) -> Decimal | None:

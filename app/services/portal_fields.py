@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -541,12 +541,40 @@ class SectionForm(FlaskForm):
 
     section_key: str = ""
     record_country: str = "US"
+    #: The record's way to be reached as saved: preferred_contact, email, mobile, phone.
+    contact: ClassVar[dict[str, Any]] = {}
+    #: Keys of this form whose values go on the record at once (no approval needed).
+    direct: ClassVar[frozenset[str]] = frozenset()
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
-        return self.validate_section() and ok
+        # Section rules read the fields' values: only once each field is valid on its own.
+        return ok and self.validate_section() and self._still_reachable()
 
     def validate_section(self) -> bool:
+        return True
+
+    def _still_reachable(self) -> bool:
+        """The way the client prefers to be reached must stay one the record can use,
+        whichever section changes the preference or the address it needs."""
+        keys = ("preferred_contact", "email", "mobile", "phone")
+        shown = [key for key in keys if key in self._fields]
+        if not shown:
+            return True
+
+        def after(key: str) -> Any:
+            return self[key].data if key in shown and key in self.direct else self.contact.get(key)
+
+        try:
+            preferred = ContactMethod(after("preferred_contact") or ContactMethod.EMAIL)
+            check_contact_preference(
+                preferred, email=after("email"), mobile=after("mobile"), phone=after("phone")
+            )
+        except ValidationError as exc:
+            where = "preferred_contact" if "preferred_contact" in shown else exc.field
+            field_name = where if where in shown else shown[0]
+            self[field_name].errors = [*self[field_name].errors, exc.message]
+            return False
         return True
 
 
@@ -569,39 +597,23 @@ class CoApplicantForm(SectionForm):
         return True
 
 
-class PreferencesForm(SectionForm):
-    mobile: str | None = None
-    email_address: str | None = None
-    phone_number: str | None = None
-
-    def validate_section(self) -> bool:
-        if "preferred_contact" not in self._fields or not self.preferred_contact.data:
-            return True
-        try:
-            check_contact_preference(
-                ContactMethod(self.preferred_contact.data),
-                email=self.email_address,
-                mobile=self.mobile,
-                phone=self.phone_number,
-            )
-        except ValidationError as exc:
-            self.preferred_contact.errors = [*self.preferred_contact.errors, exc.message]
-            return False
-        return True
-
-
 def section_form(
     section_key: str, fields_of_section: list[Field], record: Record
 ) -> type[SectionForm]:
     """The WTForms form of a section: only the fields the client may change."""
-    base = {"co_applicant": CoApplicantForm, "preferences": PreferencesForm}.get(
-        section_key, SectionForm
-    )
-    attributes: dict[str, Any] = {"section_key": section_key}
-    if base is PreferencesForm:  # what the preference is checked against
-        attributes.update(
-            mobile=record.mobile, email_address=record.email, phone_number=record.phone
-        )
+    base = CoApplicantForm if section_key == "co_applicant" else SectionForm
+    attributes: dict[str, Any] = {
+        "section_key": section_key,
+        "contact": {
+            "preferred_contact": record.preferred_contact,
+            "email": record.email,
+            "mobile": record.mobile,
+            "phone": record.phone,
+        },
+        "direct": frozenset(
+            item.key for item in fields_of_section if item.editable and not item.needs_approval
+        ),
+    }
     context = {"country": record.country or "US"}
     for item in fields_of_section:
         if item.editable:
@@ -798,6 +810,12 @@ def reject(change: PendingChange, by: User, reason: str | None = None) -> None:
 
 def _check_record(record: Record) -> None:
     check_birth_date(record.date_of_birth)
+    check_contact_preference(
+        record.preferred_contact or ContactMethod.EMAIL,
+        email=record.email,
+        mobile=record.mobile,
+        phone=record.phone,
+    )
 
 
 def decisions_to_show(record: Record) -> list[PendingChange]:

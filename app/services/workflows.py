@@ -206,9 +206,22 @@ def check_workflow(workflow: Workflow) -> None:
         raise ValidationError("The window must end after it starts (same day).", field="window_end")
 
 
+#: The longest delay an action may have: a campaign that waits longer is a mistake, and dates
+#: past the calendar's end would break every save that starts the workflow.
+MAX_DELAY = timedelta(days=10 * 366)
+
+
 def check_action(action: WorkflowAction) -> None:
     if action.delay_amount is None or action.delay_amount < 0:
         raise ValidationError("A delay cannot be negative.", field="actions")
+    if action.delay_unit is not None:
+        start = utcnow()
+        try:
+            too_long = add_delay(start, action.delay_amount, action.delay_unit) - start > MAX_DELAY
+        except (OverflowError, ValueError):
+            too_long = True
+        if too_long:
+            raise ValidationError("A delay can be at most 10 years.", field="actions")
     kind = action.kind
     if kind in (ActionKind.SEND_EMAIL, ActionKind.SEND_SMS):
         channel = Channel.EMAIL if kind == ActionKind.SEND_EMAIL else Channel.SMS

@@ -146,6 +146,18 @@ def test_approval_fields_wait_and_leave_the_record_alone(record, client_actor):
     assert statuses == [ChangeStatus.SUPERSEDED, ChangeStatus.PENDING]
 
 
+def test_an_approval_that_would_leave_no_way_to_reach_the_client_is_refused(record, client_actor):
+    staff = factories.staff(email="boss3@example.com")
+    _, result = submit(record, "contact", {"email": "", "phone": "(202) 555-0143"}, client_actor)
+    db.session.commit()
+    assert result.pending == {"Email address": ""}  # emptying it waits for approval
+    change = db.session.scalar(select(PendingChange))
+    with pytest.raises(ValidationError, match="Add an email address to prefer email"):
+        portal_fields.approve(change, staff)
+    db.session.rollback()
+    assert record.email == "cora@example.com" and change.status == ChangeStatus.PENDING
+
+
 def test_approving_writes_the_value_and_tells_the_client(record, client_actor):
     staff = factories.staff(email="boss2@example.com")
     submit(
@@ -318,6 +330,19 @@ def test_custom_field_of_each_type(
         assert value == Decimal("42.5")
 
 
+def test_a_pattern_is_checked_as_forms_use_it(record):
+    # Flags are allowed only at the very start of an expression: inside the anchors the
+    # forms wrap it in, this one would break every form showing the field.
+    field = CustomField(
+        key="policy_ref",
+        label="Policy reference",
+        field_type=CustomFieldType.TEXT,
+        settings={"pattern": "(?i)[a-z]{2}[0-9]{6}"},
+    )
+    with pytest.raises(ValidationError, match="not a valid regular expression"):
+        custom_fields.check_custom_field(field, is_new=True)
+
+
 @pytest.mark.parametrize("settings", [{}, {"min": "0", "max": "100"}])
 @pytest.mark.parametrize("odd", ["NaN", "Infinity", "-inf", "sNaN"])
 def test_a_number_field_refuses_what_is_not_a_number(record, client_actor, settings, odd):
@@ -331,6 +356,9 @@ def test_a_number_field_refuses_what_is_not_a_number(record, client_actor, setti
     db.session.commit()
     form, result = submit(record, "additional", {"custom_pets": odd}, client_actor)
     assert result is None and form.errors["custom_pets"] == ["Enter a number."]
+    for huge, message in (("1e5000", "at most 15 digits"), ("1e-5000", "10 decimal places")):
+        form, result = submit(record, "additional", {"custom_pets": huge}, client_actor)
+        assert result is None and message in form.errors["custom_pets"][0]
     with pytest.raises(ValidationError, match="must be a number"):
         custom_fields.check_custom_field(
             CustomField(

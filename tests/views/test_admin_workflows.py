@@ -131,6 +131,10 @@ def test_bad_workflows_are_refused_with_a_message(app, admin_client):
         ),
         # Actions are kept in the order they fire: a negative delay would come first.
         ({"actions-1-delay_amount": "-3"}, "Action 1: A delay cannot be negative."),
+        (
+            {"actions-1-delay_amount": "9000", "actions-1-delay_unit": "years"},
+            "Action 2: A delay can be at most 10 years.",
+        ),
     ]
     for changes, message in cases:
         form = _workflow_form(coverage_id, **changes)

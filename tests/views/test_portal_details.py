@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.services import portal_accounts
 from models import (
     ActivityEntry,
+    ContactMethod,
     FieldMode,
     PendingChange,
     PortalField,
@@ -454,3 +455,53 @@ def test_modules_switched_off_disappear(app, signed_in):
     assert "Prescriptions" not in home and "Providers" in home
     assert signed_in.get("/portal/prescriptions").status_code == 404
     assert signed_in.get("/portal/api/prescriptions").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "section, body, field, message",
+    [
+        ("preferences", {"preferred_contact": "pigeon"}, "preferred_contact", "Not a valid choice"),
+        ("preferences", {"email_opt_in": None}, "email_opt_in", "Send true or false."),
+        ("preferences", {"email_opt_in": "no"}, "email_opt_in", "Send true or false."),
+        ("contact", {"phone": ["2025550100", "2025550101"]}, "phone", "Send text or a number."),
+        ("contact", {"phone": {"number": "2025550100"}}, "phone", "Send text or a number."),
+        # Preferring texts, then emptying the mobile in another section: refused there too.
+        ("contact", {"mobile": ""}, "mobile", "Add a mobile number to prefer text messages."),
+    ],
+)
+def test_api_refuses_values_it_would_otherwise_bend(
+    app, signed_in, cora, section, body, field, message
+):
+    with app.app_context():
+        record = db.session.get(Record, cora["record_id"])
+        record.mobile, record.preferred_contact = "+12025550177", ContactMethod.SMS
+        db.session.commit()
+    token = api_token(signed_in)
+    response = signed_in.patch(
+        f"/portal/api/details/{section}", json=body, headers={"X-CSRFToken": token}
+    )
+    assert response.status_code == 422, response.get_json()
+    assert message in " ".join(response.get_json()["error"]["fields"][field])
+    assert record_value(app, cora["record_id"], "mobile") == "+12025550177"
+    assert record_value(app, cora["record_id"], "email_opt_in") is True
+
+
+def test_api_answers_odd_bodies_with_a_clear_4xx(signed_in):
+    token = api_token(signed_in)
+    deep = signed_in.patch(
+        "/portal/api/details/contact",
+        data="[" * 100_000,
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+    assert deep.status_code == 400 and "JSON object" in deep.get_json()["error"]["message"]
+    typo = signed_in.post(
+        "/portal/api/prescriptions",
+        json={"drug_name": "Atorvastatin", "strenght": "10mg"},
+        headers={"X-CSRFToken": token},
+    )
+    assert typo.status_code == 422
+    assert typo.get_json()["error"]["fields"] == {
+        "strenght": ["There is no such field to change here."]
+    }
+    assert signed_in.get("/portal/api/prescriptions").get_json() == {"prescriptions": []}
