@@ -63,6 +63,9 @@ class LocalDateTimeField(DateTimeField):
             valuelist = [valuelist[0].strip() + ":00"]
             self.strptime_format = ["%Y-%m-%d %H:%M:%S"]
         super().process_formdata(valuelist)
+        if isinstance(self.data, datetime) and not 1900 <= self.data.year <= 9000:
+            self.data = None
+            raise ValueError("Enter a date between the years 1900 and 9000.")
         if isinstance(self.data, datetime) and self.data.tzinfo is None:
             self.data = self.data.replace(tzinfo=office_zone())
 

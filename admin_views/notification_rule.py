@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typing as t
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_security import current_user
 from flask_wtf import FlaskForm
@@ -85,6 +85,8 @@ class NotificationRuleView(StaffView):
     @expose("/restore/", methods=("POST",))
     def restore(self):  # type: ignore[no-untyped-def]
         key = request.form.get("key")
+        if key and key not in events.CATALOGUE:
+            abort(404)
         restored = events.restore_rules([key] if key else None)
         db.session.commit()
         flash(

@@ -9,7 +9,7 @@ from flask_admin.actions import action
 from markupsafe import Markup
 from sqlalchemy import select
 
-from admin_views.base import ADMIN_ONLY, StaffModelView, local_datetime
+from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids, local_datetime
 from admin_views.filters import EnumChoice
 from app.services import outbox as outbox_service
 from app.services.errors import ValidationError
@@ -88,7 +88,7 @@ class OutboxView(StaffModelView):
     @action("retry", "Retry", "Try to send the selected failed messages again?")
     def action_retry(self, ids: list[str]):  # type: ignore[no-untyped-def]
         messages = db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.id.in_([int(i) for i in ids]))
+            select(OutboxMessage).where(OutboxMessage.id.in_(int_ids(ids)))
         ).all()
         retried, refused = 0, []
         for message in messages:

@@ -13,7 +13,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from admin_views.base import StaffModelView, record_link
+from admin_views.base import StaffModelView, int_ids, record_link
 from admin_views.filters import EnumChoice, IntIs
 from app.services import portal_fields
 from app.services.errors import ValidationError
@@ -100,7 +100,7 @@ class PendingChangeView(StaffModelView):
     def _bulk(self, ids: list[str], approve: bool) -> None:
         changes = db.session.scalars(
             select(PendingChange).where(
-                PendingChange.id.in_([int(i) for i in ids]),
+                PendingChange.id.in_(int_ids(ids)),
                 PendingChange.status == ChangeStatus.PENDING,
             )
         ).all()

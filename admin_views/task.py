@@ -14,7 +14,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from admin_views.base import RECORD_LOOKUP, StaffModelView, local_datetime, record_link
+from admin_views.base import RECORD_LOOKUP, StaffModelView, int_ids, local_datetime, record_link
 from admin_views.filters import EnumChoice, IntChoice, agent_options
 from app.services import tasks as task_service
 from app.services.users import agents_query
@@ -89,7 +89,7 @@ class TaskView(StaffModelView):
 
     @action("complete", "Mark done")
     def action_complete(self, ids: list[str]):  # type: ignore[no-untyped-def]
-        tasks = db.session.scalars(select(Task).where(Task.id.in_([int(i) for i in ids]))).all()
+        tasks = db.session.scalars(select(Task).where(Task.id.in_(int_ids(ids)))).all()
         for task in tasks:
             task_service.complete(task)
         db.session.commit()

@@ -11,7 +11,7 @@ from flask_security import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from admin_views.base import ADMIN_ONLY, StaffModelView
+from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids
 from admin_views.filters import EnumChoice
 from app.services import templates as template_service
 from app.services.errors import ValidationError
@@ -84,7 +84,7 @@ class TemplateView(StaffModelView):
     def action_restore(self, ids: list[str]):  # type: ignore[no-untyped-def]
         keys = list(
             db.session.scalars(
-                select(MessageTemplate.key).where(MessageTemplate.id.in_([int(i) for i in ids]))
+                select(MessageTemplate.key).where(MessageTemplate.id.in_(int_ids(ids)))
             )
         )
         restored = template_service.restore_defaults(keys)
@@ -123,7 +123,7 @@ class TemplateView(StaffModelView):
         error = None
         try:
             rendered = template_service.render(
-                template.key, template_service.sample_context(template.key, record)
+                template.key, template_service.sample_context(template.key, record), strict=True
             )
         except ValidationError as exc:
             error = exc.message

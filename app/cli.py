@@ -157,6 +157,13 @@ def worker_command(
         )
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     worker = make_worker(app, queues or None, simple=simple, name=name)
+    live = worker.connection.exists(worker.key) and not worker.connection.hexists(
+        worker.key, "death"
+    )
+    if live:
+        raise click.ClickException(
+            f"a worker named {worker.name!r} is running already; choose another --name."
+        )
     click.echo(
         f"Worker {worker.name} serving {', '.join(q.name for q in worker.queues)}"
         f"{' with scheduler' if scheduler else ''}."

@@ -99,3 +99,16 @@ def test_worker_runs_queued_jobs_inside_the_app(app):
 def test_worker_refuses_unknown_queues(app):
     result = run(app, "worker", "--burst", "--queues", "nope")
     assert result.exit_code == 2 and "unknown queue" in result.output
+
+
+def test_a_second_worker_with_a_name_in_use_is_told_to_pick_another(app):
+    from jobs.worker import make_worker
+
+    running = make_worker(app, simple=True, name="front-desk")
+    running.register_birth()  # as a live worker does when it starts
+    try:
+        result = run(app, "worker", "--burst", "--name", "front-desk")
+        assert result.exit_code == 1
+        assert "a worker named 'front-desk' is running already" in result.output
+    finally:
+        running.register_death()

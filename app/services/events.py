@@ -812,7 +812,7 @@ def emit(
                     to_name=planned.to_name,
                     record_id=record.id if record else None,
                     event_key=key,
-                    reply_to=_reply_to(record),
+                    reply_to=templates.reply_address(record),
                 )
             )
     if task is not None or messages:
@@ -876,11 +876,6 @@ def _context(
         record_url=f"{base_url}/admin/record/details/?id={record.id}" if record else base_url,
     )
     return context
-
-
-def _reply_to(record: Record | None) -> str | None:
-    agent = record.assigned_agent if record else None
-    return str(agent.email) if agent else (templates.office_context()["email"] or None)
 
 
 def _request_origin() -> tuple[str | None, str | None]:

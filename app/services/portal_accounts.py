@@ -155,7 +155,7 @@ def enable_self_service(record: Record, by: User | Actor) -> Enabled:
         to=(record.mobile if by_text else record.email) or "",
         to_name=record.full_name,
         record_id=record.id,
-        reply_to=_reply_to(record),
+        reply_to=templates.reply_address(record),
     )
     outbox.put_rendered(
         templates.render("portal.password", context),
@@ -163,7 +163,7 @@ def enable_self_service(record: Record, by: User | Actor) -> Enabled:
         to=record.email,
         to_name=record.full_name,
         record_id=record.id,
-        reply_to=_reply_to(record),
+        reply_to=templates.reply_address(record),
     )
     link_channel = Channel.SMS if by_text else Channel.EMAIL
     events.emit(
@@ -238,7 +238,7 @@ def invite(record: Record, by: User, contact: Contact | None = None) -> PortalAc
         to=email,
         to_name=name,
         record_id=record.id,
-        reply_to=_reply_to(record),
+        reply_to=templates.reply_address(record),
     )
     events.emit(
         "staff.self_service.invited",
@@ -258,11 +258,6 @@ def sync_login_email(record: Record) -> None:
     account = primary_account(record) if record.id else None
     if account is not None and record.email:
         account.email = record.email.lower()
-
-
-def _reply_to(record: Record) -> str | None:
-    agent = record.assigned_agent
-    return str(agent.email) if agent else (get_settings().office_email or None)
 
 
 # -- sign-in -----------------------------------------------------------------------------------

@@ -28,6 +28,10 @@ def clean_product(product: Product) -> Product:
         raise ValidationError(
             "The end date must be on or after the effective date.", field="end_date"
         )
+    if product.premium is not None and not Decimal(product.premium).is_finite():
+        raise ValidationError("Enter the premium as an amount.", field="premium")
+    if product.premium is not None and Decimal(product.premium) >= 10**10:
+        raise ValidationError("Check the premium: it is too large.", field="premium")
     if product.premium is not None and Decimal(product.premium) < 0:
         raise ValidationError("A premium cannot be negative.", field="premium")
     return product

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from jinja2 import TemplateSyntaxError, meta
-from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
+from jinja2 import TemplateSyntaxError, meta, pass_eval_context
+from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import escape
 from sqlalchemy import select
@@ -248,9 +248,24 @@ class MessageEnvironment(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**"})
 
+    #: String methods that pad or substitute to any size asked for ("x".ljust(10**9)).
+    unsafe_str_methods = frozenset(
+        {"center", "ljust", "rjust", "zfill", "expandtabs", "format", "format_map", "replace"}
+    )
+
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.globals["range"] = _small_range
+        self.globals.pop("lipsum", None)  # paragraphs of filler on demand
+        self.filters["replace"] = _bounded_replace
+        self.filters["center"] = _bounded_width(self.filters["center"])
+        self.filters["indent"] = _bounded_width(self.filters["indent"])
+        self.filters["wordwrap"] = _bounded_width(self.filters["wordwrap"])
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, str) and attr in self.unsafe_str_methods:
+            return False
+        return bool(super().is_safe_attribute(obj, attr, value))
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**":
@@ -264,6 +279,33 @@ class MessageEnvironment(ImmutableSandboxedEnvironment):
             if repeated and len(text) * max(times, 0) > MAX_REPEAT:
                 raise SecurityError("That repeats too much for a message.")
         return super().call_binop(context, operator, left, right)
+
+
+def _too_big(size: int) -> None:
+    if size > MAX_REPEAT:
+        raise SecurityError("That makes the text too long for a message.")
+
+
+@pass_eval_context
+def _bounded_replace(eval_ctx: Any, text: Any, old: Any, new: Any, count: int | None = None) -> Any:
+    text, old, new = str(text), str(old), str(new)
+    _too_big(len(text) + text.count(old) * len(new))
+    return text.replace(old, new, -1 if count is None else count)
+
+
+def _bounded_width(original: Any) -> Any:
+    """A padding or wrapping filter whose width argument stays message-sized."""
+
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        for value in (*args[1:], *kwargs.values()):
+            if isinstance(value, int) and not isinstance(value, bool):
+                _too_big(abs(value))
+        return original(*args, **kwargs)
+
+    for attribute in ("jinja_pass_arg",):
+        if hasattr(original, attribute):
+            setattr(bounded, attribute, getattr(original, attribute))
+    return bounded
 
 
 def _number(value: Any) -> bool:
@@ -316,12 +358,14 @@ def check_template(key: str, channel: Channel, subject: str, body: str) -> None:
     for field_name, source in (("subject", subject or ""), ("body", body)):
         try:
             parsed = _ENV.parse(source)
+            used |= set(meta.find_undeclared_variables(parsed))
         except TemplateSyntaxError as exc:
             raise ValidationError(
                 f"Line {exc.lineno}: {exc.message}. Check the {{{{ }}}} and {{% %}} pairs.",
                 field=field_name,
             ) from None
-        used |= set(meta.find_undeclared_variables(parsed))
+        except TemplateError as exc:  # an unknown filter or test, found while compiling
+            raise ValidationError(f"{exc}.", field=field_name) from None
     allowed = allowed_variables(key)
     unknown = sorted(used - set(allowed))
     if unknown:
@@ -361,8 +405,10 @@ def get_template(key: str) -> MessageTemplate | None:
     return db.session.scalar(select(MessageTemplate).where(MessageTemplate.key == key))
 
 
-def render(key: str, context: dict[str, Any]) -> Rendered:
-    """Render the template stored under ``key`` (or its default) in the sandbox."""
+def render(key: str, context: dict[str, Any], *, strict: bool = False) -> Rendered:
+    """Render the template stored under ``key`` (or its default) in the sandbox. An edited
+    system template that fails falls back to its default text, so the message still goes;
+    ``strict`` (the preview) raises instead, so the admin sees what is wrong."""
     stored = get_template(key)
     spec = spec_for(key)
     if stored is None and spec is None:
@@ -372,8 +418,8 @@ def render(key: str, context: dict[str, Any]) -> Rendered:
     channel = stored.channel if stored else spec.channel  # type: ignore[union-attr]
     try:
         text, rendered_subject = _render_pair(subject, body, context)
-    except (TemplateError, SecurityError, UndefinedError, TypeError, ValueError) as exc:
-        if spec is None or stored is None:
+    except Exception as exc:  # whatever the admin's text does, the message is not lost
+        if spec is None or stored is None or strict:
             raise ValidationError(f"The template {key} could not be rendered: {exc}") from None
         current_app.logger.warning("template %s failed (%s); using its default text", key, exc)
         text, rendered_subject = _render_pair(spec.subject, spec.body, context)
@@ -392,7 +438,7 @@ def render_text(source: str, context: dict[str, Any]) -> str:
     """Render a short text (a task title, say) in the same sandbox."""
     try:
         return " ".join(_ENV.from_string(source).render(**context).split())
-    except (TemplateError, SecurityError, UndefinedError, TypeError, ValueError) as exc:
+    except Exception as exc:  # the sandbox's errors, and 1/0 or a bad filter argument
         raise ValidationError(f"The text could not be filled in: {exc}") from None
 
 
@@ -453,6 +499,14 @@ def is_system(key: str) -> bool:
 
 
 # -- context ------------------------------------------------------------------------------------
+
+
+def reply_address(record: Record | None) -> str | None:
+    """Where a client's reply to our mail goes: their active agent, else the office."""
+    agent = record.assigned_agent if record else None
+    if agent is not None and agent.active:
+        return str(agent.email)
+    return office_context()["email"] or None
 
 
 def office_context() -> dict[str, Any]:

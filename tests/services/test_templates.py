@@ -114,6 +114,12 @@ def test_custom_templates_have_free_keys_and_no_required_placeholders(ctx):
         "{{ 2 ** 1000000 }}",
         "{% for i in range(1000000) %}.{% endfor %}",
         "{% for i in range(9) %}{{ 'y' * 99999 }}{% endfor %}",
+        "{{ 'x'.ljust(10**7) }}",
+        "{{ 'x'|center(10**7) }}",
+        "{{ 'x'|indent(10**7, true) }}",
+        "{{ ('x' * 100)|replace('x', 'y' * 1000) }}",
+        "{{ 'x'.replace('x', 'yy') }}",
+        "{{ lipsum(2000) }}",
     ],
 )
 def test_a_template_cannot_make_a_worker_spend_minutes_or_gigabytes(ctx, source):
@@ -125,3 +131,18 @@ def test_small_repeats_and_ranges_still_work(ctx):
     context = templates.base_context(None)
     assert templates.render_text("{{ '-' * 3 }}{{ 2 ** 3 }}", context) == "---8"
     assert templates.render_text("{% for i in range(3) %}{{ i }}{% endfor %}", context) == "012"
+    assert templates.render_text(
+        "{{ 'a-b'|replace('-', ' and ') }}|{{ 'ab'|center(4) }}|", context
+    ) == ("a and b| ab |")
+
+
+def test_replies_go_to_the_active_agent_or_else_the_office(ctx):
+    from app.services.portal_settings import get_settings
+
+    get_settings().office_email = "office@example.com"
+    agent = factories.staff(email="ann.agent@example.com")
+    record = factories.record(assigned_agent=agent)
+    assert templates.reply_address(record) == "ann.agent@example.com"
+    agent.active = False  # she left: replies must not go to a mailbox nobody reads
+    assert templates.reply_address(record) == "office@example.com"
+    assert templates.reply_address(factories.record()) == "office@example.com"

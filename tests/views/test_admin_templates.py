@@ -106,3 +106,32 @@ def test_preview_against_a_record(app, admin_client):
 
 def test_agents_cannot_edit_templates(agent_client):
     assert agent_client.get("/admin/template/").status_code == 403
+
+
+def test_a_template_that_fails_to_fill_in_says_why_instead_of_failing(app, admin_client):
+    bad = form(key="aep.broken", channel="email", name="Broken", subject="Hi", body="{{ 1/0 }}")
+    assert admin_client.submit("/admin/template/new/", bad).status_code == 302
+    with app.app_context():
+        factories.record(first_name="Zed")
+    tid = template_id(app, "aep.broken")
+    response = admin_client.get(f"/admin/template/{tid}/preview/")
+    assert response.status_code == 200
+    assert "could not be rendered: division by zero" in response.get_data(as_text=True)
+
+    unknown = form(key="aep.filter", channel="email", name="F", subject="Hi", body="{{ x|nope }}")
+    html = admin_client.submit("/admin/template/new/", unknown).get_data(as_text=True)
+    assert "No filter named &#39;nope&#39;" in html or "No filter named 'nope'" in html
+
+
+def test_an_edited_system_template_that_fails_shows_its_error_in_the_preview(app, admin_client):
+    tid = template_id(app, "portal.link")
+    with app.app_context():
+        from models import MessageTemplate
+
+        db.session.get(
+            MessageTemplate, tid
+        ).body = "{{ portal_link }} {{ record.first_name|truncate(-5) }}"
+        db.session.commit()
+        factories.record(first_name="Yan")
+    html = admin_client.get(f"/admin/template/{tid}/preview/").get_data(as_text=True)
+    assert "could not be rendered" in html
