@@ -39,6 +39,8 @@ class OutboxView(StaffModelView):
     required_roles = ADMIN_ONLY
     can_create = False
     can_edit = False
+    #: A row is what keeps a message from going twice (its key): deleting it could resend.
+    delete_roles = ()
     can_view_details = True
     column_list = (
         "created_at",

@@ -37,7 +37,8 @@ def init_cli(app: Flask) -> None:
 @seed_cli.command("defaults")
 @with_appcontext
 def seed_defaults_command() -> None:
-    """Create missing roles, coverage types and tags (safe to run again)."""
+    """Create what is missing of the default configuration: roles, coverage types, tags,
+    templates, notification rules, portal fields and settings (safe to run again)."""
     from models import db
     from seeds.defaults import seed_defaults
 

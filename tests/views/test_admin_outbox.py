@@ -1,7 +1,8 @@
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app.services import outbox
+from app.services import outbox, portal_accounts
 from models import Channel, OutboxMessage, OutboxStatus, db
+from tests import factories
 
 
 def test_outbox_lists_messages_and_hides_credentials(app, admin_client):
@@ -48,6 +49,21 @@ def test_retry_a_failed_message(app, admin_client):
 
 
 def test_the_outbox_cannot_be_edited(app, admin_client):
-    assert admin_client.get("/admin/outbox/new/").status_code in (302, 403, 404)
+    """What was sent is a record of fact: no new rows, no edits, no deletes by hand."""
     with app.app_context():
-        assert db.session.scalars(select(OutboxMessage)).all() == []
+        record = factories.record(email="keep@example.com")
+        portal_accounts.enable_self_service(record, factories.staff())
+        db.session.commit()
+        message_id = db.session.scalar(select(OutboxMessage.id))
+        before = db.session.get(OutboxMessage, message_id).body_text
+    for url in (f"/admin/outbox/edit/?id={message_id}", "/admin/outbox/new/"):
+        posted = admin_client.submit(url, {"body_text": "rewritten"}, page="/admin/outbox/")
+        assert posted.status_code in (302, 403, 404)
+    deleted = admin_client.submit(
+        "/admin/outbox/delete/", {"id": str(message_id)}, page="/admin/outbox/"
+    )
+    assert deleted.status_code in (302, 403, 404, 405)
+    with app.app_context():
+        [message] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id == message_id))
+        assert message.body_text == before
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 2

@@ -144,9 +144,10 @@ def test_record_page_shows_products_contacts_tags_and_tasks(app, agent_client, a
         "Co-applicant",
         "Primary applicant",
         "Call about renewal",
-        "Ari Agent",
     ):
         assert text in html, text
+    # The signed-in staff member's name is on every page: look at the record's own line.
+    assert '<dt class="col-sm-3">Assigned agent</dt><dd class="col-sm-9">Ari Agent</dd>' in html
     for tab in ("Overview", "Products", "Contacts", "Tasks"):
         assert f">{tab}" in html
 

@@ -78,3 +78,8 @@ def test_anonymous_post_is_sent_to_sign_in(client):
     response = client.submit("/admin/record/new/", {"first_name": "X"}, page="/staff/login")
     assert response.status_code == 302
     assert "/staff/login" in response.headers["Location"]
+
+
+def test_agents_cannot_reach_the_outbox_or_the_portal_settings(agent_client):
+    for url in ("/admin/outbox/", "/admin/portal_settings/", "/admin/portal_settings/edit/?id=1"):
+        assert agent_client.get(url).status_code == 403, url

@@ -51,7 +51,7 @@ def test_the_record_page_and_the_list_show_portal_status(app, agent_client):
     assert "Send new link and password" in page and "Disable Self Service" in page
     listing = agent_client.get("/admin/record/?flt0_portal_is=enabled").get_data(as_text=True)
     assert "Ena Quasar" in listing and "Nora Pulsar" not in listing
-    assert "Enabled" in listing
+    assert 'style="background-color:#2e7d32">Enabled</span>' in listing  # Ena's status badge
     listing = agent_client.get("/admin/record/?flt0_portal_is=none").get_data(as_text=True)
     assert "Nora Pulsar" in listing and "Ena Quasar" not in listing
 

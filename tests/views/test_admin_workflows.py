@@ -193,7 +193,7 @@ def test_starting_a_workflow_for_records_that_already_match(app, admin_client):
     html = response.get_data(as_text=True)
     assert "Started 3 runs, 6 actions scheduled." in html
     assert "Start for the matching records without a run" not in html
-    assert "Create task" in html  # what fires next
+    assert "Next: Create task at" in html
     listing = admin_client.get("/admin/workflow/").get_data(as_text=True)
     assert "3 running" in listing
 

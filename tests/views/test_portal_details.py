@@ -505,3 +505,33 @@ def test_api_answers_odd_bodies_with_a_clear_4xx(signed_in):
         "strenght": ["There is no such field to change here."]
     }
     assert signed_in.get("/portal/api/prescriptions").get_json() == {"prescriptions": []}
+
+
+def test_staff_approve_and_reject_changes_in_bulk(app, signed_in, cora, admin_client):
+    set_mode(app, "phone", FieldMode.APPROVAL)
+    signed_in.submit(
+        "/portal/details/contact",
+        contact_form(email="cora.bulk@example.com", phone="(202) 555-0190"),
+        page="/portal/details",
+    )
+    with app.app_context():
+        email_change, phone_change = db.session.scalars(
+            select(PendingChange.id).order_by(PendingChange.field_key)
+        ).all()
+    queue = "/admin/approvals/?flt0_status_is=pending"
+    html = admin_client.submit(
+        "/admin/approvals/action/",
+        {"action": "approve", "rowid": [str(email_change)]},
+        page=queue,
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Approved 1 change" in html
+    html = admin_client.submit(
+        "/admin/approvals/action/",
+        {"action": "reject", "rowid": [str(email_change), str(phone_change)]},
+        page=queue,
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Rejected 1 change" in html  # the approved one is decided already
+    assert record_value(app, cora["record_id"], "email") == "cora.bulk@example.com"
+    assert record_value(app, cora["record_id"], "phone") == "+12025550143"
