@@ -13,7 +13,6 @@ from flask_admin.model.form import InlineFormAdmin
 from flask_security import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
-from sqlalchemy import inspect as sa_inspect
 from wtforms import BooleanField, SelectField, SelectMultipleField
 
 from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids, local_datetime, plural
@@ -24,7 +23,6 @@ from models import (
     ActionKind,
     ActionStatus,
     Channel,
-    DelayUnit,
     MessageTemplate,
     Record,
     RunStatus,
@@ -80,17 +78,6 @@ class DayBoxes:
         return Markup('<div id="{}" class="pt-days">{}</div>').format(
             field.id, Markup("").join(boxes)
         )
-
-
-#: Roughly how long each unit lasts, to put actions in the order they fire.
-UNIT_MINUTES = {
-    DelayUnit.MINUTES: 1,
-    DelayUnit.HOURS: 60,
-    DelayUnit.DAYS: 1440,
-    DelayUnit.WEEKS: 10080,
-    DelayUnit.MONTHS: 43200,
-    DelayUnit.YEARS: 525600,
-}
 
 
 class ActionInline(InlineFormAdmin):
@@ -224,24 +211,7 @@ class WorkflowView(StaffModelView):
 
     def on_model_change(self, form: t.Any, model: Workflow, is_created: bool) -> None:
         model.window_days = "".join(sorted(form.window_days.data or [])) or None
-        workflows.check_workflow(model)
-        steps = sorted(
-            model.actions,
-            key=lambda a: ((a.delay_amount or 0) * UNIT_MINUTES.get(a.delay_unit, 1), a.id or 0),
-        )
-        for position, step in enumerate(steps, start=1):
-            step.position = position - 1
-            step.template_key = step.template_key or None
-            try:
-                workflows.check_action(step)
-            except ValidationError as exc:
-                raise ValidationError(
-                    f"Action {position}: {exc.message}", field="actions"
-                ) from None
-        if not is_created:
-            model.version += 1
-        was_active = sa_inspect(model).attrs.active.history.deleted
-        g.workflow_switched_off = bool(was_active and was_active[0] and not model.active)
+        g.workflow_switched_off = workflows.prepare_save(model, is_created=is_created)
 
     def after_model_change(self, form: t.Any, model: Workflow, is_created: bool) -> None:
         change = "created" if is_created else "changed"
@@ -279,11 +249,13 @@ class WorkflowView(StaffModelView):
     @expose("/<int:workflow_id>/start-matching/", methods=("POST",))
     def start_matching(self, workflow_id: int):  # type: ignore[no-untyped-def]
         workflow = db.session.get(Workflow, workflow_id)
-        if workflow is None or not workflow.active:
-            flash("Switch the workflow on first.", "error")
+        if workflow is None:
+            abort(404)
+        try:
+            result = workflows.start_for_matching(workflow)
+        except ValidationError as exc:
+            flash(exc.message, "error")
             return redirect(url_for(".details_view", id=workflow_id))
-        ids = list(db.session.scalars(workflows.matching_query(workflow)))
-        result = workflows.evaluate(ids, only={workflow.id})
         _log(workflow, f"started for {plural(result.started, 'record')} that already matched")
         db.session.commit()
         flash(

@@ -206,6 +206,46 @@ def check_workflow(workflow: Workflow) -> None:
         raise ValidationError("The window must end after it starts (same day).", field="window_end")
 
 
+def prepare_save(workflow: Workflow, *, is_created: bool) -> bool:
+    """Check a workflow and its actions before they are saved (or raise ValidationError
+    naming the action), put the actions in the order they fire and count the version.
+    Returns whether this save switches the workflow off: call :func:`stop_runs` once saved."""
+    was_active = None
+    if not is_created:
+        with db.session.no_autoflush:  # as saved, before the checks' queries flush the form's
+            was_active = db.session.scalar(
+                select(Workflow.active).where(Workflow.id == workflow.id)
+            )
+    check_workflow(workflow)
+    start = utcnow()
+
+    def fires_at(step: WorkflowAction) -> tuple[datetime, int]:
+        try:
+            return add_delay(start, step.delay_amount or 0, step.delay_unit), step.id or 0
+        except (OverflowError, ValueError, TypeError):
+            return datetime.max.replace(tzinfo=start.tzinfo), step.id or 0
+
+    for position, step in enumerate(sorted(workflow.actions, key=fires_at), start=1):
+        step.position = position - 1
+        step.template_key = step.template_key or None
+        try:
+            check_action(step)
+        except ValidationError as exc:
+            raise ValidationError(f"Action {position}: {exc.message}", field="actions") from None
+    if is_created:
+        return False
+    workflow.version += 1
+    return bool(was_active and not workflow.active)
+
+
+def start_for_matching(workflow: Workflow) -> Evaluation:
+    """Start the workflow for the records that matched before it was switched on."""
+    if not workflow.active:
+        raise ValidationError("Switch the workflow on first.")
+    ids = list(db.session.scalars(matching_query(workflow)))
+    return evaluate(ids, only={workflow.id})
+
+
 #: The longest delay an action may have: a campaign that waits longer is a mistake, and dates
 #: past the calendar's end would break every save that starts the workflow.
 MAX_DELAY = timedelta(days=10 * 366)
@@ -461,6 +501,8 @@ def cancel_run(
 ) -> int:
     """End a run and cancel what it had left to do; returns the rows cancelled. A staff
     member's stop (``actor``) is logged on the record."""
+    if run.status != RunStatus.RUNNING:
+        return 0  # it has ended already: nothing left to cancel, nothing to log
     now = now or utcnow()
     result = db.session.execute(
         update(ScheduledAction)

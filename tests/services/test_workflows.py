@@ -967,3 +967,39 @@ def test_actions_that_keep_failing_do_not_hold_up_fresh_ones(ctx):
     assert first == sorted(a.id for a in db.session.scalars(select(ScheduledAction)))[2:]
     assert second == [tried[0].id]
     del wf
+
+
+def test_saving_puts_actions_in_firing_order_and_says_when_it_switches_off(ctx):
+    wf = workflow(
+        tag_id=factories.tag("Ordered").id,
+        actions=[
+            (1, DelayUnit.MONTHS, ActionKind.CREATE_TASK),
+            (29, DelayUnit.DAYS, ActionKind.CREATE_CALL),
+            (2, DelayUnit.HOURS, ActionKind.CREATE_TASK),
+        ],
+    )
+    assert workflows.prepare_save(wf, is_created=False) is False
+    assert [(a.delay_amount, a.position) for a in wf.actions] == [(1, 2), (29, 1), (2, 0)]
+    assert wf.version == 2
+    db.session.commit()
+    wf.active = False
+    assert workflows.prepare_save(wf, is_created=False) is True
+    with pytest.raises(workflows.ValidationError, match="Switch the workflow on first"):
+        workflows.start_for_matching(wf)
+
+
+def test_stopping_a_run_that_has_ended_changes_and_logs_nothing(ctx):
+    from models import ActivityEntry
+
+    tag = factories.tag("Ended")
+    wf = workflow(tag_id=tag.id)
+    record = factories.record()
+    tag_service.add_tag([record.id], tag)
+    tag_service.remove_tag([record.id], tag)  # the run stops by itself
+    db.session.commit()
+    [run] = runs(wf)
+    logged = db.session.scalar(select(func.count()).select_from(ActivityEntry))
+    assert workflows.cancel_run(run, "stopped by staff") == 0
+    db.session.commit()
+    assert run.end_reason == "the record no longer matches"
+    assert db.session.scalar(select(func.count()).select_from(ActivityEntry)) == logged
