@@ -9,7 +9,7 @@ from flask_admin.actions import action
 from markupsafe import Markup
 from sqlalchemy import select
 
-from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids, local_datetime
+from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids, local_datetime, plural
 from admin_views.filters import EnumChoice
 from app.services import outbox as outbox_service
 from app.services.errors import ValidationError
@@ -99,6 +99,9 @@ class OutboxView(StaffModelView):
             except ValidationError as exc:
                 refused.append(exc.message)
         db.session.commit()
-        flash(f"{retried} message(s) queued again; only failed messages can be retried.", "success")
+        flash(
+            f"{plural(retried, 'message')} queued again; only failed messages can be retried.",
+            "success",
+        )
         for reason in sorted(set(refused)):
             flash(reason, "error")

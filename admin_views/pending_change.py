@@ -13,7 +13,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from admin_views.base import StaffModelView, int_ids, record_link
+from admin_views.base import StaffModelView, int_ids, plural, record_link
 from admin_views.filters import EnumChoice, IntIs
 from app.services import portal_fields
 from app.services.errors import ValidationError
@@ -116,7 +116,7 @@ class PendingChangeView(StaffModelView):
             except ValidationError as exc:
                 flash(f"{change.field_label}: {exc.message}", "error")
         db.session.commit()
-        flash(f"{'Approved' if approve else 'Rejected'} {done} change(s).", "success")
+        flash(f"{'Approved' if approve else 'Rejected'} {plural(done, 'change')}.", "success")
 
     @action("approve", "Approve", "Approve the selected changes?")
     def action_approve(self, ids: list[str]):  # type: ignore[no-untyped-def]

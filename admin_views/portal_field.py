@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 
-from admin_views.base import ADMIN_ONLY, StaffView
+from admin_views.base import ADMIN_ONLY, StaffView, plural
 from app.services import portal_fields
 from app.services.errors import ValidationError
 from models import FieldMode, db
@@ -45,8 +45,8 @@ class PortalFieldView(StaffView):
             else:
                 db.session.commit()
                 flash(
-                    f"Saved {changed} field(s). The portal shows the change on the next page "
-                    "a client opens.",
+                    f"Saved {plural(changed, 'field')}. "
+                    "The portal shows the change on the next page a client opens.",
                     "success",
                 )
                 return redirect(url_for(".index"))
@@ -68,7 +68,8 @@ class PortalFieldView(StaffView):
         restored = portal_fields.restore_defaults()
         db.session.commit()
         flash(
-            f"Restored the default label, section and mode of {len(restored)} built-in field(s).",
+            "Restored the default label, section and mode of "
+            f"{plural(len(restored), 'built-in field')}.",
             "success",
         )
         return redirect(url_for(".index"))

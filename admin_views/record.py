@@ -514,7 +514,8 @@ class RecordView(StaffModelView):
                 refused.append(f"{record.display_name}: {exc.message}")
         db.session.commit()
         flash(
-            f"Self service enabled for {done} record(s); each was sent its own link and password.",
+            f"Self service enabled for {plural(done, 'record')}; "
+            "each was sent its own link and password.",
             "success",
         )
         for line in refused[:10]:

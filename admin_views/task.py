@@ -14,7 +14,14 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from admin_views.base import RECORD_LOOKUP, StaffModelView, int_ids, local_datetime, record_link
+from admin_views.base import (
+    RECORD_LOOKUP,
+    StaffModelView,
+    int_ids,
+    local_datetime,
+    plural,
+    record_link,
+)
 from admin_views.filters import EnumChoice, IntChoice, agent_options
 from app.services import tasks as task_service
 from app.services.users import agents_query
@@ -93,7 +100,7 @@ class TaskView(StaffModelView):
         for task in tasks:
             task_service.complete(task)
         db.session.commit()
-        flash(f"{len(tasks)} task(s) marked done.", "success")
+        flash(f"{plural(len(tasks), 'task')} marked done.", "success")
 
     @expose("/<int:task_id>/done/", methods=("POST",))
     def mark_done(self, task_id: int):  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from flask_security import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids
+from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids, plural
 from admin_views.filters import EnumChoice
 from app.services import templates as template_service
 from app.services.errors import ValidationError
@@ -91,8 +91,12 @@ class TemplateView(StaffModelView):
         db.session.commit()
         skipped = len(keys) - len(restored)
         flash(
-            f"Restored {len(restored)} template(s)"
-            + (f"; {skipped} custom template(s) have no default." if skipped else "."),
+            f"Restored {plural(len(restored), 'template')}"
+            + (
+                f"; {plural(skipped, 'custom template')} without a default left as they are."
+                if skipped
+                else "."
+            ),
             "success",
         )
 
@@ -101,7 +105,7 @@ class TemplateView(StaffModelView):
         restored = template_service.ensure_defaults()
         db.session.commit()
         flash(
-            f"Added {len(restored)} missing default template(s)."
+            f"Added {plural(len(restored), 'missing default template')}."
             if restored
             else "Every default template is there.",
             "success",

@@ -55,7 +55,7 @@ def test_client_edits_details_and_staff_approve(page: Page, browser: Browser, ba
     staff_problems = watch_console(staff_page)
     sign_in(staff_page, base_url, "stella@example.com")
     staff_page.goto(f"{base_url}/admin/record/details/?id={cora['record_id']}", wait_until="load")
-    expect(staff_page.get_by_text("1 change(s) from the client wait for approval.")).to_be_visible()
+    expect(staff_page.get_by_text("1 change from the client waits for approval.")).to_be_visible()
     staff_page.get_by_role("tab", name="Rx").click()
     expect(staff_page.get_by_role("cell", name="Metformin")).to_be_visible()
     staff_page.get_by_role("link", name="Review them").click()

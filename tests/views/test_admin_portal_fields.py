@@ -22,7 +22,7 @@ def test_admin_edits_labels_help_and_modes(app, admin_client):
     data["mobile:help_text"] = "We text reminders here."
     data["date_of_birth:mode"] = "approval"
     response = admin_client.submit("/admin/portal_fields/", data, follow_redirects=True)
-    assert "Saved 2 field(s)" in response.get_data(as_text=True)
+    assert "Saved 2 fields" in response.get_data(as_text=True)
     with app.app_context():
         mobile = db.session.scalar(select(PortalField).where(PortalField.key == "mobile"))
         birth = db.session.scalar(select(PortalField).where(PortalField.key == "date_of_birth"))

@@ -150,7 +150,7 @@ def test_bulk_enable_sends_each_record_its_own_credentials(app, agent_client):
         follow_redirects=True,
     )
     html = response.get_data(as_text=True)
-    assert "Self service enabled for 3 record(s); each was sent its own link" in html
+    assert "Self service enabled for 3 records; each was sent its own link" in html
     assert "Noemail" in html and "password is always sent by email" in html
     with app.app_context():
         messages = db.session.scalars(select(OutboxMessage)).all()

@@ -65,7 +65,7 @@ def test_restore_defaults_and_missing(app, admin_client):
     response = admin_client.submit(
         "/admin/template/restore-missing/", page="/admin/template/", follow_redirects=True
     )
-    assert "Added 1 missing default template(s)." in response.get_data(as_text=True)
+    assert "Added 1 missing default template." in response.get_data(as_text=True)
 
 
 def test_system_templates_cannot_be_deleted(app, admin_client):

@@ -179,7 +179,7 @@ def test_changing_a_mode_in_the_admin_changes_the_portal_at_once(
         ).group(1)
     data["phone:mode"] = "hidden"
     response = admin_client.submit("/admin/portal_fields/", data, follow_redirects=True)
-    assert "Saved 1 field(s)" in response.get_data(as_text=True)
+    assert "Saved 1 field." in response.get_data(as_text=True)
     assert "555-0143" not in signed_in.get("/portal/details").get_data(as_text=True)
 
 
