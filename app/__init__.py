@@ -25,7 +25,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     from admin_views import init_admin
     from app.cli import init_cli
     from app.errors import init_errors
-    from app.extensions import csrf, db, limiter, mail, migrate, redis_store
+    from app.extensions import babel, csrf, db, limiter, mail, migrate, redis_store
     from app.headers import init_headers
     from app.health import bp as health_bp
     from app.security import init_security
@@ -48,6 +48,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
     )
+    babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)
     mail.init_app(app)
     redis_store.init_app(app)
@@ -75,6 +76,17 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
     return app
+
+
+def _select_locale() -> str:
+    """The best of the languages we ship for the browser's Accept-Language. Babel's own
+    forms only ("es", "es_MX"): a hyphenated tag makes Locale.parse fail on every page."""
+    from flask import current_app, request
+
+    supported: list[str] = current_app.config["PORTICO_LOCALES"]
+    if not request:
+        return supported[0]
+    return request.accept_languages.best_match(supported) or supported[0]
 
 
 _WTFORMS_JSON = False

@@ -1,5 +1,6 @@
 """Extension objects, created unbound; ``create_app`` binds them with ``init_app``."""
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_mailman import Mail
@@ -10,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from app.redis import RedisStore
 from models.base import db
 
+babel = Babel()
 csrf = CSRFProtect()
 mail = Mail()
 migrate = Migrate()
@@ -19,4 +21,4 @@ redis_store = RedisStore()
 # each sign-in and code-entry endpoint declares its own.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
-__all__ = ["csrf", "db", "limiter", "mail", "migrate", "redis_store", "security"]
+__all__ = ["babel", "csrf", "db", "limiter", "mail", "migrate", "redis_store", "security"]

@@ -88,6 +88,12 @@ SETTINGS: tuple[Setting, ...] = (
         "10 per minute;50 per hour",
         "Rate limit on staff sign-in attempts, per IP address and per account.",
     ),
+    Setting(
+        "PORTICO_LOCALES",
+        "en",
+        "Languages offered, best first (Babel forms such as `en,es`); each page follows the "
+        "browser's preference among them.",
+    ),
     Setting("PORTICO_ADMIN_PAGE_SIZE", "50", "Rows per page in admin lists."),
     Setting("PORTICO_LOG_LEVEL", "INFO", "Logging level of the web app and workers."),
     Setting(
@@ -277,6 +283,7 @@ def load(config_override: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTICO_STAFF_LOGIN_LIMIT": env_str(
             "PORTICO_STAFF_LOGIN_LIMIT", "10 per minute;50 per hour"
         ),
+        "PORTICO_LOCALES": [loc.replace("-", "_") for loc in env_list("PORTICO_LOCALES", "en")],
         "PORTICO_ADMIN_PAGE_SIZE": env_int("PORTICO_ADMIN_PAGE_SIZE", 50),
         "PORTICO_LOG_LEVEL": (env_str("PORTICO_LOG_LEVEL", "INFO") or "INFO").upper(),
         "PORTICO_WORKER_QUEUES": env_list("PORTICO_WORKER_QUEUES", "workflow,email,sms,default"),
