@@ -10,9 +10,14 @@ PORT   ?= 5000
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The first install takes a minute or two; say so, and how long it took, so the start time
+# printed by `make run` is not mistaken for the whole wait.
 $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,dev]"
+	@echo "Installing Portico and its dependencies into $(VENV) (a minute or two the first time)…"
+	@start=$$(date +%s); \
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel && \
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,dev]" && \
+	echo "Installed in $$(( $$(date +%s) - start )) s."
 	@touch $@
 
 install: $(STAMP)

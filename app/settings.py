@@ -69,8 +69,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "PORTICO_BASE_URL",
-        "http://127.0.0.1:5000",
-        "Public address of the app, used in links that leave the app (emails, SMS).",
+        "`make run`: http://127.0.0.1:PORT; otherwise http://127.0.0.1:5000",
+        "Public address of the app, the start of every link in emails and texts. Required in "
+        "production, e.g. `https://portal.example.com`.",
     ),
     Setting(
         "PORTICO_PROXY_HOPS",
@@ -275,9 +276,7 @@ def load(config_override: dict[str, Any] | None = None) -> dict[str, Any]:
         "SECURITY_TOTP_SECRETS": totp,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": env_str("REDIS_URL"),
-        "PORTICO_BASE_URL": (env_str("PORTICO_BASE_URL", "http://127.0.0.1:5000") or "").rstrip(
-            "/"
-        ),
+        "PORTICO_BASE_URL": _base_url(env_str("PORTICO_BASE_URL"), production),
         "PORTICO_PROXY_HOPS": env_int("PORTICO_PROXY_HOPS", 0),
         "PORTICO_TIMEZONE": env_str("PORTICO_TIMEZONE", "UTC"),
         "PORTICO_STAFF_LOGIN_LIMIT": env_str(
@@ -313,6 +312,29 @@ def load(config_override: dict[str, Any] | None = None) -> dict[str, Any]:
     _check_timezone(config["PORTICO_TIMEZONE"])
     _check_sms(config)
     return config
+
+
+#: Where links point when PORTICO_BASE_URL is not set (`flask serve` sets it from its port).
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
+
+def _base_url(raw: str | None, production: bool) -> str:
+    from urllib.parse import urlsplit
+
+    if raw is None:
+        if production:
+            raise ConfigError(
+                "PORTICO_ENV=production needs PORTICO_BASE_URL, the address clients open "
+                "(e.g. https://portal.example.com): every emailed and texted link starts with it"
+            )
+        return DEFAULT_BASE_URL
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(
+            f"PORTICO_BASE_URL must be an http(s) address such as https://portal.example.com, "
+            f"not {raw!r}"
+        )
+    return raw.rstrip("/")
 
 
 def _check_sms(config: dict[str, Any]) -> None:

@@ -66,6 +66,16 @@ def test_serve_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
         assert f"http://127.0.0.1:{port}/portal/" in text
         assert "admin@example.com / portico-admin-demo" in text
         assert "running with scheduler" in text
+        # What took the time, not only a total.
+        assert "Started in " in text and "demo data" in text and "migrations" in text
+        # Emailed and texted links follow the port when PORTICO_BASE_URL is not set, in the
+        # web server and the worker alike.
+        assert f"Links in mail:  http://127.0.0.1:{port} (this server;" in text
+        children = psutil.Process(process.pid).children(recursive=True)
+        flask_children = [c for c in children if "flask" in " ".join(c.cmdline())]
+        assert len(flask_children) >= 2
+        for child in flask_children:
+            assert child.environ()["PORTICO_BASE_URL"] == f"http://127.0.0.1:{port}"
 
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
             assert json.load(resp)["status"] == "ok"
@@ -84,6 +94,27 @@ def test_serve_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
     assert not [pid for pid in family if _alive(pid)], "".join(output)
     assert not _alive(redis_pid)
     assert not socket_path.exists()
+
+
+def test_links_follow_the_port_unless_configured():
+    from app.cli import links_base_url
+
+    assert links_base_url("127.0.0.1", 5101, None) == (
+        "http://127.0.0.1:5101",
+        "this server; set PORTICO_BASE_URL to change",
+    )
+    assert links_base_url("0.0.0.0", 8000, "")[0] == "http://127.0.0.1:8000"
+    assert links_base_url("127.0.0.1", 5101, "https://portal.example.com/") == (
+        "https://portal.example.com",
+        "from PORTICO_BASE_URL",
+    )
+
+
+def test_startup_summary_names_what_took_the_time():
+    from app.cli import startup_summary
+
+    summary = startup_summary([("migrations", 1.04), ("demo data", 4.1), ("web server", 2.0)])
+    assert summary == "Started in 7.1 s (migrations 1.0 s, demo data 4.1 s, web server 2.0 s)."
 
 
 def _redis_pid(socket_path):

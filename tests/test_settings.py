@@ -48,14 +48,31 @@ def test_production_with_secrets_marks_cookies_secure(clean_env, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
     monkeypatch.setenv("SECURITY_PASSWORD_SALT", "s" * 20)
     monkeypatch.setenv("SECURITY_TOTP_SECRETS", "1:abc,2:def")
+    monkeypatch.setenv("PORTICO_BASE_URL", "https://portal.example.com/")
     config = settings.load()
     assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["PORTICO_BASE_URL"] == "https://portal.example.com"
     assert config["SECURITY_TOTP_SECRETS"] == {1: "abc", 2: "def"}
+
+
+def test_production_needs_the_address_links_start_with(clean_env, monkeypatch):
+    monkeypatch.setenv("PORTICO_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("SECURITY_PASSWORD_SALT", "s" * 20)
+    monkeypatch.setenv("SECURITY_TOTP_SECRETS", "1:abc")
+    with pytest.raises(ConfigError, match="needs PORTICO_BASE_URL"):
+        settings.load()
+
+
+def test_development_links_default_to_the_local_server(clean_env):
+    assert settings.load()["PORTICO_BASE_URL"] == "http://127.0.0.1:5000"
 
 
 @pytest.mark.parametrize(
     "name, value, message",
     [
+        ("PORTICO_BASE_URL", "portal.example.com", r"http\(s\) address"),
+        ("PORTICO_BASE_URL", "ftp://portal.example.com", r"http\(s\) address"),
         ("PORTICO_ENV", "staging", "development or production"),
         ("PORTICO_PROXY_HOPS", "two", "whole number"),
         ("PORTICO_TIMEZONE", "Mars/Olympus", "IANA time zone"),
