@@ -1,5 +1,6 @@
 """The notification matrix (admins): per event, who is emailed, whether a task is created and
-whether it is logged; templates per rule; restore defaults; preview for a record."""
+whether it is logged; templates per rule; restore defaults; preview for a record. Only events
+something emits are shown, and security events keep their log switch on."""
 
 from __future__ import annotations
 
@@ -18,13 +19,14 @@ from app.services import events, templates
 from app.services.errors import ValidationError
 from models import Channel, Contact, MessageTemplate, NotificationRule, Record, db
 
-SWITCHES = (
-    ("agent_email", "Agent email"),
-    ("customer_email", "Client email"),
-    ("primary_applicant_email", "Primary applicant email"),
-    ("create_task", "Task"),
-    ("log_activity", "Activity log"),
-)
+LABELS = {
+    "agent_email": "Agent email",
+    "customer_email": "Client email",
+    "primary_applicant_email": "Primary applicant email",
+    "create_task": "Task",
+    "log_activity": "Activity log",
+}
+SWITCHES = tuple((name, LABELS[name]) for name in events.SWITCHES)
 GROUPS = (("client", "Client actions"), ("staff", "Staff actions"), ("system", "System"))
 
 
@@ -65,16 +67,27 @@ class NotificationRuleView(StaffView):
     def index(self):  # type: ignore[no-untyped-def]
         rules = self._rules()
         if request.method == "POST":
-            for key, rule in rules.items():
-                for name, _ in SWITCHES:
-                    setattr(rule, name, request.form.get(f"{key}:{name}") == "on")
+            try:
+                events.save_switches(
+                    {
+                        key: {
+                            name: request.form.get(f"{key}:{name}") == "on"
+                            for name in events.SWITCHES
+                        }
+                        for key in events.EMITTED
+                    }
+                )
+            except ValidationError as exc:
+                db.session.rollback()
+                flash(f"Nothing was saved. {exc.message}", "error")
+                return redirect(url_for(".index") + (f"#rule-{exc.field}" if exc.field else ""))
             db.session.commit()
             flash("Notification rules saved. The next event follows them.", "success")
             return redirect(url_for(".index"))
         db.session.rollback()
         grouped = {
             group: [
-                (spec, rules[key]) for key, spec in events.CATALOGUE.items() if spec.actor == group
+                (spec, rules[key]) for key, spec in events.EMITTED.items() if spec.actor == group
             ]
             for group, _ in GROUPS
         }
@@ -85,9 +98,9 @@ class NotificationRuleView(StaffView):
     @expose("/restore/", methods=("POST",))
     def restore(self):  # type: ignore[no-untyped-def]
         key = request.form.get("key")
-        if key and key not in events.CATALOGUE:
+        if key and key not in events.EMITTED:
             abort(404)
-        restored = events.restore_rules([key] if key else None)
+        restored = events.restore_rules([key] if key else list(events.EMITTED))
         db.session.commit()
         flash(
             f"Restored the default for {key}."
@@ -99,7 +112,7 @@ class NotificationRuleView(StaffView):
 
     @expose("/<key>/", methods=("GET", "POST"))
     def edit(self, key: str):  # type: ignore[no-untyped-def]
-        if key not in events.CATALOGUE:
+        if key not in events.EMITTED:
             return redirect(url_for(".index"))
         rule = self._rules()[key]
         form = RuleTemplatesForm(obj=rule)
@@ -127,7 +140,7 @@ class NotificationRuleView(StaffView):
         who = request.args.get("as", "client")
         result = None
         error = None
-        if key not in events.CATALOGUE:
+        if key not in events.EMITTED:
             error = "Choose an event."
         elif record is not None:
             actor = self._actor(record, who)
@@ -143,7 +156,7 @@ class NotificationRuleView(StaffView):
         db.session.rollback()
         return self.render(
             "admin/notifications/preview.html",
-            catalogue=events.CATALOGUE,
+            catalogue=events.EMITTED,
             key=key,
             record=record,
             who=who,

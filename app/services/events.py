@@ -3,10 +3,13 @@
 Services call :func:`emit` with an event key from :data:`CATALOGUE`; nothing else decides
 notifications. The office's :class:`NotificationRule` for the key says whether the event is
 logged, whether the agent, the client and the primary applicant are emailed (or texted, when
-the client prefers it) and whether a task is created. :func:`plan` works that out without
-writing anything (the admin's preview uses it); :func:`emit` carries it out in the caller's
-transaction, so an action that rolls back leaves no entry, task or message behind, and the
-messages are handed to the workers only after commit.
+the client prefers it) and whether a task is created; security events (sign-ins, access,
+changes to a client's details, approvals) are logged whatever the rule says. Events of
+features not built yet are ``planned``: no switches, and emitting one is an error.
+:func:`plan` works that out without writing anything (the admin's preview uses it);
+:func:`emit` carries it out in the caller's transaction, so an action that rolls back leaves
+no entry, task or message behind, and the messages are handed to the workers only after
+commit.
 """
 
 from __future__ import annotations
@@ -63,6 +66,13 @@ class EventType:
     defaults: Defaults = field(default_factory=Defaults)
     #: The sentence a client reads when told about it.
     customer_message: str = ""
+    #: Belongs to a feature that is not built yet: nothing emits it, so the notification
+    #: matrix shows no switches for it and emitting it is an error. The feature that starts
+    #: emitting it drops this flag (a test checks that every shown event is emitted).
+    planned: bool = False
+    #: Why the activity log of this event cannot be switched off (security events: sign-ins,
+    #: access, changes to who a client is and how we reach them, approvals); empty when it can.
+    always_logged: str = ""
 
 
 _LOG = Defaults()
@@ -81,8 +91,22 @@ def _event(
     defaults: Defaults = _LOG,
     carries: tuple[str, ...] = (),
     customer_message: str = "",
+    *,
+    planned: bool = False,
+    always_logged: str = "",
 ) -> EventType:
-    return EventType(key, label, actor, phrase, carries, defaults, customer_message)
+    return EventType(
+        key, label, actor, phrase, carries, defaults, customer_message, planned, always_logged
+    )
+
+
+_SIGN_IN = "Sign-ins, failed sign-ins and pauses are always logged, so misuse can be traced."
+_ACCESS = "Who was given or lost access to the portal is always logged."
+_DETAILS = (
+    "Changes to a client's details (they include the email and mobile used to sign in) "
+    "are always logged."
+)
+_APPROVAL = "Approvals and refusals of a client's changes are always logged."
 
 
 CATALOGUE: dict[str, EventType] = {
@@ -95,6 +119,7 @@ CATALOGUE: dict[str, EventType] = {
             CLIENT,
             "signed in with a code sent by email",
             carries=("method",),
+            always_logged=_SIGN_IN,
         ),
         _event(
             "portal.login.sms",
@@ -102,6 +127,7 @@ CATALOGUE: dict[str, EventType] = {
             CLIENT,
             "signed in with a code sent by text message",
             carries=("method",),
+            always_logged=_SIGN_IN,
         ),
         _event(
             "portal.login.password",
@@ -109,6 +135,7 @@ CATALOGUE: dict[str, EventType] = {
             CLIENT,
             "signed in with a password",
             carries=("method",),
+            always_logged=_SIGN_IN,
         ),
         _event(
             "portal.login.failed",
@@ -116,6 +143,7 @@ CATALOGUE: dict[str, EventType] = {
             CLIENT,
             "failed to sign in",
             carries=("method", "failures"),
+            always_logged=_SIGN_IN,
         ),
         _event(
             "portal.login.locked",
@@ -123,6 +151,7 @@ CATALOGUE: dict[str, EventType] = {
             SYSTEM,
             "paused sign-in after repeated failures",
             carries=("until", "failures"),
+            always_logged=_SIGN_IN,
         ),
         _event(
             "portal.invitation.accepted",
@@ -130,6 +159,7 @@ CATALOGUE: dict[str, EventType] = {
             CLIENT,
             "accepted the portal invitation and chose a password",
             _TELL_AGENT,
+            always_logged=_ACCESS,
         ),
         _event(
             "portal.password.changed",
@@ -140,6 +170,15 @@ CATALOGUE: dict[str, EventType] = {
             ("how",),
             "The password of your client portal was changed. If this was not you, call "
             "us straight away.",
+            always_logged=_SIGN_IN,
+        ),
+        _event(
+            "portal.contact_change.requested",
+            "Sign-in email or mobile change asked",
+            CLIENT,
+            "asked to change the email or mobile they sign in with (a code went to the new one)",
+            carries=("field", "new"),
+            always_logged=_DETAILS,
         ),
         _event(
             "portal.document.downloaded",
@@ -147,6 +186,7 @@ CATALOGUE: dict[str, EventType] = {
             CLIENT,
             "downloaded a document",
             carries=("document",),
+            planned=True,
         ),
         _event(
             "portal.document.uploaded",
@@ -155,6 +195,7 @@ CATALOGUE: dict[str, EventType] = {
             "uploaded a document",
             _TELL_AGENT_TASK,
             ("document",),
+            planned=True,
         ),
         _event(
             "portal.id_card.downloaded",
@@ -162,6 +203,7 @@ CATALOGUE: dict[str, EventType] = {
             CLIENT,
             "downloaded an ID card",
             carries=("product",),
+            planned=True,
         ),
         _event(
             "portal.contact_us",
@@ -171,6 +213,7 @@ CATALOGUE: dict[str, EventType] = {
             _TELL_BOTH_TASK,
             ("subject", "message"),
             "We received your message and will get back to you soon.",
+            planned=True,
         ),
         _event(
             "portal.change_request.personal",
@@ -180,6 +223,7 @@ CATALOGUE: dict[str, EventType] = {
             _TELL_BOTH_TASK,
             ("product", "message"),
             "We received your change request and will be in touch.",
+            planned=True,
         ),
         _event(
             "portal.change_request.commercial",
@@ -189,6 +233,7 @@ CATALOGUE: dict[str, EventType] = {
             _TELL_BOTH_TASK,
             ("product", "message"),
             "We received your change request and will be in touch.",
+            planned=True,
         ),
         _event(
             "portal.request.general",
@@ -198,6 +243,7 @@ CATALOGUE: dict[str, EventType] = {
             _TELL_BOTH_TASK,
             ("subject", "message"),
             "We received your request and will be in touch.",
+            planned=True,
         ),
         _event(
             "portal.request.replied",
@@ -206,6 +252,7 @@ CATALOGUE: dict[str, EventType] = {
             "replied to a request",
             _TELL_AGENT,
             ("request", "message"),
+            planned=True,
         ),
         _event(
             "portal.profile.updated",
@@ -214,6 +261,7 @@ CATALOGUE: dict[str, EventType] = {
             "updated their personal details",
             _TELL_AGENT_PRIMARY,
             ("changes",),
+            always_logged=_DETAILS,
         ),
         _event(
             "portal.contact_preferences.updated",
@@ -222,6 +270,7 @@ CATALOGUE: dict[str, EventType] = {
             "updated their contact preferences",
             _TELL_AGENT_PRIMARY,
             ("changes",),
+            always_logged=_DETAILS,
         ),
         _event(
             "portal.co_applicant.updated",
@@ -230,6 +279,7 @@ CATALOGUE: dict[str, EventType] = {
             "updated the co-applicant's details",
             _TELL_AGENT_PRIMARY,
             ("changes",),
+            always_logged=_DETAILS,
         ),
         _event(
             "portal.rx.updated",
@@ -255,6 +305,7 @@ CATALOGUE: dict[str, EventType] = {
             _TELL_BOTH_TASK,
             ("holder", "certificate"),
             "Your certificate is ready in the portal.",
+            planned=True,
         ),
         _event(
             "portal.certificate.downloaded",
@@ -262,6 +313,7 @@ CATALOGUE: dict[str, EventType] = {
             CLIENT,
             "downloaded a certificate",
             carries=("certificate",),
+            planned=True,
         ),
         _event(
             "portal.certificate.requested",
@@ -271,6 +323,7 @@ CATALOGUE: dict[str, EventType] = {
             _TELL_BOTH_TASK,
             ("holder", "reason"),
             "We received your certificate request and will be in touch.",
+            planned=True,
         ),
         _event(
             "portal.sign_request.signed",
@@ -280,6 +333,7 @@ CATALOGUE: dict[str, EventType] = {
             Defaults(agent_email=True, customer_email=True),
             ("document",),
             "Thank you: your signed document is in the portal.",
+            planned=True,
         ),
         _event(
             "portal.review.submitted",
@@ -288,6 +342,7 @@ CATALOGUE: dict[str, EventType] = {
             "left a review",
             _TELL_AGENT,
             ("rating", "comment"),
+            planned=True,
         ),
         _event(
             "portal.referral",
@@ -296,8 +351,17 @@ CATALOGUE: dict[str, EventType] = {
             "referred someone",
             _TELL_AGENT_TASK,
             ("name", "email", "phone"),
+            planned=True,
         ),
-        _event("portal.feedback", "Feedback", CLIENT, "sent feedback", _TELL_AGENT, ("message",)),
+        _event(
+            "portal.feedback",
+            "Feedback",
+            CLIENT,
+            "sent feedback",
+            _TELL_AGENT,
+            ("message",),
+            planned=True,
+        ),
         _event(
             "portal.claim_survey",
             "Claim experience survey",
@@ -305,6 +369,7 @@ CATALOGUE: dict[str, EventType] = {
             "answered the claim experience survey",
             _TELL_AGENT,
             ("answers",),
+            planned=True,
         ),
         _event(
             "flow.completed",
@@ -314,20 +379,46 @@ CATALOGUE: dict[str, EventType] = {
             _TELL_BOTH_TASK,
             ("flow",),
             "Thank you: we received everything. A copy is attached for your records.",
+            planned=True,
         ),
         # -- staff actions -------------------------------------------------------------------
+        _event(
+            "staff.login.failed",
+            "Failed staff sign-in",
+            STAFF,
+            "typed a wrong password at the staff sign-in",
+            carries=("failures",),
+            always_logged=_SIGN_IN,
+        ),
+        _event(
+            "staff.login.locked",
+            "Staff sign-in paused",
+            SYSTEM,
+            "paused a staff account's sign-in after repeated wrong passwords",
+            carries=("user", "until", "failures"),
+            always_logged=_SIGN_IN,
+        ),
         _event(
             "staff.self_service.enabled",
             "Self service enabled",
             STAFF,
             "enabled self service (new link and password sent)",
             carries=("link_channel",),
+            always_logged=_ACCESS,
         ),
         _event(
-            "staff.self_service.disabled", "Self service disabled", STAFF, "disabled self service"
+            "staff.self_service.disabled",
+            "Self service disabled",
+            STAFF,
+            "disabled self service",
+            always_logged=_ACCESS,
         ),
         _event(
-            "staff.self_service.viewed", "Self service viewed", STAFF, "viewed the client's portal"
+            "staff.self_service.viewed",
+            "Self service viewed",
+            STAFF,
+            "viewed the client's portal",
+            always_logged=_ACCESS,
         ),
         _event(
             "staff.self_service.invited",
@@ -335,6 +426,7 @@ CATALOGUE: dict[str, EventType] = {
             STAFF,
             "sent a portal invitation",
             carries=("person", "email"),
+            always_logged=_ACCESS,
         ),
         _event(
             "staff.document.shared",
@@ -344,6 +436,7 @@ CATALOGUE: dict[str, EventType] = {
             _TELL_CUSTOMER,
             ("document",),
             "A new document is waiting for you in the portal.",
+            planned=True,
         ),
         _event(
             "staff.document.unshared",
@@ -351,6 +444,7 @@ CATALOGUE: dict[str, EventType] = {
             STAFF,
             "stopped sharing a document",
             carries=("document",),
+            planned=True,
         ),
         _event(
             "staff.certificate.shared",
@@ -360,6 +454,7 @@ CATALOGUE: dict[str, EventType] = {
             _TELL_CUSTOMER,
             ("certificate",),
             "A certificate is waiting for you in the portal.",
+            planned=True,
         ),
         _event(
             "staff.request.created",
@@ -369,6 +464,7 @@ CATALOGUE: dict[str, EventType] = {
             _TELL_CUSTOMER,
             ("subject",),
             "We have sent you a request in the portal.",
+            planned=True,
         ),
         _event(
             "staff.sign_request.sent",
@@ -378,6 +474,7 @@ CATALOGUE: dict[str, EventType] = {
             _TELL_CUSTOMER,
             ("document",),
             "A document is waiting for your signature in the portal.",
+            planned=True,
         ),
         _event(
             "staff.review.requested",
@@ -387,6 +484,7 @@ CATALOGUE: dict[str, EventType] = {
             _TELL_CUSTOMER,
             (),
             "We would value your review of our service.",
+            planned=True,
         ),
         _event(
             "staff.change.approved",
@@ -396,6 +494,7 @@ CATALOGUE: dict[str, EventType] = {
             _TELL_CUSTOMER,
             ("changes",),
             "Your changes were approved.",
+            always_logged=_APPROVAL,
         ),
         _event(
             "staff.change.rejected",
@@ -405,6 +504,7 @@ CATALOGUE: dict[str, EventType] = {
             _TELL_CUSTOMER,
             ("changes", "reason"),
             "Some of your changes could not be accepted.",
+            always_logged=_APPROVAL,
         ),
         _event(
             "staff.tags.changed",
@@ -458,6 +558,18 @@ CATALOGUE: dict[str, EventType] = {
         ),
     )
 }
+
+#: The events something in the code emits: the ones the notification matrix offers switches for.
+EMITTED: dict[str, EventType] = {key: e for key, e in CATALOGUE.items() if not e.planned}
+
+#: The switches of a notification rule, in the matrix's order.
+SWITCHES = (
+    "agent_email",
+    "customer_email",
+    "primary_applicant_email",
+    "create_task",
+    "log_activity",
+)
 
 DEFAULT_TEMPLATES = {
     "agent_template_key": "notify.agent",
@@ -582,6 +694,37 @@ def ensure_rules() -> list[str]:
     return restore_rules([key for key in CATALOGUE if key not in existing])
 
 
+def logs(rule: NotificationRule) -> bool:
+    """Whether an event of this rule goes in the activity log: security events always do,
+    whatever the stored switch says."""
+    return bool(rule.log_activity or CATALOGUE[rule.event_key].always_logged)
+
+
+def save_switches(switches: dict[str, dict[str, bool]]) -> None:
+    """Set the matrix's switches: ``switches`` maps an emitted event's key to its switches
+    (name: on). Refuses to switch off the log of a security event; events not named keep
+    theirs (the caller commits)."""
+    stored = rules()
+    for key, values in switches.items():
+        spec = EMITTED.get(key)
+        if spec is None:
+            raise ValidationError(f"There are no switches for the event {key!r}.")
+        if spec.always_logged and values.get("log_activity") is False:
+            raise ValidationError(
+                f"The activity log of {spec.label} cannot be switched off: "
+                f"{spec.always_logged[0].lower()}{spec.always_logged[1:]}",
+                field=key,
+            )
+        rule = stored[key]
+        for name in SWITCHES:
+            if name in values:
+                setattr(rule, name, bool(values[name]))
+        if spec.always_logged:
+            rule.log_activity = True
+        db.session.add(rule)
+    db.session.flush()
+
+
 def check_rule(rule: NotificationRule) -> None:
     """Template keys must exist and be of the right channel; due hours sensible."""
     wanted = {
@@ -633,13 +776,23 @@ class Plan:
     skipped: list[dict[str, str]]
 
 
+def _emittable(key: str) -> EventType:
+    spec = CATALOGUE.get(key)
+    if spec is None:
+        raise ValueError(f"unknown event key {key!r}; add it to the catalogue first")
+    if spec.planned:
+        raise ValueError(
+            f"{key} is marked planned in the catalogue: drop the flag now that it is emitted, "
+            "so the notification matrix shows its switches"
+        )
+    return spec
+
+
 def plan(
     key: str, record: Record | None, actor: Actor, rule: NotificationRule | None = None
 ) -> Plan:
     """Who would hear about this event, and what would be recorded (nothing is written)."""
-    spec = CATALOGUE.get(key)
-    if spec is None:
-        raise ValueError(f"unknown event key {key!r}; add it to the catalogue first")
+    spec = _emittable(key)
     rule = rule or rule_for(key)
     messages: list[PlannedMessage] = []
     skipped: list[dict[str, str]] = []
@@ -712,10 +865,12 @@ def plan(
             )
     task = None
     if rule.create_task and record is not None:
-        task = PlannedTask(
-            f"{spec.label}: {record.display_name}", record.assigned_agent_id, rule.task_due_hours
-        )
-    return Plan(spec, rule.log_activity, messages, task, skipped)
+        # Name who acted: a co-applicant's sign-in is theirs, not the primary applicant's.
+        who = record.display_name
+        if actor.kind == CLIENT and not actor.is_primary:
+            who = f"{actor.label}, for {record.display_name}"
+        task = PlannedTask(f"{spec.label}: {who}", record.assigned_agent_id, rule.task_due_hours)
+    return Plan(spec, logs(rule), messages, task, skipped)
 
 
 @dataclass
@@ -830,6 +985,7 @@ def emit_many(
     """One event per record, for bulk changes (the caller commits). When the event's rule only
     logs, the entries go in with one insert; otherwise each is emitted in full. Returns how
     many events."""
+    spec = _emittable(key)
     rule = rule_for(key)
     records = list(records)
     if rule.agent_email or rule.customer_email or rule.primary_applicant_email or rule.create_task:
@@ -837,9 +993,8 @@ def emit_many(
             for record in records:
                 emit(key, actor=actor, record=record, details=details_for(record))
         return len(records)
-    if not rule.log_activity:
+    if not logs(rule):
         return len(records)
-    spec = CATALOGUE[key]
     ip, user_agent = _request_origin()
     entries = []
     for record in records:

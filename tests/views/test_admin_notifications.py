@@ -1,8 +1,38 @@
+from html.parser import HTMLParser
+
 from sqlalchemy import select
 
 from app.services import events
-from models import NotificationRule, db
+from models import ActivityEntry, NotificationRule, db
 from tests import factories
+
+
+class _MatrixForm(HTMLParser):
+    """What a browser submits from the matrix: checked, enabled checkboxes and hidden inputs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict[str, str] = {}
+        self.fixed: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag != "input" or not a.get("name") or a["name"] == "csrf_token":
+            return
+        if a.get("type") == "hidden":
+            self.data[a["name"]] = a.get("value", "")
+        elif a.get("type") == "checkbox" and "checked" in a and "disabled" not in a:
+            self.data[a["name"]] = "on"
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+
+
+def matrix_form(client):
+    """The matrix as a person would submit it unchanged."""
+    parser = _MatrixForm()
+    parser.feed(client.get("/admin/notifications/").get_data(as_text=True))
+    return parser.data
 
 
 def rule(app, key):
@@ -10,58 +40,94 @@ def rule(app, key):
         return db.session.scalar(select(NotificationRule).where(NotificationRule.event_key == key))
 
 
-def test_the_matrix_lists_every_event(admin_client):
+def test_the_matrix_lists_the_events_something_emits_and_no_others(admin_client):
     html = admin_client.get("/admin/notifications/").get_data(as_text=True)
-    for key in events.CATALOGUE:
+    for key in events.EMITTED:
         assert f'id="rule-{key}"' in html
+    for key in ("portal.change_request.personal", "portal.review.submitted", "flow.completed"):
+        assert key not in events.EMITTED
+        assert f'id="rule-{key}"' not in html and key not in html
+    assert "Change request (personal)" not in html
+    assert admin_client.get("/admin/notifications/portal.contact_us/").status_code == 302
+    preview = admin_client.get("/admin/notifications/preview/").get_data(as_text=True)
+    assert "portal.review.submitted" not in preview and "portal.rx.updated" in preview
 
 
 def test_saving_the_matrix(app, admin_client):
-    before = rule(app, "portal.contact_us")
-    assert before.agent_email and before.create_task
-    data = {
-        f"{key}:{name}": "on"
-        for key, spec in events.CATALOGUE.items()
-        for name in (
-            "agent_email",
-            "customer_email",
-            "primary_applicant_email",
-            "create_task",
-            "log_activity",
-        )
-        if getattr(rule(app, key), name)
-    }
-    data.pop("portal.contact_us:create_task")
+    before = rule(app, "portal.rx.updated")
+    assert before.agent_email and not before.create_task
+    data = matrix_form(admin_client)
+    assert data["portal.login.failed:log_activity"] == "on"  # the fixed switch still posts
+    data.pop("portal.rx.updated:agent_email")
+    data["portal.rx.updated:create_task"] = "on"
     data["portal.login.email:agent_email"] = "on"
     response = admin_client.submit("/admin/notifications/", data, follow_redirects=True)
     assert "Notification rules saved" in response.get_data(as_text=True)
-    assert not rule(app, "portal.contact_us").create_task
-    assert rule(app, "portal.contact_us").agent_email
+    assert rule(app, "portal.rx.updated").create_task
+    assert not rule(app, "portal.rx.updated").agent_email
     assert rule(app, "portal.login.email").agent_email
+    assert rule(app, "portal.login.failed").log_activity
+
+
+def test_security_events_show_a_fixed_log_switch_with_the_reason(admin_client):
+    html = admin_client.get("/admin/notifications/").get_data(as_text=True)
+    row = html[html.index('id="rule-portal.login.failed"') :]
+    row = row[: row.index("</tr>")]
+    assert "checked disabled" in row
+    assert "Sign-ins, failed sign-ins and pauses are always logged" in row
+    other = html[html.index('id="rule-staff.tags.changed"') :]
+    assert "disabled" not in other[: other.index("</tr>")]
+
+
+def test_the_server_refuses_to_switch_off_a_security_log(app, admin_client):
+    data = matrix_form(admin_client)
+    data.pop("portal.login.failed:log_activity")  # a hand-made post
+    data.pop("staff.tags.changed:log_activity")
+    response = admin_client.submit("/admin/notifications/", data, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Nothing was saved" in html and "Failed sign-in cannot be switched off" in html
+    assert rule(app, "portal.login.failed").log_activity
+    assert rule(app, "staff.tags.changed").log_activity  # nothing at all was saved
+
+    with app.app_context():  # a row switched off before this change still logs
+        stored = rule(app, "portal.login.failed")
+        stored.log_activity = False
+        db.session.add(stored)
+        db.session.commit()
+    html = admin_client.get("/admin/notifications/").get_data(as_text=True)
+    row = html[html.index('id="rule-portal.login.failed"') :]
+    assert "checked disabled" in row[: row.index("</tr>")]
+    admin_client.submit("/admin/notifications/", matrix_form(admin_client))
+    assert rule(app, "portal.login.failed").log_activity
+    with app.app_context():
+        assert db.session.scalar(select(ActivityEntry.id)) is None
 
 
 def test_restore_one_and_all(app, admin_client):
     with app.app_context():
         stored = db.session.scalar(
-            select(NotificationRule).where(NotificationRule.event_key == "portal.contact_us")
+            select(NotificationRule).where(NotificationRule.event_key == "portal.rx.updated")
         )
         stored.agent_email = False
         other = db.session.scalar(
-            select(NotificationRule).where(NotificationRule.event_key == "portal.feedback")
+            select(NotificationRule).where(NotificationRule.event_key == "portal.providers.updated")
         )
         other.agent_email = False
         db.session.commit()
     admin_client.submit(
-        "/admin/notifications/restore/", {"key": "portal.contact_us"}, page="/admin/notifications/"
+        "/admin/notifications/restore/", {"key": "portal.rx.updated"}, page="/admin/notifications/"
     )
-    assert rule(app, "portal.contact_us").agent_email
-    assert not rule(app, "portal.feedback").agent_email
-    admin_client.submit("/admin/notifications/restore/", page="/admin/notifications/")
-    assert rule(app, "portal.feedback").agent_email
+    assert rule(app, "portal.rx.updated").agent_email
+    assert not rule(app, "portal.providers.updated").agent_email
+    response = admin_client.submit(
+        "/admin/notifications/restore/", page="/admin/notifications/", follow_redirects=True
+    )
+    assert rule(app, "portal.providers.updated").agent_email
+    assert f"all {len(events.EMITTED)} events" in response.get_data(as_text=True)
 
 
 def test_templates_per_rule_must_exist_and_fit_the_channel(app, admin_client):
-    url = "/admin/notifications/portal.contact_us/"
+    url = "/admin/notifications/portal.rx.updated/"
     response = admin_client.submit(
         url,
         {
@@ -84,7 +150,7 @@ def test_templates_per_rule_must_exist_and_fit_the_channel(app, admin_client):
         },
     )
     assert response.status_code == 302
-    assert rule(app, "portal.contact_us").task_due_hours == 4
+    assert rule(app, "portal.rx.updated").task_due_hours == 4
 
 
 def test_preview_shows_what_an_event_would_produce(app, admin_client):
@@ -93,13 +159,17 @@ def test_preview_shows_what_an_event_would_produce(app, admin_client):
         record = factories.record(
             first_name="Ola", email="ola@example.com", assigned_agent_id=agent.id
         ).id
+        events.save_switches(
+            {"portal.password.changed": {"agent_email": True, "create_task": True}}
+        )
+        db.session.commit()
     html = admin_client.get(
-        f"/admin/notifications/preview/?event=portal.contact_us&record_id={record}&as=client"
+        f"/admin/notifications/preview/?event=portal.password.changed&record_id={record}&as=client"
     ).get_data(as_text=True)
     assert "Agent · Email to pia.agent@example.com" in html
     assert "Customer · Email to ola@example.com" in html
-    assert "Contact us: Ola" in html  # the task title
-    assert "We received your message" in html
+    assert "Password changed: Ola" in html  # the task title
+    assert "The password of your client portal was changed" in html
     with app.app_context():
         from models import OutboxMessage, Task
 
