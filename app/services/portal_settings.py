@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
@@ -26,6 +27,28 @@ LIMITS = (
     ("session_idle_minutes", 5, 720, "Idle time before sign-out"),
     ("invitation_valid_days", 1, 60, "Invitation validity"),
 )
+
+
+@dataclass(frozen=True)
+class Module:
+    """A part of the portal an admin can switch on or off."""
+
+    field: str
+    label: str
+    #: The portal has the feature. Until then its switch is not shown in the settings: the
+    #: feature that lands sets this (a test checks each shown module is read by the portal).
+    built: bool = True
+
+
+MODULES = (
+    Module("module_rx", "Prescriptions (Rx) module"),
+    Module("module_providers", "Providers module"),
+    Module("module_reviews", "Reviews module", built=False),
+    Module("module_uploads", "Client document uploads", built=False),
+    Module("module_certificates", "Certificates module", built=False),
+)
+#: The settings fields of the modules the portal has.
+BUILT_MODULES = tuple(module.field for module in MODULES if module.built)
 
 
 def get_settings() -> PortalSettings:

@@ -76,3 +76,32 @@ def test_bad_settings_say_what_to_fix(app, admin_client):
         assert (settings.code_valid_minutes, settings.office_phone) == (10, None)
         assert settings.allow_link_sign_in
         db.session.rollback()
+
+
+def test_only_modules_the_portal_has_are_offered(app, admin_client):
+    url = admin_client.get("/admin/portal_settings/").headers["Location"]
+    html = admin_client.get(url).get_data(as_text=True)
+    assert 'name="module_rx"' in html and 'name="module_providers"' in html
+    for field in ("module_reviews", "module_uploads", "module_certificates"):
+        assert f'name="{field}"' not in html
+    assert "Reviews module" not in html and "Certificates module" not in html
+    response = admin_client.submit(url, settings_form(module_rx="y", module_reviews="y"))
+    assert response.status_code == 302
+    with app.app_context():
+        settings = get_settings()
+        assert settings.module_rx and not settings.module_reviews and not settings.module_providers
+        db.session.rollback()
+
+
+def test_every_module_offered_is_read_by_the_portal():
+    """A switch for a module the portal does not have does nothing: the feature that lands
+    marks its module built, and this test finds the portal reading it."""
+    from pathlib import Path
+
+    from app.services.portal_settings import BUILT_MODULES, MODULES
+
+    root = Path(__file__).resolve().parents[2]
+    portal = "\n".join(p.read_text(encoding="utf-8") for p in (root / "portal").rglob("*.py"))
+    for module in MODULES:
+        read = f".{module.field}" in portal
+        assert read == (module.field in BUILT_MODULES), module.field
