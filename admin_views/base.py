@@ -180,6 +180,10 @@ class StaffModelView(StaffAccessMixin, ModelView):
         return args
 
     column_type_formatters_export = EXPORT_FORMATTERS
+
+    def get_export_value(self, model: t.Any, name: t.Any) -> t.Any:
+        return spreadsheet_safe(super().get_export_value(model, name))
+
     can_set_page_size = True
     named_filter_urls = True
     # Each view declares its eager loads in get_query (selectin for collections).
@@ -323,6 +327,23 @@ def _reworded(message: str, noun: str) -> str:
     if counted:
         return f"{plural(int(counted.group(1)), lower)} deleted."
     return message
+
+
+#: What a spreadsheet reads as the start of a formula (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+def spreadsheet_safe(value: t.Any) -> t.Any:
+    """An exported cell a spreadsheet will not run: text that starts like a formula
+    ("=HYPERLINK(...)", "@SUM(...)", "+1+1", a tab) gets a leading single quote, as OWASP
+    advises. Numbers, and text that is only a number ("-12.50", "+16145550101"), stay as they
+    are."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    if _PLAIN_NUMBER.fullmatch(value):
+        return value
+    return "'" + value
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:
