@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import validators
 
 from app.services.errors import ServiceError, ValidationError
+from app.services.field_types import check_form_text
 from models import LabelledEnum, Record, StaffRole, utcnow
 
 log = logging.getLogger(__name__)
@@ -136,10 +137,15 @@ for _enum_class in LabelledEnum.__subclasses__():
 class StaffForm(BaseForm):
     """Base of every admin form: Flask-WTF's CSRF token (the one CSRFProtect checks on every
     POST), so the panel and the rest of the app speak one CSRF dialect and tokens do not
-    expire while a form is open (``WTF_CSRF_TIME_LIMIT``)."""
+    expire while a form is open (``WTF_CSRF_TIME_LIMIT``). Every text field, inline forms'
+    included, refuses control characters (text areas keep their line breaks)."""
 
     class Meta(FlaskForm.Meta):
         pass
+
+    def validate(self, extra_validators: t.Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        return check_form_text(self) and valid
 
 
 class StaffAccessMixin:

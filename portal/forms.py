@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.services.field_types import service_validator
+from app.services.field_types import check_form_text, service_validator
 from app.services.validation import normalise_phone
 
 
@@ -47,7 +49,16 @@ class SignOutForm(FlaskForm):
 _phone = service_validator(normalise_phone)
 
 
-class PrescriptionForm(FlaskForm):
+class CareForm(FlaskForm):
+    """Prescriptions and providers: no control characters in any value (notes keep their
+    line breaks)."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        return check_form_text(self) and valid
+
+
+class PrescriptionForm(CareForm):
     drug_name = StringField(
         "Drug",
         validators=[DataRequired(), Length(max=160)],
@@ -65,7 +76,7 @@ class PrescriptionForm(FlaskForm):
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
 
 
-class ProviderForm(FlaskForm):
+class ProviderForm(CareForm):
     name = StringField(
         "Name",
         validators=[DataRequired(), Length(max=160)],

@@ -18,7 +18,18 @@ from wtforms import fields, validators
 from wtforms.fields.core import UnboundField
 
 from app.services.errors import ValidationError
-from app.services.validation import format_phone, normalise_email, normalise_phone
+from app.services.validation import (
+    MULTI_LINE_PATTERN,
+    SINGLE_LINE_PATTERN,
+    US_STATES,
+    check_multi_line,
+    check_single_line,
+    format_phone,
+    normalise_email,
+    normalise_phone,
+    normalise_postal_code,
+    normalise_state,
+)
 
 
 def service_validator(check: Callable[[Any], Any]) -> Callable[[Any, Any], None]:
@@ -36,6 +47,61 @@ def service_validator(check: Callable[[Any], Any]) -> Callable[[Any, Any], None]
     return validator
 
 
+def plain_text(*, multi_line: bool = False) -> Callable[[Any, Any], None]:
+    """WTForms validator: no control characters in a typed value (line breaks and tabs are
+    allowed only where ``multi_line``). It stops the field's other checks: one message, the
+    one that says what to fix."""
+    check = check_multi_line if multi_line else check_single_line
+
+    def validator(form: Any, field: Any) -> None:
+        if not isinstance(field.data, str):
+            return
+        try:
+            check(field.data)
+        except ValidationError as exc:
+            raise validators.StopValidation(exc.message) from None
+
+    return validator
+
+
+def is_multi_line(field: Any) -> bool:
+    """Whether a bound WTForms field takes several lines (a text area and its kin)."""
+    return (
+        isinstance(field, fields.TextAreaField)
+        or "textarea" in type(getattr(field, "widget", None)).__name__.lower()
+    )
+
+
+def check_form_text(form: Any) -> bool:
+    """After a form validated: refuse control characters in every text field of ``form`` and
+    of the forms inside it (inline lists), whatever built the form. Adds a message to each
+    field concerned; returns whether all were clean. Used by the staff panel's base form."""
+    clean = True
+    for field in _text_fields(form):
+        check = plain_text(multi_line=is_multi_line(field))
+        try:
+            check(form, field)
+        except validators.StopValidation as exc:
+            if str(exc) not in field.errors:
+                field.errors = [*field.errors, str(exc)]
+            clean = False
+    return clean
+
+
+def _text_fields(form: Any) -> Any:
+    for field in form:
+        if isinstance(field, fields.FormField):
+            yield from _text_fields(field.form)
+        elif isinstance(field, fields.FieldList):
+            for entry in field.entries:
+                if isinstance(entry, fields.FormField):
+                    yield from _text_fields(entry.form)
+                elif isinstance(entry, fields.StringField):
+                    yield entry
+        elif isinstance(field, fields.StringField):
+            yield field
+
+
 class FieldType:
     """Base: a single-line text value."""
 
@@ -48,6 +114,8 @@ class FieldType:
         "pattern_message": "What to tell people whose value does not match the pattern.",
     }
     widget_input_type: ClassVar[str] = "text"
+    #: Line breaks and tabs allowed (long text); every other type is one line.
+    multi_line: ClassVar[bool] = False
 
     def field(
         self,
@@ -58,6 +126,7 @@ class FieldType:
         context: dict[str, Any],
     ) -> UnboundField:
         checks: list[Any] = [validators.InputRequired() if required else validators.Optional()]
+        checks.append(plain_text(multi_line=self.multi_line))
         checks.extend(self.validators(settings, context))
         return self.field_class(
             label, description=description, validators=checks, **self.field_options(settings)
@@ -97,12 +166,14 @@ class FieldType:
         return value
 
     def json_schema(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """The JSON Schema of a value (``null`` for empty, which forms read as "no value")."""
         schema: dict[str, Any] = {
             "type": ["string", "null"],
             "maxLength": int(settings.get("max_length") or 255),
+            "pattern": SINGLE_LINE_PATTERN,
         }
         if settings.get("pattern"):
-            schema["pattern"] = _anchored(settings["pattern"])
+            schema["allOf"] = [{"pattern": _anchored(settings["pattern"])}]
         return schema
 
     def check_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
@@ -153,12 +224,17 @@ class LongTextType(FieldType):
     label = "Long text"
     settings_doc = {"max_length": "Longest value accepted, in characters (default 5,000)."}
     field_class = fields.TextAreaField
+    multi_line = True
 
     def validators(self, settings: dict[str, Any], context: dict[str, Any]) -> list[Any]:
         return [_length(int(settings.get("max_length") or 5000))]
 
     def json_schema(self, settings: dict[str, Any]) -> dict[str, Any]:
-        return {"type": ["string", "null"], "maxLength": int(settings.get("max_length") or 5000)}
+        return {
+            "type": ["string", "null"],
+            "maxLength": int(settings.get("max_length") or 5000),
+            "pattern": MULTI_LINE_PATTERN,
+        }
 
 
 class NumberType(FieldType):
@@ -450,6 +526,61 @@ class PhoneType(FieldType):
         return {}
 
 
+class PostalCodeType(FieldType):
+    """A ZIP code for US addresses (5 digits, or 5 + 4), a postal code for others."""
+
+    name = "postal_code"
+    label = "ZIP / postal code"
+    settings_doc: ClassVar[dict[str, str]] = {}
+
+    def validators(self, settings: dict[str, Any], context: dict[str, Any]) -> list[Any]:
+        country = context.get("country") or "US"
+        return [
+            validators.Length(max=16),
+            service_validator(lambda value: normalise_postal_code(value, country)),
+        ]
+
+    def json_schema(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": ["string", "null"],
+            "pattern": "^[0-9]{5}(-[0-9]{4})?$",
+            "description": "A US ZIP code; addresses abroad take their own postal code.",
+        }
+
+    def check_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+
+class StateType(FieldType):
+    """A US state or territory as its two-letter code (a name is read too); a region name for
+    addresses abroad."""
+
+    name = "state"
+    label = "US state"
+    settings_doc: ClassVar[dict[str, str]] = {}
+
+    def validators(self, settings: dict[str, Any], context: dict[str, Any]) -> list[Any]:
+        country = context.get("country") or "US"
+        return [
+            validators.Length(max=64),
+            service_validator(lambda value: normalise_state(value, country)),
+        ]
+
+    def json_schema(self, settings: dict[str, Any]) -> dict[str, Any]:
+        codes = "|".join("".join(f"[{c}{c.lower()}]" for c in code) for code in US_STATES)
+        return {
+            "anyOf": [
+                {"type": "string", "pattern": f"^(?:{codes})$"},
+                {"enum": [*US_STATES.values(), None]},
+            ],
+            "description": "A US state or territory: its two-letter USPS code (any case) or "
+            "its name; stored as the code. Addresses abroad take a region name.",
+        }
+
+    def check_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+
 #: Every field type by name.
 REGISTRY: dict[str, FieldType] = {
     field_type.name: field_type
@@ -462,6 +593,8 @@ REGISTRY: dict[str, FieldType] = {
         ChoiceType(),
         EmailType(),
         PhoneType(),
+        PostalCodeType(),
+        StateType(),
     )
 }
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from email.utils import make_msgid
+from email.utils import formataddr, make_msgid
 from pathlib import Path
 
 from flask import current_app
 from flask_mailman import EmailMultiAlternatives
 
+from app.services.validation import header_safe
 from models import OutboxMessage
 
 
@@ -27,17 +28,19 @@ def _message_id(message: OutboxMessage) -> str:
 
 
 def build(message: OutboxMessage, connection: object | None = None) -> EmailMultiAlternatives:
-    to = (
-        f"{message.recipient_name} <{message.recipient}>"
-        if message.recipient_name
-        else (message.recipient)
-    )
+    """The email of an outbox row. Display name and subject are made header-safe here, at the
+    last step: a name saved with a line break (before such values were refused) or a subject
+    a template rendered with one would otherwise fail every send to that client, codes and
+    links included."""
+    name = header_safe(message.recipient_name)
+    address = header_safe(message.recipient)
+    to = formataddr((name, address)) if name else address
     email = EmailMultiAlternatives(
-        subject=message.subject,
+        subject=header_safe(message.subject),
         body=message.body_text,
         from_email=current_app.config["MAIL_DEFAULT_SENDER"],
         to=[to],
-        reply_to=[message.reply_to] if message.reply_to else None,
+        reply_to=[header_safe(message.reply_to)] if message.reply_to else None,
         headers={"Message-ID": _message_id(message), "Auto-Submitted": "auto-generated"},
         connection=connection,
     )
@@ -65,7 +68,7 @@ def send(message: OutboxMessage) -> str:
 def _write_eml(message: OutboxMessage) -> str:
     folder = Path(current_app.config["PORTICO_INSTANCE_PATH"]) / "mail"
     folder.mkdir(parents=True, exist_ok=True)
-    slug = re.sub(r"[^a-z0-9]+", "-", message.subject.lower()).strip("-")[:40] or "message"
+    slug = re.sub(r"[^a-z0-9]+", "-", (message.subject or "").lower()).strip("-")[:40] or "message"
     path = folder / f"{message.id:06d}-{slug}.eml"
     email = build(message)
     email.extra_headers.setdefault("Message-ID", make_msgid())
