@@ -3,6 +3,7 @@
 from models.activity import ActivityChainHead, ActivityEntry, AppendOnlyError
 from models.base import Base, LabelledEnum, TimestampMixin, UTCDateTime, db, utcnow
 from models.contact import Contact, ContactRole
+from models.contact_change import ContactChange
 from models.custom_field import CustomField, CustomFieldType, CustomFieldValue
 from models.notification_rule import NotificationRule
 from models.outbox import OutboxMessage, OutboxStatus
@@ -33,6 +34,7 @@ __all__ = [
     "ChangeStatus",
     "Channel",
     "Contact",
+    "ContactChange",
     "ContactMethod",
     "ContactRole",
     "CoverageType",

@@ -8,6 +8,12 @@ checked the header before the view runs.
 Errors are JSON: ``{"error": {"code", "message", "fields": {key: [messages]}}}``; 401 without a
 session, 404 for what does not exist (or belongs to someone else), 422 for invalid values and
 for fields the client may not set (nothing is saved then).
+
+A new email address or mobile number someone signs in with is not saved at once: the answer
+is ``202 Accepted`` with ``awaiting_verification`` (and a ``Location``) naming
+``/portal/api/details/verifications/<id>``; a code went to the new address or number, and
+``POST {"code": "123456"}`` there applies the change (the old address or number is told).
+A contact person cannot change the primary applicant's sign-in email or mobile: 403.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ from typing import Any
 from flask import abort, g, jsonify, request, url_for
 from flask_wtf.csrf import generate_csrf
 
-from app.services import care_lists, field_types, portal_fields
-from app.services.errors import NotFound
+from app.services import care_lists, field_types, portal_accounts, portal_fields
+from app.services.errors import NotFound, ValidationError
 from app.services.events import Actor
 from app.services.portal_settings import get_settings
 from models import db
@@ -140,13 +146,95 @@ def api_save_section(section_key: str) -> Any:
             "Some values need fixing; nothing was saved.",
             {name: list(errors) for name, errors in form.errors.items()},
         )
-    result = portal_fields.save_section(
-        record,
-        section_key,
-        form,
-        Actor.client(g.portal_account),
-        only=set(body) if request.method == "PATCH" else None,
+    try:
+        result = portal_fields.save_section(
+            record,
+            section_key,
+            form,
+            Actor.client(g.portal_account),
+            only=set(body) if request.method == "PATCH" else None,
+        )
+    except ValidationError as exc:  # a sign-in field this person may not change
+        db.session.rollback()
+        return _error(403, exc.message, {exc.field or section_key: [exc.message]})
+    db.session.commit()
+    layout = portal_fields.layout()
+    response = jsonify(
+        {
+            "saved": {
+                label: {"old": old, "new": new} for label, (old, new) in result.saved.items()
+            },
+            "awaiting_approval": result.pending,
+            "awaiting_verification": [_verification_json(c) for c in result.verifying],
+            "section": _section_json(section_key, layout, portal_fields.values_for(record)),
+        }
     )
+    if result.verifying:
+        # Accepted, not done: a new sign-in email or mobile waits for the code sent to it.
+        response.status_code = 202
+        response.headers["Location"] = _verification_url(result.verifying[0].id)
+    return response
+
+
+# -- confirming a new sign-in email or mobile ------------------------------------------------
+
+
+def _verification_url(change_id: int) -> str:
+    return url_for("portal.api_verification", change_id=change_id)
+
+
+def _verification_json(change: Any) -> dict[str, Any]:
+    return {
+        "id": change.id,
+        "field": change.field_key,
+        "label": change.field_label,
+        "sent_to": change.new_display,
+        "channel": change.channel.value,
+        "expires_at": change.expires_at.isoformat(),
+        "attempts_left": max(change.max_attempts - change.attempts, 0),
+        "confirm": _verification_url(change.id),
+    }
+
+
+@bp.get("/api/details/verifications")
+def api_verifications() -> Any:
+    """Sign-in email or mobile changes waiting for their code."""
+    if (refused := _client()) is not None:
+        return refused
+    changes = portal_accounts.open_contact_changes(g.portal_account)
+    return jsonify({"verifications": [_verification_json(c) for c in changes]})
+
+
+@bp.route("/api/details/verifications/<int:change_id>", methods=["GET", "POST", "DELETE"])
+def api_verification(change_id: int) -> Any:
+    """GET: the change. POST ``{"code": "123456"}``: confirm it (200, applied or sent for
+    approval; 422 for a wrong or used-up code, the attempt counts). DELETE: cancel it."""
+    if (refused := _client()) is not None:
+        return refused
+    account = g.portal_account
+    try:
+        change = portal_accounts.contact_change_of(account, change_id)
+    except NotFound as exc:
+        return _error(404, str(exc))
+    if request.method == "GET":
+        return jsonify(_verification_json(change))
+    if request.method == "DELETE":
+        portal_accounts.cancel_contact_change(account, change_id)
+        db.session.commit()
+        return "", 204
+    body = _json_body()
+    if not isinstance(body, dict):
+        return body
+    code = body.get("code")
+    if not isinstance(code, str | int) or isinstance(code, bool):
+        return _error(422, "Send the code as text.", {"code": ["Send the code as text."]})
+    try:
+        result = portal_fields.confirm_contact_change(
+            g.portal_record, account, change_id, str(code)
+        )
+    except ValidationError as exc:
+        db.session.commit()  # the attempt counts, right or wrong
+        return _error(422, exc.message, {"code": [exc.message]})
     db.session.commit()
     layout = portal_fields.layout()
     return jsonify(
@@ -155,7 +243,9 @@ def api_save_section(section_key: str) -> Any:
                 label: {"old": old, "new": new} for label, (old, new) in result.saved.items()
             },
             "awaiting_approval": result.pending,
-            "section": _section_json(section_key, layout, portal_fields.values_for(record)),
+            "section": _section_json(
+                change.section, layout, portal_fields.values_for(g.portal_record)
+            ),
         }
     )
 

@@ -9,16 +9,17 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app.services import care_lists, portal_fields
-from app.services.errors import NotFound
+from app.services import care_lists, portal_accounts, portal_fields
+from app.services.errors import NotFound, ValidationError
 from app.services.events import Actor
 from app.services.portal_settings import get_settings
 from models import Contact, PortalSettings, Product, db
 from portal import bp, preview_bp
-from portal.forms import CARE_FORMS
+from portal.forms import CARE_FORMS, CodeVerifyForm
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,10 @@ def _actor() -> Actor:
 
 
 def details_page(
-    forms: dict[str, Any] | None = None, problems: dict[str, str] | None = None, status: int = 200
+    forms: dict[str, Any] | None = None,
+    problems: dict[str, str] | None = None,
+    status: int = 200,
+    code_forms: dict[int, Any] | None = None,
 ) -> Any:
     record = g.portal_record
     layout = portal_fields.layout()
@@ -112,6 +116,11 @@ def details_page(
         decisions = portal_fields.decisions_to_show(record)
         portal_fields.acknowledge(decisions)
         db.session.commit()
+    contact_changes = _contact_changes()
+    code_forms = {
+        change.id: (code_forms or {}).get(change.id) or _code_form(change.id, formdata=None)
+        for change in contact_changes
+    }
     return render_template(
         "portal/details.html",
         sections=sections,
@@ -119,7 +128,20 @@ def details_page(
         decisions=decisions,
         problems=problems or {},
         display=portal_fields.display_value,
+        contact_changes=contact_changes,
+        code_forms=code_forms,
     ), status
+
+
+def _contact_changes() -> list[Any]:
+    """Sign-in email or mobile changes of the signed-in person waiting for their code."""
+    if g.get("portal_preview") or g.get("portal_account") is None:
+        return []
+    return portal_accounts.open_contact_changes(g.portal_account)
+
+
+def _code_form(change_id: int, **kwargs: Any) -> CodeVerifyForm:
+    return CodeVerifyForm(prefix=f"change-{change_id}", **kwargs)
 
 
 @client_screen("/details")
@@ -143,8 +165,26 @@ def save_details(section_key: str) -> Any:
         return details_page({section_key: form}, problems, status=400)
     if not form.validate_on_submit():
         return details_page({section_key: form})
-    result = portal_fields.save_section(record, section_key, form, _actor())
+    try:
+        result = portal_fields.save_section(record, section_key, form, _actor())
+    except ValidationError as exc:  # a sign-in field this person may not change
+        db.session.rollback()
+        target = form[exc.field] if exc.field and exc.field in form else None
+        if target is None:
+            return details_page({section_key: form}, {section_key: exc.message}, status=403)
+        target.errors = [*target.errors, exc.message]
+        return details_page({section_key: form}, status=403)
     db.session.commit()
+    for change in result.verifying:
+        flash(
+            _(
+                "We sent a code to %(to)s. Enter it below to confirm the new %(field)s; until "
+                "then the old one stays.",
+                to=change.new_display,
+                field=change.field_label.lower(),
+            ),
+            "info",
+        )
     if not result.changed:
         flash("Nothing changed.", "info")
     if result.saved:
@@ -156,7 +196,61 @@ def save_details(section_key: str) -> Any:
             + ". We will let you know when your adviser has checked it.",
             "info",
         )
-    return redirect(url_for("portal.details") + f"#section-{section_key}")
+    anchor = "verify-contact" if result.verifying else f"section-{section_key}"
+    return redirect(url_for("portal.details") + f"#{anchor}")
+
+
+@bp.post("/details/confirm/<int:change_id>")
+def confirm_contact_change(change_id: int) -> Any:
+    """The code sent to a new sign-in email or mobile: right, and the change applies."""
+    if g.get("portal_record") is None:
+        return redirect(url_for("portal.signin"))
+    form = _code_form(change_id)
+    if not form.validate_on_submit():
+        return details_page(code_forms={change_id: form})
+    try:
+        result = portal_fields.confirm_contact_change(
+            g.portal_record, g.portal_account, change_id, form.code.data or ""
+        )
+    except NotFound:
+        abort(404)
+    except ValidationError as exc:
+        db.session.commit()  # the attempt counts, right or wrong
+        if change_id not in {change.id for change in _contact_changes()}:
+            flash(exc.message, "error")  # used up or expired: its form is gone from the page
+        form.code.errors = [*form.code.errors, exc.message]
+        return details_page(code_forms={change_id: form}, status=422)
+    db.session.commit()
+    if result.saved:
+        flash(_("Confirmed and saved: %(fields)s.", fields=", ".join(result.saved)), "success")
+    elif result.pending:
+        flash(
+            _(
+                "Confirmed and sent for approval: %(fields)s. We will let you know when your "
+                "adviser has checked it.",
+                fields=", ".join(result.pending),
+            ),
+            "info",
+        )
+    else:
+        flash(_("Confirmed: nothing needed changing."), "info")
+    return redirect(url_for("portal.details"))
+
+
+@bp.post("/details/confirm/<int:change_id>/cancel")
+def cancel_contact_change(change_id: int) -> Any:
+    if g.get("portal_record") is None:
+        return redirect(url_for("portal.signin"))
+    form = _code_form(change_id)
+    if not form.validate_on_submit() and form.errors.keys() - {"code"}:
+        abort(400)
+    try:
+        change = portal_accounts.cancel_contact_change(g.portal_account, change_id)
+    except NotFound:
+        abort(404)
+    db.session.commit()
+    flash(_("The change of %(field)s is cancelled.", field=change.field_label.lower()), "info")
+    return redirect(url_for("portal.details"))
 
 
 # -- prescriptions and providers ---------------------------------------------------------------

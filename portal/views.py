@@ -19,6 +19,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
 from app.extensions import limiter
@@ -200,7 +201,8 @@ def code_request(channel: str) -> Any:
         form.identifier.label.text = "Mobile number"
     if form.validate_on_submit():
         typed = (form.identifier.data or "").strip()
-        portal_accounts.request_code(chosen, typed)
+        # Known or not, the request only queues the work: the same page, the same time.
+        portal_accounts.ask_for_code(chosen, typed)
         db.session.commit()
         identifier = portal_accounts.normalise_identifier(chosen, typed) or typed.lower()
         session["portal_code"] = {
@@ -220,7 +222,7 @@ def code_verify() -> Any:
     pending = session.get("portal_code")
     if not pending or pending.get("until", 0) < time.time():
         session.pop("portal_code", None)
-        flash("Ask for a new code to continue.", "info")
+        flash(_("Ask for a new code to continue."), "info")
         return redirect(url_for("portal.signin"))
     channel = Channel(pending["channel"])
     form = CodeVerifyForm()
@@ -232,7 +234,7 @@ def code_verify() -> Any:
             )
         except SignInFailed:
             db.session.commit()
-            error = (
+            error = _(
                 "That code did not work. Check it, or ask for a new one: each code works "
                 "once, for a few minutes, and a new code replaces the old one."
             )
@@ -297,7 +299,7 @@ def accept_invitation(token: str) -> Any:
         except ValidationError as exc:
             _field_error(form, exc)
         else:
-            flash("Welcome! Your password is set.", "success")
+            flash(_("Welcome! Your password is set."), "success")
             return _signed_in(account, "invitation")
     return render_template("portal/invitation.html", form=form, name=account.person_name)
 
@@ -308,7 +310,7 @@ def accept_invitation(token: str) -> Any:
 def reset_request() -> Any:
     form = ResetRequestForm()
     if form.validate_on_submit():
-        portal_accounts.request_password_reset(form.email.data or "")
+        portal_accounts.ask_for_password_reset(form.email.data or "")
         db.session.commit()
         return render_template("portal/reset_sent.html")
     return render_template("portal/reset_request.html", form=form)
@@ -330,7 +332,7 @@ def reset_password(token: str) -> Any:
         else:
             db.session.commit()
             end_session()
-            flash("Your password is changed. Sign in with it now.", "success")
+            flash(_("Your password is changed. Sign in with it now."), "success")
             return redirect(url_for("portal.signin"))
     return render_template("portal/reset.html", form=form, name=account.person_name)
 

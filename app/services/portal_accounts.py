@@ -2,9 +2,22 @@
 
 Secrets never rest in clear text: the personal link token and the invitation token are kept as
 SHA-256 (they carry 256 bits of chance, so a plain hash is enough), passwords with argon2,
-one-time codes as an HMAC keyed by the app's secret. Every sign-in path counts failures: after
-``lockout_failures`` in a row the account pauses for ``lockout_minutes``. Failures answer the
-same whether or not an account exists; timing is evened out with a dummy password check.
+one-time codes as an HMAC keyed by the app's secret. Password sign-in counts failures: after
+``lockout_failures`` in a row the password path pauses for ``lockout_minutes``; codes by email
+or text and the reset link keep working, so a stranger who knows the address cannot keep the
+client out. A code's attempts are counted in the database before the code is compared, in one
+conditional UPDATE, so parallel guesses cannot share an attempt.
+
+Failures answer the same whether or not an account exists, and take the same work: every
+password path checks one password hash (a dummy one when there is no account, the real one when
+the account is paused), and asking for a code or a reset link only queues a job
+(:func:`ask_for_code`, :func:`ask_for_password_reset`) that looks the address up after the
+response.
+
+The address and number someone signs in with are keys to the account: a client changes them
+only by entering a code sent to the new one (:func:`start_contact_change`,
+:func:`confirm_contact_change`), and the old one is told. Nobody else (a contact person, or the
+primary applicant for a co-applicant's account) changes them in the portal.
 
 A portal session remembers the account and its ``generation``. Disabling or re-issuing access
 raises the generation, so every open session ends on its next request.
@@ -21,13 +34,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_security import hash_password, verify_password
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
-from app.services import events, outbox, templates
-from app.services.errors import ServiceError, ValidationError
+from app.queue import enqueue_after_commit
+from app.services import events, outbox, passwords, sessions, templates
+from app.services.errors import NotFound, ServiceError, ValidationError
 from app.services.events import Actor
 from app.services.portal_settings import get_settings
 from app.services.users import check_new_password
@@ -36,6 +51,7 @@ from models import (
     AccountStatus,
     Channel,
     Contact,
+    ContactChange,
     ContactMethod,
     LoginCode,
     PortalAccount,
@@ -55,8 +71,11 @@ class SignInFailed(ServiceError):
 
     def __init__(self) -> None:
         super().__init__(
-            "We could not sign you in with those details. Check them and try again; after "
-            "several failed attempts, sign-in pauses for a while."
+            _(
+                "We could not sign you in with those details. Check them and try again; after "
+                "several failed attempts, sign-in with a password pauses for a while (a code "
+                "by email or text still works)."
+            )
         )
 
 
@@ -127,6 +146,8 @@ def enable_self_service(record: Record, by: User | Actor) -> Enabled:
     account.status = AccountStatus.ENABLED
     account.email = record.email.lower()
     account.generation = (account.generation or 0) + 1
+    if reissued:
+        sessions.end_all(accounts=[account], reason=sessions.ACCESS_ENDED, now=now)
     account.link_token_hash = token_hash(token)
     account.password_hash = hash_password(password)
     account.password_set_at = now
@@ -188,6 +209,9 @@ def disable_self_service(record: Record, by: User) -> bool:
         account.invitation_token_hash = None
         account.disabled_at = now
         changed = True
+    # Every browser signed in to these accounts is signed out (the generation ends the
+    # cookies; this ends their rows on the server too).
+    sessions.end_all(accounts=accounts_of(record), reason=sessions.ACCESS_ENDED, now=now)
     if changed:
         events.emit("staff.self_service.disabled", actor=Actor.staff(by), record=record)
     db.session.flush()
@@ -271,12 +295,10 @@ def _dummy_verify(password: str) -> None:
     verify_password(password, _DUMMY_HASH)
 
 
-def _usable(account: PortalAccount | None, now: datetime) -> bool:
-    return (
-        account is not None
-        and account.status == AccountStatus.ENABLED
-        and not (account.locked_until and account.locked_until > now)
-    )
+def _password_paused(account: PortalAccount, now: datetime) -> bool:
+    """Only the password paths pause: codes and reset links reach the client's own mailbox or
+    phone, so a stranger's failures must not block them."""
+    return bool(account.locked_until and account.locked_until > now)
 
 
 def _failed(account: PortalAccount, method: str, now: datetime) -> None:
@@ -328,9 +350,10 @@ def sign_in_with_link(token: str, password: str, now: datetime | None = None) ->
     if account is None or account.password_hash is None:
         _dummy_verify(password)
         raise SignInFailed()
-    if not _usable(account, now):
+    matches = verify_password(password, account.password_hash)  # paused or not: same work
+    if _password_paused(account, now):
         raise SignInFailed()
-    if not verify_password(password, account.password_hash):
+    if not matches:
         _failed(account, "link", now)
         raise SignInFailed()
     _succeeded(account, "portal.login.password", "link", now)
@@ -364,12 +387,14 @@ def sign_in_with_password(email: str, password: str, now: datetime | None = None
     if not candidates:
         _dummy_verify(password)
         raise SignInFailed()
-    for account in candidates:
-        if _usable(account, now) and verify_password(password, account.password_hash or ""):
+    # Every candidate's hash is checked, paused or not, so a pause does not show in the timing.
+    checked = [(a, verify_password(password, a.password_hash or "")) for a in candidates]
+    for account, matches in checked:
+        if matches and not _password_paused(account, now):
             _succeeded(account, "portal.login.password", "password", now)
             return account
-    for account in candidates:
-        if _usable(account, now):
+    for account, _matches in checked:
+        if not _password_paused(account, now):
             _failed(account, "password", now)
     raise SignInFailed()
 
@@ -410,14 +435,26 @@ def _code_hash(identifier: str, code: str) -> str:
     return hmac.new(key, f"{identifier}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+def ask_for_code(channel: Channel, value: str) -> None:
+    """Queue :func:`request_code` for after the response: the request does the same work (one
+    job queued on commit) whether or not an account answers to ``value``, so neither the page
+    nor its timing says which."""
+    enqueue_after_commit(
+        "jobs.portal_accounts.send_sign_in_code",
+        channel.value,
+        (value or "")[:255],
+        queue=outbox.queue_for(channel),
+    )
+
+
 def request_code(channel: Channel, value: str, now: datetime | None = None) -> None:
-    """Send a sign-in code if an account answers to this address or number. Says nothing
-    either way: the caller shows the same page whatever happens."""
+    """Send a sign-in code if an account answers to this address or number (the job behind
+    :func:`ask_for_code`). A paused password does not stop it."""
     now = now or utcnow()
     identifier = normalise_identifier(channel, value)
     if identifier is None:
         return
-    accounts = [a for a in accounts_for_identifier(channel, identifier) if _usable(a, now)]
+    accounts = accounts_for_identifier(channel, identifier)
     if not accounts:
         return
     settings = get_settings()
@@ -432,7 +469,7 @@ def request_code(channel: Channel, value: str, now: datetime | None = None) -> N
         .values(superseded_at=now)
         .execution_options(synchronize_session=False)
     )
-    code = f"{secrets.randbelow(10**6):06d}"
+    code = new_code()
     login_code = LoginCode(
         channel=channel,
         identifier=identifier,
@@ -456,18 +493,48 @@ def request_code(channel: Channel, value: str, now: datetime | None = None) -> N
     )
 
 
+def new_code() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def use_attempt(model: type[LoginCode] | type[ContactChange], row_id: int) -> bool:
+    """Count one attempt on a code in the database, before the code is compared: one UPDATE
+    that only succeeds while attempts are left. Parallel guesses each need their own row
+    update (the database serialises them), so no two share an attempt. False when none is left
+    (the caller refuses without comparing)."""
+    result = db.session.execute(
+        update(model)
+        .where(model.id == row_id, model.attempts < model.max_attempts)
+        .values(attempts=model.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def _use_once(model: type[LoginCode] | type[ContactChange], row_id: int, now: datetime) -> bool:
+    """Mark a correct code used; False if a parallel request already did."""
+    column = LoginCode.used_at if model is LoginCode else ContactChange.confirmed_at
+    result = db.session.execute(
+        update(model)
+        .where(model.id == row_id, column.is_(None), model.superseded_at.is_(None))
+        .values({column.key: now})
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
 def verify_code(
     channel: Channel, value: str, code: str, now: datetime | None = None
 ) -> list[PortalAccount]:
     """The accounts a correct, fresh code opens (usually one); :class:`SignInFailed` if not.
-    Each wrong try uses up one of the code's attempts."""
+    Each try uses up one of the code's attempts, counted before the code is compared."""
     now = now or utcnow()
     identifier = normalise_identifier(channel, value)
     code = "".join(ch for ch in (code or "") if ch.isdigit())
     if identifier is None:
         raise SignInFailed()
-    login_code = db.session.scalar(
-        select(LoginCode)
+    found = db.session.execute(
+        select(LoginCode.id, LoginCode.code_hash, LoginCode.expires_at)
         .where(
             LoginCode.channel == channel,
             LoginCode.identifier == identifier,
@@ -476,22 +543,29 @@ def verify_code(
         )
         .order_by(LoginCode.id.desc())
         .limit(1)
-        .with_for_update()
-    )
-    if login_code is None or login_code.expires_at <= now:
+    ).first()
+    if found is None or found.expires_at <= now:
         raise SignInFailed()
-    if login_code.attempts >= login_code.max_attempts:
+    if not use_attempt(LoginCode, found.id):
+        _retire(LoginCode, found.id, now)  # used up: ask for a new one
         raise SignInFailed()
-    login_code.attempts += 1
-    if not hmac.compare_digest(login_code.code_hash, _code_hash(identifier, code)):
-        if login_code.attempts >= login_code.max_attempts:
-            login_code.superseded_at = now  # used up: ask for a new one
+    if not hmac.compare_digest(found.code_hash, _code_hash(identifier, code)):
         raise SignInFailed()
-    login_code.used_at = now
-    accounts = [a for a in accounts_for_identifier(channel, identifier) if _usable(a, now)]
+    if not _use_once(LoginCode, found.id, now):
+        raise SignInFailed()
+    accounts = accounts_for_identifier(channel, identifier)
     if not accounts:
         raise SignInFailed()
     return accounts
+
+
+def _retire(model: type[LoginCode] | type[ContactChange], row_id: int, now: datetime) -> None:
+    db.session.execute(
+        update(model)
+        .where(model.id == row_id, model.superseded_at.is_(None))
+        .values(superseded_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def complete_code_sign_in(
@@ -530,7 +604,7 @@ def accept_invitation(
     account = account_for_invitation(token, now)
     if account is None:
         raise ValidationError(
-            "This invitation has expired or was already used. Ask the office for a new one."
+            _("This invitation has expired or was already used. Ask the office for a new one.")
         )
     _set_password(account, password, confirm, now)
     account.status = AccountStatus.ENABLED
@@ -538,6 +612,7 @@ def accept_invitation(
     account.invitation_expires_at = None
     account.enabled_at = now
     account.generation += 1
+    sessions.end_all(accounts=[account], reason=sessions.PASSWORD_CHANGED, now=now)
     events.emit("portal.invitation.accepted", actor=Actor.client(account), record=account.record)
     _succeeded(account, "portal.login.password", "invitation", now)
     return account
@@ -545,11 +620,23 @@ def accept_invitation(
 
 def _set_password(account: PortalAccount, password: str, confirm: str, now: datetime) -> None:
     if password != confirm:
-        raise ValidationError("The two passwords are not the same.", field="confirm")
+        raise ValidationError(_("The two passwords are not the same."), field="confirm")
     try:
         cleaned = check_new_password(password, email=account.email)
     except ValidationError as exc:
         raise ValidationError(exc.message, field="password") from None
+    record = account.record
+    passwords.check_strength(
+        cleaned,
+        user_inputs=(
+            account.person_name,
+            account.email,
+            record.full_name,
+            record.email,
+            record.company_name,
+            get_settings().portal_name,
+        ),
+    )
     account.password_hash = hash_password(cleaned)
     account.password_set_at = now
 
@@ -562,8 +649,16 @@ def _password_fingerprint(account: PortalAccount) -> str:
     return hashlib.sha256((account.password_hash or "").encode()).hexdigest()[:16]
 
 
+def ask_for_password_reset(email: str) -> None:
+    """Queue :func:`request_password_reset` for after the response (see :func:`ask_for_code`)."""
+    enqueue_after_commit(
+        "jobs.portal_accounts.send_password_reset", (email or "")[:255], queue="email"
+    )
+
+
 def request_password_reset(email: str) -> None:
-    """Email a one-hour reset link to each account on this address; silent otherwise."""
+    """Email a one-hour reset link to each account on this address; silent otherwise (the job
+    behind :func:`ask_for_password_reset`)."""
     address = normalise_identifier(Channel.EMAIL, email)
     if address is None:
         return
@@ -607,9 +702,12 @@ def reset_password(
     now = now or utcnow()
     account = account_for_reset(token)
     if account is None:
-        raise ValidationError("This reset link has expired or was already used. Ask for a new one.")
+        raise ValidationError(
+            _("This reset link has expired or was already used. Ask for a new one.")
+        )
     _set_password(account, password, confirm, now)
     account.generation += 1  # sessions opened with the old password end
+    sessions.end_all(accounts=[account], reason=sessions.PASSWORD_CHANGED, now=now)
     account.failed_attempts = 0
     account.locked_until = None
     events.emit(
@@ -619,6 +717,189 @@ def reset_password(
         details={"how": "reset link"},
     )
     return account
+
+
+# -- changing the address or number someone signs in with -----------------------------------
+
+
+class ChangeCodeFailed(ValidationError):
+    """A wrong, used or expired confirmation code (the attempt is counted: commit anyway)."""
+
+
+def start_contact_change(
+    account: PortalAccount,
+    *,
+    field_key: str,
+    field_label: str,
+    section: str,
+    channel: Channel,
+    new_value: str,
+    new_display: str,
+    now: datetime | None = None,
+) -> ContactChange:
+    """Hold a change of a sign-in address or number until the code sent to the new one comes
+    back (:func:`confirm_contact_change`). A newer change of the same field replaces it."""
+    now = now or utcnow()
+    settings = get_settings()
+    db.session.execute(
+        update(ContactChange)
+        .where(
+            ContactChange.account_id == account.id,
+            ContactChange.field_key == field_key,
+            ContactChange.confirmed_at.is_(None),
+            ContactChange.superseded_at.is_(None),
+        )
+        .values(superseded_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    code = new_code()
+    change = ContactChange(
+        account_id=account.id,
+        record_id=account.record_id,
+        field_key=field_key,
+        field_label=field_label,
+        section=section,
+        channel=channel,
+        new_value=new_value,
+        new_display=new_display,
+        code_hash=_code_hash(f"contact-change:{account.id}:{field_key}:{new_value}", code),
+        created_at=now,
+        expires_at=now + timedelta(minutes=settings.code_valid_minutes),
+        attempts=0,
+        max_attempts=settings.code_max_attempts,
+    )
+    db.session.add(change)
+    db.session.flush()
+    record = account.record
+    context = templates.base_context(record)
+    context.update(
+        code=code,
+        code_minutes=settings.code_valid_minutes,
+        person_name=account.person_name,
+        field_label=field_label,
+        new_value=new_display,
+    )
+    template = "portal.contact_code" if channel == Channel.EMAIL else "portal.contact_code.sms"
+    outbox.put_rendered(
+        templates.render(template, context),
+        key=f"contact-change:{change.id}",
+        to=new_value,
+        to_name=account.person_name,
+        record_id=record.id,
+    )
+    events.emit(
+        "portal.contact_change.requested",
+        actor=Actor.client(account),
+        record=record,
+        details={"field": field_label, "new": new_display},
+    )
+    return change
+
+
+def open_contact_changes(
+    account: PortalAccount, now: datetime | None = None
+) -> list[ContactChange]:
+    """Changes of this account waiting for their code, oldest first."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(ContactChange)
+            .where(
+                ContactChange.account_id == account.id,
+                ContactChange.confirmed_at.is_(None),
+                ContactChange.superseded_at.is_(None),
+                ContactChange.expires_at > now,
+            )
+            .order_by(ContactChange.id)
+        )
+    )
+
+
+def contact_change_of(account: PortalAccount, change_id: int) -> ContactChange:
+    """The account's own change; another account's is as missing as one that never was."""
+    change = db.session.get(ContactChange, change_id)
+    if change is None or change.account_id != account.id:
+        raise NotFound(_("There is no such change waiting for a code."))
+    return change
+
+
+def check_contact_code(
+    account: PortalAccount, change_id: int, code: str, now: datetime | None = None
+) -> ContactChange:
+    """The change a correct code confirms (marked confirmed), or :class:`ChangeCodeFailed`.
+    The attempt is counted in the database before the code is compared."""
+    now = now or utcnow()
+    change = contact_change_of(account, change_id)
+    gone = ChangeCodeFailed(
+        _(
+            "This code has expired or was used up. Change %(field)s again to get a new code.",
+            field=change.field_label,
+        ),
+        field="code",
+    )
+    if change.confirmed_at or change.superseded_at or change.expires_at <= now:
+        raise gone
+    if not use_attempt(ContactChange, change.id):
+        _retire(ContactChange, change.id, now)
+        raise gone
+    db.session.refresh(change)
+    typed = "".join(ch for ch in (code or "") if ch.isdigit())
+    expected = _code_hash(
+        f"contact-change:{account.id}:{change.field_key}:{change.new_value}", typed
+    )
+    if not hmac.compare_digest(change.code_hash, expected):
+        left = change.max_attempts - change.attempts
+        if left <= 0:
+            _retire(ContactChange, change.id, now)
+            raise gone
+        raise ChangeCodeFailed(
+            _(
+                "That code is not right. Check the newest message; %(left)d tries left.",
+                left=left,
+            ),
+            field="code",
+        )
+    if not _use_once(ContactChange, change.id, now):
+        raise gone
+    db.session.refresh(change)
+    return change
+
+
+def cancel_contact_change(account: PortalAccount, change_id: int) -> ContactChange:
+    change = contact_change_of(account, change_id)
+    if change.confirmed_at is None and change.superseded_at is None:
+        change.superseded_at = utcnow()
+    db.session.flush()
+    return change
+
+
+def tell_old_contact(
+    record: Record,
+    *,
+    channel: Channel,
+    old_value: str | None,
+    field_label: str,
+    new_display: str,
+    person_name: str,
+) -> None:
+    """Tell the old address or number that it no longer signs in (if there was none, the
+    record's email hears of the new one), so a change the client did not make is noticed."""
+    to, by = old_value, channel
+    if not to:
+        to, by = record.email, Channel.EMAIL
+    if not to:
+        return
+    context = templates.base_context(record)
+    context.update(person_name=person_name, field_label=field_label, new_value=new_display)
+    template = "portal.contact_changed" if by == Channel.EMAIL else "portal.contact_changed.sms"
+    outbox.put_rendered(
+        templates.render(template, context),
+        key=f"contact-changed:{record.id}:{secrets.token_hex(8)}",
+        to=to,
+        to_name=person_name,
+        record_id=record.id,
+        reply_to=templates.reply_address(record),
+    )
 
 
 # -- sessions ---------------------------------------------------------------------------------

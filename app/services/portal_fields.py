@@ -17,22 +17,27 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from app.services import events, field_types
+from app.services import events, field_types, portal_accounts
 from app.services.errors import ValidationError
 from app.services.events import Actor
 from app.services.records import check_birth_date, check_contact_preference
 from models import (
+    AccountStatus,
     ChangeStatus,
+    Channel,
     Contact,
+    ContactChange,
     ContactMethod,
     ContactRole,
     CustomField,
     CustomFieldValue,
     FieldMode,
     PendingChange,
+    PortalAccount,
     PortalField,
     Record,
     User,
@@ -651,14 +656,85 @@ def forbidden_keys(submitted: set[str], fields_of_section: list[Field]) -> dict[
 # -- saving -----------------------------------------------------------------------------------
 
 
+#: Fields someone signs in with: the primary applicant's email and mobile open the record's
+#: own account; the co-applicant's phone opens the co-applicant's account (sign-in by text).
+SIGN_IN_FIELDS: dict[str, Channel] = {
+    "email": Channel.EMAIL,
+    "mobile": Channel.SMS,
+    "co_applicant_phone": Channel.SMS,
+}
+
+
 @dataclass
 class SaveResult:
     saved: dict[str, tuple[str, str]] = field(default_factory=dict)
     pending: dict[str, str] = field(default_factory=dict)
+    #: Sign-in address or number changes waiting for the code sent to the new one.
+    verifying: list[ContactChange] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.saved or self.pending)
+        return bool(self.saved or self.pending or self.verifying)
+
+
+def sign_in_owner(item: Field, values: Values) -> PortalAccount | None:
+    """The account that signs in with this field's value, if it is a sign-in field and that
+    account has (or is invited to) portal access."""
+    if item.key not in SIGN_IN_FIELDS or item.builtin is None:
+        return None
+    if item.builtin.target == "record":
+        account = db.session.scalar(
+            select(PortalAccount).where(
+                PortalAccount.record_id == values.record.id, PortalAccount.contact_id.is_(None)
+            )
+        )
+    elif values.co_applicant is not None and values.co_applicant.id is not None:
+        account = db.session.scalar(
+            select(PortalAccount).where(PortalAccount.contact_id == values.co_applicant.id)
+        )
+    else:
+        account = None
+    if account is None or account.status == AccountStatus.DISABLED:
+        return None
+    return account
+
+
+def _check_sign_in_change(item: Field, values: Values, by: PortalAccount | None) -> bool:
+    """Whether this change of a sign-in field must wait for a code; :class:`ValidationError`
+    when ``by`` may not change it at all.
+
+    The primary applicant's email and mobile are theirs alone: a contact person signed in to
+    the same portal never changes them (with a code to a number of their own choosing, that
+    would hand them the account). The co-applicant's phone, once the co-applicant has portal
+    access of their own, is likewise the co-applicant's alone."""
+    if item.key not in SIGN_IN_FIELDS or item.builtin is None or by is None:
+        return False
+    if item.builtin.target == "record":
+        if not by.is_primary:
+            raise ValidationError(
+                _(
+                    "Only %(name)s can change the %(field)s used to sign in to this portal. "
+                    "Ask them, or your adviser.",
+                    name=values.record.full_name,
+                    field=item.label.lower(),
+                ),
+                field=item.key,
+            )
+        return True
+    owner = sign_in_owner(item, values)
+    if owner is None:
+        return False  # no portal access rides on it
+    if owner.id != by.id:
+        raise ValidationError(
+            _(
+                "%(name)s signs in to the portal with this %(field)s: only they can change "
+                "it. Ask them, or your adviser.",
+                name=owner.person_name,
+                field=item.label.lower(),
+            ),
+            field=item.key,
+        )
+    return True
 
 
 def save_section(
@@ -670,12 +746,17 @@ def save_section(
     only: set[str] | None = None,
 ) -> SaveResult:
     """Apply a validated form: direct changes go on the record, changes to fields that need
-    approval wait as :class:`PendingChange` rows. ``only`` limits it to the keys a JSON PATCH
-    sent. Emits the section's event with old and new values (flushes; the caller commits)."""
+    approval wait as :class:`PendingChange` rows, and a new email address or mobile number
+    someone signs in with waits for the code sent to it (:func:`confirm_contact_change`).
+    ``only`` limits it to the keys a JSON PATCH sent. Emits the section's event with old and
+    new values (flushes; the caller commits). :class:`ValidationError` (nothing saved) when the
+    signed-in person may not change a sign-in field."""
     section = SECTION_BY_KEY[section_key]
     fields_of_section = layout()[section_key]
     values = values_for(record)
+    by = db.session.get(PortalAccount, actor.account_id) if actor.account_id else None
     result = SaveResult()
+    changes: list[tuple[Field, Any, bool]] = []
     for item in fields_of_section:
         if not item.editable or item.key not in form._fields:
             continue
@@ -688,30 +769,24 @@ def save_section(
             if existing is not None and item.needs_approval:
                 existing.status = ChangeStatus.SUPERSEDED  # asked to keep what is there
             continue
-        old_text, new_text = display_value(item, old), display_value(item, new)
-        if item.needs_approval:
-            previous = values.pending.get(item.key)
-            if previous is not None:
-                if _comparable(item.type.from_storage(previous.new_value)) == _comparable(new):
-                    continue  # the same proposal again
-                previous.status = ChangeStatus.SUPERSEDED
-            db.session.add(
-                PendingChange(
-                    record_id=record.id,
+        # Checked for every field before anything is applied: a refusal saves nothing.
+        verify = _check_sign_in_change(item, values, by) and _comparable(new) is not None
+        changes.append((item, new, verify))
+    for item, new, verify in changes:
+        if verify and by is not None:
+            result.verifying.append(
+                portal_accounts.start_contact_change(
+                    by,
                     field_key=item.key,
                     field_label=item.label,
-                    old_display=old_text,
-                    new_value=_storage(item, new),
-                    new_display=new_text,
-                    proposed_by_account_id=actor.account_id,
-                    proposed_by_label=actor.label,
-                    status=ChangeStatus.PENDING,
+                    section=section_key,
+                    channel=SIGN_IN_FIELDS[item.key],
+                    new_value=_storage(item, new) or "",
+                    new_display=display_value(item, new),
                 )
             )
-            result.pending[item.label] = new_text
-        else:
-            _set(values, item, new)
-            result.saved[item.label] = (old_text, new_text)
+            continue
+        _apply(record, values, item, new, actor, result)
     co_applicant = values.co_applicant
     if (
         section_key == "co_applicant"
@@ -719,13 +794,94 @@ def save_section(
         and not (co_applicant.first_name or co_applicant.last_name)
     ):
         db.session.delete(co_applicant)  # every field emptied: no co-applicant
-    if result.changed:
-        details: dict[str, Any] = {"section": section.title}
-        if result.saved:
-            details["changes"] = {label: list(change) for label, change in result.saved.items()}
-        if result.pending:
-            details["awaiting_approval"] = result.pending
-        events.emit(section.event_key, actor=actor, record=record, details=details)
+    _emit(section, record, actor, result)
+    db.session.flush()
+    return result
+
+
+def _apply(
+    record: Record, values: Values, item: Field, new: Any, actor: Actor, result: SaveResult
+) -> None:
+    """One field's change: straight onto the record, or waiting for approval."""
+    old = values.get(item)
+    old_text, new_text = display_value(item, old), display_value(item, new)
+    if item.needs_approval:
+        previous = values.pending.get(item.key)
+        if previous is not None:
+            if _comparable(item.type.from_storage(previous.new_value)) == _comparable(new):
+                return  # the same proposal again
+            previous.status = ChangeStatus.SUPERSEDED
+        db.session.add(
+            PendingChange(
+                record_id=record.id,
+                field_key=item.key,
+                field_label=item.label,
+                old_display=old_text,
+                new_value=_storage(item, new),
+                new_display=new_text,
+                proposed_by_account_id=actor.account_id,
+                proposed_by_label=actor.label,
+                status=ChangeStatus.PENDING,
+            )
+        )
+        result.pending[item.label] = new_text
+        return
+    _set(values, item, new)
+    result.saved[item.label] = (old_text, new_text)
+    if item.key in SIGN_IN_FIELDS:
+        if item.key == "email":
+            portal_accounts.sync_login_email(record)
+        portal_accounts.tell_old_contact(
+            record,
+            channel=SIGN_IN_FIELDS[item.key],
+            old_value=_storage(item, old),
+            field_label=item.label,
+            new_display=new_text,
+            person_name=(
+                values.co_applicant.full_name
+                if item.builtin is not None
+                and item.builtin.target == "co_applicant"
+                and values.co_applicant is not None
+                else record.full_name
+            ),
+        )
+
+
+def _emit(section: Section, record: Record, actor: Actor, result: SaveResult) -> None:
+    if not (result.saved or result.pending):
+        return
+    details: dict[str, Any] = {"section": section.title}
+    if result.saved:
+        details["changes"] = {label: list(change) for label, change in result.saved.items()}
+    if result.pending:
+        details["awaiting_approval"] = result.pending
+    events.emit(section.event_key, actor=actor, record=record, details=details)
+
+
+def confirm_contact_change(
+    record: Record, account: PortalAccount, change_id: int, code: str
+) -> SaveResult:
+    """Apply a sign-in address or number change once its code is right: on the record at once
+    (the old address or number is told), or to staff when the field needs approval.
+    :class:`portal_accounts.ChangeCodeFailed` for a wrong code (commit anyway: the attempt
+    counts); :class:`NotFound` for a change that is not this account's."""
+    change = portal_accounts.check_contact_code(account, change_id, code)
+    item = next((f for f in layout()[change.section] if f.key == change.field_key), None)
+    if item is None or not item.editable:
+        raise ValidationError(
+            _("%(field)s can no longer be changed here.", field=change.field_label),
+            field="code",
+        )
+    values = values_for(record)
+    _check_sign_in_change(item, values, account)  # still theirs to change
+    actor = Actor.client(account)
+    result = SaveResult()
+    new = item.type.from_storage(change.new_value)
+    if _comparable(values.get(item)) != _comparable(new):
+        _apply(record, values, item, new, actor, result)
+    if item.builtin is not None and item.builtin.target == "record" and result.saved:
+        _check_record(record)
+    _emit(SECTION_BY_KEY[change.section], record, actor, result)
     db.session.flush()
     return result
 
@@ -771,9 +927,19 @@ def approve(change: PendingChange, by: User) -> None:
             f"The field {change.field_label} no longer exists; reject the change instead."
         )
     values = values_for(change.record)
+    old_value = _storage(item, values.get(item))
     _set(values, item, item.type.from_storage(change.new_value))
     if item.builtin is not None and item.builtin.target == "record":
         _check_record(change.record)
+    if item.key in SIGN_IN_FIELDS and old_value != change.new_value:
+        portal_accounts.tell_old_contact(
+            change.record,
+            channel=SIGN_IN_FIELDS[item.key],
+            old_value=old_value,
+            field_label=change.field_label,
+            new_display=change.new_display,
+            person_name=change.record.full_name,
+        )
     change.status = ChangeStatus.APPROVED
     change.decided_at = utcnow()
     change.decided_by_id = by.id
@@ -784,9 +950,7 @@ def approve(change: PendingChange, by: User) -> None:
         details={"changes": {change.field_label: [change.old_display, change.new_display]}},
     )
     if change.field_key == "email":
-        from app.services.portal_accounts import sync_login_email
-
-        sync_login_email(change.record)
+        portal_accounts.sync_login_email(change.record)
 
 
 def reject(change: PendingChange, by: User, reason: str | None = None) -> None:

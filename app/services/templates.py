@@ -145,6 +145,74 @@ SYSTEM_TEMPLATES: dict[str, TemplateSpec] = {
             sensitive=True,
         ),
         _spec(
+            "portal.contact_code",
+            Channel.EMAIL,
+            "Confirm a new sign-in email address",
+            "Your confirmation code: {{ code }}",
+            "Hello {{ person_name }},\n\n"
+            "To make {{ new_value }} your email address for the client portal of "
+            "{{ office.name }}, enter this code on the My details page:\n\n"
+            "    {{ code }}\n\n"
+            "It works once, for {{ code_minutes }} minutes. If you did not ask for it, ignore "
+            "this email: nothing changes.",
+            required=("code",),
+            variables={
+                "code": "the 6-digit code",
+                "code_minutes": "minutes it stays valid",
+                "person_name": "the name",
+                "field_label": "the field changed",
+                "new_value": "the new address",
+            },
+            sensitive=True,
+        ),
+        _spec(
+            "portal.contact_code.sms",
+            Channel.SMS,
+            "Confirm a new sign-in mobile number",
+            "",
+            "{{ code }} confirms this number for your {{ office.name }} portal. It works once, "
+            "for {{ code_minutes }} minutes. Not you? Ignore this text.",
+            required=("code",),
+            variables={
+                "code": "the 6-digit code",
+                "code_minutes": "minutes it stays valid",
+                "person_name": "the name",
+                "field_label": "the field changed",
+                "new_value": "the new number",
+            },
+            sensitive=True,
+        ),
+        _spec(
+            "portal.contact_changed",
+            Channel.EMAIL,
+            "Sign-in email or mobile changed (to the old one)",
+            "Your {{ field_label|lower }} for the client portal was changed",
+            "Hello {{ person_name }},\n\n"
+            "The {{ field_label|lower }} used to sign in to your client portal at "
+            "{{ office.name }} was changed to {{ new_value or '(none)' }}.\n\n"
+            "If this was not you, call the office{% if office.phone %} at {{ office.phone }}"
+            "{% endif %} straight away.",
+            variables={
+                "person_name": "the name",
+                "field_label": "the field changed",
+                "new_value": "the new value",
+            },
+        ),
+        _spec(
+            "portal.contact_changed.sms",
+            Channel.SMS,
+            "Sign-in mobile changed (to the old number)",
+            "",
+            "Your {{ field_label|lower }} for the {{ office.name }} portal was changed to "
+            "{{ new_value or '(none)' }}. If this was not you, call the office"
+            "{% if office.phone %} at {{ office.phone }}{% endif %}.",
+            variables={
+                "person_name": "the name",
+                "field_label": "the field changed",
+                "new_value": "the new value",
+            },
+        ),
+        _spec(
             "portal.password_reset",
             Channel.EMAIL,
             "Password reset",

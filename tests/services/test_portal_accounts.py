@@ -17,6 +17,7 @@ from models import (
     Contact,
     ContactMethod,
     ContactRole,
+    LoginCode,
     OutboxMessage,
     db,
     utcnow,
@@ -334,3 +335,174 @@ def test_the_login_email_follows_the_record(enabled, client_record):
     client_record.email = "new.cleo@example.com"
     accounts.sync_login_email(client_record)
     assert enabled.email == "new.cleo@example.com"
+
+
+# -- weak passwords -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "weak, advice",
+    [
+        ("password1234!", "This is similar to a commonly used password."),
+        ("qwertyuiop12", "This is similar to a commonly used password."),
+        ("Cleo Client 1", "too easy to guess"),  # her own name
+    ],
+)
+def test_weak_passwords_are_refused_with_advice(enabled, weak, advice):
+    accounts.request_password_reset("cleo@example.com")
+    token = reset_token()
+    with pytest.raises(ValidationError) as caught:
+        accounts.reset_password(token, weak, weak)
+    assert caught.value.field == "password"
+    assert "This password is too easy to guess." in caught.value.message
+    assert advice in caught.value.message
+    assert accounts.reset_password(token, "a long passphrase", "a long passphrase")
+
+
+def test_invitations_refuse_weak_passwords_too(staff, client_record):
+    accounts.invite(client_record, staff)
+    db.session.commit()
+    with pytest.raises(ValidationError, match="too easy to guess"):
+        accounts.accept_invitation(invitation_token(), "password1234!", "password1234!")
+
+
+# -- a paused password does not keep the client out ------------------------------------------
+
+
+def pause_password(token):
+    for _ in range(get_settings().lockout_failures):
+        with pytest.raises(SignInFailed):
+            accounts.sign_in_with_link(token, "a stranger's guess")
+    db.session.commit()
+
+
+def test_a_paused_password_leaves_codes_and_reset_working(enabled):
+    """Anyone who knows the address can pause the password path, again and again; the codes
+    reach the client's own mailbox and phone, so they keep working."""
+    token, password = credentials()
+    pause_password(token)
+    assert enabled.locked_until is not None
+    with pytest.raises(SignInFailed):
+        accounts.sign_in_with_password("cleo@example.com", password)
+    for channel, address in ((Channel.EMAIL, "cleo@example.com"), (Channel.SMS, "+12025550143")):
+        accounts.request_code(channel, address)
+        db.session.commit()
+        assert [a.id for a in accounts.verify_code(channel, address, latest_code(channel))] == [
+            enabled.id
+        ]
+        db.session.commit()
+    accounts.request_password_reset("cleo@example.com")
+    assert accounts.reset_password(reset_token(), "a long passphrase", "a long passphrase")
+
+
+def test_every_password_failure_checks_one_hash(enabled, monkeypatch):
+    """Unknown link, unknown address, wrong password, paused account: the same work each time
+    (a paused account used to answer without checking, which its timing gave away)."""
+    token, password = credentials()
+    calls = []
+    real = accounts.verify_password
+    monkeypatch.setattr(accounts, "verify_password", lambda *a: calls.append(1) or real(*a))
+
+    def hashes(attempt):
+        calls.clear()
+        with pytest.raises(SignInFailed):
+            attempt()
+        return len(calls)
+
+    counted = {
+        "unknown link": hashes(lambda: accounts.sign_in_with_link("nope", "whatever")),
+        "unknown email": hashes(
+            lambda: accounts.sign_in_with_password("nobody@example.com", "whatever")
+        ),
+        "wrong password": hashes(lambda: accounts.sign_in_with_link(token, "whatever")),
+    }
+    pause_password(token)
+    counted["paused, link"] = hashes(lambda: accounts.sign_in_with_link(token, password))
+    counted["paused, email"] = hashes(
+        lambda: accounts.sign_in_with_password("cleo@example.com", password)
+    )
+    assert set(counted.values()) == {1}, counted
+
+
+# -- code attempts are counted in the database -----------------------------------------------
+
+
+def test_parallel_guesses_cannot_share_an_attempt(app, enabled):
+    """Nine guesses on nine connections at once: each is counted before it is compared, so no
+    more than the code's attempts are ever compared (before, nine were checked and three
+    counted)."""
+    import threading
+
+    settings = get_settings()
+    settings.code_max_attempts = 3
+    db.session.commit()
+    accounts.request_code(Channel.EMAIL, "cleo@example.com")
+    db.session.commit()
+    code = latest_code()
+    compared = []
+    real = accounts._code_hash
+
+    def counting(identifier, typed):
+        compared.append(typed)
+        return real(identifier, typed)
+
+    start = threading.Barrier(9)
+    outcomes = []
+
+    def guess(n):
+        with app.app_context():
+            start.wait()
+            try:
+                accounts.verify_code(Channel.EMAIL, "cleo@example.com", f"{n:06d}")
+                outcomes.append("in")
+            except SignInFailed:
+                outcomes.append("out")
+            db.session.commit()
+            db.session.remove()
+
+    wrong = [n for n in range(1, 11) if f"{n:06d}" != code][:9]
+    original = accounts._code_hash
+    accounts._code_hash = counting
+    try:
+        threads = [threading.Thread(target=guess, args=(n,)) for n in wrong]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        accounts._code_hash = original
+    assert outcomes.count("out") == 9
+    assert len(compared) == 3, compared
+    db.session.expire_all()
+    row = db.session.scalar(select(LoginCode))
+    assert row.attempts == 3
+    with pytest.raises(SignInFailed):  # used up: the right code no longer works
+        accounts.verify_code(Channel.EMAIL, "cleo@example.com", code)
+
+
+def test_a_right_code_sent_twice_at_once_opens_once(app, enabled):
+    import threading
+
+    accounts.request_code(Channel.EMAIL, "cleo@example.com")
+    db.session.commit()
+    code = latest_code()
+    start = threading.Barrier(4)
+    opened = []
+
+    def use():
+        with app.app_context():
+            start.wait()
+            try:
+                accounts.verify_code(Channel.EMAIL, "cleo@example.com", code)
+                opened.append(1)
+            except SignInFailed:
+                pass
+            db.session.commit()
+            db.session.remove()
+
+    threads = [threading.Thread(target=use) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(opened) == 1

@@ -17,6 +17,7 @@ from models import (
     db,
 )
 from tests import factories
+from tests.views.test_portal_contact_change import confirm_contact, contact_code
 from tests.views.test_portal_signin import _credentials
 
 
@@ -121,14 +122,15 @@ def test_hidden_field_never_shows_and_is_never_accepted(app, signed_in, cora):
 
 
 def test_approval_field_waits_for_staff(app, signed_in, cora, admin_client):
-    response = signed_in.submit(
+    signed_in.submit(
         "/portal/details/contact",
         contact_form(email="cora.new@example.com"),
         page="/portal/details",
-        follow_redirects=True,
     )
+    # A sign-in address: the code sent to it comes first (tests/views/test_portal_contact_change).
+    response = confirm_contact(signed_in, app, follow_redirects=True)
     html = response.get_data(as_text=True)
-    assert "Sent for approval: Email address." in html
+    assert "sent for approval: Email address." in html
     assert "Waiting for approval: cora.new@example.com" in html
     assert record_value(app, cora["record_id"], "email") == "cora@example.com"
     queue = admin_client.get("/admin/approvals/?flt0_status_is=pending").get_data(as_text=True)
@@ -302,6 +304,10 @@ def test_api_patch_changes_only_what_is_sent(app, signed_in, cora):
     response = signed_in.patch(
         "/portal/api/details/contact", json={"mobile": "2025550177"}, headers={"X-CSRFToken": token}
     )
+    assert response.status_code == 202  # a sign-in number: it waits for its code
+    confirm = response.get_json()["awaiting_verification"][0]["confirm"]
+    _, code = contact_code(app)
+    response = signed_in.post(confirm, json={"code": code}, headers={"X-CSRFToken": token})
     assert response.status_code == 200
     assert response.get_json()["saved"] == {"Mobile phone": {"old": "", "new": "(202) 555-0177"}}
     assert record_value(app, cora["record_id"], "phone") == "+12025550143"
@@ -514,6 +520,7 @@ def test_staff_approve_and_reject_changes_in_bulk(app, signed_in, cora, admin_cl
         contact_form(email="cora.bulk@example.com", phone="(202) 555-0190"),
         page="/portal/details",
     )
+    confirm_contact(signed_in, app)  # the new sign-in address, proven by its code
     with app.app_context():
         email_change, phone_change = db.session.scalars(
             select(PendingChange.id).order_by(PendingChange.field_key)

@@ -145,7 +145,23 @@ def test_email_and_password(client, office):
     assert response.headers["Location"] == "/portal/home"
 
 
+def run_sign_in_jobs(app):
+    """What a worker does first with a code or reset request: look the address up and put the
+    message in the outbox. Delivery stays queued, so the message can still be read here."""
+    from app.queue import QUEUES, get_queue
+
+    with app.app_context():
+        for name in QUEUES:
+            queue = get_queue(name)
+            for job in queue.get_jobs():
+                if job.func_name.startswith("jobs.portal_accounts."):
+                    queue.remove(job)
+                    job.func(*job.args, **job.kwargs)
+        db.session.remove()
+
+
 def latest_code(app):
+    run_sign_in_jobs(app)
     with app.app_context():
         message = db.session.scalar(
             select(OutboxMessage)
@@ -237,6 +253,7 @@ def test_password_reset_through_the_forms(app, client, office):
     assert "Check your email" in response.get_data(as_text=True)
     same = client.submit("/portal/reset", {"email": "nobody@example.com"})
     assert same.get_data(as_text=True) == response.get_data(as_text=True)
+    run_sign_in_jobs(app)
     with app.app_context():
         message = db.session.scalar(
             select(OutboxMessage).where(OutboxMessage.template_key == "portal.password_reset")
