@@ -19,10 +19,21 @@ REDACTED_FOR_STAFF = "[Hidden: it carries a password, link or code meant only fo
 
 
 def _status(view: t.Any, context: t.Any, model: OutboxMessage, name: str) -> Markup:
-    colour = {"queued": "info", "sending": "warning", "sent": "success", "failed": "danger"}
-    return Markup('<span class="badge badge-{}">{}</span>').format(
+    colour = {
+        "queued": "info",
+        "sending": "warning",
+        "sent": "success",
+        "failed": "danger",
+        "unknown": "warning",
+    }
+    badge = Markup('<span class="badge badge-{}">{}</span>').format(
         colour[model.status.value], model.status.label
     )
+    if model.status == OutboxStatus.UNKNOWN:
+        return badge + Markup(' <small class="text-muted">{}</small>').format(
+            "sending again on its own"
+        )
+    return badge
 
 
 def _body(view: t.Any, context: t.Any, model: OutboxMessage, name: str) -> Markup:

@@ -138,7 +138,7 @@ def activity_verify_command() -> None:
     "--scheduler/--no-scheduler",
     default=True,
     show_default=True,
-    help="Also run RQ's scheduler (delayed jobs).",
+    help="Also sweep: queue what is due in the database, every second (one worker at a time).",
 )
 @click.option("--simple", is_flag=True, help="Run jobs in this process instead of forking.")
 @click.option("--name", default=None, help="Worker name (unique per host).")
@@ -146,9 +146,10 @@ def activity_verify_command() -> None:
 def worker_command(
     queues: tuple[str, ...], burst: bool, scheduler: bool, simple: bool, name: str | None
 ) -> None:
-    """Run an RQ worker inside the app (with the scheduler by default)."""
+    """Run an RQ worker inside the app (with the scheduler by default). It rides out Redis
+    and database outages; a supervisor restarts it if it dies (see deploy/systemd/)."""
     from app.queue import QUEUES
-    from jobs.worker import make_worker
+    from jobs.worker import Ticker, make_worker, serve, take_name
 
     unknown = [queue for queue in queues if queue not in QUEUES]
     if unknown:
@@ -158,10 +159,7 @@ def worker_command(
         )
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     worker = make_worker(app, queues or None, simple=simple, name=name)
-    live = worker.connection.exists(worker.key) and not worker.connection.hexists(
-        worker.key, "death"
-    )
-    if live:
+    if not take_name(worker):
         raise click.ClickException(
             f"a worker named {worker.name!r} is running already; choose another --name."
         )
@@ -170,16 +168,18 @@ def worker_command(
         f"{' with scheduler' if scheduler else ''}."
     )
     ticker = None
-    if scheduler and not burst:
-        from jobs.worker import Ticker
-
-        ticker = Ticker(worker.connection, owner=worker.name)
+    if not burst:
+        # Beats for the worker every second; with the scheduler on, it also sweeps.
+        ticker = Ticker(worker.connection, owner=worker.name, app=app, worker=worker)
+        ticker.sweeps = scheduler
         ticker.start()
     try:
-        worker.work(
+        serve(
+            worker,
             burst=burst,
             with_scheduler=scheduler,
             logging_level=current_app.config["PORTICO_LOG_LEVEL"],
+            ticker=ticker,
         )
     finally:
         if ticker is not None:

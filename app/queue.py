@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -34,6 +34,13 @@ RESULT_TTL = 24 * 3600
 DEFAULT_RETRY = Retry(max=5, interval=[10, 30, 120, 600, 1800])
 
 _PENDING_KEY = "portico_pending_jobs"
+
+#: Workers beat every second (see :class:`jobs.worker.Ticker`); one silent this long is dead.
+WORKER_DEAD_AFTER = timedelta(seconds=15)
+#: RQ's own heartbeat settings for our workers: an idle worker beats at least every
+#: ``WORKER_TTL - 15`` seconds, a busy one every ``JOB_MONITORING_INTERVAL``.
+WORKER_TTL = 30
+JOB_MONITORING_INTERVAL = 5
 
 
 @dataclass
@@ -66,9 +73,15 @@ def enqueue_now(job: PendingJob, connection: Any = None) -> None:
         existing = queue.fetch_job(job.job_id)
         if existing is not None:
             status = existing.get_status(refresh=True)
-            if status in ("queued", "scheduled", "deferred"):
+            if status in ("queued", "deferred"):
                 return
-            if status == "started" and not _abandoned(existing, queue.connection):
+            if status == "scheduled":
+                if job.at is not None:
+                    return
+                # Wanted now, but waiting for RQ's scheduler, which may be gone with its
+                # worker or with Redis: take it out of the schedule and queue it.
+                queue.scheduled_job_registry.remove(existing)
+            elif status == "started" and not _abandoned(existing, queue.connection):
                 return
     if job.at is not None:
         queue.enqueue_at(job.at, job.func, *job.args, **job.kwargs, **_rq_options(options))
@@ -77,12 +90,44 @@ def enqueue_now(job: PendingJob, connection: Any = None) -> None:
 
 
 def _abandoned(job: Job, connection: Any) -> bool:
-    """A job marked started whose worker is gone: killed without a goodbye, its heartbeat
-    key lapses about a minute and a half later. The job would otherwise block its id until
-    RQ's own clean-up, minutes away, and nothing due would fire meanwhile."""
+    """A job marked started whose worker is gone: killed without a goodbye. RQ notices only
+    when the worker's key expires, minutes later; the job would block its id meanwhile, and
+    nothing due would fire."""
     if not job.worker_name:
         return False
-    return not connection.exists(Worker.redis_worker_namespace_prefix + job.worker_name)
+    return not worker_alive(connection, job.worker_name, since=job.started_at)
+
+
+def worker_alive(
+    connection: Any, name: str, since: datetime | None = None, now: datetime | None = None
+) -> bool:
+    """Is the worker called ``name`` alive, and the same one that was there at ``since``?
+
+    Judged by its heartbeat (a worker beats every second), not by its key expiring: a killed
+    worker is known dead within :data:`WORKER_DEAD_AFTER`. A worker restarted under the same
+    name is a new life (its birth is later), so what the old one held is abandoned."""
+    key = Worker.redis_worker_namespace_prefix + name
+    beat, birth, death = connection.hmget(key, "last_heartbeat", "birth", "death")
+    return _alive(beat, birth, death, since=since, now=now or datetime.now(UTC))
+
+
+def _alive(beat: Any, birth: Any, death: Any, *, since: datetime | None, now: datetime) -> bool:
+    from rq.utils import utcparse
+
+    if beat is None or death is not None:
+        return False
+    if utcparse(_text(beat)) < now - WORKER_DEAD_AFTER:
+        return False
+    # A worker restarted under the same name is a new life: what the old one held is abandoned.
+    return not (since is not None and birth is not None and utcparse(_text(birth)) > _aware(since))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _rq_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -105,16 +150,48 @@ def enqueue_after_commit(
         raise ValueError(f"unknown queue {queue!r}")
     session = db.session()
     session.connection()  # begin the transaction now, so that a rollback reaches the hook
-    pending = session.info.setdefault(_PENDING_KEY, [])
-    pending.append(PendingJob(func, args, kwargs, queue, job_id, at, retry))
+    owner = session.get_nested_transaction() or session.get_transaction()
+    _tagged(session).append((owner, PendingJob(func, args, kwargs, queue, job_id, at, retry)))
+
+
+def _not_waiting(pending: list[PendingJob], connection: Any) -> list[PendingJob]:
+    """Leave out, in one round trip, jobs already waiting in their queue under their id (the
+    sweeper offers every due row each second; nearly all of them are)."""
+    keyed = [job for job in pending if job.job_id is not None]
+    if len(keyed) < 2:
+        return pending
+    with connection.pipeline(transaction=False) as pipeline:
+        for job in keyed:
+            pipeline.hget(Job.key_for(job.job_id), "status")
+        statuses = dict(zip((job.job_id for job in keyed), pipeline.execute(), strict=True))
+    waiting = {b"queued", b"deferred", "queued", "deferred"}
+    return [job for job in pending if job.job_id is None or statuses[job.job_id] not in waiting]
+
+
+def _tagged(session: Session) -> list[tuple[Any, PendingJob]]:
+    return session.info.setdefault(_PENDING_KEY, [])  # type: ignore[no-any-return]
 
 
 @event.listens_for(Session, "after_commit")
 def _flush_pending(session: Session) -> None:
-    pending: list[PendingJob] = session.info.pop(_PENDING_KEY, [])
+    """A released SAVEPOINT fires ``after_commit`` too: its jobs then belong to the enclosing
+    transaction and wait for it. Only the outermost commit sends them to Redis."""
+    if session.in_nested_transaction():
+        savepoint = session.get_nested_transaction()
+        parent = savepoint.parent if savepoint is not None else None
+        session.info[_PENDING_KEY] = [
+            (parent if owner is savepoint else owner, job) for owner, job in _tagged(session)
+        ]
+        return
+    pending = [job for _, job in session.info.pop(_PENDING_KEY, [])]
     if not pending:
         return
     connection = get_redis(current_app._get_current_object())  # type: ignore[attr-defined]
+    try:
+        pending = _not_waiting(pending, connection)
+    except Exception:
+        log.exception("could not reach Redis to enqueue %s jobs (they stay due)", len(pending))
+        return
     for job in pending:
         try:
             enqueue_now(job, connection)
@@ -124,5 +201,53 @@ def _flush_pending(session: Session) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_pending(session: Session, previous_transaction: Any) -> None:
+    """A rollback drops the jobs of what it undid: everything, or one savepoint's own."""
     if previous_transaction.parent is None:
         session.info.pop(_PENDING_KEY, None)
+        return
+    if _PENDING_KEY in session.info:
+        session.info[_PENDING_KEY] = [
+            (owner, job)
+            for owner, job in _tagged(session)
+            if not _within(owner, previous_transaction)
+        ]
+
+
+def _within(transaction: Any, ancestor: Any) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def current_worker_name() -> str | None:
+    """The name of the worker running the current job (None outside a job)."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    return job.worker_name if job is not None else None
+
+
+class WorkerJudge:
+    """Tells, for rows a worker claimed, whether that worker has died since (one Redis read
+    per worker name). When Redis cannot be asked, no one is judged dead."""
+
+    def __init__(self, connection: Any = None) -> None:
+        self.connection = connection
+        self._seen: dict[str, tuple[Any, Any, Any] | None] = {}
+
+    def gone(self, name: str | None, since: datetime | None) -> bool:
+        if not name:
+            return False
+        if name not in self._seen:
+            try:
+                connection = self.connection or get_redis()
+                key = Worker.redis_worker_namespace_prefix + name
+                self._seen[name] = tuple(connection.hmget(key, "last_heartbeat", "birth", "death"))
+            except Exception:  # Redis is down: judge no one
+                self._seen[name] = None
+        fields = self._seen[name]
+        if fields is None:
+            return False
+        return not _alive(*fields, since=since, now=datetime.now(UTC))

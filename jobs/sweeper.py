@@ -1,5 +1,10 @@
-"""The sweeper: runs every second or so (the worker's ticker enqueues it) and puts back on the
-queue whatever is due in the database, so work that Redis lost is still done."""
+"""The sweeper: runs every second (in the ticker thread of whichever worker holds the ticker
+lock, see :mod:`jobs.worker`) and puts back on the queue whatever is due in the database, so
+work that Redis lost, or that a killed worker held, is still done.
+
+Schedules live in SQL, so nothing here depends on RQ's scheduler: a retry whose time has
+come is queued by the next sweep, even when no scheduler is alive anywhere.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +17,20 @@ from models import db, utcnow
 RUN_DUE_JOB_ID = "portico-run-due"
 
 
-def sweep(now: datetime | None = None) -> dict[str, int]:
+def sweep(now: datetime | None = None, *, judge_workers: bool = True) -> dict[str, int]:
+    """``judge_workers``: also take back what dead workers held (judged by their heartbeat);
+    off right after Redis came back, while every heartbeat is old."""
     now = now or utcnow()
     result = {
-        "stale_claims_failed": outbox.fail_stale_claims(now),
-        "messages_requeued": outbox.requeue_due(now),
-        "workflow_claims_released": workflows.release_stale_claims(now),
-        "reminders_sent": tasks.send_due_reminders(now),
+        "workflow_claims_released": workflows.release_stale_claims(now, judge_workers=judge_workers)
     }
     if workflows.has_due(now):
         # One batch job at a time (fixed id); it loops while rows are due.
         enqueue_after_commit("jobs.workflows.run_due", queue="workflow", job_id=RUN_DUE_JOB_ID)
         result["workflow_batches_queued"] = 1
+    db.session.commit()  # the batch is on its way before the rest of the sweep
+    result["unknown_outcomes"] = outbox.mark_unknown_outcomes(now, judge_workers=judge_workers)
+    result["messages_requeued"] = outbox.requeue_due(now)
+    result["reminders_sent"] = tasks.send_due_reminders(now)
     db.session.commit()
     return result

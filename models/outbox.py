@@ -16,6 +16,9 @@ class OutboxStatus(LabelledEnum):
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    #: The worker died mid-send: it may or may not have arrived. Sent again on its own, with
+    #: the same Message-ID, so the recipient's mail program can tell it is the same message.
+    UNKNOWN = "unknown", "May or may not have arrived"
 
 
 class OutboxMessage(db.Model):
@@ -49,6 +52,8 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The worker sending it: when that worker dies mid-send the outcome is unknown.
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The provider's id for the message (SMTP Message-ID, Twilio SID, file name).
     provider_id: Mapped[str | None] = mapped_column(String(255))

@@ -98,6 +98,8 @@ class ScheduledAction(db.Model):
     status: Mapped[ActionStatus] = mapped_column(str_enum(ActionStatus, 16), nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The worker that claimed it: a dead claimer's rows are handed back at once.
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: What happened (or why not), in words.
     outcome: Mapped[str | None] = mapped_column(Text)

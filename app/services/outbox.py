@@ -1,10 +1,17 @@
 """The outbox: every email and text is a row first, then a worker delivers it.
 
-Delivery is at most once per idempotency key. A job claims a row (queued → sending, attempts
-+1) and the claim is committed before anything leaves; a second job, or a replay after Redis
-lost its queue, finds the row claimed or sent and does nothing. A failure puts the row back
-with a later ``next_attempt_at`` (the delay doubles) until the attempts run out; a row left in
-"sending" by a killed worker is marked failed for a person to look at, never resent on its own.
+Delivery is at least once per idempotency key, and recognisably so. A job claims a row
+(queued → sending, attempts +1, the worker's name) and the claim is committed before anything
+leaves; a second job, or a replay after Redis lost its queue, finds the row claimed or sent and
+does nothing. The outcome is recorded after the send, with retries (:mod:`jobs.delivery`). A
+failure puts the row back with a later ``next_attempt_at`` (the delay doubles) until the
+attempts run out; the sweeper queues it when that time comes, so no retry waits for RQ's
+scheduler.
+
+A row left in "sending" (its worker was killed mid-send, or could not record the outcome)
+becomes "unknown": it may or may not have arrived. It is sent again on its own with the same
+``Message-ID`` (derived from the idempotency key), which lets mail programs tell the second
+copy for the same message, and staff see it as "may or may not have arrived".
 """
 
 from __future__ import annotations
@@ -15,10 +22,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, and_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.queue import enqueue_after_commit
+from app.queue import WorkerJudge, enqueue_after_commit
 from app.services import mail, sms
 from app.services.errors import ValidationError
 from app.services.mail import PermanentDeliveryError
@@ -29,8 +36,20 @@ from models import Channel, OutboxMessage, OutboxStatus, db, utcnow
 log = logging.getLogger(__name__)
 
 REDACTED = "[This message carried a password, link or code. Its text was removed once delivered.]"
-#: A claim older than this without an outcome means the worker died mid-send.
-STALE_CLAIM = timedelta(minutes=10)
+#: A claim older than this without an outcome: the send is over one way or another (longer
+#: than any send may take; the SMTP timeout is 30 s). A claim whose worker is dead (by its
+#: heartbeat) is not waited for at all.
+STALE_CLAIM = timedelta(minutes=2)
+INTERRUPTED = (
+    "Interrupted while sending: it may or may not have arrived. It is sent again on its own, "
+    "with the same Message-ID."
+)
+RESENT = (
+    "Sent again after an interrupted try that may also have arrived (same Message-ID, so the "
+    "recipient's mail program can tell it is the same message)."
+)
+#: Statuses a worker may claim for sending.
+SENDABLE = (OutboxStatus.QUEUED, OutboxStatus.UNKNOWN)
 BASE_DELAY = timedelta(seconds=30)
 
 
@@ -117,32 +136,38 @@ def put_rendered(rendered: Rendered, *, key: str, to: str, **kwargs: Any) -> Out
 
 
 def _schedule(message: OutboxMessage) -> None:
+    """Queue the delivery now if it is due; a later one is queued by the sweep once due."""
+    if message.next_attempt_at > utcnow():
+        return
     enqueue_after_commit(
         "jobs.delivery.deliver",
         message.id,
         queue=queue_for(message.channel),
         job_id=job_id(message),
-        at=message.next_attempt_at if message.next_attempt_at > utcnow() else None,
     )
 
 
 # -- delivery (called by jobs.delivery, which commits between the steps) ----------------------
 
 
-def claim(message_id: int, now: datetime | None = None) -> OutboxMessage | None:
-    """Take a due, queued message for sending; None if it is not ours to send."""
+def claim(
+    message_id: int, now: datetime | None = None, worker: str | None = None
+) -> OutboxMessage | None:
+    """Take a due message (queued, or of unknown outcome) for sending; None if it is not ours
+    to send. ``worker``: the claiming worker's name, so its death is noticed."""
     now = now or utcnow()
     result = db.session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.id == message_id,
-            OutboxMessage.status == OutboxStatus.QUEUED,
+            OutboxMessage.status.in_(SENDABLE),
             OutboxMessage.next_attempt_at <= now,
         )
         .values(
             status=OutboxStatus.SENDING,
             attempts=OutboxMessage.attempts + 1,
             claimed_at=now,
+            claimed_by=worker,
         )
         .execution_options(synchronize_session=False)
     )
@@ -159,6 +184,7 @@ class Outcome:
     sent: bool
     error: str | None = None
     retry_at: datetime | None = None
+    provider_id: str | None = None
 
 
 def transmit(message: OutboxMessage) -> Outcome:
@@ -174,7 +200,7 @@ def transmit(message: OutboxMessage) -> Outcome:
         log.warning("delivery of outbox message %s failed: %s", message.id, exc)
         return Outcome(False, f"{type(exc).__name__}: {exc}"[:1000], retry_at=utcnow())
     message.provider_id = provider_id
-    return Outcome(True)
+    return Outcome(True, provider_id=provider_id)
 
 
 def record_outcome(message: OutboxMessage, outcome: Outcome, now: datetime | None = None) -> None:
@@ -182,7 +208,8 @@ def record_outcome(message: OutboxMessage, outcome: Outcome, now: datetime | Non
     if outcome.sent:
         message.status = OutboxStatus.SENT
         message.sent_at = now
-        message.last_error = None
+        message.provider_id = outcome.provider_id or message.provider_id
+        message.last_error = RESENT if message.last_error == INTERRUPTED else None
         if message.sensitive:
             message.body_text = REDACTED
             message.body_html = None
@@ -195,6 +222,21 @@ def record_outcome(message: OutboxMessage, outcome: Outcome, now: datetime | Non
     message.status = OutboxStatus.QUEUED
     message.next_attempt_at = now + BASE_DELAY * (2 ** (message.attempts - 1))
     _schedule(message)
+
+
+def settle(
+    message_id: int, claimed_at: datetime | None, outcome: Outcome, now: datetime | None = None
+) -> OutboxMessage | None:
+    """Record the outcome of a send on a fresh load of the row (the delivery job calls this
+    again after a failed commit). Only while the row is still the claim that sent it: if it
+    was meanwhile judged unknown and taken again, the later claim records its own outcome."""
+    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    if message is None or message.status != OutboxStatus.SENDING:
+        return None
+    if claimed_at is not None and message.claimed_at != claimed_at:
+        return None
+    record_outcome(message, outcome, now)
+    return message
 
 
 def retry(message: OutboxMessage) -> bool:
@@ -216,29 +258,48 @@ def retry(message: OutboxMessage) -> bool:
 
 
 def due(now: datetime, limit: int = 500) -> Select[tuple[OutboxMessage]]:
-    """Queued messages whose time has come (Redis may have lost their job)."""
+    """Messages to send whose time has come (Redis may have lost their job, or their retry
+    was never queued: the sweep queues retries)."""
     return (
         select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
+        .where(OutboxMessage.status.in_(SENDABLE), OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.next_attempt_at)
         .limit(limit)
     )
 
 
-def fail_stale_claims(now: datetime) -> int:
-    """Claims with no outcome after STALE_CLAIM: the worker died while sending. Whether the
-    message left is unknown, so it is not resent on its own: it fails with a clear note."""
+def mark_unknown_outcomes(now: datetime, *, judge_workers: bool = True) -> int:
+    """Sends that will never report back: their worker died (by its heartbeat), or the claim
+    is older than :data:`STALE_CLAIM`. They may or may not have arrived: they become
+    "unknown" and are due again at once (same Message-ID), unless their tries are used up:
+    then they fail, saying so, for a person to look at."""
+    claims = db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.claimed_by, OutboxMessage.claimed_at).where(
+            OutboxMessage.status == OutboxStatus.SENDING
+        )
+    ).all()
+    judge = WorkerJudge()
+    over = [
+        message_id
+        for message_id, worker, claimed_at in claims
+        if claimed_at is None
+        or claimed_at < now - STALE_CLAIM
+        or (judge_workers and judge.gone(worker, claimed_at))
+    ]
+    if not over:
+        return 0
+    max_attempts = int(current_app.config["PORTICO_OUTBOX_MAX_ATTEMPTS"])
+    interrupted = and_(OutboxMessage.id.in_(over), OutboxMessage.status == OutboxStatus.SENDING)
+    db.session.execute(
+        update(OutboxMessage)
+        .where(interrupted, OutboxMessage.attempts >= max_attempts)
+        .values(status=OutboxStatus.FAILED, last_error=INTERRUPTED.split(". It is")[0] + ".")
+        .execution_options(synchronize_session=False)
+    )
     result = db.session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.status == OutboxStatus.SENDING,
-            or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - STALE_CLAIM),
-        )
-        .values(
-            status=OutboxStatus.FAILED,
-            last_error="Interrupted while sending: it may or may not have arrived. "
-            "Check with the recipient before retrying.",
-        )
+        .where(interrupted)
+        .values(status=OutboxStatus.UNKNOWN, last_error=INTERRUPTED, next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -27,8 +27,10 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 from flask import current_app
 from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError, PendingRollbackError
 from sqlalchemy.orm import joinedload
 
+from app.queue import WorkerJudge
 from app.services import events, outbox, portal_accounts, tags, templates
 from app.services.errors import ValidationError
 from app.services.events import Actor
@@ -65,6 +67,8 @@ MAX_ATTEMPTS = 5
 #: the batch job's own time limit (jobs/workflows.py), so a slow batch is never run twice.
 STALE_CLAIM = timedelta(minutes=15)
 SWITCHED_OFF = "the workflow was switched off"
+#: Errors that say the database failed, not the row: a batch hit by one hands its claims back.
+DATABASE_DOWN = (OperationalError, InterfaceError, PendingRollbackError)
 
 
 class LostClaim(RuntimeError):
@@ -627,12 +631,12 @@ def _settle(run_ids: Iterable[int]) -> None:
 # -- firing ---------------------------------------------------------------------------------------
 
 
-def claim_due(now: datetime, limit: int = 200) -> list[int]:
+def claim_due(now: datetime, limit: int = 200, worker: str | None = None) -> list[int]:
     """Take due rows for this worker (the caller commits at once): up to ``limit`` fresh
     ones, or, when none are due, a single row that has been tried before. A row that failed,
     or whose worker died with it, runs alone: if it is what kills workers, it takes no other
     row down with it; and rows that keep failing never hold up the ones due for the first
-    time."""
+    time. ``worker``: the claiming worker's name, so that its death hands the rows back."""
     due = and_(ScheduledAction.status == ActionStatus.PENDING, ScheduledAction.due_at <= now)
     order = (ScheduledAction.due_at, ScheduledAction.id)
     locking = db.session.get_bind().dialect.name == "postgresql"
@@ -650,20 +654,40 @@ def claim_due(now: datetime, limit: int = 200) -> list[int]:
     result = db.session.execute(
         update(ScheduledAction)
         .where(ScheduledAction.id.in_(ids), ScheduledAction.status == ActionStatus.PENDING)
-        .values(status=ActionStatus.CLAIMED, claimed_at=now, attempts=ScheduledAction.attempts + 1)
+        .values(
+            status=ActionStatus.CLAIMED,
+            claimed_at=now,
+            claimed_by=worker,
+            attempts=ScheduledAction.attempts + 1,
+        )
         .returning(ScheduledAction.id)
         .execution_options(synchronize_session=False)
     )
     return sorted(result.scalars())  # only what this worker won
 
 
-def release_stale_claims(now: datetime) -> int:
-    """Claims older than STALE_CLAIM: their worker died before committing any effect. They
-    are due again, unless they have used up their tries: then they fail, visibly."""
-    stale = and_(
-        ScheduledAction.status == ActionStatus.CLAIMED,
-        or_(ScheduledAction.claimed_at.is_(None), ScheduledAction.claimed_at < now - STALE_CLAIM),
+def release_stale_claims(now: datetime, *, judge_workers: bool = True) -> int:
+    """Claims whose worker died (by its heartbeat, so within seconds), or older than
+    STALE_CLAIM: their worker died before committing any effect. They are due again, unless
+    they have used up their tries: then they fail, visibly."""
+    stale_by_age = or_(
+        ScheduledAction.claimed_at.is_(None), ScheduledAction.claimed_at < now - STALE_CLAIM
     )
+    if judge_workers:
+        judge = WorkerJudge()
+        claimers = db.session.execute(
+            select(ScheduledAction.claimed_by, ScheduledAction.claimed_at)
+            .where(ScheduledAction.status == ActionStatus.CLAIMED)
+            .group_by(ScheduledAction.claimed_by, ScheduledAction.claimed_at)
+        ).all()
+        dead = [
+            and_(ScheduledAction.claimed_by == worker, ScheduledAction.claimed_at == claimed_at)
+            for worker, claimed_at in claimers
+            if worker and judge.gone(worker, claimed_at)
+        ]
+        if dead:
+            stale_by_age = or_(stale_by_age, *dead)
+    stale = and_(ScheduledAction.status == ActionStatus.CLAIMED, stale_by_age)
     given_up = db.session.scalars(
         update(ScheduledAction)
         .where(stale, ScheduledAction.attempts >= MAX_ATTEMPTS)
@@ -687,10 +711,33 @@ def release_stale_claims(now: datetime) -> int:
     released = db.session.execute(
         update(ScheduledAction)
         .where(stale)
-        .values(status=ActionStatus.PENDING, claimed_at=None)
+        .values(status=ActionStatus.PENDING, claimed_at=None, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
     return int(released.rowcount)  # type: ignore[attr-defined]
+
+
+def hand_back(action_ids: Sequence[int], claimed_at: datetime, *, counted: bool = False) -> int:
+    """A batch could not finish: its claims go back at once instead of waiting for
+    STALE_CLAIM. Run in a transaction of its own after the failed one rolled back.
+    ``counted``: the try counts (the batch ran out of time: one of its rows may be what
+    hangs, so they are tried one by one); not when the database failed under them."""
+    result = db.session.execute(
+        update(ScheduledAction)
+        .where(
+            ScheduledAction.id.in_(action_ids),
+            ScheduledAction.status == ActionStatus.CLAIMED,
+            ScheduledAction.claimed_at == claimed_at,
+        )
+        .values(
+            status=ActionStatus.PENDING,
+            claimed_at=None,
+            claimed_by=None,
+            attempts=ScheduledAction.attempts - (0 if counted else 1),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _confirm_claims(actions: Sequence[ScheduledAction]) -> set[int]:
@@ -797,6 +844,9 @@ def execute_batch(
     the whole job instead (the queue's time limit), leaving the claims to be handed back."""
     now = now or utcnow()
     counts: dict[str, int] = defaultdict(int)
+    # The time limit ends the job; the database failing is no row's fault: the caller hands
+    # the claims back.
+    reraise: tuple[type[BaseException], ...] = (*stop_on, *DATABASE_DOWN)
     try:
         with db.session.begin_nested():
             batch = Batch.load(action_ids)
@@ -805,7 +855,7 @@ def execute_batch(
                     counts[execute(action_id, now, batch=batch).value] += 1
             _settle(batch.runs)
         return dict(counts)
-    except stop_on:
+    except reraise:
         raise
     except Exception:
         log.warning("an action of a batch failed; running the batch one by one", exc_info=True)
@@ -816,7 +866,7 @@ def execute_batch(
                 status = execute(action_id, now)
         except LostClaim:
             continue
-        except stop_on:
+        except reraise:
             raise
         except Exception as exc:
             status = record_failure(action_id, f"{type(exc).__name__}: {exc}", now)

@@ -226,23 +226,123 @@ def test_twilio_refusing_a_number_fails_without_retries(make_app, twilio):
         assert "Invalid 'To' Phone Number" in message.last_error
 
 
-def test_sweeper_resends_what_redis_lost_and_fails_interrupted_sends(app, mailbox):
+def test_sweeper_resends_what_redis_lost_and_what_was_interrupted(app, mailbox):
     from app.redis import get_redis
 
     with app.app_context():
         lost = put_email(key="lost").id
-        interrupted = put_email(key="interrupted")
+        interrupted = put_email(key="interrupted", to="other@example.com")
         interrupted_id = interrupted.id
         db.session.commit()
         get_redis().flushdb()  # Redis forgets the queued jobs
         interrupted.status = OutboxStatus.SENDING
-        interrupted.claimed_at = utcnow() - timedelta(minutes=11)
+        interrupted.attempts = 1
+        interrupted.claimed_at = utcnow() - outbox.STALE_CLAIM - timedelta(seconds=1)
         db.session.commit()
         result = sweep()
-        assert (result["stale_claims_failed"], result["messages_requeued"]) == (1, 1)
+        assert (result["unknown_outcomes"], result["messages_requeued"]) == (1, 2)
+        unknown = db.session.get(OutboxMessage, interrupted_id)
+        assert unknown.status == OutboxStatus.UNKNOWN and "may or may not" in unknown.last_error
     run_jobs(app)
-    assert [m["Subject"] for m in mailbox.wait_for(1)] == ["Hello"]
+    assert sorted(str(m["To"]) for m in mailbox.wait_for(2)) == [
+        "Cleo Client <client@example.com>",
+        "Cleo Client <other@example.com>",
+    ]
     with app.app_context():
         assert db.session.get(OutboxMessage, lost).status == OutboxStatus.SENT
-        failed = db.session.get(OutboxMessage, interrupted_id)
-        assert failed.status == OutboxStatus.FAILED and "may or may not" in failed.last_error
+        resent = db.session.get(OutboxMessage, interrupted_id)
+        assert resent.status == OutboxStatus.SENT and resent.last_error == outbox.RESENT
+
+
+def _kill_worker_mid_send(message_id, worker="w-killed"):
+    """What a SIGKILL leaves: the claim committed (by a worker that then stops beating), the
+    email maybe handed to the SMTP server, no outcome."""
+    from app.redis import get_redis
+    from tests.test_queue import _beat
+
+    message = outbox.claim(message_id, worker=worker)
+    db.session.commit()
+    outbox.transmit(message)  # it did arrive; the worker died before it could say so
+    db.session.rollback()
+    _beat(get_redis(), worker, beat_ago=60)
+
+
+def test_an_email_interrupted_by_a_killed_worker_is_sent_again_with_the_same_message_id(
+    app, mailbox
+):
+    with app.app_context():
+        message_id = put_email().id
+        db.session.commit()
+        _kill_worker_mid_send(message_id)
+        assert sweep()["unknown_outcomes"] == 1  # seconds later, not after a timeout
+    run_jobs(app)
+    first, second = mailbox.wait_for(2)
+    assert first["Message-ID"] == second["Message-ID"]  # a mail program shows it once
+    with app.app_context():
+        message = db.session.get(OutboxMessage, message_id)
+        assert (message.status, message.attempts) == (OutboxStatus.SENT, 2)
+        assert message.provider_id == first["Message-ID"]
+
+
+def test_a_send_whose_worker_is_alive_is_not_judged_unknown(app, mailbox):
+    from app.redis import get_redis
+    from tests.test_queue import _beat
+
+    with app.app_context():
+        message_id = put_email().id
+        db.session.commit()
+        outbox.claim(message_id, worker="w-busy")
+        db.session.commit()
+        _beat(get_redis(), "w-busy", beat_ago=1)
+        assert sweep()["unknown_outcomes"] == 0
+        assert db.session.get(OutboxMessage, message_id).status == OutboxStatus.SENDING
+
+
+def test_a_delivered_email_stays_sent_when_recording_it_fails_once(app, mailbox):
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    failures = []
+
+    def fail_first_outcome(conn, cursor, statement, parameters, context, executemany):
+        if (
+            not failures
+            and statement.startswith("UPDATE outbox_messages")
+            and "sent_at" in (statement)
+        ):
+            failures.append(statement)
+            raise OperationalError(statement, parameters, Exception("server closed the connection"))
+
+    with app.app_context():
+        message_id = put_email().id
+        db.session.commit()
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", fail_first_outcome)
+        try:
+            assert deliver(message_id) == "sent"
+        finally:
+            event.remove(engine, "before_cursor_execute", fail_first_outcome)
+        assert failures  # the first try to record it failed
+        message = db.session.get(OutboxMessage, message_id)
+        assert (message.status, message.attempts) == (OutboxStatus.SENT, 1)
+    assert len(mailbox.wait_for(1)) == 1
+    assert outbox.retry(message) is False  # nothing for staff to send twice
+
+
+def test_retries_are_queued_by_the_sweep_not_by_rqs_scheduler(make_app, mailbox):
+    from app.queue import get_queue
+
+    app = make_app(MAIL_PORT=free_port())  # nobody listens: the first try fails
+    with app.app_context():
+        message_id = put_email().id
+        db.session.commit()
+        deliver(message_id)
+        message = db.session.get(OutboxMessage, message_id)
+        assert message.status == OutboxStatus.QUEUED
+        queue = get_queue("email")
+        assert queue.scheduled_job_registry.get_job_ids() == []  # nothing waits on RQ
+        assert sweep()["messages_requeued"] == 0  # not due yet
+        message.next_attempt_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        assert sweep()["messages_requeued"] == 1
+        assert f"outbox-{message_id}-1" in queue.job_ids
