@@ -148,11 +148,15 @@ class NotificationRuleView(StaffView):
             context = events._context(
                 the_plan.event, record, actor, events.summary_for(the_plan.event, actor, {}), {}
             )
-            rendered = [
-                (message, templates.render(message.template_key, context))
-                for message in the_plan.messages
-            ]
-            result = {"plan": the_plan, "rendered": rendered, "actor": actor}
+            try:
+                rendered = [
+                    (message, templates.render(message.template_key, context, strict=True))
+                    for message in the_plan.messages
+                ]
+            except ValidationError as exc:
+                error = exc.message
+            else:
+                result = {"plan": the_plan, "rendered": rendered, "actor": actor}
         db.session.rollback()
         return self.render(
             "admin/notifications/preview.html",
