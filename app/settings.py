@@ -87,7 +87,34 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PORTICO_STAFF_LOGIN_LIMIT",
         "10 per minute;50 per hour",
-        "Rate limit on staff sign-in attempts, per IP address and per account.",
+        "Rate limit on failed staff sign-in attempts, per IP address and per account "
+        "(successful sign-ins do not count).",
+    ),
+    Setting(
+        "PORTICO_STAFF_LOCKOUT_FAILURES",
+        "5",
+        "Failed passwords in a row after which a staff account's sign-in pauses.",
+    ),
+    Setting(
+        "PORTICO_STAFF_LOCKOUT_MINUTES",
+        "15",
+        "How long a staff account's sign-in pauses after too many failed passwords.",
+    ),
+    Setting(
+        "PORTICO_STAFF_IDLE_MINUTES",
+        "60",
+        "Staff are signed out after this many minutes without a request.",
+    ),
+    Setting(
+        "PORTICO_SESSION_MAX_HOURS",
+        "12",
+        "Longest a sign-in lasts however active, in the staff panel and in the portal.",
+    ),
+    Setting(
+        "PORTICO_MAX_REQUEST_MB",
+        "25",
+        "Largest request (upload or form) accepted, in megabytes; larger ones are refused "
+        "before they are read.",
     ),
     Setting(
         "PORTICO_LOCALES",
@@ -289,6 +316,16 @@ def load(config_override: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTICO_PORTAL_LOGIN_LIMIT": env_str(
             "PORTICO_PORTAL_LOGIN_LIMIT", "10 per minute;60 per hour"
         ),
+        "PORTICO_STAFF_LOCKOUT_FAILURES": env_int("PORTICO_STAFF_LOCKOUT_FAILURES", 5),
+        "PORTICO_STAFF_LOCKOUT_MINUTES": env_int("PORTICO_STAFF_LOCKOUT_MINUTES", 15),
+        "PORTICO_STAFF_IDLE_MINUTES": env_int("PORTICO_STAFF_IDLE_MINUTES", 60),
+        "PORTICO_SESSION_MAX_HOURS": env_int("PORTICO_SESSION_MAX_HOURS", 12),
+        "PORTICO_MAX_REQUEST_MB": env_int("PORTICO_MAX_REQUEST_MB", 25),
+        # Flask's own defaults (None) would win over a setdefault: set them here.
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Form fields other than files are held in memory: 1 MB covers the longest template.
+        "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
         # Always real SMTP: Flask-Mailman would switch to an in-memory backend under TESTING.
         "MAIL_BACKEND": "smtp",
         "MAIL_SERVER": env_str("MAIL_SERVER"),
@@ -309,6 +346,9 @@ def load(config_override: dict[str, Any] | None = None) -> dict[str, Any]:
         "REMEMBER_COOKIE_SECURE": production,
     }
     config.update(override)
+    _check_sign_in_limits(config)
+    # Refused with 413 before the body is read (an override of the megabytes follows through).
+    config.setdefault("MAX_CONTENT_LENGTH", config["PORTICO_MAX_REQUEST_MB"] * 1024 * 1024)
     _check_timezone(config["PORTICO_TIMEZONE"])
     _check_sms(config)
     return config
@@ -335,6 +375,18 @@ def _base_url(raw: str | None, production: bool) -> str:
             f"not {raw!r}"
         )
     return raw.rstrip("/")
+
+
+def _check_sign_in_limits(config: dict[str, Any]) -> None:
+    for name in (
+        "PORTICO_STAFF_LOCKOUT_FAILURES",
+        "PORTICO_STAFF_LOCKOUT_MINUTES",
+        "PORTICO_STAFF_IDLE_MINUTES",
+        "PORTICO_SESSION_MAX_HOURS",
+        "PORTICO_MAX_REQUEST_MB",
+    ):
+        if int(config[name]) < 1:
+            raise ConfigError(f"{name} must be 1 or more, not {config[name]!r}")
 
 
 def _check_sms(config: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from models.prescription import Prescription
 from models.product import CoverageType, Product, ProductStatus
 from models.provider import Provider
 from models.record import ContactMethod, Record, RecordKind
+from models.session import SignInSession
 from models.tag import Tag, record_tags
 from models.task import Task, TaskKind
 from models.template import Channel, MessageTemplate
@@ -62,6 +63,7 @@ __all__ = [
     "Role",
     "RunStatus",
     "ScheduledAction",
+    "SignInSession",
     "StaffRole",
     "Tag",
     "Task",

@@ -1,32 +1,48 @@
-"""Who is looking at the portal: a signed-in client, or staff in the read-only preview."""
+"""Who is looking at the portal: a signed-in client, or staff in the read-only preview.
+
+A client's session cookie names the account, its generation and a session id whose row in
+``sign_in_sessions`` must still be open (:mod:`app.services.sessions`): signing out ends the
+row, so a copy of the cookie stops working too, and the portal's idle time-out is measured on
+the server.
+"""
 
 from __future__ import annotations
 
-import time
+from datetime import timedelta
 from typing import Any
 
-from flask import abort, flash, g, request, session
+from flask import abort, current_app, flash, g, request, session
+from flask_limiter.util import get_remote_address
 from flask_security import current_user
 
-from app.services import portal_accounts
+from app.services import portal_accounts, sessions
 from app.services.portal_settings import get_settings
 from models import AccountStatus, PortalAccount, Record, StaffRole, db
 from portal import bp, preview_bp
 
-SESSION_KEYS = ("portal_account", "portal_generation", "portal_seen", "portal_method")
+SESSION_KEYS = ("portal_account", "portal_generation", "portal_sid", "portal_method")
 
 
 def start_session(account: PortalAccount, method: str) -> None:
-    for key in (*SESSION_KEYS, "portal_code", "portal_choose"):
+    """Sign this browser in (the caller commits)."""
+    end_session()
+    for key in ("portal_code", "portal_choose"):
         session.pop(key, None)
     session["portal_account"] = account.id
     session["portal_generation"] = account.generation
-    session["portal_seen"] = int(time.time())
+    session["portal_sid"] = sessions.start(
+        account=account, ip=get_remote_address(), user_agent=request.user_agent.string
+    )
     session["portal_method"] = method
 
 
-def end_session() -> None:
-    for key in SESSION_KEYS:
+def end_session(reason: str = sessions.SIGNED_OUT) -> None:
+    """Sign this browser out: its session row ends, so every copy of the cookie ends with it
+    (the caller commits)."""
+    sid = session.get("portal_sid")
+    if sid:
+        sessions.end(sid, reason)
+    for key in (*SESSION_KEYS, "portal_seen"):
         session.pop(key, None)
 
 
@@ -38,19 +54,30 @@ def load_client() -> Any:
     account_id = session.get("portal_account")
     if account_id is None:
         return None
+    idle_minutes = get_settings().session_idle_minutes
+    verdict = sessions.check(
+        session.get("portal_sid"),
+        idle=timedelta(minutes=idle_minutes),
+        lifetime=timedelta(hours=int(current_app.config["PORTICO_SESSION_MAX_HOURS"])),
+    )
+    if verdict.wrote:
+        db.session.commit()  # the last-seen time, before anything of the request is loaded
+    if not verdict.valid or verdict.account_id != account_id:
+        end_session()
+        db.session.commit()
+        if verdict.reason == sessions.IDLE:
+            flash(f"You were signed out after {idle_minutes} minutes without activity.", "info")
+        elif verdict.reason == sessions.EXPIRED:
+            flash("Please sign in again: your sign-in has expired.", "info")
+        elif verdict.reason != sessions.SIGNED_OUT:
+            flash("Your portal access has changed: please sign in again.", "info")
+        return None
     account = portal_accounts.account_for_session(account_id, session.get("portal_generation"))
     if account is None:
-        end_session()
+        end_session(sessions.ACCESS_ENDED)
+        db.session.commit()
         flash("Your portal access has changed: please sign in again.", "info")
         return None
-    idle = get_settings().session_idle_minutes * 60
-    now = int(time.time())
-    if now - int(session.get("portal_seen", 0)) > idle:
-        end_session()
-        flash(f"You were signed out after {idle // 60} minutes without activity.", "info")
-        return None
-    if now - int(session.get("portal_seen", 0)) > 30:
-        session["portal_seen"] = now  # refresh at most every 30 s: fewer cookie rewrites
     g.portal_account = account
     g.portal_record = account.record
     return None

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
 from app.extensions import limiter
-from app.services import portal_accounts
+from app.services import portal_accounts, sessions
 from app.services.errors import ValidationError
 from app.services.portal_accounts import SignInFailed, token_hash
 from app.services.portal_settings import branding_css as branding_css_text
@@ -96,8 +96,8 @@ def _method_allowed(name: str) -> None:
 
 
 def _signed_in(account: PortalAccount, method: str) -> Any:
-    db.session.commit()
     start_session(account, method)
+    db.session.commit()
     return redirect(url_for("portal.home"))
 
 
@@ -330,8 +330,8 @@ def reset_password(token: str) -> Any:
         except ValidationError as exc:
             _field_error(form, exc)
         else:
+            end_session(sessions.PASSWORD_CHANGED)
             db.session.commit()
-            end_session()
             flash(_("Your password is changed. Sign in with it now."), "success")
             return redirect(url_for("portal.signin"))
     return render_template("portal/reset.html", form=form, name=account.person_name)
@@ -342,6 +342,7 @@ def signout() -> Any:
     form = SignOutForm()
     if form.validate_on_submit():
         end_session()
+        db.session.commit()
         flash("You are signed out.", "success")
     return redirect(url_for("portal.signin"))
 

@@ -8,6 +8,7 @@ from flask import current_app
 from flask_security import hash_password
 from sqlalchemy import Select, func, select
 
+from app.services import sessions
 from app.services.errors import ValidationError
 from models import Role, StaffRole, User, db
 
@@ -83,8 +84,10 @@ def create_staff_user(
 
 
 def set_password(user: User, password: str) -> None:
+    """A new password (set by an admin): every browser signed in as the user is signed out."""
     password = check_new_password(password, email=str(user.email))
     user.password = hash_password(password)  # type: ignore[assignment]
+    sessions.end_all(user=user, reason=sessions.PASSWORD_CHANGED)
 
 
 def set_role(user: User, role: str) -> None:

@@ -92,3 +92,64 @@ def test_inactive_staff_cannot_sign_in(app, client):
     response = login(client, "gone@example.com", factories.PASSWORD)
     assert response.status_code == 200
     assert client.get("/admin/").status_code == 302
+
+
+def test_successful_sign_ins_do_not_count_against_the_limit(app, admin_user):
+    """An office behind one address signs in many times an hour; only failures count."""
+    from tests.conftest import PageClient
+
+    app.test_client_class = PageClient
+    for _ in range(12):  # the limit is 10 a minute
+        assert login(app.test_client(), admin_user.email, factories.PASSWORD).status_code == 302
+    for _ in range(10):
+        login(app.test_client(), "guess@example.com", "bad password")
+    assert login(app.test_client(), "guess@example.com", "bad password").status_code == 429
+
+
+def test_wrong_passwords_pause_the_account_and_only_its_owner_is_told(app, client, admin_user):
+    failures = app.config["PORTICO_STAFF_LOCKOUT_FAILURES"]
+    for _ in range(failures):
+        assert login(client, admin_user.email, "bad password").status_code == 200
+    # A wrong guess reads exactly like one for an address without an account.
+    wrong = login(client, admin_user.email, "bad password").get_data(as_text=True)
+    unknown = login(client, "nobody@example.com", "bad password").get_data(as_text=True)
+    strip = lambda html: re.sub(r'value="[^"]*"', "", html)  # noqa: E731
+    assert "paused" not in wrong
+    assert strip(wrong) == strip(unknown).replace("nobody@example.com", admin_user.email)
+    # The right password learns of the pause, and does not get in.
+    right = login(client, admin_user.email, factories.PASSWORD)
+    assert right.status_code == 200
+    assert "Sign-in to this account is paused for 15 more minutes" in right.get_data(as_text=True)
+    assert client.get("/admin/").status_code == 302
+    with app.app_context():
+        from sqlalchemy import select
+
+        from models import ActivityEntry, db
+
+        keys = [e.event_key for e in db.session.scalars(select(ActivityEntry))]
+    assert keys.count("staff.login.locked") == 1 and "staff.login.failed" in keys
+
+
+def test_the_pause_ends_after_its_minutes(app, client, admin_user):
+    import time
+
+    import time_machine
+
+    for _ in range(app.config["PORTICO_STAFF_LOCKOUT_FAILURES"]):
+        login(client, admin_user.email, "bad password")
+    minutes = app.config["PORTICO_STAFF_LOCKOUT_MINUTES"]
+    with time_machine.travel(time.time() + minutes * 60 + 5):
+        assert login(client, admin_user.email, factories.PASSWORD).status_code == 302
+
+
+def test_session_cookie_is_samesite_lax(client, admin_user):
+    response = login(client, admin_user.email, factories.PASSWORD)
+    cookies = response.headers.getlist("Set-Cookie")
+    session = [c for c in cookies if c.startswith("session=")]
+    assert session and "SameSite=Lax" in session[0] and "HttpOnly" in session[0]
+
+
+def test_the_sign_in_page_is_never_cached(client):
+    response = client.get("/staff/login")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "=True" not in response.headers["Cache-Control"]
