@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -41,6 +41,19 @@ def _respond(code: int, message: str, extra: dict | None = None):  # type: ignor
 RESERVED_ARGS = frozenset({"endpoint", "values", "_anchor", "_method", "_scheme", "_external"})
 
 
+def _too_large():  # type: ignore[no-untyped-def]
+    """Refused before the body was read (MAX_CONTENT_LENGTH, MAX_FORM_MEMORY_SIZE)."""
+    limit_mb = int(current_app.config["PORTICO_MAX_REQUEST_MB"])
+    text = int(current_app.config.get("MAX_FORM_MEMORY_SIZE") or 0)
+    text_size = f"{text >> 20} MB" if text % (1 << 20) == 0 else f"{text // 1024} KB"
+    return _respond(
+        413,
+        f"This is more than Portico accepts at once: at most {limit_mb} MB in all, and "
+        f"{text_size} of text outside files. Send smaller files, or fewer at a time.",
+        {"max_mb": limit_mb},
+    )
+
+
 def init_errors(app: Flask) -> None:
     @app.before_request
     def _refuse_reserved_arguments():  # type: ignore[no-untyped-def]
@@ -64,6 +77,8 @@ def init_errors(app: Flask) -> None:
             retry = getattr(error, "retry_after", None)
             message = MESSAGES[429]
             return _respond(code, message, {"retry_after": retry} if retry else None)
+        if code == 413:
+            return _too_large()
         message = MESSAGES.get(code) or error.description or "Error"
         if error.description and error.description != type(error).description:
             message = error.description  # a message written for this case
