@@ -172,7 +172,7 @@ def test_a_new_mobile_waits_for_the_code_sent_to_it(app, client, family):
     assert record_value(app, family["record_id"], "mobile") == "+12025550143"
     with app.app_context():
         assert portal_accounts.accounts_for_identifier(Channel.SMS, "+12025550188") == []
-    (template, body), = outbox_to(app, "+12025550188")
+    ((template, body),) = outbox_to(app, "+12025550188")
     assert template == "portal.contact_code.sms" and re.search(r"\b\d{6}\b", body)
     assert "portal.contact_change.requested" in events_logged(app)
 
@@ -419,7 +419,9 @@ def test_a_change_is_confirmed_only_by_whoever_asked(app, client, family):
     dan = app.test_client()
     dan.__class__ = client.__class__
     sign_up(dan, family, "Dan")
-    response = dan.post(f"/portal/details/confirm/{change_id}", data=code_form(dan, change_id, code))
+    response = dan.post(
+        f"/portal/details/confirm/{change_id}", data=code_form(dan, change_id, code)
+    )
     assert response.status_code == 404
     token = dan.get("/portal/api/details").get_json()["csrf_token"]
     response = dan.post(
@@ -448,9 +450,7 @@ def test_the_api_answers_202_and_confirms_at_the_verify_endpoint(app, client, fa
     assert waiting["field"] == "mobile" and waiting["sent_to"] == "(202) 555-0188"
     assert waiting["channel"] == "sms" and waiting["attempts_left"] == 5
     assert response.headers["Location"] == waiting["confirm"]
-    assert client.get("/portal/api/details/verifications").get_json()["verifications"] == [
-        waiting
-    ]
+    assert client.get("/portal/api/details/verifications").get_json()["verifications"] == [waiting]
     assert record_value(app, family["record_id"], "mobile") == "+12025550143"
 
     _, code = contact_code(app)
