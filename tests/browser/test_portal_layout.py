@@ -1,0 +1,321 @@
+"""Every portal page, as a client opens it, on a small phone (360 px) and on a desktop.
+
+The pages are not listed by hand: every GET route of the portal blueprint is opened, so a new
+page is covered the day it is added (a page with URL arguments needs its example in
+``EXAMPLES``, and the test says so). A page fails when it scrolls sideways, logs a console error
+or a Content-Security-Policy refusal, or loads an asset that fails. The client has long data (a
+60-character email address, a long carrier name, a long street) so wrapping is tried too.
+
+Set ``PORTICO_SCREENSHOTS=/some/dir`` to keep a full-page screenshot of each page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from app.services import portal_accounts
+from models import (
+    Contact,
+    ContactRole,
+    OutboxMessage,
+    Prescription,
+    ProductStatus,
+    Provider,
+    db,
+)
+from tests import factories
+from tests.browser.test_admin_browser import watch_console
+from tests.conftest import Mailbox, run_jobs
+from tests.views.test_portal_signin import _credentials
+
+pytestmark = pytest.mark.browser
+
+LONG_EMAIL = "maximilian.worthington-smythe.household@long-family-name.example"
+assert len(LONG_EMAIL) >= 60
+LONG_CARRIER = "Blue Cross and Blue Shield of Northeastern Pennsylvania Incorporated"
+VIEWPORTS = {"phone": (360, 740), "desktop": (1280, 800)}
+
+#: Portal routes that are not pages a person opens.
+NOT_PAGES = {"portal.static", "portal.branding_css", "portal.logo", "portal.openapi"}
+#: Pages a signed-out visitor sees; every other page is opened signed in.
+SIGNED_OUT = {
+    "portal.signin",
+    "portal.password_sign_in",
+    "portal.code_request",
+    "portal.code_verify",
+    "portal.choose_account",
+    "portal.reset_request",
+    "portal.reset_password",
+    "portal.accept_invitation",
+    "portal.link_sign_in",
+}
+#: Pages only reached by a step before them (they need what that step keeps in the session).
+REACHED_BY_FLOW = {"portal.code_verify", "portal.choose_account"}
+
+
+def _entries(data: dict[str, Any]) -> list[tuple[dict[str, Any], int]]:
+    return [
+        ({"list_key": list_key, "entry_id": entry_id}, 200)
+        for list_key, entry_id in data["entries"].items()
+    ]
+
+
+#: Example URL arguments of each page that has some, as (arguments, expected status) pairs.
+EXAMPLES: dict[str, Callable[[dict[str, Any]], list[tuple[dict[str, Any], int]]]] = {
+    "portal.code_request": lambda d: [({"channel": "email"}, 200), ({"channel": "sms"}, 200)],
+    "portal.link_sign_in": lambda d: [({"token": d["token"]}, 200), ({"token": "gone"}, 404)],
+    "portal.accept_invitation": lambda d: [
+        ({"token": d["invitation"]}, 200),
+        ({"token": "gone"}, 404),
+    ],
+    "portal.reset_password": lambda d: [({"token": d["reset"]}, 200), ({"token": "x.y"}, 404)],
+    "portal.edit_care_entry": _entries,
+    "portal.delete_care_entry": _entries,
+}
+
+
+@pytest.fixture
+def household(app: Flask) -> dict[str, Any]:
+    """A client whose every value is long, a partner sharing the mailbox (so signing in by code
+    asks whose portal), an invited contact person and a password reset on its way."""
+    with app.app_context():
+        staff = factories.staff(
+            email="bartholomew.adviser-longname@insurance-office.example",
+            first_name="Bartholomew",
+            last_name="Adviser-Longname",
+        )
+        record = factories.record(
+            first_name="Maximilian",
+            last_name="Worthington-Smythe",
+            email=LONG_EMAIL,
+            mobile="+16145550101",
+            address_line1="12345 North Extraordinarilylongstreetname Boulevard",
+            address_line2="Apartment 1234, Building Seventeen",
+            city="Chillicothe",
+            state="OH",
+            postal_code="45601-1234",
+            date_of_birth=date(1951, 4, 2),
+            assigned_agent_id=staff.id,
+        )
+        factories.product(
+            record,
+            carrier=LONG_CARRIER,
+            plan_name="Medicare Advantage Prestige Preferred Provider Organization Plus",
+            policy_number="H1234-567-89012345678901234",
+            status=ProductStatus.ACTIVE,
+            effective_date=date(2026, 1, 1),
+            client_access=True,
+        )
+        factories.product(record, carrier="Humana", status=ProductStatus.ACTIVE, client_access=True)
+        co_applicant = Contact(
+            record_id=record.id,
+            role=ContactRole.CO_APPLICANT,
+            first_name="Wilhelmina",
+            last_name="Worthington-Smythe",
+            relationship_to_record="Spouse",
+            email=LONG_EMAIL,
+        )
+        helper = Contact(
+            record_id=record.id,
+            role=ContactRole.CONTACT_PERSON,
+            first_name="Cornelius",
+            last_name="Trustworthy-Neighbour",
+            relationship_to_record="Neighbour",
+            email="cornelius.trustworthy-neighbour@another-long-domain.example",
+        )
+        db.session.add_all([co_applicant, helper])
+        prescription = Prescription(
+            record_id=record.id,
+            drug_name="Hydrochlorothiazide-Lisinopril-Extended-Release",
+            strength="12.5 mg / 20 mg",
+            frequency="once a day",
+            notes="Pharmacy: https://pharmacy.example/prescriptions/refill/1234567890abcdef",
+        )
+        provider = Provider(
+            record_id=record.id,
+            name="Dr Alexandria Konstantinopoulou-Richardson",
+            specialty="Cardiothoracic surgery",
+            phone="+16145550199",
+            address="Ohio State University Wexner Medical Center, 410 West 10th Avenue",
+        )
+        db.session.add_all([prescription, provider])
+        db.session.flush()
+        portal_accounts.enable_self_service(record, staff)
+        partner = factories.record(first_name="Pat", last_name="Partner", email=LONG_EMAIL)
+        portal_accounts.enable_self_service(partner, staff)
+        portal_accounts.invite(record, staff, contact=helper)
+        db.session.commit()
+        credentials = _credentials(record.id)
+        portal_accounts.request_password_reset(LONG_EMAIL)
+        db.session.commit()
+        invitation = reset = None
+        for message in db.session.scalars(select(OutboxMessage)):
+            if found := re.search(r"/portal/invite/([\w-]+)", message.body_text):
+                invitation = found.group(1)
+            if found := re.search(r"/portal/reset/([\w.-]+)", message.body_text):
+                reset = found.group(1)
+        return {
+            **credentials,
+            "invitation": invitation,
+            "reset": reset,
+            "entries": {"prescriptions": prescription.id, "providers": provider.id},
+        }
+
+
+def latest_code(app: Flask, mailbox: Mailbox) -> str:
+    """The code as the client reads it in their mail (codes go out from a job)."""
+    run_jobs(app)
+    codes = [
+        str(message["Subject"]).rsplit(" ", 1)[-1]
+        for message in mailbox.to(LONG_EMAIL)
+        if str(message["Subject"]).startswith("Your sign-in code")
+    ]
+    assert codes, "no sign-in code arrived"
+    return codes[-1]
+
+
+def page_rules(app: Flask) -> dict[str, Any]:
+    """The portal's GET routes that are pages, by endpoint."""
+    return {
+        rule.endpoint: rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("portal.")
+        and "GET" in (rule.methods or ())
+        and rule.endpoint not in NOT_PAGES
+        and not rule.rule.startswith("/portal/api/")
+    }
+
+
+def example_urls(app: Flask, data: dict[str, Any]) -> dict[str, list[tuple[str, int]]]:
+    urls: dict[str, list[tuple[str, int]]] = {}
+    with app.test_request_context():
+        from flask import url_for
+
+        for endpoint, rule in sorted(page_rules(app).items()):
+            if endpoint in REACHED_BY_FLOW:
+                continue
+            if rule.arguments:
+                assert endpoint in EXAMPLES, (
+                    f"{endpoint} ({rule.rule}) needs example arguments in EXAMPLES"
+                )
+                urls[endpoint] = [
+                    (url_for(endpoint, **args), status) for args, status in EXAMPLES[endpoint](data)
+                ]
+            else:
+                urls[endpoint] = [(url_for(endpoint), 200)]
+    return urls
+
+
+class Sweep:
+    """Opens pages in one browser page and collects what is wrong with each."""
+
+    def __init__(self, page: Page, base_url: str, viewport: str) -> None:
+        self.page = page
+        self.base_url = base_url
+        self.viewport = viewport
+        self.console = watch_console(page)
+        self.failed: list[str] = []
+        page.on(
+            "response",
+            lambda r: self.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+        )
+        self.problems: list[str] = []
+        self.seen: list[str] = []
+        self.shots = os.environ.get("PORTICO_SCREENSHOTS")
+
+    def open(self, endpoint: str, path: str, status: int = 200) -> None:
+        response = self.page.goto(self.base_url + path, wait_until="load")
+        assert response is not None
+        if response.status != status:
+            self.problems.append(f"{path}: status {response.status}, expected {status}")
+        landed = self.page.url.removeprefix(self.base_url).split("?")[0]
+        if landed != path:
+            self.problems.append(f"{path}: redirected to {landed}")
+        self.check(endpoint, path, expected_404=status == 404)
+
+    def check(self, endpoint: str, path: str, expected_404: bool = False) -> None:
+        page = self.page
+        page.wait_for_load_state("load")
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            wide = page.evaluate(
+                """() => [...document.querySelectorAll('body *')]
+                    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+                    .slice(-3).map(e => e.tagName + '.' + e.className + ': '
+                    + (e.textContent || '').trim().slice(0, 40))"""
+            )
+            self.problems.append(f"{path}: scrolls sideways by {overflow}px ({wide})")
+        if expected_404:
+            self.console[:] = [m for m in self.console if "status of 404" not in m]
+            self.failed[:] = [f for f in self.failed if not f.startswith("404 ")]
+        for message in self.console:
+            self.problems.append(f"{path}: console: {message}")
+        for failure in self.failed:
+            self.problems.append(f"{path}: request failed: {failure}")
+        self.console.clear()
+        self.failed.clear()
+        self.seen.append(endpoint)
+        if self.shots:
+            directory = Path(self.shots)
+            directory.mkdir(parents=True, exist_ok=True)
+            name = f"{self.viewport}-{endpoint.split('.')[-1]}-{self.seen.count(endpoint)}.png"
+            page.screenshot(path=str(directory / name), full_page=True)
+
+
+def sweep(
+    browser: Browser,
+    base_url: str,
+    app: Flask,
+    data: dict[str, Any],
+    viewport: str,
+    mailbox: Mailbox,
+) -> Sweep:
+    width, height = VIEWPORTS[viewport]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    visit = Sweep(page, base_url, viewport)
+    urls = example_urls(app, data)
+    for endpoint in sorted(urls):
+        if endpoint in SIGNED_OUT:
+            for path, status in urls[endpoint]:
+                visit.open(endpoint, path, status)
+
+    # One-time code by email: the mailbox is shared, so the portal asks whose portal to open.
+    visit.open("portal.code_request", "/portal/code/email")
+    page.get_by_label("Email address").fill(LONG_EMAIL)
+    page.get_by_role("button", name="Send me a code").click()
+    expect(page).to_have_url(re.compile("/portal/code/verify$"))
+    visit.check("portal.code_verify", "/portal/code/verify")
+    page.get_by_label("6-digit code").fill(latest_code(app, mailbox))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile("/portal/code/choose$"))
+    visit.check("portal.choose_account", "/portal/code/choose")
+    page.get_by_label("Maximilian Worthington-Smythe").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(re.compile("/portal/home$"))
+
+    for endpoint in sorted(urls):
+        if endpoint not in SIGNED_OUT:
+            for path, status in urls[endpoint]:
+                visit.open(endpoint, path, status)
+    context.close()
+    return visit
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+def test_every_portal_page_fits_without_errors(
+    browser: Browser, base_url, app, household, viewport, mailbox
+):
+    visit = sweep(browser, base_url, app, household, viewport, mailbox)
+    assert visit.problems == [], "\n".join(visit.problems)
+    assert set(visit.seen) == set(page_rules(app))
