@@ -8,8 +8,9 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.services.errors import ValidationError
 from app.services.field_types import check_form_text, service_validator
-from app.services.validation import normalise_phone
+from app.services.validation import format_phone, normalise_phone
 
 
 class LinkSignInForm(FlaskForm):
@@ -49,6 +50,29 @@ class SignOutForm(FlaskForm):
 _phone = service_validator(normalise_phone)
 
 
+def phone_for_form(value: str | None, region: str | None = "US") -> str:
+    """A stored number (E.164) as a form shows it: "(614) 555-0101", the way every other page
+    prints it. Kept as stored when the readable form would not read back as the same number
+    (a US-style national number on a record from another country)."""
+    if not value:
+        return ""
+    shown = format_phone(value)
+    try:
+        same = normalise_phone(shown, region or "US") == value
+    except ValidationError:
+        same = False
+    return shown if same else value
+
+
+class PhoneField(StringField):
+    """A phone number: shown readable, accepted in any format, stored as E.164."""
+
+    def _value(self) -> Any:
+        if self.raw_data:
+            return self.raw_data[0]
+        return phone_for_form(self.data)
+
+
 class CareForm(FlaskForm):
     """Prescriptions and providers: no control characters in any value (notes keep their
     line breaks)."""
@@ -85,7 +109,7 @@ class ProviderForm(CareForm):
     specialty = StringField(
         "Specialty", validators=[Optional(), Length(max=120)], description="e.g. Cardiology"
     )
-    phone = StringField("Phone", validators=[Optional(), Length(max=40), _phone])
+    phone = PhoneField("Phone", validators=[Optional(), Length(max=40), _phone])
     address = StringField("Address", validators=[Optional(), Length(max=300)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
 

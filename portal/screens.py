@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -17,9 +18,10 @@ from app.services import care_lists, portal_accounts, portal_fields
 from app.services.errors import NotFound, ValidationError
 from app.services.events import Actor
 from app.services.portal_settings import get_settings
+from app.services.validation import format_phone
 from models import Contact, PortalSettings, Product, db
 from portal import bp, preview_bp
-from portal.forms import CARE_FORMS, CodeVerifyForm
+from portal.forms import CARE_FORMS, CodeVerifyForm, phone_for_form
 
 
 @dataclass(frozen=True)
@@ -27,17 +29,17 @@ class Section:
     """An entry of the portal's navigation; later features append theirs."""
 
     endpoint: str
-    label: str
+    label: Any  # a lazy translation
     #: Shown only when this returns True for the portal settings.
     enabled: Callable[[PortalSettings], bool] = lambda settings: True
 
 
 #: The portal's navigation, in order.
 SECTIONS: list[Section] = [
-    Section("home", "Home"),
-    Section("details", "My details"),
-    Section("care_list_prescriptions", "Prescriptions", lambda s: s.module_rx),
-    Section("care_list_providers", "Providers", lambda s: s.module_providers),
+    Section("home", _l("Home")),
+    Section("details", _l("My details")),
+    Section("care_list_prescriptions", _l("Prescriptions"), lambda s: s.module_rx),
+    Section("care_list_providers", _l("Providers"), lambda s: s.module_providers),
 ]
 
 
@@ -107,9 +109,12 @@ def details_page(
             continue
         if section.key not in forms and any(item.editable for item in visible):
             form_class = portal_fields.section_form(section.key, layout[section.key], record)
-            forms[section.key] = form_class(
-                formdata=None, data=portal_fields.form_data(layout[section.key], values)
-            )
+            data = portal_fields.form_data(layout[section.key], values)
+            for item in layout[section.key]:
+                if item.type.name == "phone" and data.get(item.key):
+                    # Shown as everywhere else, "(614) 555-0101"; any format is accepted back.
+                    data[item.key] = phone_for_form(data[item.key], record.country)
+            forms[section.key] = form_class(formdata=None, data=data)
         sections.append((section, visible, forms.get(section.key)))
     decisions = []
     if not g.get("portal_preview"):
@@ -185,15 +190,24 @@ def save_details(section_key: str) -> Any:
             ),
             "info",
         )
+    # Each message names its section: "First name" alone reads as the client's own name when
+    # it was the co-applicant's that changed.
+    section = portal_fields.SECTION_BY_KEY[section_key].title
     if not result.changed:
-        flash("Nothing changed.", "info")
+        flash(_("%(section)s: nothing changed.", section=section), "info")
     if result.saved:
-        flash("Saved: " + ", ".join(result.saved) + ".", "success")
+        flash(
+            _("%(section)s saved: %(fields)s.", section=section, fields=", ".join(result.saved)),
+            "success",
+        )
     if result.pending:
         flash(
-            "Sent for approval: "
-            + ", ".join(result.pending)
-            + ". We will let you know when your adviser has checked it.",
+            _(
+                "%(section)s sent for approval: %(fields)s. We will let you know when your "
+                "adviser has checked it.",
+                section=section,
+                fields=", ".join(result.pending),
+            ),
             "info",
         )
     anchor = "verify-contact" if result.verifying else f"section-{section_key}"
@@ -265,15 +279,29 @@ def _care(list_key: str) -> care_lists.CareList:
     return care
 
 
-def _care_list_view(list_key: str) -> Any:
-    care = _care(list_key)
-    form = CARE_FORMS[list_key](formdata=None)
+def describe(care: care_lists.CareList, entry: Any) -> str:
+    """The entry's details after its name (not its notes), phones as people read them."""
+    parts = []
+    for name, _label in care.columns[1:-1]:
+        value = getattr(entry, name)
+        if value:
+            parts.append(format_phone(value) if name == "phone" else str(value))
+    return ", ".join(parts)
+
+
+def _care_list_page(care: care_lists.CareList, form: Any) -> Any:
     return render_template(
         "portal/care_list.html",
         care=care,
         form=form,
         entries=care_lists.entries(care, g.portal_record),
+        describe=describe,
     )
+
+
+def _care_list_view(list_key: str) -> Any:
+    care = _care(list_key)
+    return _care_list_page(care, CARE_FORMS[list_key](formdata=None))
 
 
 for _list_key in care_lists.LISTS:
@@ -292,15 +320,10 @@ def add_care_entry(list_key: str) -> Any:
     care = _care(list_key)
     form = CARE_FORMS[list_key]()
     if not form.validate_on_submit():
-        return render_template(
-            "portal/care_list.html",
-            care=care,
-            form=form,
-            entries=care_lists.entries(care, g.portal_record),
-        ), 200
+        return _care_list_page(care, form), 200
     care_lists.add(care, g.portal_record, form.data, _actor())
     db.session.commit()
-    flash(f"Added {form.data[care.columns[0][0]]}.", "success")
+    flash(_("Added %(entry)s.", entry=form.data[care.columns[0][0]]), "success")
     return redirect(url_for(f"portal.care_list_{list_key}"))
 
 
@@ -322,18 +345,23 @@ def edit_care_entry(list_key: str, entry_id: int) -> Any:
     if form.validate_on_submit():
         if care_lists.update(care, g.portal_record, entry, form.data, _actor()):
             db.session.commit()
-            flash("Saved.", "success")
+            flash(_("Saved %(entry)s.", entry=entry), "success")
         return redirect(url_for(f"portal.care_list_{list_key}"))
     return render_template("portal/care_entry.html", care=care, form=form, entry=entry)
 
 
-@bp.post("/<any(prescriptions, providers):list_key>/<int:entry_id>/delete")
+@bp.route(
+    "/<any(prescriptions, providers):list_key>/<int:entry_id>/delete", methods=["GET", "POST"]
+)
 def delete_care_entry(list_key: str, entry_id: int) -> Any:
+    """GET asks first (a page, so it works without scripts); POST from that page removes."""
     if g.get("portal_record") is None:
         return redirect(url_for("portal.signin"))
     care, entry = _entry_or_404(list_key, entry_id)
+    if request.method == "GET":
+        return render_template("portal/care_remove.html", care=care, entry=entry, describe=describe)
     name = str(entry)  # the CSRF token was checked before the view ran
     care_lists.remove(care, g.portal_record, entry, _actor())
     db.session.commit()
-    flash(f"Removed {name}.", "success")
+    flash(_("Removed %(entry)s.", entry=name), "success")
     return redirect(url_for(f"portal.care_list_{list_key}"))

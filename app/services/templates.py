@@ -71,7 +71,7 @@ SYSTEM_TEMPLATES: dict[str, TemplateSpec] = {
             "Your secure client portal from {{ office.name }}",
             "Hello {{ record.first_name }},\n\n"
             "{{ agent.full_name or office.name }} has set up a secure client portal for you. "
-            "Here you can see your policies and documents and keep your details up to date.\n\n"
+            "Here you can see your policies and keep your details up to date.\n\n"
             "Your personal portal link:\n{{ portal_link }}\n\n"
             "Your password comes in a separate email. Keep both to yourself: anyone with the "
             "link and the password can see your information.\n\n"

@@ -9,6 +9,7 @@ from app.services import portal_accounts
 from models import db
 from tests import factories
 from tests.browser.test_admin_browser import blocked_scripts, sign_in, watch_console
+from tests.views.test_portal_contact_change import contact_code
 from tests.views.test_portal_signin import _credentials
 
 pytestmark = pytest.mark.browser
@@ -29,7 +30,7 @@ def cora(app):
         return {"record_id": record.id, **_credentials(record.id)}
 
 
-def test_client_edits_details_and_staff_approve(page: Page, browser: Browser, base_url, cora):
+def test_client_edits_details_and_staff_approve(page: Page, browser: Browser, base_url, cora, app):
     problems = watch_console(page)
     page.goto(f"{base_url}/portal/a/{cora['token']}", wait_until="load")
     page.get_by_label("Password").fill(cora["password"])
@@ -37,12 +38,27 @@ def test_client_edits_details_and_staff_approve(page: Page, browser: Browser, ba
     page.get_by_role("link", name="My details").click()
 
     contact = page.locator("#section-contact")
-    contact.get_by_label("Mobile phone").fill("(202) 555-0188")
+    contact.get_by_label("Mobile phone").fill("202.555.0188")
     contact.get_by_label("Email address").fill("cora.new@example.com")
     contact.get_by_role("button", name="Save phone and email").click()
-    expect(page.get_by_text("Saved: Mobile phone.")).to_be_visible()
-    expect(page.get_by_text("Sent for approval: Email address.")).to_be_visible()
+    # Sign-in details change only with the code sent to the new address and number.
+    steps = (
+        ("+12025550188", "mobile phone", "Confirmed and saved: Mobile phone."),
+        (
+            "cora.new@example.com",
+            "email address",
+            "Confirmed and sent for approval: Email address.",
+        ),
+    )
+    for to, field, outcome in steps:
+        _change, code = contact_code(app, to)
+        confirm = page.locator("form", has=page.get_by_role("button", name=f"Confirm {field}"))
+        confirm.get_by_label("6-digit code").fill(code)
+        confirm.get_by_role("button", name=f"Confirm {field}").click()
+        expect(page.get_by_text(outcome)).to_be_visible()
     expect(page.get_by_text("Waiting for approval: cora.new@example.com")).to_be_visible()
+    # The number reads as on every other page, whatever way it was typed.
+    expect(contact.get_by_label("Mobile phone")).to_have_value("(202) 555-0188")
 
     page.get_by_role("link", name="Prescriptions").click()
     page.get_by_label("Drug").fill("Metformin")
@@ -70,3 +86,27 @@ def test_client_edits_details_and_staff_approve(page: Page, browser: Browser, ba
         "cora.new@example.com"
     )
     assert blocked_scripts(problems) == [] and blocked_scripts(staff_problems) == []
+
+
+def test_removing_a_prescription_asks_first(page: Page, base_url, cora):
+    problems = watch_console(page)
+    page.goto(f"{base_url}/portal/a/{cora['token']}", wait_until="load")
+    page.get_by_label("Password").fill(cora["password"])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Prescriptions").click()
+    for drug in ("Metformin", "Lisinopril"):
+        page.get_by_label("Drug").fill(drug)
+        page.get_by_role("button", name="Add prescription").click()
+        expect(page.get_by_text(f"Added {drug}.")).to_be_visible()
+
+    page.get_by_role("link", name="Remove Metformin").click()
+    expect(page.get_by_role("heading", name="Remove Metformin?")).to_be_visible()
+    page.get_by_role("link", name="No, keep it").click()
+    expect(page.get_by_role("link", name="Remove Metformin")).to_be_visible()
+
+    page.get_by_role("link", name="Remove Metformin").click()
+    page.get_by_role("button", name="Yes, remove it").click()
+    expect(page.get_by_text("Removed Metformin.")).to_be_visible()
+    expect(page.get_by_role("link", name="Remove Metformin")).to_have_count(0)
+    expect(page.get_by_role("link", name="Remove Lisinopril")).to_be_visible()
+    assert problems == []

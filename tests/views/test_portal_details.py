@@ -70,7 +70,7 @@ def api_token(client):
 
 def test_optional_field_renders_saves_and_refuses_bad_values(app, signed_in, cora):
     page = signed_in.get("/portal/details").get_data(as_text=True)
-    assert 'name="phone"' in page and 'value="+12025550143"' in page
+    assert 'name="phone"' in page and 'value="(202) 555-0143"' in page
     response = signed_in.submit(
         "/portal/details/contact", contact_form(phone="12"), page="/portal/details"
     )
@@ -82,7 +82,7 @@ def test_optional_field_renders_saves_and_refuses_bad_values(app, signed_in, cor
         page="/portal/details",
         follow_redirects=True,
     )
-    assert "Saved: Phone." in response.get_data(as_text=True)
+    assert "Phone and email saved: Phone." in response.get_data(as_text=True)
     assert record_value(app, cora["record_id"], "phone") == "+12025550100"
 
 
@@ -542,3 +542,150 @@ def test_staff_approve_and_reject_changes_in_bulk(app, signed_in, cora, admin_cl
     assert "Rejected 1 change" in html  # the approved one is decided already
     assert record_value(app, cora["record_id"], "email") == "cora.bulk@example.com"
     assert record_value(app, cora["record_id"], "phone") == "+12025550143"
+
+
+# -- what a client reads ------------------------------------------------------------------------
+
+
+def test_phones_show_in_the_form_as_everywhere_else_and_any_format_is_accepted(
+    app, signed_in, cora
+):
+    with app.app_context():
+        record = db.session.get(Record, cora["record_id"])
+        record.mobile = "+16145550101"
+        db.session.commit()
+    assert "(614) 555-0101" in signed_in.get("/portal/home").get_data(as_text=True)
+    page = signed_in.get("/portal/details").get_data(as_text=True)
+    assert re.search(r'name="mobile"[^>]*value="\(614\) 555-0101"', page)
+    assert "+16145550101" not in page
+    unchanged = contact_form(phone="(202) 555-0143", mobile="(614) 555-0101")
+    response = signed_in.submit(
+        "/portal/details/contact", unchanged, page="/portal/details", follow_redirects=True
+    )
+    assert "Phone and email: nothing changed." in response.get_data(as_text=True)
+    signed_in.submit(
+        "/portal/details/contact",
+        contact_form(phone="202.555.0100", mobile="(614) 555-0101"),
+        page="/portal/details",
+    )
+    assert record_value(app, cora["record_id"], "phone") == "+12025550100"
+    assert record_value(app, cora["record_id"], "mobile") == "+16145550101"
+
+
+def test_a_phone_from_another_country_keeps_a_form_that_reads_back():
+    from portal.forms import phone_for_form
+
+    assert phone_for_form("+16145550101") == "(614) 555-0101"
+    assert phone_for_form("+442079460958") == "+44 20 7946 0958"
+    # A UK client with a US number: "(614) 555-0101" would read back as a UK number.
+    assert phone_for_form("+16145550101", "GB") == "+16145550101"
+    assert phone_for_form(None) == ""
+
+
+def test_provider_phones_read_the_same_in_the_list_and_the_form(app, signed_in):
+    signed_in.submit(
+        "/portal/providers", {"name": "Dr Gray", "phone": "614 555 0199"}, page="/portal/providers"
+    )
+    listing = signed_in.get("/portal/providers").get_data(as_text=True)
+    assert "(614) 555-0199" in listing and "+16145550199" not in listing
+    with app.app_context():
+        from models import Provider
+
+        entry_id = db.session.scalar(select(Provider.id))
+    form = signed_in.get(f"/portal/providers/{entry_id}").get_data(as_text=True)
+    assert re.search(r'name="phone"[^>]*value="\(614\) 555-0199"', form)
+
+
+def test_each_section_says_which_fields_of_it_changed(app, signed_in, cora):
+    response = signed_in.submit(
+        "/portal/details/co_applicant",
+        {"co_applicant_first_name": "Carl", "co_applicant_last_name": "Client"},
+        page="/portal/details",
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "Co-applicant saved: First name, Last name." in html
+    assert "Saved: First name" not in html
+    response = signed_in.submit(
+        "/portal/details/personal",
+        {"first_name": "Corinna", "last_name": "Client"},
+        page="/portal/details",
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "Personal details sent for approval: First name." in html
+    assert "Co-applicant" not in html.split("</h1>")[1].split("<section")[0]
+
+
+def test_removing_an_entry_asks_first_and_works_without_scripts(app, signed_in, cora):
+    signed_in.submit(
+        "/portal/prescriptions", {"drug_name": "Lisinopril"}, page="/portal/prescriptions"
+    )
+    with app.app_context():
+        entry_id = db.session.scalar(select(Prescription.id))
+    listing = signed_in.get("/portal/prescriptions").get_data(as_text=True)
+    delete_url = f"/portal/prescriptions/{entry_id}/delete"
+    # The list links to a question; no form on it removes anything in one click.
+    assert f'action="{delete_url}"' not in listing and f'href="{delete_url}"' in listing
+    question = signed_in.get(delete_url)
+    html = question.get_data(as_text=True)
+    assert question.status_code == 200 and "Remove Lisinopril?" in html
+    assert f'action="{delete_url}"' in html and 'href="/portal/prescriptions"' in html
+    with app.app_context():
+        assert db.session.get(Prescription, entry_id) is not None
+    response = signed_in.submit(delete_url, page=delete_url, follow_redirects=True)
+    assert "Removed Lisinopril." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Prescription, entry_id) is None
+    assert signed_in.get(delete_url).status_code == 404
+
+
+def test_the_portal_link_email_promises_only_what_the_portal_does(app, cora):
+    from models import OutboxMessage
+
+    with app.app_context():
+        message = db.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.template_key == "portal.link")
+        )
+        assert "document" not in message.body_text.lower()
+        assert "your policies" in message.body_text
+
+
+def test_a_co_applicants_sign_in_task_names_them(app, client, cora):
+    from app.services import events
+    from models import Contact, ContactRole, Task, User
+
+    with app.app_context():
+        rule = events.rule_for("portal.login.password")
+        rule.create_task = True
+        db.session.add(rule)
+        record = db.session.get(Record, cora["record_id"])
+        carl = Contact(
+            record_id=record.id,
+            role=ContactRole.CO_APPLICANT,
+            first_name="Carl",
+            last_name="Partner",
+            email="carl@example.com",
+        )
+        db.session.add(carl)
+        db.session.flush()
+        portal_accounts.invite(record, db.session.get(User, cora["staff_id"]), contact=carl)
+        db.session.commit()
+        from models import OutboxMessage
+
+        body = db.session.scalar(
+            select(OutboxMessage.body_text).where(OutboxMessage.template_key == "portal.invitation")
+        )
+        token = re.search(r"/portal/invite/([\w-]+)", body).group(1)
+    client.submit(
+        f"/portal/invite/{token}",
+        {"password": "carl's long password", "confirm": "carl's long password"},
+    )
+    client.submit("/portal/signout", page="/portal/home")
+    client.submit(
+        "/portal/signin/password", {"email": "carl@example.com", "password": "carl's long password"}
+    )
+    with app.app_context():
+        titles = list(db.session.scalars(select(Task.title)))
+    assert titles and all("Carl Partner" in title for title in titles), titles
+    assert all("Cora Client" in title for title in titles)
