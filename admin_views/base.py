@@ -16,13 +16,14 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.form import BaseForm, DateTimeField, Select2Field
+from flask_admin.form.widgets import DateTimePickerWidget
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_security import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
-from wtforms import validators
+from wtforms import SelectFieldBase, validators
 
 from app.services.errors import ServiceError, ValidationError
 from app.services.field_types import check_form_text
@@ -46,11 +47,34 @@ def local_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.strftime(fmt)
 
 
+#: How staff type and see a date-time: the picker writes what the field shows.
+DATETIME_FORMAT = "%Y-%m-%d %H:%M"
+#: What the server reads: the shown format, with seconds (older pickers, pasted values) or the
+#: "T" of an ISO timestamp.
+DATETIME_INPUT_FORMATS = [
+    DATETIME_FORMAT,
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+]
+
+
+class LocalDateTimePicker(DateTimePickerWidget):
+    """Flask-Admin's picker, told the format the field shows (its own default has seconds,
+    which the field did not read, and a mismatch garbles what a person types)."""
+
+    def __call__(self, field: t.Any, **kwargs: t.Any) -> Markup:
+        kwargs.setdefault("data-date-format", "YYYY-MM-DD HH:mm")
+        return super().__call__(field, **kwargs)
+
+
 class LocalDateTimeField(DateTimeField):
     """A date-time typed in the office's time zone, stored as aware UTC."""
 
+    widget = LocalDateTimePicker()
+
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        kwargs.setdefault("format", "%Y-%m-%d %H:%M")
+        kwargs.setdefault("format", list(DATETIME_INPUT_FORMATS))
         super().__init__(*args, **kwargs)
 
     def process_data(self, value: datetime | None) -> None:
@@ -59,10 +83,8 @@ class LocalDateTimeField(DateTimeField):
         super().process_data(value)
 
     def process_formdata(self, valuelist: list[t.Any]) -> None:
-        if valuelist and isinstance(valuelist[0], str) and len(valuelist[0].strip()) == 16:
-            # The picker and people often leave the seconds out.
-            valuelist = [valuelist[0].strip() + ":00"]
-            self.strptime_format = ["%Y-%m-%d %H:%M:%S"]
+        if valuelist and isinstance(valuelist[0], str):
+            valuelist = [" ".join(valuelist[0].split())]
         super().process_formdata(valuelist)
         if isinstance(self.data, datetime) and not 1900 <= self.data.year <= 9000:
             self.data = None
@@ -73,7 +95,7 @@ class LocalDateTimeField(DateTimeField):
     def _value(self) -> str:
         if self.raw_data:
             return " ".join(self.raw_data)
-        return self.data.strftime("%Y-%m-%d %H:%M") if self.data else ""
+        return self.data.strftime(DATETIME_FORMAT) if self.data else ""
 
 
 class PorticoModelConverter(AdminModelConverter):
@@ -203,8 +225,26 @@ class StaffModelView(StaffAccessMixin, ModelView):
     #: made singular.
     noun: str | None = None
 
+    #: Fields set once, when a row is created, and shown read-only on its edit form. A browser
+    #: does not send a disabled field, so on edit they are not read from the post and not
+    #: required: the stored value stays, whatever is (or is not) posted.
+    fixed_after_create: tuple[str, ...] = ()
+
     def __init__(self, model: t.Any, session: t.Any, **kwargs: t.Any) -> None:
         super().__init__(model, session, **kwargs)
+
+    def edit_form(self, obj: t.Any = None):  # type: ignore[no-untyped-def]
+        form = super().edit_form(obj)
+        if obj is not None:
+            for name in self.fixed_after_create:
+                field = form[name]
+                field.data = getattr(obj, name)
+                field.validators = []
+                field.flags.required = False
+                # A select cannot be read-only, only disabled; a text box stays copyable.
+                shown = "disabled" if isinstance(field, SelectFieldBase) else "readonly"
+                field.render_kw = {**(field.render_kw or {}), shown: True}
+        return form
 
     def create_blueprint(self, admin: t.Any) -> t.Any:
         blueprint = super().create_blueprint(admin)

@@ -67,6 +67,8 @@ class CustomFieldView(StaffModelView):
         "archived": {"description": "Archived fields keep their values and show nowhere."},
     }
     form_widget_args = {"help_text": {"rows": 2}, "options": {"rows": 4}}
+    #: Key and type never change: values are stored in the type's form.
+    fixed_after_create = ("key", "field_type")
 
     def on_form_prefill(self, form: t.Any, id: t.Any) -> None:
         field = self.get_one(id)
@@ -76,15 +78,6 @@ class CustomFieldView(StaffModelView):
             if name == "options" and isinstance(value, list):
                 value = "\n".join(str(v) for v in value)
             form[name].data = value
-        form.key.render_kw = {"readonly": True}
-        form.field_type.render_kw = {"disabled": True}
-
-    def edit_form(self, obj: t.Any = None):  # type: ignore[no-untyped-def]
-        form = super().edit_form(obj)
-        if obj is not None:  # key and type never change: values are stored in the type's form
-            form.key.data = obj.key
-            form.field_type.data = obj.field_type
-        return form
 
     def on_model_change(self, form: t.Any, model: CustomField, is_created: bool) -> None:
         model.settings = {

@@ -46,19 +46,8 @@ class TemplateView(StaffModelView):
     form_widget_args = {"body": {"rows": 14, "class": "form-control text-monospace"}}
     column_descriptions = {"key": "The stable address of the template."}
 
-    def on_form_prefill(self, form: t.Any, id: t.Any) -> None:
-        form.key.render_kw = {"readonly": True}
-        form.channel.render_kw = {"disabled": True}
-
-    def edit_form(self, obj: t.Any = None):  # type: ignore[no-untyped-def]
-        form = super().edit_form(obj)
-        # Key and channel never change after creation, whatever is posted.
-        if obj is not None:
-            form.key.data = obj.key
-            form.channel.data = obj.channel
-            form.key.render_kw = {"readonly": True}
-            form.channel.render_kw = {"disabled": True}
-        return form
+    #: Rules and workflows address a template by its key; its channel decides how it is sent.
+    fixed_after_create = ("key", "channel")
 
     def on_model_change(self, form: t.Any, model: MessageTemplate, is_created: bool) -> None:
         if is_created:

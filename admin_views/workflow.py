@@ -202,6 +202,11 @@ class WorkflowView(StaffModelView):
         "for_leads": {"label": "Leads"},
         "for_clients": {"label": "Clients"},
     }
+    #: The picker writes what the field shows (its default adds seconds).
+    form_widget_args = {
+        "window_start": {"data-date-format": "HH:mm"},
+        "window_end": {"data-date-format": "HH:mm"},
+    }
     inline_models = (ActionInline(WorkflowAction),)
 
     def on_form_prefill(self, form: t.Any, id: t.Any) -> None:

@@ -57,6 +57,20 @@
     }
   });
 
+  // Date pickers: the picker re-reads the field on every key and writes back what it made of
+  // it, so typing "2" turned the field into "0002-01-01 00:00" and the rest of the typing was
+  // appended to that. Let a key reach the picker only once the field holds a whole date in
+  // the field's format; until then the person's typing stays as typed.
+  var PICKERS = ["datepicker", "datetimepicker", "timepicker"];
+  document.addEventListener("keyup", function (event) {
+    var field = event.target;
+    if (!field.matches || !field.matches("input[data-role]")) { return; }
+    if (PICKERS.indexOf(field.getAttribute("data-role")) === -1) { return; }
+    var format = field.getAttribute("data-date-format");
+    var whole = window.moment && window.moment(field.value, format, true).isValid();
+    if (!whole) { event.stopPropagation(); }
+  }, true);
+
   function onReady() {
     document.querySelectorAll("a[href^='javascript:']").forEach(function (link) {
       link.setAttribute("href", "#");

@@ -110,3 +110,41 @@ def test_a_reminder_moved_to_a_later_time_reminds_again(app, agent_client, agent
     assert agent_client.submit(url, form).status_code == 302
     with app.app_context():
         assert sweep(later)["reminders_sent"] == 0
+
+
+def test_the_due_picker_writes_the_format_the_server_reads(app, agent_client, agent_user):
+    """The picker is told the field's own format, and what pickers and people send besides
+    (seconds, an ISO "T", stray spaces) is read in the office's time zone."""
+    html = agent_client.get("/admin/task/new/").get_data(as_text=True)
+    assert 'data-date-format="YYYY-MM-DD HH:mm"' in html
+    with app.app_context():
+        record = factories.record().id
+    for n, typed in enumerate(
+        ["2027-09-01 08:00:00", "2027-09-01T08:00", " 2027-09-01  08:00 ", "2027-09-01 08:00"]
+    ):
+        response = agent_client.submit(
+            "/admin/task/new/",
+            {
+                "title": f"Bulk-tag AEP clients {n}",
+                "kind": "reminder",
+                "due_at": typed,
+                "assignee": str(agent_user.id),
+                "record": str(record),
+            },
+        )
+        assert response.status_code == 302, (typed, response.get_data(as_text=True)[-800:])
+    with app.app_context():
+        dues = set(db.session.scalars(select(Task.due_at)))
+        # 08:00 in New York on September 1 is 12:00 UTC (summer time).
+        assert dues == {datetime(2027, 9, 1, 12, 0, tzinfo=UTC)}
+
+
+def test_a_due_time_that_is_not_one_says_so(app, agent_client, agent_user):
+    response = agent_client.submit(
+        "/admin/task/new/",
+        {"title": "T", "kind": "todo", "due_at": "2027-13-45 08:00", "assignee": agent_user.id},
+    )
+    assert response.status_code == 200
+    assert "Not a valid datetime value." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Task)) is None

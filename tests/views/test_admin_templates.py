@@ -1,4 +1,7 @@
+from html.parser import HTMLParser
+
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from models import MessageTemplate, db
 from tests import factories
@@ -135,3 +138,96 @@ def test_an_edited_system_template_that_fails_shows_its_error_in_the_preview(app
         factories.record(first_name="Yan")
     html = admin_client.get(f"/admin/template/{tid}/preview/").get_data(as_text=True)
     assert "could not be rendered" in html
+
+
+class _FormReader(HTMLParser):
+    """The controls of a page's forms, read the way a browser decides what to send."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[list[dict]] = []
+        self._select: dict | None = None
+        self._textarea: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append([])
+        elif not self.forms:
+            return
+        elif tag in ("input", "select", "textarea"):
+            control = {"tag": tag, **a, "selected": [], "text": ""}
+            self.forms[-1].append(control)
+            self._select = control if tag == "select" else None
+            self._textarea = control if tag == "textarea" else None
+        elif tag == "option" and self._select is not None:
+            self._select.setdefault("options", []).append(a.get("value", ""))
+            if "selected" in a:
+                self._select["selected"].append(a.get("value", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        if tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea["text"] += data
+
+
+def as_a_browser_sends(html: str) -> list[tuple[str, str]]:
+    """What a browser posts when the biggest form on the page is saved untouched: no
+    disabled fields, checkboxes only when ticked, a select's chosen (or first) option."""
+    reader = _FormReader()
+    reader.feed(html)
+    sent = []
+    for control in max(reader.forms, key=len):
+        name = control.get("name")
+        if not name or "disabled" in control:
+            continue
+        kind = control.get("type", "text")
+        if control["tag"] == "select":
+            chosen = control["selected"] or (control.get("options") or [])[:1]
+            sent.extend((name, value) for value in chosen)
+        elif control["tag"] == "textarea":
+            sent.append((name, control["text"].removeprefix("\n")))
+        elif kind in ("checkbox", "radio"):
+            if "checked" in control:
+                sent.append((name, control.get("value", "on")))
+        elif kind not in ("submit", "button", "file", "image", "reset"):
+            sent.append((name, control.get("value", "")))
+    return sent
+
+
+def save_untouched(client, url: str):
+    data = MultiDict(as_a_browser_sends(client.get(url).get_data(as_text=True)))
+    return client.post(url, data=data)
+
+
+def test_a_template_saved_untouched_from_its_edit_form_saves(app, admin_client):
+    """The channel select is shown disabled, so a browser leaves it out of the post."""
+    url = f"/admin/template/edit/?id={template_id(app, 'portal.link')}"
+    sent = dict(as_a_browser_sends(admin_client.get(url).get_data(as_text=True)))
+    assert "channel" not in sent and sent["key"] == "portal.link"
+    response = save_untouched(admin_client, url)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        stored = db.session.get(MessageTemplate, template_id(app, "portal.link"))
+        assert (stored.key, stored.channel.value) == ("portal.link", "email")
+
+
+def test_a_custom_field_saved_untouched_from_its_edit_form_saves(app, admin_client):
+    with app.app_context():
+        from app.services import custom_fields
+        from models import CustomField, CustomFieldType
+
+        field = CustomField(key="renewal", label="Renewal", field_type=CustomFieldType.DATE)
+        custom_fields.check_custom_field(field, is_new=True)
+        db.session.add(field)
+        db.session.commit()
+        field_id = field.id
+    response = save_untouched(admin_client, f"/admin/custom_field/edit/?id={field_id}")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(CustomField, field_id).field_type == CustomFieldType.DATE
