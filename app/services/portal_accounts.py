@@ -710,6 +710,17 @@ def reset_password(
     sessions.end_all(accounts=[account], reason=sessions.PASSWORD_CHANGED, now=now)
     account.failed_attempts = 0
     account.locked_until = None
+    # A sign-in email or mobile change begun in one of those sessions ends with them.
+    db.session.execute(
+        update(ContactChange)
+        .where(
+            ContactChange.account_id == account.id,
+            ContactChange.confirmed_at.is_(None),
+            ContactChange.superseded_at.is_(None),
+        )
+        .values(superseded_at=now)
+        .execution_options(synchronize_session=False)
+    )
     events.emit(
         "portal.password.changed",
         actor=Actor.client(account),

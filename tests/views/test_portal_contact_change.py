@@ -491,3 +491,36 @@ def test_staff_may_still_change_the_mobile_in_the_panel(app, family):
             a.record_id
             for a in portal_accounts.accounts_for_identifier(Channel.SMS, "+12025550111")
         ] == [family["record_id"]]
+
+
+def test_a_password_reset_ends_a_change_begun_before_it(app, client, family):
+    """Whoever was signed in (a copied session, say) loses the change they began: the reset
+    ends every session and every change waiting for its code."""
+    sign_in_cleo(client, family)
+    client.submit(
+        "/portal/details/contact", contact_form(mobile="(202) 555-0188"), page="/portal/details"
+    )
+    change_id, code = contact_code(app)
+    with app.app_context():
+        portal_accounts.request_password_reset("cleo@example.com")
+        db.session.commit()
+        message = db.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.template_key == "portal.password_reset")
+        )
+        token = re.search(r"/portal/reset/([\w.-]+)", message.body_text).group(1)
+        portal_accounts.reset_password(token, "a fresh long passphrase", "a fresh long passphrase")
+        db.session.commit()
+        assert db.session.get(ContactChange, change_id).superseded_at is not None
+    assert client.get("/portal/details").status_code == 302  # that session is over
+    sign_in_again = app.test_client()
+    sign_in_again.__class__ = client.__class__
+    sign_in_again.submit(
+        "/portal/signin/password",
+        {"email": "cleo@example.com", "password": "a fresh long passphrase"},
+    )
+    response = sign_in_again.post(
+        f"/portal/details/confirm/{change_id}",
+        data=code_form(sign_in_again, change_id, code),
+    )
+    assert response.status_code == 422
+    assert record_value(app, family["record_id"], "mobile") == "+12025550143"
