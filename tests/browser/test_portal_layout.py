@@ -34,7 +34,7 @@ from models import (
     db,
 )
 from tests import factories
-from tests.browser.test_admin_browser import watch_console
+from tests.browser.test_admin_browser import sign_in, watch_console
 from tests.conftest import Mailbox, run_jobs
 from tests.views.test_portal_signin import _credentials
 
@@ -166,6 +166,8 @@ def household(app: Flask) -> dict[str, Any]:
                 reset = found.group(1)
         return {
             **credentials,
+            "record_id": record.id,
+            "staff_email": staff.email,
             "invitation": invitation,
             "reset": reset,
             "entries": {"prescriptions": prescription.id, "providers": provider.id},
@@ -319,3 +321,111 @@ def test_every_portal_page_fits_without_errors(
     visit = sweep(browser, base_url, app, household, viewport, mailbox)
     assert visit.problems == [], "\n".join(visit.problems)
     assert set(visit.seen) == set(page_rules(app))
+
+
+def _sign_in(page: Page, base_url: str, data: dict[str, Any]) -> None:
+    page.goto(f"{base_url}/portal/a/{data['token']}", wait_until="load")
+    page.get_by_label("Password").fill(data["password"])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile("/portal/home$"))
+
+
+def test_the_menu_button_on_a_phone_works_by_touch_and_keyboard(
+    browser: Browser, base_url, household
+):
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    problems = watch_console(page)
+    _sign_in(page, base_url, household)
+    menu = page.get_by_role("button", name="Menu")
+    details = page.get_by_role("link", name="My details")
+    expect(menu).to_be_visible()
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_have_attribute("aria-controls", "pt-menu")
+    expect(details).to_be_hidden()
+
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(details).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.keyboard.press("Escape")  # closes, and focus goes back to the button
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_focused()
+    expect(details).to_be_hidden()
+
+    page.keyboard.press("Enter")
+    expect(details).to_be_visible()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # Home, then My details
+    expect(details).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile("/portal/details$"))
+    expect(page.get_by_role("button", name="Menu")).to_have_attribute("aria-expanded", "false")
+
+    page.get_by_role("button", name="Menu").click()
+    page.get_by_role("heading", name="My details").click()  # a tap elsewhere closes it
+    expect(page.get_by_role("link", name="Home")).to_be_hidden()
+    context.close()
+    assert problems == []
+
+
+def test_on_a_desktop_the_navigation_is_one_row_without_a_menu_button(
+    browser: Browser, base_url, household
+):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    _sign_in(page, base_url, household)
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+    links = [page.get_by_role("link", name=name, exact=True) for name in ("Home", "Providers")]
+    sign_out = page.get_by_role("button", name="Sign out")
+    tops = {round(item.bounding_box()["y"]) for item in (*links, sign_out)}
+    assert len(tops) == 1, tops  # Sign out on the same line as the rest
+    context.close()
+
+
+def test_without_scripts_the_navigation_stays_open_and_the_page_fits(
+    browser: Browser, base_url, household
+):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
+    page = context.new_page()
+    _sign_in(page, base_url, household)
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+    expect(page.get_by_role("link", name="My details")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.get_by_role("link", name="Prescriptions").click()
+    page.get_by_role("link", name=re.compile("^Remove Hydrochlorothiazide")).click()
+    page.get_by_role("button", name="Yes, remove it").click()
+    expect(
+        page.get_by_text("Removed Hydrochlorothiazide-Lisinopril-Extended-Release.")
+    ).to_be_visible()
+    context.close()
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+def test_the_staff_preview_of_every_screen_fits_too(
+    browser: Browser, base_url, app, household, viewport
+):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    sign_in(page, base_url, household["staff_email"])  # the staff panel's own layout
+    width, height = VIEWPORTS[viewport]
+    page.set_viewport_size({"width": width, "height": height})
+    visit = Sweep(page, base_url, f"{viewport}-preview")
+    rules = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("portal_preview.") and "GET" in (rule.methods or ())
+    ]
+    assert rules
+    with app.test_request_context():
+        from flask import url_for
+
+        urls = [
+            (rule.endpoint, url_for(rule.endpoint, record_id=household["record_id"]))
+            for rule in rules
+        ]
+    for endpoint, path in sorted(urls):
+        visit.open(endpoint, path)
+    context.close()
+    assert visit.problems == [], "\n".join(visit.problems)
