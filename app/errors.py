@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -64,6 +64,9 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/portal/api/") and "portal_account" not in session:
+            # Checked before the view: without a session the answer is the API's own 401.
+            return _respond(401, "Sign in to the portal first.")
         return _respond(
             400,
             "This form has expired or was not sent from Portico. Go back, reload the page "

@@ -23,12 +23,13 @@ from typing import Any
 from flask import abort, g, jsonify, request, url_for
 from flask_wtf.csrf import generate_csrf
 
-from app.services import care_lists, field_types, portal_accounts, portal_fields
+from app.services import care_lists, portal_accounts, portal_fields
 from app.services.errors import NotFound, ValidationError
 from app.services.events import Actor
 from app.services.portal_settings import get_settings
 from models import db
 from portal import bp
+from portal import openapi as openapi_document
 from portal.forms import CARE_FORMS
 
 
@@ -360,144 +361,4 @@ def api_care_entry(list_key: str, entry_id: int) -> Any:
 @bp.get("/api/openapi.json")
 def openapi() -> Any:
     """OpenAPI 3.1 description; the field schemas follow the admin's current configuration."""
-    layout = portal_fields.layout()
-    section_schemas = {}
-    for section in portal_fields.SECTIONS:
-        editable = [item for item in layout[section.key] if item.editable]
-        section_schemas[f"{section.key}_changes"] = {
-            "type": "object",
-            "title": f"{section.title}: the fields a client may change",
-            "additionalProperties": False,
-            "properties": {
-                item.key: {
-                    **item.type.json_schema(item.settings),
-                    "title": item.label,
-                    "description": (
-                        "Needs approval: the change waits for staff."
-                        if item.needs_approval
-                        else item.help_text
-                    ),
-                }
-                for item in editable
-            },
-            "required": [item.key for item in editable if item.required],
-        }
-    care_schemas = {
-        care.key: {
-            "type": "object",
-            "properties": {
-                name: {"type": ["string", "null"], "title": label} for name, label in care.columns
-            },
-            "required": [care.columns[0][0]],
-        }
-        for care in care_lists.LISTS.values()
-    }
-    error = {
-        "type": "object",
-        "properties": {
-            "error": {
-                "type": "object",
-                "properties": {
-                    "code": {"type": "integer"},
-                    "message": {"type": "string"},
-                    "fields": {
-                        "type": "object",
-                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                    },
-                },
-            }
-        },
-    }
-    errors = {
-        str(code): {
-            "description": text,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
-        for code, text in (
-            (400, "Not a JSON object"),
-            (401, "Not signed in"),
-            (404, "No such thing"),
-            (422, "Invalid values; nothing saved"),
-        )
-    }
-    paths: dict[str, Any] = {
-        "/portal/api/details": {
-            "get": {
-                "summary": "Every section the client sees, with field settings and values, and "
-                "the CSRF token for writes",
-                "responses": {"200": {"description": "The sections"}, "401": errors["401"]},
-            }
-        },
-    }
-    for section in portal_fields.SECTIONS:
-        ref = {"$ref": f"#/components/schemas/{section.key}_changes"}
-        paths[f"/portal/api/details/{section.key}"] = {
-            "get": {
-                "summary": f"{section.title}: fields and values",
-                "responses": {
-                    "200": {"description": "The section"},
-                    **{k: errors[k] for k in ("401", "404")},
-                },
-            },
-            "patch": {
-                "summary": f"Change some of {section.title.lower()}",
-                "requestBody": {"content": {"application/json": {"schema": ref}}},
-                "responses": {"200": {"description": "Saved, or waiting for approval"}, **errors},
-            },
-            "post": {
-                "summary": f"Replace {section.title.lower()} (missing keys are emptied)",
-                "requestBody": {"content": {"application/json": {"schema": ref}}},
-                "responses": {"200": {"description": "Saved, or waiting for approval"}, **errors},
-            },
-        }
-    for care in care_lists.LISTS.values():
-        ref = {"$ref": f"#/components/schemas/{care.key}"}
-        paths[f"/portal/api/{care.key}"] = {
-            "get": {
-                "summary": f"The client's {care.title.lower()}",
-                "responses": {"200": {"description": "The list"}, "401": errors["401"]},
-            },
-            "post": {
-                "summary": f"Add a {care.item}",
-                "requestBody": {"content": {"application/json": {"schema": ref}}},
-                "responses": {"201": {"description": "Added"}, **errors},
-            },
-        }
-        paths[f"/portal/api/{care.key}/{{id}}"] = {
-            "parameters": [
-                {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-            ],
-            "get": {
-                "summary": f"One {care.item}",
-                "responses": {"200": {"description": "The entry"}, "404": errors["404"]},
-            },
-            "patch": {
-                "summary": f"Change a {care.item}",
-                "requestBody": {"content": {"application/json": {"schema": ref}}},
-                "responses": {"200": {"description": "Saved"}, **errors},
-            },
-            "delete": {
-                "summary": f"Remove a {care.item}",
-                "responses": {"204": {"description": "Removed"}, "404": errors["404"]},
-            },
-        }
-    return jsonify(
-        {
-            "openapi": "3.1.0",
-            "info": {
-                "title": f"{get_settings().portal_name}: client portal API",
-                "version": "1",
-                "description": __doc__,
-            },
-            "components": {
-                "schemas": {"Error": error, **section_schemas, **care_schemas},
-                "securitySchemes": {
-                    "session": {"type": "apiKey", "in": "cookie", "name": "session"},
-                    "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken"},
-                },
-            },
-            "security": [{"session": [], "csrf": []}],
-            "paths": paths,
-            "x-field-types": {name: ft.settings_doc for name, ft in field_types.REGISTRY.items()},
-        }
-    )
+    return jsonify(openapi_document.document(CARE_FORMS))

@@ -65,10 +65,12 @@ def plain_text(*, multi_line: bool = False) -> Callable[[Any, Any], None]:
 
 
 def is_multi_line(field: Any) -> bool:
-    """Whether a bound WTForms field takes several lines (a text area and its kin)."""
-    return (
-        isinstance(field, fields.TextAreaField)
-        or "textarea" in type(getattr(field, "widget", None)).__name__.lower()
+    """Whether a WTForms field (bound, or its class) takes several lines: a text area and
+    its kin."""
+    field_class = field if isinstance(field, type) else type(field)
+    widget = getattr(field, "widget", None)
+    return issubclass(field_class, fields.TextAreaField) or (
+        "textarea" in type(widget).__name__.lower()
     )
 
 

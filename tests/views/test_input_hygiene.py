@@ -22,8 +22,12 @@ from models import (
 )
 from tests import factories
 from tests.conftest import body_of, run_jobs
+from tests.views import test_portal_details as details
 from tests.views.test_admin_records import record_form
-from tests.views.test_portal_details import api_token, cora, record_value, signed_in  # noqa: F401
+from tests.views.test_portal_details import api_token, record_value
+
+#: The signed-in client of the details tests (fixtures).
+cora, signed_in = details.cora, details.signed_in
 
 ONE_LINE = "Keep this to one line"
 CONTROL = "Remove the invisible control character"
@@ -316,3 +320,32 @@ def test_a_bad_name_saved_before_never_blocks_the_mail(app, mailbox):
     assert "123456" in body_of(received)
     with app.app_context():
         assert db.session.scalar(select(OutboxMessage)).status == OutboxStatus.SENT
+
+
+# -- rows saved before --------------------------------------------------------------------------
+
+
+def test_the_migration_cleans_rows_saved_before(app):
+    from flask_migrate import downgrade, upgrade
+
+    with app.app_context():
+        record = factories.record(
+            first_name="Cora\r\nBcc: evil@example.com",
+            last_name="Cli\x1bent",  # (PostgreSQL cannot store a NUL byte at all)
+            email="cora@example.com",
+            notes="Line one\r\nLine\x07 two",
+        )
+        db.session.add(Prescription(record_id=record.id, drug_name="Lisinopril\x85"))
+        db.session.add(Tag(name="VIP\n", colour="#000000"))  # the seeded "VIP" is taken
+        db.session.commit()
+        record_id = record.id
+        db.session.remove()
+        downgrade(revision="0008")
+        upgrade()
+        record = db.session.get(Record, record_id)
+        assert (record.first_name, record.last_name) == ("Cora Bcc: evil@example.com", "Cli ent")
+        assert record.notes == "Line one\r\nLine two"
+        assert db.session.scalar(select(Prescription.drug_name)) == "Lisinopril"
+        names = set(db.session.scalars(select(Tag.name)))
+        assert "VIP\n" not in names and "VIP" in names
+        assert any(name.startswith("VIP (") for name in names)
