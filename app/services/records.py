@@ -7,7 +7,12 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from app.services.errors import ValidationError
-from app.services.validation import normalise_email, normalise_phone
+from app.services.validation import (
+    normalise_email,
+    normalise_phone,
+    normalise_postal_code,
+    normalise_state,
+)
 from models import ContactMethod, Record, RecordKind, Tag
 
 if TYPE_CHECKING:
@@ -42,7 +47,8 @@ def clean_record(record: Record) -> Record:
     """Normalise a record in place before it is saved, or raise :class:`ValidationError`.
 
     Names are trimmed, email addresses and phone numbers normalised (phones to E.164 using the
-    record's country), and contact preferences must be reachable.
+    record's country), ZIP codes and states checked (US ones: 5 or 5+4 digits, a two-letter
+    code), and contact preferences must be reachable.
     """
     record.first_name = (record.first_name or "").strip()
     record.last_name = (record.last_name or "").strip()
@@ -57,9 +63,14 @@ def clean_record(record: Record) -> Record:
             setattr(record, field, normalise_email(getattr(record, field)))
         except ValidationError as exc:
             raise ValidationError(exc.message, field=field) from None
-    for field in ("phone", "mobile"):
+    for field, check in (
+        ("phone", normalise_phone),
+        ("mobile", normalise_phone),
+        ("postal_code", normalise_postal_code),
+        ("state", normalise_state),
+    ):
         try:
-            setattr(record, field, normalise_phone(getattr(record, field), record.country))
+            setattr(record, field, check(getattr(record, field), record.country))
         except ValidationError as exc:
             raise ValidationError(exc.message, field=field) from None
     check_birth_date(record.date_of_birth)

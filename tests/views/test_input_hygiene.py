@@ -349,3 +349,18 @@ def test_the_migration_cleans_rows_saved_before(app):
         names = set(db.session.scalars(select(Tag.name)))
         assert "VIP\n" not in names and "VIP" in names
         assert any(name.startswith("VIP (") for name in names)
+
+
+def test_staff_record_form_checks_zip_and_state_by_the_same_rule(app, agent_client):
+    response = agent_client.submit(
+        "/admin/record/new/", record_form(postal_code="{{7*7}}", state="{%")
+    )
+    assert response.status_code == 200
+    assert "Enter a ZIP code of 5 digits" in response.get_data(as_text=True)
+    response = agent_client.submit(
+        "/admin/record/new/", record_form(postal_code="20500", state="ohio")
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        [record] = db.session.scalars(select(Record)).all()
+        assert (record.postal_code, record.state) == ("20500", "OH")
