@@ -147,18 +147,20 @@ def api_save_section(section_key: str) -> Any:
             "Some values need fixing; nothing was saved.",
             {name: list(errors) for name, errors in form.errors.items()},
         )
-    try:
-        result = portal_fields.save_section(
-            record,
-            section_key,
-            form,
-            Actor.client(g.portal_account),
-            only=set(body) if request.method == "PATCH" else None,
-        )
-    except ValidationError as exc:  # a sign-in field this person may not change
-        db.session.rollback()
-        return _error(403, exc.message, {exc.field or section_key: [exc.message]})
+    result = portal_fields.save_section(
+        record,
+        section_key,
+        form,
+        Actor.client(g.portal_account),
+        only=set(body) if request.method == "PATCH" else None,
+    )
     db.session.commit()
+    if result.refused:  # a sign-in field this person may not change: nothing saved, logged
+        return _error(
+            403,
+            "Nothing was saved: " + " ".join(result.refused.values()),
+            {key: [message] for key, message in result.refused.items()},
+        )
     layout = portal_fields.layout()
     response = jsonify(
         {

@@ -170,16 +170,12 @@ def save_details(section_key: str) -> Any:
         return details_page({section_key: form}, problems, status=400)
     if not form.validate_on_submit():
         return details_page({section_key: form})
-    try:
-        result = portal_fields.save_section(record, section_key, form, _actor())
-    except ValidationError as exc:  # a sign-in field this person may not change
-        db.session.rollback()
-        target = form[exc.field] if exc.field and exc.field in form else None
-        if target is None:
-            return details_page({section_key: form}, {section_key: exc.message}, status=403)
-        target.errors = [*target.errors, exc.message]
-        return details_page({section_key: form}, status=403)
+    result = portal_fields.save_section(record, section_key, form, _actor())
     db.session.commit()
+    if result.refused:  # a sign-in field this person may not change: nothing saved, logged
+        for key, message in result.refused.items():
+            form[key].errors = [*form[key].errors, message]
+        return details_page({section_key: form}, status=403)
     for change in result.verifying:
         flash(
             _(

@@ -181,6 +181,15 @@ CATALOGUE: dict[str, EventType] = {
             always_logged=_DETAILS,
         ),
         _event(
+            "portal.contact_change.refused",
+            "Sign-in email or mobile change refused",
+            CLIENT,
+            "tried to change someone else's sign-in email or mobile (refused, nothing saved)",
+            _TELL_AGENT,
+            ("fields", "section"),
+            always_logged=_SIGN_IN,
+        ),
+        _event(
             "portal.document.downloaded",
             "Document downloaded",
             CLIENT,

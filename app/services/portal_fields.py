@@ -671,6 +671,8 @@ class SaveResult:
     pending: dict[str, str] = field(default_factory=dict)
     #: Sign-in address or number changes waiting for the code sent to the new one.
     verifying: list[ContactChange] = field(default_factory=list)
+    #: Sign-in fields the signed-in person may not change, with why; nothing was saved then.
+    refused: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -749,8 +751,9 @@ def save_section(
     approval wait as :class:`PendingChange` rows, and a new email address or mobile number
     someone signs in with waits for the code sent to it (:func:`confirm_contact_change`).
     ``only`` limits it to the keys a JSON PATCH sent. Emits the section's event with old and
-    new values (flushes; the caller commits). :class:`ValidationError` (nothing saved) when the
-    signed-in person may not change a sign-in field."""
+    new values (flushes; the caller commits). When the signed-in person may not change a
+    sign-in field, nothing is saved: ``refused`` says why, and the attempt is logged (commit
+    it too)."""
     section = SECTION_BY_KEY[section_key]
     fields_of_section = layout()[section_key]
     values = values_for(record)
@@ -770,8 +773,22 @@ def save_section(
                 existing.status = ChangeStatus.SUPERSEDED  # asked to keep what is there
             continue
         # Checked for every field before anything is applied: a refusal saves nothing.
-        verify = _check_sign_in_change(item, values, by) and _comparable(new) is not None
+        try:
+            verify = _check_sign_in_change(item, values, by) and _comparable(new) is not None
+        except ValidationError as exc:
+            result.refused[item.key] = exc.message
+            continue
         changes.append((item, new, verify))
+    if result.refused:
+        labels = [item.label for item in fields_of_section if item.key in result.refused]
+        events.emit(
+            "portal.contact_change.refused",
+            actor=actor,
+            record=record,
+            details={"fields": labels, "section": section.title},
+        )
+        db.session.flush()
+        return result
     for item, new, verify in changes:
         if verify and by is not None:
             result.verifying.append(

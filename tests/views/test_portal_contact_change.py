@@ -350,6 +350,14 @@ def test_a_contact_person_cannot_change_the_primarys_mobile(app, client, family)
     )
     assert record_value(app, family["record_id"], "mobile") == "+12025550143"
     assert outbox_to(app, "+12025550166") == []  # no code went anywhere
+    # The attempt is logged in Dan's name, and the agent hears of it.
+    with app.app_context():
+        entry = db.session.scalar(
+            select(ActivityEntry).where(ActivityEntry.event_key == "portal.contact_change.refused")
+        )
+        assert entry.actor_label == "Dan Helper" and entry.details["fields"] == ["Mobile phone"]
+    told = [b for t, b in outbox_to(app, "sue.staff@example.com") if t == "notify.agent"]
+    assert any("someone else's sign-in email or mobile" in body for body in told)
     # Nor the email (even though it would only be proposed to staff), nor by removing it.
     for form in (contact_form(email="dan@example.com"), contact_form(mobile="")):
         response = client.submit("/portal/details/contact", form, page="/portal/details")
