@@ -59,11 +59,7 @@ class TemplateView(StaffModelView):
         model.updated_by_id = current_user.id
 
     def on_model_delete(self, model: MessageTemplate) -> None:
-        if template_service.is_system(model.key):
-            raise ValidationError(
-                f"{model.key} is a system template: edit it or restore its default text "
-                "instead of deleting it."
-            )
+        template_service.check_delete(model)
 
     @action(
         "restore",
@@ -91,10 +87,11 @@ class TemplateView(StaffModelView):
 
     @expose("/restore-missing/", methods=("POST",))
     def restore_missing(self):  # type: ignore[no-untyped-def]
-        restored = template_service.ensure_defaults()
+        restored = template_service.restore_missing()
         db.session.commit()
+        names = [template_service.default_of(key).name for key in restored]  # type: ignore[union-attr]
         flash(
-            f"Added {plural(len(restored), 'missing default template')}."
+            f"Added {plural(len(restored), 'missing default template')}: {', '.join(names)}."
             if restored
             else "Every default template is there.",
             "success",

@@ -17,7 +17,7 @@ from wtforms import BooleanField, SelectField, SelectMultipleField
 
 from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids, local_datetime, plural
 from admin_views.filters import EnumChoice, IntChoice, IntIs
-from app.services import events, workflows
+from app.services import events, templates, workflows
 from app.services.errors import ValidationError
 from models import (
     ActionKind,
@@ -46,8 +46,6 @@ DAYS = [
 
 def _template_choices() -> list[tuple[str, str]]:
     """Email and SMS templates a workflow may send (not the ones carrying credentials)."""
-    from app.services import templates
-
     rows = db.session.scalars(select(MessageTemplate).order_by(MessageTemplate.name))
     choices = [("", "—")]
     for row in rows:
@@ -271,8 +269,12 @@ class WorkflowView(StaffModelView):
         return redirect(url_for(".details_view", id=workflow_id))
 
     def render(self, template: str, **kwargs: t.Any) -> t.Any:
+        if template == self.edit_template and kwargs.get("model") is not None:
+            for warning in _missing_template_warnings(kwargs["model"]):
+                flash(warning, "warning")
         if template == self.details_template:
             workflow = kwargs["model"]
+            kwargs["missing_templates"] = _missing_template_warnings(workflow)
             counts = dict(
                 db.session.execute(
                     select(WorkflowRun.status, func.count())
@@ -304,6 +306,18 @@ class WorkflowView(StaffModelView):
                 local_datetime=local_datetime,
             )
         return super().render(template, **kwargs)
+
+
+def _missing_template_warnings(workflow: Workflow) -> list[str]:
+    """One sentence per action that sends a template which no longer exists."""
+    gone = templates.missing(step.template_key for step in workflow.actions)
+    return [
+        f"Action {n} ({step.kind.label}) sends the template {step.template_key}, which no "
+        "longer exists: it will fail when it fires. Choose another template for it, or bring "
+        "the template back under Settings, Templates (Restore missing defaults)."
+        for n, step in enumerate(workflow.actions, start=1)
+        if step.template_key in gone
+    ]
 
 
 def _params(view: t.Any, context: t.Any, model: ScheduledAction, name: str) -> str:

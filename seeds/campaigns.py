@@ -2,7 +2,9 @@
 
 "Quote follow-up" (leads and clients with a quoted Medicare Advantage product) and "Annual
 review" (clients tagged AEP Review Needed), ready to watch, copy and adapt in the staff panel.
-Added once, by name and key: an office that changed or removed them keeps its choice.
+Added once, by name and key: seeding again leaves alone what an office changed or removed.
+The templates' text lives in ``app.services.campaign_templates``, where the staff panel's
+"restore" finds it.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from sqlalchemy import select
 
 from app.services import templates as template_service
 from app.services import workflows
+from app.services.campaign_templates import CAMPAIGN_TEMPLATES
 from models import (
     ActionKind,
     ActionTarget,
-    Channel,
     CoverageType,
     DelayUnit,
     MessageTemplate,
@@ -25,53 +27,6 @@ from models import (
     Workflow,
     WorkflowAction,
     db,
-)
-
-#: key, channel, name, subject, body
-TEMPLATES = (
-    (
-        "campaign.quote_follow_up",
-        Channel.EMAIL,
-        "Quote follow-up",
-        "Your Medicare plan quote, {{ record.first_name }}",
-        "Hello {{ record.first_name }},\n\nThank you for letting us quote your Medicare plan. "
-        "Do you have any questions about it? Reply to this email or call us"
-        "{% if office.phone %} at {{ office.phone }}{% endif %}.\n\n{{ agent.full_name }}",
-    ),
-    (
-        "campaign.quote_follow_up.sms",
-        Channel.SMS,
-        "Quote follow-up (text)",
-        "",
-        "Hi {{ record.first_name }}, any questions about your Medicare plan quote? "
-        "Just reply{% if agent.first_name %} ({{ agent.first_name }}){% endif %}.",
-    ),
-    (
-        "campaign.aep.announce",
-        Channel.EMAIL,
-        "Annual review: it is that time",
-        "Your annual plan review",
-        "Hello {{ record.first_name }},\n\nThe annual enrollment period is coming. We will "
-        "review your coverage with you so nothing changes by surprise. Watch for your secure "
-        "portal link: you can check your prescriptions and doctors there before we talk."
-        "\n\n{{ agent.full_name }}",
-    ),
-    (
-        "campaign.aep.sms",
-        Channel.SMS,
-        "Annual review (text)",
-        "",
-        "Your annual plan review is coming. Your secure portal link is on its way by email.",
-    ),
-    (
-        "campaign.aep.book",
-        Channel.EMAIL,
-        "Annual review: book a time",
-        "Book your annual review, {{ record.first_name }}",
-        "Hello {{ record.first_name }},\n\nPlease reply with a time that suits you for your "
-        "annual review, or call us{% if office.phone %} at {{ office.phone }}{% endif %}."
-        "\n\n{{ agent.full_name }}",
-    ),
 )
 
 
@@ -83,12 +38,18 @@ def seed_campaigns() -> dict[str, int]:
     """Add the demo templates and workflows that are missing; returns how many were added."""
     added = {"templates": 0, "workflows": 0}
     have = set(db.session.scalars(select(MessageTemplate.key)))
-    for key, channel, name, subject, body in TEMPLATES:
+    for key, default in CAMPAIGN_TEMPLATES.items():
         if key in have:
             continue
-        template_service.check_template(key, channel, subject, body)
+        template_service.check_template(key, default.channel, default.subject, default.body)
         db.session.add(
-            MessageTemplate(key=key, channel=channel, name=name, subject=subject, body=body)
+            MessageTemplate(
+                key=key,
+                channel=default.channel,
+                name=default.name,
+                subject=default.subject,
+                body=default.body,
+            )
         )
         added["templates"] += 1
     db.session.flush()

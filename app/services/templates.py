@@ -26,10 +26,21 @@ from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
+from app.services.campaign_templates import CAMPAIGN_TEMPLATES, CampaignTemplate
 from app.services.errors import ValidationError
-from models import Channel, MessageTemplate, Record, db
+from models import (
+    ActionStatus,
+    Channel,
+    MessageTemplate,
+    NotificationRule,
+    Record,
+    ScheduledAction,
+    Workflow,
+    WorkflowAction,
+    db,
+)
 
 #: Variables every template may use.
 COMMON_VARIABLES = {
@@ -835,22 +846,27 @@ def _html(text: str, context: dict[str, Any]) -> str:
 # -- the stored templates ----------------------------------------------------------------------
 
 
+def default_of(key: str) -> TemplateSpec | CampaignTemplate | None:
+    """The text ``key`` can be restored to: a system template's, or the demo campaigns'."""
+    return SYSTEM_TEMPLATES.get(key) or CAMPAIGN_TEMPLATES.get(key)
+
+
 def restore_defaults(keys: Iterable[str] | None = None) -> list[str]:
     """Put back the default text of ``keys`` (all system templates when None), creating
-    missing ones; returns the keys restored."""
+    missing ones; keys without a default are left out. Returns the keys restored."""
     wanted = list(keys) if keys is not None else list(SYSTEM_TEMPLATES)
     restored = []
     for key in wanted:
-        spec = SYSTEM_TEMPLATES.get(key)
-        if spec is None:
+        default = default_of(key)
+        if default is None:
             continue
         stored = get_template(key)
         if stored is None:
-            stored = MessageTemplate(key=key, channel=spec.channel)
+            stored = MessageTemplate(key=key, channel=default.channel)
             db.session.add(stored)
-        stored.name = spec.name
-        stored.subject = spec.subject
-        stored.body = spec.body
+        stored.name = default.name
+        stored.subject = default.subject
+        stored.body = default.body
         restored.append(key)
     db.session.flush()
     return restored
@@ -860,6 +876,100 @@ def ensure_defaults() -> list[str]:
     """Create the system templates that are missing; never touch edited ones."""
     existing = set(db.session.scalars(select(MessageTemplate.key)))
     return restore_defaults([key for key in SYSTEM_TEMPLATES if key not in existing])
+
+
+def restore_missing() -> list[str]:
+    """Create every default template that is missing, never touching edited ones: the system
+    templates, and the demo campaigns' templates where this office has the demo campaigns
+    (one of their templates is here, or a workflow action sends one). An office that never
+    had them does not get them from a restore."""
+    existing = set(db.session.scalars(select(MessageTemplate.key)))
+    campaign_keys = set(CAMPAIGN_TEMPLATES)
+    used = set(
+        db.session.scalars(
+            select(WorkflowAction.template_key).where(
+                WorkflowAction.template_key.in_(campaign_keys)
+            )
+        )
+    )
+    wanted = [key for key in SYSTEM_TEMPLATES if key not in existing]
+    if used or existing & campaign_keys:
+        wanted += [key for key in CAMPAIGN_TEMPLATES if key not in existing]
+    return restore_defaults(wanted)
+
+
+def check_delete(template: MessageTemplate) -> None:
+    """Refuse to delete a system template, or one that a workflow, a scheduled action or a
+    notification rule still sends: the message would fail when its time comes, unseen."""
+    key = template.key
+    if is_system(key):
+        raise ValidationError(
+            f"{key} is a system template: edit it or restore its default text instead of "
+            "deleting it."
+        )
+    workflows = list(
+        db.session.scalars(
+            select(Workflow.name)
+            .join(WorkflowAction, WorkflowAction.workflow_id == Workflow.id)
+            .where(WorkflowAction.template_key == key)
+            .distinct()
+            .order_by(Workflow.name)
+        )
+    )
+    if workflows:
+        raise ValidationError(
+            f"“{template.name}” is sent by the workflow{'s' if len(workflows) > 1 else ''} "
+            + ", ".join(f"“{name}”" for name in workflows)
+            + ". Choose another template in their actions first, then delete it."
+        )
+    pending = [
+        params
+        for params in db.session.scalars(
+            select(ScheduledAction.params).where(ScheduledAction.status == ActionStatus.PENDING)
+        )
+        if (params or {}).get("template_key") == key
+    ]
+    if pending:
+        raise ValidationError(
+            f"“{template.name}” is still to be sent by {len(pending)} scheduled "
+            f"action{'s' if len(pending) > 1 else ''} of runs under way. Cancel them under "
+            "Scheduled actions first, then delete it."
+        )
+    rule_columns = (
+        NotificationRule.agent_template_key,
+        NotificationRule.customer_template_key,
+        NotificationRule.customer_sms_template_key,
+        NotificationRule.primary_template_key,
+    )
+    events = list(
+        db.session.scalars(
+            select(NotificationRule.event_key)
+            .where(or_(*(column == key for column in rule_columns)))
+            .order_by(NotificationRule.event_key)
+        )
+    )
+    if events:
+        from app.services.events import CATALOGUE  # events render through this module
+
+        labels = [CATALOGUE[key].label if key in CATALOGUE else key for key in events]
+        raise ValidationError(
+            f"“{template.name}” is used by the notification rule"
+            f"{'s' if len(events) > 1 else ''} for "
+            + ", ".join(f"“{label}”" for label in labels)
+            + ". Choose another template there first, then delete it."
+        )
+
+
+def missing(keys: Iterable[str | None]) -> set[str]:
+    """Those of ``keys`` no message can be made from: no stored template and no system
+    default (a system template renders from its default even when its row is gone)."""
+    wanted = {key for key in keys if key}
+    if not wanted:
+        return set()
+    stored = set(
+        db.session.scalars(select(MessageTemplate.key).where(MessageTemplate.key.in_(wanted)))
+    )
+    return {key for key in wanted if key not in stored and key not in SYSTEM_TEMPLATES}
 
 
 def is_system(key: str) -> bool:

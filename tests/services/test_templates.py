@@ -1,4 +1,5 @@
 import pytest
+from sqlalchemy import select
 
 from app.services import templates
 from app.services.errors import ValidationError
@@ -146,3 +147,116 @@ def test_replies_go_to_the_active_agent_or_else_the_office(ctx):
     agent.active = False  # she left: replies must not go to a mailbox nobody reads
     assert templates.reply_address(record) == "office@example.com"
     assert templates.reply_address(factories.record()) == "office@example.com"
+
+
+# -- restoring and deleting ---------------------------------------------------------------------
+
+
+def _campaigns():
+    from seeds.campaigns import seed_campaigns
+
+    seed_campaigns()
+    db.session.flush()
+
+
+def _workflow(name):
+    from models import Workflow
+
+    return db.session.scalar(select(Workflow).where(Workflow.name == name))
+
+
+def test_restore_missing_brings_back_a_deleted_campaign_template(ctx):
+    _campaigns()
+    template = templates.get_template("campaign.aep.sms")
+    _workflow("Annual review (AEP)").actions[1].template_key = "campaign.quote_follow_up.sms"
+    db.session.flush()
+    templates.check_delete(template)  # nothing sends it any more
+    db.session.delete(template)
+    db.session.flush()
+    assert templates.restore_missing() == ["campaign.aep.sms"]
+    restored = templates.get_template("campaign.aep.sms")
+    assert restored.channel == Channel.SMS and restored.name == "Annual review (text)"
+    assert templates.restore_missing() == []
+
+
+def test_restore_missing_leaves_out_campaigns_an_office_never_had(ctx):
+    db.session.delete(templates.get_template("portal.invitation"))
+    db.session.flush()
+    assert templates.restore_missing() == ["portal.invitation"]
+    assert templates.get_template("campaign.aep.sms") is None
+
+
+def test_restore_default_text_of_a_campaign_template(ctx):
+    _campaigns()
+    templates.get_template("campaign.aep.book").body = "Edited {{ record.first_name }}"
+    db.session.flush()
+    assert templates.restore_defaults(["campaign.aep.book", "my.own"]) == ["campaign.aep.book"]
+    assert "Please reply with a time" in templates.get_template("campaign.aep.book").body
+
+
+def test_a_template_a_workflow_sends_cannot_be_deleted_and_the_message_names_it(ctx):
+    _campaigns()
+    with pytest.raises(ValidationError) as refused:
+        templates.check_delete(templates.get_template("campaign.quote_follow_up"))
+    assert "“Quote follow-up” is sent by the workflow “Quote follow-up: Medicare Advantage”" in (
+        refused.value.message
+    )
+    from app.services import workflows
+
+    copy = workflows.copy_workflow(_workflow("Annual review (AEP)"))
+    db.session.flush()
+    with pytest.raises(ValidationError) as refused:
+        templates.check_delete(templates.get_template("campaign.aep.book"))
+    assert f"workflows “Annual review (AEP)”, “{copy.name}”." in refused.value.message
+
+
+def test_a_template_still_due_in_runs_under_way_cannot_be_deleted(ctx):
+    from app.services import workflows
+    from models import ActionStatus, ScheduledAction, Tag
+
+    _campaigns()
+    aep = db.session.scalar(select(Tag).where(Tag.name == "AEP Review Needed"))
+    factories.record(first_name="Ada", tags=[aep])
+    flow = _workflow("Annual review (AEP)")
+    workflows.start_for_matching(flow)
+    db.session.flush()
+    pending = db.session.scalars(
+        select(ScheduledAction).where(ScheduledAction.status == ActionStatus.PENDING)
+    ).all()
+    assert any(a.params.get("template_key") == "campaign.aep.sms" for a in pending)
+    flow.actions[1].template_key = "campaign.quote_follow_up.sms"  # runs keep the old action
+    db.session.flush()
+    with pytest.raises(ValidationError, match=r"still to be sent by 1 scheduled action"):
+        templates.check_delete(templates.get_template("campaign.aep.sms"))
+
+
+def test_a_template_a_notification_rule_uses_cannot_be_deleted(ctx):
+    from app.services import events
+
+    db.session.add(
+        MessageTemplate(
+            key="agent.short", channel=Channel.EMAIL, name="Short", subject="S", body="B"
+        )
+    )
+    events.rule_for("portal.profile.updated").agent_template_key = "agent.short"
+    db.session.flush()
+    with pytest.raises(ValidationError, match="used by the notification rule for “"):
+        templates.check_delete(templates.get_template("agent.short"))
+
+
+def test_system_templates_are_never_deleted_and_unused_custom_ones_are(ctx):
+    with pytest.raises(ValidationError, match="is a system template"):
+        templates.check_delete(templates.get_template("portal.link"))
+    db.session.add(
+        MessageTemplate(key="unused.one", channel=Channel.SMS, name="U", subject="", body="B")
+    )
+    db.session.flush()
+    templates.check_delete(templates.get_template("unused.one"))
+
+
+def test_missing_templates_are_those_no_message_can_be_made_from(ctx):
+    _campaigns()
+    db.session.delete(templates.get_template("portal.link"))  # renders from its default
+    db.session.flush()
+    keys = ["campaign.aep.book", "portal.link", "gone.away", None, ""]
+    assert templates.missing(keys) == {"gone.away"}

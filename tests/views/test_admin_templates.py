@@ -3,7 +3,7 @@ from html.parser import HTMLParser
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from models import MessageTemplate, db
+from models import MessageTemplate, Workflow, db
 from tests import factories
 
 
@@ -68,7 +68,9 @@ def test_restore_defaults_and_missing(app, admin_client):
     response = admin_client.submit(
         "/admin/template/restore-missing/", page="/admin/template/", follow_redirects=True
     )
-    assert "Added 1 missing default template." in response.get_data(as_text=True)
+    assert "Added 1 missing default template: Self service: invitation." in response.get_data(
+        as_text=True
+    )
 
 
 def test_system_templates_cannot_be_deleted(app, admin_client):
@@ -231,3 +233,71 @@ def test_a_custom_field_saved_untouched_from_its_edit_form_saves(app, admin_clie
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(CustomField, field_id).field_type == CustomFieldType.DATE
+
+
+def test_a_deleted_campaign_template_can_be_restored(app, admin_client):
+    with app.app_context():
+        from seeds.campaigns import seed_campaigns
+
+        seed_campaigns()
+        flow = db.session.scalar(select(Workflow).where(Workflow.name == "Annual review (AEP)"))
+        flow.actions[1].template_key = "campaign.quote_follow_up.sms"
+        db.session.commit()
+    tid = template_id(app, "campaign.aep.sms")
+    response = admin_client.submit(
+        "/admin/template/delete/", {"id": tid}, page="/admin/template/", follow_redirects=True
+    )
+    assert "Template deleted." in response.get_data(as_text=True)
+    response = admin_client.submit(
+        "/admin/template/restore-missing/", page="/admin/template/", follow_redirects=True
+    )
+    assert "Added 1 missing default template: Annual review (text)." in response.get_data(
+        as_text=True
+    )
+    assert template_id(app, "campaign.aep.sms") is not None
+
+
+def test_deleting_a_template_a_workflow_sends_is_refused_naming_the_workflow(app, admin_client):
+    with app.app_context():
+        from seeds.campaigns import seed_campaigns
+
+        seed_campaigns()
+        db.session.commit()
+    tid = template_id(app, "campaign.aep.sms")
+    response = admin_client.submit(
+        "/admin/template/delete/", {"id": tid}, page="/admin/template/", follow_redirects=True
+    )
+    html = response.get_data(as_text=True)
+    assert "is sent by the workflow “Annual review (AEP)”" in html
+    assert template_id(app, "campaign.aep.sms") == tid
+    response = admin_client.submit(  # the bulk delete of the list, too
+        "/admin/template/action/",
+        {"action": "delete", "rowid": [str(tid)]},
+        page="/admin/template/",
+        follow_redirects=True,
+    )
+    assert "is sent by the workflow “Annual review (AEP)”" in response.get_data(as_text=True)
+    assert template_id(app, "campaign.aep.sms") == tid
+
+
+def test_a_workflow_whose_template_is_gone_warns_on_its_pages(app, admin_client):
+    with app.app_context():
+        from seeds.campaigns import seed_campaigns
+
+        seed_campaigns()
+        # Removed behind the panel's back (an older version allowed it, or the database).
+        db.session.delete(
+            db.session.scalar(
+                select(MessageTemplate).where(MessageTemplate.key == "campaign.aep.sms")
+            )
+        )
+        db.session.commit()
+        flow_id = db.session.scalar(
+            select(Workflow.id).where(Workflow.name == "Annual review (AEP)")
+        )
+    for page in (f"/admin/workflow/details/?id={flow_id}", f"/admin/workflow/edit/?id={flow_id}"):
+        html = admin_client.get(page).get_data(as_text=True)
+        assert (
+            "Action 2 (Send text message) sends the template campaign.aep.sms, which no longer "
+            "exists" in html
+        ), page
