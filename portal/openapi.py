@@ -98,10 +98,31 @@ SAVED = {
             },
         },
         "awaiting_approval": {"type": "object", "additionalProperties": {"type": "string"}},
-        "awaiting_verification": {"type": "array", "items": {"type": "object"}},
+        "awaiting_verification": {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/Verification"},
+        },
         "section": {"$ref": "#/components/schemas/Section"},
     },
 }
+
+
+VERIFICATION = {
+    "type": "object",
+    "required": [
+        "id", "field", "label", "sent_to", "channel", "expires_at", "attempts_left", "confirm",
+    ],
+    "properties": {
+        "id": {"type": "integer"},
+        "field": {"type": "string"},
+        "label": {"type": "string"},
+        "sent_to": {"type": "string"},
+        "channel": {"type": "string", "enum": ["email", "sms"]},
+        "expires_at": {"type": "string"},
+        "attempts_left": {"type": "integer", "minimum": 0},
+        "confirm": {"type": "string"},
+    },
+}  # fmt: skip
 
 
 def _json(schema: dict[str, Any] | str, description: str) -> dict[str, Any]:
@@ -213,7 +234,13 @@ def care_entry_schema(care: care_lists.CareList) -> dict[str, Any]:
 def document(care_forms: dict[str, Any]) -> dict[str, Any]:
     """The whole document, for the fields as configured now."""
     layout = portal_fields.layout()
-    schemas: dict[str, Any] = {"Error": ERROR, "Field": FIELD, "Section": SECTION, "Saved": SAVED}
+    schemas: dict[str, Any] = {
+        "Error": ERROR,
+        "Field": FIELD,
+        "Section": SECTION,
+        "Saved": SAVED,
+        "Verification": VERIFICATION,
+    }
     for section in portal_fields.SECTIONS:
         editable = [item for item in layout[section.key] if item.editable]
         schemas[f"{section.key}_changes"] = section_schema(section, editable)
@@ -282,6 +309,72 @@ def document(care_forms: dict[str, Any]) -> dict[str, Any]:
                 "responses": {**saved, **_errors(*WRITE_ERRORS, 403)},
             },
         }
+    paths["/portal/api/details/verifications"] = {
+        "get": {
+            "summary": "Sign-in email or mobile changes waiting for the code sent to them",
+            "security": READ,
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["verifications"],
+                        "properties": {
+                            "verifications": {
+                                "type": "array",
+                                "items": {"$ref": "#/components/schemas/Verification"},
+                            }
+                        },
+                    },
+                    "The changes waiting",
+                ),
+                **_errors(400, 401),
+            },
+        }
+    }
+    paths["/portal/api/details/verifications/{change_id}"] = {
+        "parameters": [
+            {
+                "name": "change_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+            }
+        ],
+        "get": {
+            "summary": "One change waiting for its code",
+            "security": READ,
+            "responses": {
+                "200": _json("Verification", "The change"),
+                **_errors(*READ_ERRORS),
+            },
+        },
+        "post": {
+            "summary": "Confirm the change with the code sent to the new address or number "
+            "(a wrong code counts as an attempt)",
+            "security": WRITE,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["code"],
+                            "properties": {"code": {"type": ["string", "integer"]}},
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": _json("Saved", "Applied, or sent for approval"),
+                **_errors(*WRITE_ERRORS),
+            },
+        },
+        "delete": {
+            "summary": "Cancel the change",
+            "security": WRITE,
+            "responses": {"204": {"description": "Cancelled"}, **_errors(400, 401, 404)},
+        },
+    }
     for care in care_lists.LISTS.values():
         body = {
             "required": True,
