@@ -25,6 +25,7 @@ from app.services import events, field_types, portal_accounts
 from app.services.errors import ValidationError
 from app.services.events import Actor
 from app.services.records import check_birth_date, check_contact_preference
+from app.services.validation import check_multi_line, check_single_line
 from models import (
     AccountStatus,
     ChangeStatus,
@@ -321,6 +322,11 @@ def update_config(changes: list[RowChange]) -> int:
         label = " ".join((change.label or "").split())
         if not label:
             raise ValidationError(f"{row.label}: a field needs a label.", field=change.key)
+        try:
+            check_single_line(label)
+            check_multi_line(change.help_text)
+        except ValidationError as exc:
+            raise ValidationError(f"{row.label}: {exc.message}", field=change.key) from None
         if change.section not in SECTION_BY_KEY:
             raise ValidationError(f"{label}: choose one of the sections.", field=change.key)
         try:

@@ -12,6 +12,7 @@ from models import (
     OutboxMessage,
     OutboxStatus,
     PendingChange,
+    PortalField,
     Prescription,
     Product,
     Record,
@@ -364,3 +365,23 @@ def test_staff_record_form_checks_zip_and_state_by_the_same_rule(app, agent_clie
     with app.app_context():
         [record] = db.session.scalars(select(Record)).all()
         assert (record.postal_code, record.state) == ("20500", "OH")
+
+
+def test_portal_field_labels_and_help_refuse_them(app, admin_client):
+    from tests.views.test_admin_portal_fields import all_rows
+
+    data = all_rows(admin_client.get("/admin/portal_fields/").get_data(as_text=True))
+    data["mobile:label"] = "Cell\x00phone"
+    response = admin_client.submit("/admin/portal_fields/", data)
+    assert "Mobile phone: Remove the invisible control character (U+0000)" in (
+        response.get_data(as_text=True)
+    )
+    data["mobile:label"] = "Cell phone"
+    data["mobile:help_text"] = "We text\r\nreminders\x1b here."
+    response = admin_client.submit("/admin/portal_fields/", data)
+    assert "U+001B" in response.get_data(as_text=True)
+    data["mobile:help_text"] = "We text\r\nreminders here."
+    admin_client.submit("/admin/portal_fields/", data)
+    with app.app_context():
+        mobile = db.session.scalar(select(PortalField).where(PortalField.key == "mobile"))
+        assert (mobile.label, mobile.help_text) == ("Cell phone", "We text\r\nreminders here.")
