@@ -109,13 +109,13 @@ def details_page(
             continue
         if section.key not in forms and any(item.editable for item in visible):
             form_class = portal_fields.section_form(section.key, layout[section.key], record)
-            data = portal_fields.form_data(layout[section.key], values)
-            for item in layout[section.key]:
-                if item.type.name == "phone" and data.get(item.key):
-                    # Shown as everywhere else, "(614) 555-0101"; any format is accepted back.
-                    data[item.key] = phone_for_form(data[item.key], record.country)
-            forms[section.key] = form_class(formdata=None, data=data)
-        sections.append((section, visible, forms.get(section.key)))
+            forms[section.key] = form_class(
+                formdata=None, data=portal_fields.form_data(layout[section.key], values)
+            )
+        form = forms.get(section.key)
+        if form is not None:
+            _readable_phones(form, layout[section.key], record.country)
+        sections.append((section, visible, form))
     decisions = []
     if not g.get("portal_preview"):
         decisions = portal_fields.decisions_to_show(record)
@@ -136,6 +136,15 @@ def details_page(
         contact_changes=contact_changes,
         code_forms=code_forms,
     ), status
+
+
+def _readable_phones(form: Any, fields_of_section: list[Any], region: str | None) -> None:
+    """Phone numbers as every other page shows them, "(614) 555-0101", not as stored or as
+    the validator left them (E.164) when another field sent the form back. A number with an
+    error stays as typed. Any format is accepted back."""
+    for item in fields_of_section:
+        if item.type.name == "phone" and item.key in form and not form[item.key].errors:
+            form[item.key].data = phone_for_form(form[item.key].data, region)
 
 
 def _contact_changes() -> list[Any]:

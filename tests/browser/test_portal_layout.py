@@ -310,6 +310,20 @@ def sweep(
         if endpoint not in SIGNED_OUT:
             for path, status in urls[endpoint]:
                 visit.open(endpoint, path, status)
+
+    # My details with what a save adds to it: field errors, and a new mobile waiting for its code.
+    visit.open("portal.details", "/portal/details")
+    contact = page.locator("#section-contact")
+    contact.get_by_label("Phone", exact=True).fill("12")
+    contact.get_by_role("button", name="Save phone and email").click()
+    expect(contact.locator(".pt-field-error")).to_be_visible()
+    expect(contact.get_by_label("Mobile phone")).to_have_value("(614) 555-0101")
+    visit.check("portal.details", "/portal/details")
+    contact.get_by_label("Phone", exact=True).fill("")
+    contact.get_by_label("Mobile phone").fill("(614) 555-0177")
+    contact.get_by_role("button", name="Save phone and email").click()
+    expect(page.get_by_role("button", name="Confirm mobile phone")).to_be_visible()
+    visit.check("portal.details", "/portal/details")
     context.close()
     return visit
 

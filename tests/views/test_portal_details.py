@@ -558,6 +558,16 @@ def test_phones_show_in_the_form_as_everywhere_else_and_any_format_is_accepted(
     page = signed_in.get("/portal/details").get_data(as_text=True)
     assert re.search(r'name="mobile"[^>]*value="\(614\) 555-0101"', page)
     assert "+16145550101" not in page
+    # Sent back for another field's error: still readable, not as the validator left it.
+    response = signed_in.submit(
+        "/portal/details/contact",
+        contact_form(phone="12", mobile="614 555 0101"),
+        page="/portal/details",
+    )
+    page = response.get_data(as_text=True)
+    assert "wrong number of digits" in page and "+16145550101" not in page
+    assert re.search(r'name="mobile"[^>]*value="\(614\) 555-0101"', page)
+    assert re.search(r'name="phone"[^>]*value="12"', page)
     unchanged = contact_form(phone="(202) 555-0143", mobile="(614) 555-0101")
     response = signed_in.submit(
         "/portal/details/contact", unchanged, page="/portal/details", follow_redirects=True
