@@ -153,3 +153,12 @@ def test_the_sign_in_page_is_never_cached(client):
     response = client.get("/staff/login")
     assert response.headers["Cache-Control"] == "no-store"
     assert "=True" not in response.headers["Cache-Control"]
+
+
+def test_users_create_refuses_a_weak_password_and_says_what_to_do(app):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "new@example.com", "--role", "agent", "--password", "Summer2026!"]
+    )
+    assert result.exit_code == 1
+    assert "too easy to guess" in result.output and "uncommon words" in result.output
+    assert result.output.count("\n") == 1  # one line
