@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 5000
 
-.PHONY: run test lint format bench install clean-instance
+.PHONY: run test lint format bench faults install clean-instance
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.record_list
 	$(BIN)/python -m bench.workflows
+
+## Fault suite: two real workers, a real SMTP server and a Redis of its own, through Redis,
+## worker, SMTP and PostgreSQL faults (needs PostgreSQL: FAULTS_DATABASE_URL). About 5 minutes.
+faults: $(STAMP)
+	$(BIN)/python -m tests.faults.run
 
 ## Forget the local database, embedded Redis data and generated secrets.
 clean-instance:

@@ -116,13 +116,15 @@ def _alive(beat: Any, birth: Any, death: Any, *, since: datetime | None, now: da
 
     if beat is None or death is not None:
         return False
-    if utcparse(_text(beat)) < now - WORKER_DEAD_AFTER:
+    if utcparse(as_text(beat)) < now - WORKER_DEAD_AFTER:
         return False
     # A worker restarted under the same name is a new life: what the old one held is abandoned.
-    return not (since is not None and birth is not None and utcparse(_text(birth)) > _aware(since))
+    return not (
+        since is not None and birth is not None and utcparse(as_text(birth)) > _aware(since)
+    )
 
 
-def _text(value: bytes | str) -> str:
+def as_text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 

@@ -1,23 +1,52 @@
-"""Deliver one outbox message: claim (committed), send, record the outcome (committed, with
-retries: a database that fails just after the send must not leave a delivered message looking
-undelivered)."""
+"""Deliver outbox messages: claim one (committed), send it, record the outcome (committed,
+with retries: a database that fails just after the send must not leave a delivered message
+looking undelivered); then the next due one of the channel, until none is left."""
 
 from __future__ import annotations
 
 import logging
 import time
 
+from rq import get_current_job
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.queue import current_worker_name
+from app.queue import current_worker_name, get_queue
 from app.services import outbox
-from models import db
+from models import Channel, db
 
 log = logging.getLogger(__name__)
 
 #: Pauses between tries to record an outcome (about a minute in all). If every try fails the
 #: row stays "sending" and the sweeper marks it of unknown outcome: it is sent again.
 RECORD_RETRIES = (0.2, 0.5, 1, 2, 4, 8, 15, 30)
+#: A delivery job stops taking new messages after this long (the next sweep queues it again).
+TIME_BUDGET = 10.0
+#: Queues whose jobs a delivery job makes way for (they come first on every worker).
+MAKES_WAY_FOR = ("workflow",)
+
+
+def deliver_due(channel: str, budget: float = TIME_BUDGET) -> dict[str, int]:
+    """Send every due message of ``channel``, one after another. It makes way (returns) when
+    workflow work is waiting, so a long stream of mail never holds up due actions; the next
+    sweep queues it again for what is left."""
+    started = time.monotonic()
+    counts: dict[str, int] = {}
+    while time.monotonic() - started < budget and not _more_urgent_work():
+        message_id = outbox.next_due(Channel(channel))
+        if message_id is None:
+            db.session.rollback()
+            break
+        status = deliver(message_id)
+        key = status if not status.startswith("skipped") else "skipped"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _more_urgent_work() -> bool:
+    job = get_current_job()
+    if job is None:
+        return False
+    return any(get_queue(name, job.connection).count for name in MAKES_WAY_FOR)
 
 
 def deliver(message_id: int) -> str:
@@ -36,9 +65,7 @@ def deliver(message_id: int) -> str:
             db.session.rollback()
             if pause is None:
                 raise
-            log.warning(
-                "outbox message %s: recording its outcome failed (%s); again", message_id, exc
-            )
+            log.warning("outbox message %s: recording the outcome failed (%s)", message_id, exc)
             time.sleep(pause)
             continue
         return settled.status.value if settled is not None else "sent elsewhere meanwhile"

@@ -12,6 +12,8 @@ A worker here is built to outlive what goes wrong around it:
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 import typing as t
@@ -30,6 +32,7 @@ from app.queue import (
     WORKER_DEAD_AFTER,
     WORKER_TTL,
     PendingJob,
+    as_text,
     enqueue_now,
     get_queue,
     worker_alive,
@@ -126,7 +129,7 @@ def take_name(worker: Worker) -> bool:
     connection = worker.connection
     if not connection.exists(worker.key) or connection.hexists(worker.key, "death"):
         return True
-    if worker_alive(connection, worker.name):
+    if worker_alive(connection, worker.name) and not _gone_from_this_host(connection, worker):
         return False
     log.warning("worker %s: its previous run died without stopping; taking over", worker.name)
     with connection.pipeline() as pipeline:
@@ -134,6 +137,21 @@ def take_name(worker: Worker) -> bool:
         pipeline.delete(worker.key, worker.executions_key)
         pipeline.execute()
     return True
+
+
+def _gone_from_this_host(connection: Redis, worker: Worker) -> bool:
+    """The previous holder ran on this host and its process is gone: no need to wait for its
+    heartbeat to grow old (a supervisor restarts a killed worker within seconds)."""
+    host, pid = connection.hmget(worker.key, "hostname", "pid")
+    if host is None or pid is None or as_text(host) != socket.gethostname():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class Ticker(threading.Thread):

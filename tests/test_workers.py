@@ -120,8 +120,8 @@ def test_the_sweep_runs_within_two_seconds_behind_500_queued_emails(app, mailbox
         ticker = Ticker(worker_redis(app), owner="ticker-test", app=app)
     ticker.start()
     try:
-        # Enough of the mail to see where the batch comes: well before the 500th email.
-        make_worker(app, simple=True).work(burst=True, max_jobs=100, logging_level="WARNING")
+        # The mail's delivery job, then the batch: it makes way long before the 500th email.
+        make_worker(app, simple=True).work(burst=True, max_jobs=2, logging_level="WARNING")
     finally:
         ticker.stop()
         ticker.join(timeout=5)
@@ -129,7 +129,7 @@ def test_the_sweep_runs_within_two_seconds_behind_500_queued_emails(app, mailbox
         action = db.session.scalar(select(ScheduledAction))
         assert action.status == ActionStatus.DONE
         assert action.finished_at - started < timedelta(seconds=2)
-    assert len(mailbox.messages) < 100
+    assert len(mailbox.messages) < 500
 
 
 def test_a_ticker_beats_for_its_worker_and_registers_it_again_after_redis_forgot(app):

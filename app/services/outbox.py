@@ -53,8 +53,15 @@ SENDABLE = (OutboxStatus.QUEUED, OutboxStatus.UNKNOWN)
 BASE_DELAY = timedelta(seconds=30)
 
 
+#: Delivery jobs per channel that may run at once (each on its own worker). A job delivers
+#: every due message of its channel, one after another: one job (one fork, one database
+#: connection) for a burst of mail instead of one per message.
+DELIVERY_SLOTS = 2
+
+
 def job_id(message: OutboxMessage) -> str:
-    return f"outbox-{message.id}-{message.attempts}"
+    """The fixed id of the delivery job this message rides with (enqueueing twice runs once)."""
+    return f"portico-deliver-{message.channel.value}-{message.id % DELIVERY_SLOTS}"
 
 
 def queue_for(channel: Channel) -> str:
@@ -140,14 +147,31 @@ def _schedule(message: OutboxMessage) -> None:
     if message.next_attempt_at > utcnow():
         return
     enqueue_after_commit(
-        "jobs.delivery.deliver",
-        message.id,
+        "jobs.delivery.deliver_due",
+        message.channel.value,
         queue=queue_for(message.channel),
         job_id=job_id(message),
     )
 
 
 # -- delivery (called by jobs.delivery, which commits between the steps) ----------------------
+
+
+def next_due(channel: Channel, now: datetime | None = None) -> int | None:
+    """The id of the message of ``channel`` to send next, if any is due."""
+    query = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.status.in_(SENDABLE),
+            OutboxMessage.next_attempt_at <= (now or utcnow()),
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(1)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)  # another job's pick is not ours
+    return db.session.scalar(query)
 
 
 def claim(
@@ -210,6 +234,7 @@ def record_outcome(message: OutboxMessage, outcome: Outcome, now: datetime | Non
         message.sent_at = now
         message.provider_id = outcome.provider_id or message.provider_id
         message.last_error = RESENT if message.last_error == INTERRUPTED else None
+        _resume_waiting(message.channel, now)
         if message.sensitive:
             message.body_text = REDACTED
             message.body_html = None
@@ -222,6 +247,22 @@ def record_outcome(message: OutboxMessage, outcome: Outcome, now: datetime | Non
     message.status = OutboxStatus.QUEUED
     message.next_attempt_at = now + BASE_DELAY * (2 ** (message.attempts - 1))
     _schedule(message)
+
+
+def _resume_waiting(channel: Channel, now: datetime) -> None:
+    """The transport works again: messages waiting out its outage (a failed try, a later
+    retry) are due now rather than at the end of their backoff; the next sweep queues them."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.QUEUED,
+            OutboxMessage.next_attempt_at > now,
+            OutboxMessage.channel == channel,
+            OutboxMessage.attempts > 0,
+        )
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def settle(

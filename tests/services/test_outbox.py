@@ -345,4 +345,23 @@ def test_retries_are_queued_by_the_sweep_not_by_rqs_scheduler(make_app, mailbox)
         message.next_attempt_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
         assert sweep()["messages_requeued"] == 1
-        assert f"outbox-{message_id}-1" in queue.job_ids
+        assert queue.job_ids == [f"portico-deliver-email-{message_id % outbox.DELIVERY_SLOTS}"]
+
+
+def test_once_mail_goes_out_again_messages_waiting_out_the_outage_are_due_at_once(
+    app, make_app, mailbox
+):
+    down = make_app(MAIL_PORT=free_port())  # the SMTP server is down...
+    with down.app_context():
+        waiting = put_email(key="waiting").id
+        db.session.commit()
+        deliver(waiting)
+        assert db.session.get(OutboxMessage, waiting).next_attempt_at > utcnow()
+    with app.app_context():  # ...and back: the next message goes through
+        fresh = put_email(key="fresh", to="fresh@example.com").id
+        db.session.commit()
+        assert deliver(fresh) == "sent"
+        assert db.session.get(OutboxMessage, waiting).next_attempt_at <= utcnow()
+        assert sweep()["messages_requeued"] == 1
+    run_jobs(app)
+    assert len(mailbox.wait_for(2)) == 2
