@@ -6,11 +6,11 @@ import json
 import typing as t
 
 from flask import url_for
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from markupsafe import Markup
 
 from admin_views.base import StaffModelView
-from admin_views.filters import IntChoice, IntIs, agent_options
+from admin_views.filters import IntChoice, IntIs, OfficeDayBetween, agent_options
 from app.services.events import CATALOGUE
 from models import ActivityEntry
 
@@ -89,7 +89,7 @@ class ActivityView(StaffModelView):
         ),
         IntChoice(ActivityEntry.actor_user_id, "Staff member", agent_options),
         IntIs(ActivityEntry.record_id, "Record"),
-        DateBetweenFilter(ActivityEntry.occurred_at, "Date"),
+        OfficeDayBetween(ActivityEntry.occurred_at, "Date"),
     )
     column_details_list = (
         "occurred_at",

@@ -1,13 +1,19 @@
-"""List filters that look through relationships with EXISTS, so no row is listed twice."""
+"""List filters: through relationships with EXISTS (so no row is listed twice), and dates
+on the office's clock."""
 
 from __future__ import annotations
 
 import typing as t
+from datetime import datetime, time, timedelta
 
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_admin.contrib.sqla.filters import (
+    BaseSQLAFilter,
+    DateBetweenFilter,
+    DateTimeBetweenFilter,
+)
 from sqlalchemy import select
 
-from admin_views.base import LazyOptions
+from admin_views.base import LazyOptions, office_zone
 from app.services.users import agents_query
 from models import (
     AccountStatus,
@@ -19,6 +25,28 @@ from models import (
     Tag,
     db,
 )
+
+
+class OfficeTimeBetween(DateTimeBetweenFilter):
+    """Between two times on the office's clock, on a column that keeps UTC (Flask-Admin's
+    filter hands the database naive times, which such a column refuses)."""
+
+    def clean(self, value: str) -> list[datetime]:
+        return [moment.replace(tzinfo=office_zone()) for moment in super().clean(value)]
+
+
+class OfficeDayBetween(DateBetweenFilter):
+    """From the first to the last day given, both whole days of the office's calendar, on a
+    timestamp column that keeps UTC."""
+
+    def apply(self, query: t.Any, value: t.Any, alias: t.Any = None) -> t.Any:
+        first, last = value
+        zone = office_zone()
+        column = self.get_column(alias)
+        return query.filter(
+            column >= datetime.combine(first, time(), zone),
+            column < datetime.combine(last + timedelta(days=1), time(), zone),
+        )
 
 
 def _int(value: t.Any) -> int | None:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.contrib.sqla.filters import DateBetweenFilter
 from flask_admin.helpers import get_form_data, get_redirect_target, is_safe_url
 from flask_admin.model.form import InlineFormAdmin
 from flask_security import current_user
@@ -25,6 +24,7 @@ from admin_views.filters import (
     EnumChoice,
     HasTag,
     LacksTag,
+    OfficeDayBetween,
     PortalStatusIs,
     ProductStatusIs,
     Unassigned,
@@ -226,7 +226,7 @@ class RecordView(StaffModelView):
         ProductStatusIs(),
         CoverageTypeIs(),
         PortalStatusIs(),
-        DateBetweenFilter(Record.created_at, "Created"),
+        OfficeDayBetween(Record.created_at, "Created"),
     )
     form_columns = (
         "kind",

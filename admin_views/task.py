@@ -7,7 +7,7 @@ import typing as t
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.contrib.sqla.filters import BooleanEqualFilter, DateTimeBetweenFilter
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter
 from flask_admin.helpers import get_redirect_target
 from flask_security import current_user
 from markupsafe import Markup
@@ -22,7 +22,7 @@ from admin_views.base import (
     plural,
     record_link,
 )
-from admin_views.filters import EnumChoice, IntChoice, agent_options
+from admin_views.filters import EnumChoice, IntChoice, OfficeTimeBetween, agent_options
 from app.services import tasks as task_service
 from app.services.users import agents_query
 from models import Record, Task, TaskKind, db, utcnow
@@ -59,7 +59,7 @@ class TaskView(StaffModelView):
         EnumChoice(Task.kind, "Kind", TaskKind),
         IntChoice(Task.assignee_id, "Assigned to", agent_options),
         BooleanEqualFilter(Task.done, "Done"),
-        DateTimeBetweenFilter(Task.due_at, "Due"),
+        OfficeTimeBetween(Task.due_at, "Due"),
     )
     column_editable_list = ()
     form_columns = ("title", "kind", "due_at", "assignee", "record", "done", "notes")
@@ -121,7 +121,7 @@ class MyTaskView(TaskView):
     column_default_sort = [("due_at", False)]
     column_filters = (
         EnumChoice(Task.kind, "Kind", TaskKind),
-        DateTimeBetweenFilter(Task.due_at, "Due"),
+        OfficeTimeBetween(Task.due_at, "Due"),
     )
 
     def get_query(self):  # type: ignore[no-untyped-def]

@@ -7,7 +7,6 @@ import typing as t
 from flask import abort, flash, g, redirect, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.contrib.sqla.filters import DateTimeBetweenFilter
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.form import InlineFormAdmin
 from flask_security import current_user
@@ -16,7 +15,7 @@ from sqlalchemy import func, select
 from wtforms import BooleanField, SelectField, SelectMultipleField
 
 from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids, local_datetime, plural
-from admin_views.filters import EnumChoice, IntChoice, IntIs
+from admin_views.filters import EnumChoice, IntChoice, IntIs, OfficeTimeBetween
 from app.services import events, templates, workflows
 from app.services.errors import ValidationError
 from models import (
@@ -377,7 +376,7 @@ class ScheduledActionView(StaffModelView):
         EnumChoice(ScheduledAction.kind, "Action", ActionKind),
         IntChoice(ScheduledAction.workflow_id, "Workflow", _workflow_options),
         IntIs(ScheduledAction.record_id, "Record"),
-        DateTimeBetweenFilter(ScheduledAction.due_at, "Due"),
+        OfficeTimeBetween(ScheduledAction.due_at, "Due"),
     )
 
     def get_query(self):  # type: ignore[no-untyped-def]
