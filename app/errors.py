@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request, session
+from flask import Flask, Request, current_app, jsonify, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -41,6 +41,25 @@ def _respond(code: int, message: str, extra: dict | None = None):  # type: ignor
 RESERVED_ARGS = frozenset({"endpoint", "values", "_anchor", "_method", "_scheme", "_external"})
 
 
+class TextCappedRequest(Request):
+    """JSON carries text only: it gets the text limit (MAX_FORM_MEMORY_SIZE), not the one sized
+    for uploads, so a huge body is refused before it is parsed. Decided when the body is first
+    read, whichever hook reads it first (CSRF protection does)."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        limit = super().max_content_length
+        if self._max_content_length is None and self.is_json and current_app:
+            text = current_app.config.get("MAX_FORM_MEMORY_SIZE")
+            if text and (limit is None or text < limit):
+                return int(text)
+        return limit
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+
 def _too_large():  # type: ignore[no-untyped-def]
     """Refused before the body was read (MAX_CONTENT_LENGTH, MAX_FORM_MEMORY_SIZE)."""
     limit_mb = int(current_app.config["PORTICO_MAX_REQUEST_MB"])
@@ -55,6 +74,8 @@ def _too_large():  # type: ignore[no-untyped-def]
 
 
 def init_errors(app: Flask) -> None:
+    app.request_class = TextCappedRequest
+
     @app.before_request
     def _refuse_reserved_arguments():  # type: ignore[no-untyped-def]
         used = RESERVED_ARGS.intersection(request.args)

@@ -63,11 +63,12 @@ def test_a_long_text_field_is_refused_even_under_the_size_limit(app, client):
     assert "1 MB of text outside files" in response.get_data(as_text=True)
 
 
-def test_a_large_json_body_gets_json_and_is_not_parsed(small):
+def _portal_client(app):
+    """A client signed in to the portal through its personal link."""
     from app.services import portal_accounts
     from models import OutboxMessage, db
 
-    with small.app_context():
+    with app.app_context():
         staff = factories.staff()
         record = factories.record(email="cleo@example.com")
         portal_accounts.enable_self_service(record, staff)
@@ -77,17 +78,33 @@ def test_a_large_json_body_gets_json_and_is_not_parsed(small):
     password = next(
         m.group(1) for b in bodies if (m := re.search(r"^\s{4}(\S+)$", b, re.M)) is not None
     )
-    client = small.test_client()
+    app.test_client_class = PageClient
+    client = app.test_client()
     assert client.submit(f"/portal/a/{token}", {"password": password}).status_code == 302
-    response = client.post(
+    return client
+
+
+def _post_json(client, size):
+    return client.post(
         "/portal/api/prescriptions",
-        data=json.dumps({"name": "x" * (2 << 20)}),
+        data=json.dumps({"name": "x" * size}),
         content_type="application/json",
         headers={"X-CSRFToken": client.csrf_token("/portal/home")},
     )
+
+
+def test_a_large_json_body_gets_json_and_is_not_parsed(small):
+    response = _post_json(_portal_client(small), 2 << 20)
     assert response.status_code == 413
     error = response.get_json()["error"]
     assert error["code"] == 413 and error["max_mb"] == 1 and "at most 1 MB" in error["message"]
+
+
+def test_json_gets_the_text_limit_not_the_upload_limit(app):
+    """25 MB is for files; an API body of more than 1 MB is refused before it is parsed."""
+    response = _post_json(_portal_client(app), 2 << 20)
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == 413
 
 
 def test_requests_under_the_limit_work(small):
