@@ -61,10 +61,12 @@ DATETIME_INPUT_FORMATS = [
 
 class LocalDateTimePicker(DateTimePickerWidget):
     """Flask-Admin's picker, told the format the field shows (its own default has seconds,
-    which the field did not read, and a mismatch garbles what a person types)."""
+    which the field did not read, and a mismatch garbles what a person types), and the
+    office's time now, where an empty field's picker opens (not the browser's clock)."""
 
     def __call__(self, field: t.Any, **kwargs: t.Any) -> Markup:
         kwargs.setdefault("data-date-format", "YYYY-MM-DD HH:mm")
+        kwargs.setdefault("data-office-now", local_datetime(utcnow()))
         return super().__call__(field, **kwargs)
 
 

