@@ -16,6 +16,7 @@ from admin_views.portal_field import PortalFieldView
 from admin_views.portal_settings import PortalSettingsView
 from admin_views.product import CoverageTypeView, ProductView
 from admin_views.record import RecordView
+from admin_views.system import SystemView
 from admin_views.tag import TagView
 from admin_views.task import MyTaskView, TaskView
 from admin_views.template import TemplateView
@@ -115,4 +116,5 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(
         UserView(User, db, name="Staff users", endpoint="staff_user", category="Settings")
     )
+    admin.add_view(SystemView(name="System", endpoint="system", category="Settings"))
     return admin

@@ -1,4 +1,7 @@
-"""``/healthz``: liveness and readiness of the app, its database and its Redis."""
+"""``/healthz``: liveness and readiness of the app, its database and its Redis, and how the
+background work is doing: the oldest due action not yet done, the oldest message not yet sent,
+the workers alive and whether the sweeper (the scheduler) runs. 503 when any of the database
+or Redis is down, or when work is more than a minute late."""
 
 from __future__ import annotations
 
@@ -23,6 +26,15 @@ def _check(probe) -> dict[str, object]:  # type: ignore[no-untyped-def]
     return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
+def _queue() -> dict[str, object]:
+    from app.services.system import queue_status
+
+    try:
+        return queue_status().as_dict()
+    except Exception as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+
+
 @bp.get("/healthz")
 @limiter.exempt
 def healthz():  # type: ignore[no-untyped-def]
@@ -38,6 +50,8 @@ def healthz():  # type: ignore[no-untyped-def]
             client.close()
 
     checks = {"database": _check(database), "redis": _check(redis)}
+    if checks["database"]["ok"] and checks["redis"]["ok"]:
+        checks["queue"] = _queue()
     healthy = all(check["ok"] for check in checks.values())
     body = {"status": "ok" if healthy else "unavailable", **checks}
     return jsonify(body), 200 if healthy else 503

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 
 from rq import get_current_job
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.queue import current_worker_name, get_queue
 from app.services import outbox
-from models import Channel, db
+from models import Channel, db, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,8 @@ RECORD_RETRIES = (0.2, 0.5, 1, 2, 4, 8, 15, 30)
 TIME_BUDGET = 10.0
 #: Queues whose jobs a delivery job makes way for (they come first on every worker).
 MAKES_WAY_FOR = ("workflow",)
+#: ...once their job has waited this long (seconds): another worker would have taken it.
+MAKE_WAY_AFTER = 0.5
 
 
 def deliver_due(channel: str, budget: float = TIME_BUDGET) -> dict[str, int]:
@@ -43,10 +46,20 @@ def deliver_due(channel: str, budget: float = TIME_BUDGET) -> dict[str, int]:
 
 
 def _more_urgent_work() -> bool:
+    """Workflow work has waited a second: no other worker is free to take it."""
     job = get_current_job()
     if job is None:
         return False
-    return any(get_queue(name, job.connection).count for name in MAKES_WAY_FOR)
+    for name in MAKES_WAY_FOR:
+        waiting = get_queue(name, job.connection).get_jobs(0, 1)
+        since = waiting[0].enqueued_at if waiting else None
+        if since is not None and (utcnow() - _aware(since)).total_seconds() > MAKE_WAY_AFTER:
+            return True
+    return False
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def deliver(message_id: int) -> str:

@@ -30,6 +30,7 @@ def sweep(now: datetime | None = None, *, judge_workers: bool = True) -> dict[st
         result["workflow_batches_queued"] = 1
     db.session.commit()  # the batch is on its way before the rest of the sweep
     result["unknown_outcomes"] = outbox.mark_unknown_outcomes(now, judge_workers=judge_workers)
+    result["messages_resumed"] = outbox.resume_after_outage(now)
     result["messages_requeued"] = outbox.requeue_due(now)
     result["reminders_sent"] = tasks.send_due_reminders(now)
     db.session.commit()

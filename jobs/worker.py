@@ -17,7 +17,6 @@ import socket
 import threading
 import time
 import typing as t
-from datetime import datetime
 
 from flask import Flask
 from redis import Redis, RedisError
@@ -38,12 +37,11 @@ from app.queue import (
     worker_alive,
 )
 from app.redis import worker_redis
+from app.services.system import SWEPT_AT
 
 log = logging.getLogger(__name__)
 
 TICKER_LOCK = "portico:ticker"
-#: When the sweeper last ran (any worker): read by /healthz and the System page.
-SWEPT_AT = "portico:swept-at"
 SWEEP_JOB_ID = "portico-sweep"
 #: Longest pause between two tries to reach Redis again.
 MAX_RECONNECT_WAIT = 5.0
@@ -329,12 +327,3 @@ def _wait_for_redis(worker: Worker, ticker: Ticker | None) -> bool:
                 return True
     except StopRequested:
         return False
-
-
-def last_swept(connection: Redis) -> datetime | None:
-    from rq.utils import utcparse
-
-    value = connection.get(SWEPT_AT)
-    if value is None:
-        return None
-    return utcparse(value.decode() if isinstance(value, bytes) else value)

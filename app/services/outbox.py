@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, select, update
+from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.queue import WorkerJudge, enqueue_after_commit
@@ -55,8 +55,9 @@ BASE_DELAY = timedelta(seconds=30)
 
 #: Delivery jobs per channel that may run at once (each on its own worker). A job delivers
 #: every due message of its channel, one after another: one job (one fork, one database
-#: connection) for a burst of mail instead of one per message.
-DELIVERY_SLOTS = 2
+#: connection) for a burst of mail instead of one per message. One per channel leaves the
+#: other workers free for workflow batches.
+DELIVERY_SLOTS = 1
 
 
 def job_id(message: OutboxMessage) -> str:
@@ -234,7 +235,6 @@ def record_outcome(message: OutboxMessage, outcome: Outcome, now: datetime | Non
         message.sent_at = now
         message.provider_id = outcome.provider_id or message.provider_id
         message.last_error = RESENT if message.last_error == INTERRUPTED else None
-        _resume_waiting(message.channel, now)
         if message.sensitive:
             message.body_text = REDACTED
             message.body_html = None
@@ -249,20 +249,34 @@ def record_outcome(message: OutboxMessage, outcome: Outcome, now: datetime | Non
     _schedule(message)
 
 
-def _resume_waiting(channel: Channel, now: datetime) -> None:
-    """The transport works again: messages waiting out its outage (a failed try, a later
-    retry) are due now rather than at the end of their backoff; the next sweep queues them."""
-    db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.status == OutboxStatus.QUEUED,
-            OutboxMessage.next_attempt_at > now,
-            OutboxMessage.channel == channel,
-            OutboxMessage.attempts > 0,
+def resume_after_outage(now: datetime) -> int:
+    """A channel works again (a message went out after others failed): the messages waiting
+    out its outage are due now rather than at the end of their backoff. Run by the sweep."""
+    resumed = 0
+    for channel in Channel:
+        latest_sent = db.session.scalar(
+            select(func.max(OutboxMessage.sent_at)).where(
+                OutboxMessage.status == OutboxStatus.SENT,
+                OutboxMessage.next_attempt_at > now - timedelta(hours=1),
+                OutboxMessage.channel == channel,
+            )
         )
-        .values(next_attempt_at=now)
-        .execution_options(synchronize_session=False)
-    )
+        if latest_sent is None:
+            continue
+        result = db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.QUEUED,
+                OutboxMessage.next_attempt_at > now,
+                OutboxMessage.channel == channel,
+                OutboxMessage.attempts > 0,
+                OutboxMessage.claimed_at < latest_sent,  # failed before the last success
+            )
+            .values(next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        resumed += int(result.rowcount)  # type: ignore[attr-defined]
+    return resumed
 
 
 def settle(
