@@ -253,6 +253,11 @@ class StaffModelView(StaffAccessMixin, ModelView):
         blueprint.after_request(self._reword_flashes)
         return blueprint
 
+    def render(self, template: str, **kwargs: t.Any) -> t.Any:
+        # A form that fails shows its message on the same page, before any after_request.
+        self._reword_flashes(None)
+        return super().render(template, **kwargs)
+
     def _reword_flashes(self, response: t.Any) -> t.Any:
         """Flask-Admin says "Record was successfully saved." of a product or a workflow, where
         a record is a lead or client: say what was saved, in our words."""

@@ -202,3 +202,11 @@ def test_every_date_filter_of_the_panel_answers(app, admin_client):
         "/admin/record/", query_string={"flt0_created_between": f"{yesterday} to {yesterday}"}
     ).get_data(as_text=True)
     assert "Fresh Today" not in earlier
+
+
+def test_a_form_that_fails_says_what_could_not_be_saved_in_our_words(agent_client):
+    html = agent_client.submit("/admin/task/new/", {"title": "", "kind": "todo"}).get_data(
+        as_text=True
+    )
+    assert "The task could not be created." in html
+    assert "Failed to create record." not in html
