@@ -25,7 +25,8 @@ READ = [{"session": []}]
 WRITE = [{"session": [], "csrf": []}]
 #: A value that is more than spaces: what a required text field needs.
 NOT_BLANK = "\\S"
-MAX_ID = 2**63 - 1
+#: Ids are 32-bit integer keys: a larger one is refused (400 on PostgreSQL, 404 on SQLite).
+MAX_ID = 2**31 - 1
 
 ERROR = {
     "type": "object",
