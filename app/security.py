@@ -9,7 +9,8 @@ a password change, ``PORTICO_STAFF_IDLE_MINUTES`` without a request or
 Remember-me is off and its checkbox gone: a staff sign-in that outlives the browser and the idle
 time-out would defeat both on the shared office computers Portico is used on, and a remember
 cookie is a second credential that signing out cannot reach in other browsers. A remember
-cookie issued before (Flask-Login still reads one) signs no one in: it has no session row.
+cookie issued before (Flask-Login still reads one), or an auth token Flask-Security hands out on
+request, signs no one in: neither has a session row.
 """
 
 from __future__ import annotations
@@ -198,15 +199,17 @@ def _check_staff_session() -> None:
     endpoint = request.endpoint or ""
     if not endpoint or endpoint == "static" or endpoint.endswith(".static"):
         return
-    remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-    if "_user_id" not in session and remember not in request.cookies:
-        return  # nobody claims to be signed in: no lookup
+    if request.blueprint == "portal":
+        return  # the client portal never asks who the staff user is (its preview does)
+    # Whoever Flask-Login finds (the session, a remember cookie, an auth token in a header)
+    # counts only with an open session row: none of them outlives signing out.
+    if not current_user.is_authenticated:
+        return  # anonymous: Flask-Login found no one without asking the database
+    user_id = current_user.id
     verdict = sessions.check(session.get(STAFF_SID), idle=_idle(), lifetime=_lifetime())
     if verdict.wrote:
         db.session.commit()
-    if not current_user.is_authenticated:
-        return
-    if verdict.valid and verdict.user_id == current_user.id:
+    if verdict.valid and verdict.user_id == user_id:
         return
     logout_user()
     if verdict.reason == sessions.IDLE:

@@ -207,3 +207,20 @@ def test_portal_session_cookie_is_samesite_lax(app, client):
     response = client.submit(f"/portal/a/{creds['token']}", {"password": creds["password"]})
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("session=") and "SameSite=Lax" in cookie and "HttpOnly" in cookie
+
+
+def test_an_auth_token_does_not_outlive_the_session_either(app, client, admin_user):
+    """Flask-Security hands out a token on request; it must not be a way around the session."""
+    token_page = client.get("/staff/login", headers={"Accept": "application/json"})
+    csrf = token_page.get_json()["response"]["csrf_token"]
+    response = client.post(
+        "/staff/login?include_auth_token",
+        json={"email": admin_user.email, "password": factories.PASSWORD},
+        headers={"X-CSRFToken": csrf},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    token = response.get_json()["response"]["user"].get("authentication_token")
+    assert token
+    app.test_client_class = PageClient
+    other = app.test_client()
+    assert other.get("/admin/", headers={"Authentication-Token": token}).status_code == 302
