@@ -55,9 +55,9 @@ BASE_DELAY = timedelta(seconds=30)
 
 #: Delivery jobs per channel that may run at once (each on its own worker). A job delivers
 #: every due message of its channel, one after another: one job (one fork, one database
-#: connection) for a burst of mail instead of one per message. One per channel leaves the
-#: other workers free for workflow batches.
-DELIVERY_SLOTS = 1
+#: connection) for a burst of mail instead of one per message. A delivery job makes way for
+#: a workflow batch that no other worker took (jobs.delivery).
+DELIVERY_SLOTS = 2
 
 
 def job_id(message: OutboxMessage) -> str:
@@ -147,11 +147,15 @@ def _schedule(message: OutboxMessage) -> None:
     """Queue the delivery now if it is due; a later one is queued by the sweep once due."""
     if message.next_attempt_at > utcnow():
         return
+    _enqueue_delivery(message.channel, message.id % DELIVERY_SLOTS)
+
+
+def _enqueue_delivery(channel: Channel, slot: int) -> None:
     enqueue_after_commit(
         "jobs.delivery.deliver_due",
-        message.channel.value,
-        queue=queue_for(message.channel),
-        job_id=job_id(message),
+        channel.value,
+        queue=queue_for(channel),
+        job_id=f"portico-deliver-{channel.value}-{slot}",
     )
 
 
@@ -361,10 +365,16 @@ def mark_unknown_outcomes(now: datetime, *, judge_workers: bool = True) -> int:
 
 
 def requeue_due(now: datetime) -> int:
-    """Put due messages back on the queue; the job id makes a duplicate a no-op."""
-    count = 0
-    messages: list[OutboxMessage] = list(db.session.scalars(due(now)))
-    for message in messages:
-        _schedule(message)
-        count += 1
-    return count
+    """Make sure a delivery job waits for each channel that has due messages (Redis may have
+    lost it, or a retry came due); the fixed job ids make a duplicate a no-op. Returns how
+    many messages are due."""
+    total = 0
+    for channel, count in db.session.execute(
+        select(OutboxMessage.channel, func.count())
+        .where(OutboxMessage.status.in_(SENDABLE), OutboxMessage.next_attempt_at <= now)
+        .group_by(OutboxMessage.channel)
+    ).all():
+        total += int(count)
+        for slot in range(DELIVERY_SLOTS):
+            _enqueue_delivery(channel, slot)
+    return total

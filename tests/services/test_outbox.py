@@ -345,7 +345,7 @@ def test_retries_are_queued_by_the_sweep_not_by_rqs_scheduler(make_app, mailbox)
         message.next_attempt_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
         assert sweep()["messages_requeued"] == 1
-        assert queue.job_ids == [f"portico-deliver-email-{message_id % outbox.DELIVERY_SLOTS}"]
+        assert sorted(queue.job_ids) == ["portico-deliver-email-0", "portico-deliver-email-1"]
 
 
 def test_once_mail_goes_out_again_messages_waiting_out_the_outage_are_due_at_once(
