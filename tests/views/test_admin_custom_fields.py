@@ -193,6 +193,6 @@ def test_each_type_from_admin_form_to_portal_to_record_page(
         page="/portal/details",
         follow_redirects=True,
     )
-    assert f"Saved: Extra {kind}." in response.get_data(as_text=True)
+    assert f"More about you saved: Extra {kind}." in response.get_data(as_text=True)
     page = admin_client.get(f"/admin/record/details/?id={record_id}").get_data(as_text=True)
     assert f"Extra {kind}" in page and shown in page
