@@ -12,7 +12,7 @@ from rq import get_current_job
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.queue import current_worker_name, get_queue
-from app.services import outbox
+from app.services import mail, outbox
 from models import Channel, db, utcnow
 
 log = logging.getLogger(__name__)
@@ -34,14 +34,15 @@ def deliver_due(channel: str, budget: float = TIME_BUDGET) -> dict[str, int]:
     sweep queues it again for what is left."""
     started = time.monotonic()
     counts: dict[str, int] = {}
-    while time.monotonic() - started < budget and not _more_urgent_work():
-        message_id = outbox.next_due(Channel(channel))
-        if message_id is None:
-            db.session.rollback()
-            break
-        status = deliver(message_id)
-        key = status if not status.startswith("skipped") else "skipped"
-        counts[key] = counts.get(key, 0) + 1
+    with mail.one_connection():
+        while time.monotonic() - started < budget and not _more_urgent_work():
+            message_id = outbox.next_due(Channel(channel))
+            if message_id is None:
+                db.session.rollback()
+                break
+            status = deliver(message_id)
+            key = status if not status.startswith("skipped") else "skipped"
+            counts[key] = counts.get(key, 0) + 1
     return counts
 
 

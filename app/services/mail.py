@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from email.utils import formataddr, make_msgid
 from pathlib import Path
+from typing import Any
 
-from flask import current_app
+from flask import current_app, g
 from flask_mailman import EmailMultiAlternatives
 
 from app.services.validation import header_safe
@@ -56,6 +59,8 @@ def send(message: OutboxMessage) -> str:
     import smtplib
 
     mail = current_app.extensions["mailman"]
+    if g.get(_REUSE):
+        return _send_reusing(message, mail, smtplib)
     with mail.get_connection(fail_silently=False) as connection:
         email = build(message, connection)
         try:
@@ -63,6 +68,49 @@ def send(message: OutboxMessage) -> str:
         except smtplib.SMTPRecipientsRefused as exc:
             raise PermanentDeliveryError(f"recipient refused: {exc.recipients}") from None
     return str(email.extra_headers["Message-ID"])
+
+
+_REUSE = "portico_smtp_reuse"
+_CONNECTION = "portico_smtp_connection"
+
+
+@contextmanager
+def one_connection() -> Iterator[None]:
+    """Within this block (a delivery job's burst of mail) emails share one SMTP connection:
+    no connect and greeting per message."""
+    setattr(g, _REUSE, True)
+    try:
+        yield
+    finally:
+        g.pop(_REUSE, None)
+        connection = g.pop(_CONNECTION, None)
+        if connection is not None:
+            with suppress(Exception):
+                connection.close()
+
+
+def _send_reusing(message: OutboxMessage, mail: Any, smtplib: Any) -> str:
+    for fresh in (False, True):
+        connection = None if fresh else g.get(_CONNECTION)
+        if connection is None:
+            connection = mail.get_connection(fail_silently=False)
+            connection.open()
+            setattr(g, _CONNECTION, connection)
+            fresh = True
+        email = build(message, connection)
+        try:
+            email.send(fail_silently=False)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PermanentDeliveryError(f"recipient refused: {exc.recipients}") from None
+        except (smtplib.SMTPServerDisconnected, OSError):
+            g.pop(_CONNECTION, None)
+            with suppress(Exception):
+                connection.close()
+            if fresh:
+                raise
+            continue  # the kept connection had gone stale: once more on a new one
+        return str(email.extra_headers["Message-ID"])
+    raise AssertionError("unreachable")
 
 
 def _write_eml(message: OutboxMessage) -> str:
