@@ -224,3 +224,26 @@ def test_an_auth_token_does_not_outlive_the_session_either(app, client, admin_us
     app.test_client_class = PageClient
     other = app.test_client()
     assert other.get("/admin/", headers={"Authentication-Token": token}).status_code == 302
+
+
+def test_a_password_reset_signs_out_every_other_browser(app, client):
+    from tests.views.test_portal_signin import run_sign_in_jobs
+
+    creds = _client_with_portal(app)
+    _portal_sign_in(client, creds)
+    app.test_client_class = PageClient
+    elsewhere = app.test_client()
+    elsewhere.submit("/portal/reset", {"email": "cleo@example.com"})
+    run_sign_in_jobs(app)
+    with app.app_context():
+        message = db.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.template_key == "portal.password_reset")
+        )
+        token = re.search(r"/portal/reset/([\w.-]+)", message.body_text).group(1)
+    response = elsewhere.submit(
+        f"/portal/reset/{token}",
+        {"password": "brand new password", "confirm": "brand new password"},
+    )
+    assert response.headers["Location"] == "/portal/"
+    assert client.get("/portal/home").status_code == 302
+    assert [reason for _u, _a, reason in _rows(app)] == ["password changed"]
