@@ -26,7 +26,7 @@ from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import escape
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from app.services.campaign_templates import CAMPAIGN_TEMPLATES, CampaignTemplate
 from app.services.errors import ValidationError
@@ -922,17 +922,18 @@ def check_delete(template: MessageTemplate) -> None:
             + ", ".join(f"“{name}”" for name in workflows)
             + ". Choose another template in their actions first, then delete it."
         )
-    pending = [
-        params
-        for params in db.session.scalars(
-            select(ScheduledAction.params).where(ScheduledAction.status == ActionStatus.PENDING)
+    pending = db.session.scalar(
+        select(func.count())
+        .select_from(ScheduledAction)
+        .where(
+            ScheduledAction.status == ActionStatus.PENDING,
+            ScheduledAction.params["template_key"].as_string() == key,
         )
-        if (params or {}).get("template_key") == key
-    ]
+    )
     if pending:
         raise ValidationError(
-            f"“{template.name}” is still to be sent by {len(pending)} scheduled "
-            f"action{'s' if len(pending) > 1 else ''} of runs under way. Cancel them under "
+            f"“{template.name}” is still to be sent by {pending} scheduled "
+            f"action{'s' if pending > 1 else ''} of runs under way. Cancel them under "
             "Scheduled actions first, then delete it."
         )
     rule_columns = (
