@@ -301,3 +301,33 @@ def test_a_workflow_whose_template_is_gone_warns_on_its_pages(app, admin_client)
             "Action 2 (Send text message) sends the template campaign.aep.sms, which no longer "
             "exists" in html
         ), page
+
+
+def test_every_edit_form_saved_untouched_as_a_browser_sends_it_saves(app, admin_client):
+    """The HTTP twin of the browser sweep: every model view's edit form (found on the Admin
+    object), posted with exactly what a browser would send for it untouched."""
+    from flask_admin.contrib.sqla import ModelView
+
+    from app.services import custom_fields
+    from models import CustomField, CustomFieldType
+    from seeds.demo import seed_demo
+
+    with app.app_context():
+        seed_demo(records=3, seed=3)
+        factories.task("Call back", factories.staff())
+        field = CustomField(key="renewal", label="Renewal", field_type=CustomFieldType.DATE)
+        custom_fields.check_custom_field(field, is_new=True)
+        db.session.add(field)
+        db.session.commit()
+    with app.test_request_context():
+        pages = []
+        for view in app.extensions["admin"][0]._views:
+            if isinstance(view, ModelView) and view.can_edit:
+                first = db.session.scalar(select(view.model).limit(1))
+                pages.append(
+                    view.get_url(f"{view.endpoint}.edit_view", id=view.get_pk_value(first))
+                )
+    assert len(pages) >= 8
+    for url in pages:
+        response = save_untouched(admin_client, url)
+        assert response.status_code == 302, (url, response.get_data(as_text=True)[-1500:])
