@@ -5,8 +5,8 @@ client). This cleans the rows saved before: in one-line columns every control ch
 line separator becomes a space (runs of spaces one, ends trimmed); in notes and other
 multi-line columns only tab and line breaks stay. No schema change.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0009'
-down_revision = '0008'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
