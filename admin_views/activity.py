@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from admin_views.base import StaffModelView
 from admin_views.filters import IntChoice, IntIs, OfficeDayBetween, agent_options
-from app.services.events import CATALOGUE
+from app.services.events import CATALOGUE, EMITTED
 from models import ActivityEntry
 
 
@@ -78,7 +78,7 @@ class ActivityView(StaffModelView):
             ActivityEntry.event_key,
             "Event",
             sorted(
-                ((key, f"{spec.label} ({key})") for key, spec in CATALOGUE.items()),
+                ((key, f"{spec.label} ({key})") for key, spec in EMITTED.items()),
                 key=lambda option: option[1],
             ),
         ),
