@@ -341,7 +341,7 @@ def test_the_migration_cleans_rows_saved_before(app):
         db.session.commit()
         record_id = record.id
         db.session.remove()
-        downgrade(revision="0008")
+        downgrade(revision="0007")
         upgrade()
         record = db.session.get(Record, record_id)
         assert (record.first_name, record.last_name) == ("Cora Bcc: evil@example.com", "Cli ent")
