@@ -1,4 +1,5 @@
-"""Email and SMS templates (admins): edit, preview against a record, restore defaults."""
+"""Email and SMS templates (admins): edit, preview against a record, restore defaults, add
+back the sample campaigns' templates."""
 
 from __future__ import annotations
 
@@ -90,13 +91,42 @@ class TemplateView(StaffModelView):
         restored = template_service.restore_missing()
         db.session.commit()
         names = [template_service.default_of(key).name for key in restored]  # type: ignore[union-attr]
-        flash(
-            f"Added {plural(len(restored), 'missing default template')}: {', '.join(names)}."
+        message = (
+            f"Added {plural(len(restored), 'missing system template')}: {', '.join(names)}."
             if restored
-            else "Every default template is there.",
+            else "Every system template is there."
+        )
+        absent = len(template_service.missing_samples())
+        if absent:
+            message += (
+                f" {plural(absent, 'sample campaign template')} "
+                f"{'is' if absent == 1 else 'are'} not in your list: add "
+                f"{'it' if absent == 1 else 'them'} back under Sample campaign templates."
+            )
+        flash(message, "success")
+        return redirect(url_for(".index_view"))
+
+    @expose("/samples/")
+    def samples(self):  # type: ignore[no-untyped-def]
+        return self.render("admin/template/samples.html", samples=template_service.samples())
+
+    @expose("/samples/add/", methods=("POST",))
+    def add_samples(self):  # type: ignore[no-untyped-def]
+        keys = None if request.form.get("all") else request.form.getlist("key")
+        try:
+            added = template_service.add_samples(keys)
+        except ValidationError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for(".samples"))
+        db.session.commit()
+        names = [template_service.default_of(key).name for key in added]  # type: ignore[union-attr]
+        flash(
+            f"Added {plural(len(added), 'sample campaign template')}: {', '.join(names)}."
+            if added
+            else "Those sample campaign templates are already in your list.",
             "success",
         )
-        return redirect(url_for(".index_view"))
+        return redirect(url_for(".samples"))
 
     @expose("/<int:template_id>/preview/")
     def preview(self, template_id: int):  # type: ignore[no-untyped-def]

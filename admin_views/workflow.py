@@ -312,8 +312,12 @@ def _missing_template_warnings(workflow: Workflow) -> list[str]:
     gone = templates.missing(step.template_key for step in workflow.actions)
     return [
         f"Action {n} ({step.kind.label}) sends the template {step.template_key}, which no "
-        "longer exists: it will fail when it fires. Choose another template for it, or bring "
-        "the template back under Settings, Templates (Restore missing defaults)."
+        "longer exists: it will fail when it fires. Choose another template for it"
+        + (
+            ", or add it back under Settings, Templates, Sample campaign templates."
+            if templates.is_sample(step.template_key or "")
+            else "."
+        )
         for n, step in enumerate(workflow.actions, start=1)
         if step.template_key in gone
     ]

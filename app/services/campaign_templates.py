@@ -1,8 +1,10 @@
-"""The message templates of the two demo campaigns (quote follow-up, annual review).
+"""The message templates of the two sample campaigns (quote follow-up, annual review).
 
-Unlike system templates they may be deleted, and need no placeholder; but they are defaults
-all the same: the demo seeds add them, and "restore missing default templates" or "restore
-default text" bring them back as they were seeded.
+Unlike system templates they may be deleted, and need no placeholder; but they have a default
+text all the same: the demo seeds add them, "Restore default text" puts an edited one back as
+it was seeded, and the templates list's "Sample campaign templates" page adds back any the
+office deleted (or never had), one by one or all at once. "Restore missing defaults" leaves
+them out, so an office that does not want them is never given them.
 """
 
 from __future__ import annotations

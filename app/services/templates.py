@@ -847,7 +847,7 @@ def _html(text: str, context: dict[str, Any]) -> str:
 
 
 def default_of(key: str) -> TemplateSpec | CampaignTemplate | None:
-    """The text ``key`` can be restored to: a system template's, or the demo campaigns'."""
+    """The text ``key`` can be restored to: a system template's, or the sample campaigns'."""
     return SYSTEM_TEMPLATES.get(key) or CAMPAIGN_TEMPLATES.get(key)
 
 
@@ -879,23 +879,44 @@ def ensure_defaults() -> list[str]:
 
 
 def restore_missing() -> list[str]:
-    """Create every default template that is missing, never touching edited ones: the system
-    templates, and the demo campaigns' templates where this office has the demo campaigns
-    (one of their templates is here, or a workflow action sends one). An office that never
-    had them does not get them from a restore."""
-    existing = set(db.session.scalars(select(MessageTemplate.key)))
-    campaign_keys = set(CAMPAIGN_TEMPLATES)
-    used = set(
-        db.session.scalars(
-            select(WorkflowAction.template_key).where(
-                WorkflowAction.template_key.in_(campaign_keys)
-            )
+    """The staff panel's "Restore missing defaults": create the system templates that are
+    missing, never touching edited ones. The sample campaigns' templates are not system
+    templates: an office adds them back on purpose, with :func:`add_samples`."""
+    return ensure_defaults()
+
+
+def is_sample(key: str) -> bool:
+    """Is ``key`` one of the sample campaigns' templates?"""
+    return key in CAMPAIGN_TEMPLATES
+
+
+def samples() -> list[tuple[CampaignTemplate, MessageTemplate | None]]:
+    """Each sample campaign template, with the office's template under its key (None when
+    the office deleted it or never had it)."""
+    stored = {
+        template.key: template
+        for template in db.session.scalars(
+            select(MessageTemplate).where(MessageTemplate.key.in_(CAMPAIGN_TEMPLATES))
         )
-    )
-    wanted = [key for key in SYSTEM_TEMPLATES if key not in existing]
-    if used or existing & campaign_keys:
-        wanted += [key for key in CAMPAIGN_TEMPLATES if key not in existing]
-    return restore_defaults(wanted)
+    }
+    return [(sample, stored.get(key)) for key, sample in CAMPAIGN_TEMPLATES.items()]
+
+
+def missing_samples() -> list[str]:
+    """The keys of the sample campaign templates the office does not have."""
+    return [sample.key for sample, stored in samples() if stored is None]
+
+
+def add_samples(keys: Iterable[str] | None = None) -> list[str]:
+    """Add the sample campaign templates of ``keys`` (every one when None) that the office
+    does not have, with the text they were seeded with; those it has stay as they are, edits
+    and all. Works whether or not the office ever had them. Returns the keys added."""
+    wanted = list(CAMPAIGN_TEMPLATES) if keys is None else list(dict.fromkeys(keys))
+    unknown = [key for key in wanted if key not in CAMPAIGN_TEMPLATES]
+    if unknown:
+        raise ValidationError(f"There is no sample template with the key {unknown[0]!r}.")
+    absent = set(missing_samples())
+    return restore_defaults([key for key in wanted if key in absent])
 
 
 def check_delete(template: MessageTemplate) -> None:

@@ -165,25 +165,66 @@ def _workflow(name):
     return db.session.scalar(select(Workflow).where(Workflow.name == name))
 
 
-def test_restore_missing_brings_back_a_deleted_campaign_template(ctx):
+def test_every_sample_template_deleted_can_be_added_back(ctx):
+    """Deleting a template a workflow sends is refused, so the last sample template goes only
+    once no workflow sends any; they must still come back then."""
+    from app.services.campaign_templates import CAMPAIGN_TEMPLATES
+
     _campaigns()
-    template = templates.get_template("campaign.aep.sms")
-    _workflow("Annual review (AEP)").actions[1].template_key = "campaign.quote_follow_up.sms"
+    db.session.delete(_workflow("Quote follow-up: Medicare Advantage"))  # one removed,
+    for key, channel in (("office.review", Channel.EMAIL), ("office.review.sms", Channel.SMS)):
+        db.session.add(MessageTemplate(key=key, channel=channel, name=key, subject="", body="B"))
+    for step in _workflow("Annual review (AEP)").actions:  # one sends the office's own
+        if step.template_key:
+            step.template_key = (
+                "office.review.sms" if "sms" in step.template_key else "office.review"
+            )
     db.session.flush()
-    templates.check_delete(template)  # nothing sends it any more
-    db.session.delete(template)
+    for key in CAMPAIGN_TEMPLATES:
+        template = templates.get_template(key)
+        templates.check_delete(template)  # nothing sends it any more
+        db.session.delete(template)
     db.session.flush()
-    assert templates.restore_missing() == ["campaign.aep.sms"]
+    assert templates.restore_missing() == []  # system templates only, as before
+    assert templates.missing_samples() == list(CAMPAIGN_TEMPLATES)
+
+    assert templates.add_samples(["campaign.aep.sms"]) == ["campaign.aep.sms"]  # one by one
     restored = templates.get_template("campaign.aep.sms")
     assert restored.channel == Channel.SMS and restored.name == "Annual review (text)"
-    assert templates.restore_missing() == []
+    assert templates.add_samples() == [k for k in CAMPAIGN_TEMPLATES if k != "campaign.aep.sms"]
+    for key, sample in CAMPAIGN_TEMPLATES.items():
+        stored = templates.get_template(key)
+        assert (stored.channel, stored.name, stored.subject, stored.body) == (
+            sample.channel,
+            sample.name,
+            sample.subject,
+            sample.body,
+        )
+    assert templates.missing_samples() == []
+    assert templates.add_samples() == []
 
 
-def test_restore_missing_leaves_out_campaigns_an_office_never_had(ctx):
+def test_adding_samples_leaves_edited_ones_and_refuses_unknown_keys(ctx):
+    _campaigns()
+    templates.get_template("campaign.aep.book").body = "Ours {{ record.first_name }}"
+    db.session.delete(templates.get_template("campaign.aep.announce"))
+    db.session.flush()
+    assert templates.add_samples(["campaign.aep.book", "campaign.aep.announce"]) == [
+        "campaign.aep.announce"
+    ]
+    assert templates.get_template("campaign.aep.book").body == "Ours {{ record.first_name }}"
+    with pytest.raises(ValidationError, match=r"no sample template with the key 'portal\.link'"):
+        templates.add_samples(["portal.link"])
+    assert templates.is_sample("campaign.aep.book") and not templates.is_sample("portal.link")
+
+
+def test_restore_missing_leaves_out_samples_an_office_never_had(ctx):
     db.session.delete(templates.get_template("portal.invitation"))
     db.session.flush()
     assert templates.restore_missing() == ["portal.invitation"]
     assert templates.get_template("campaign.aep.sms") is None
+    assert len(templates.missing_samples()) == 5
+    assert templates.add_samples(["campaign.aep.sms"]) == ["campaign.aep.sms"]  # on purpose
 
 
 def test_restore_default_text_of_a_campaign_template(ctx):

@@ -68,7 +68,7 @@ def test_restore_defaults_and_missing(app, admin_client):
     response = admin_client.submit(
         "/admin/template/restore-missing/", page="/admin/template/", follow_redirects=True
     )
-    assert "Added 1 missing default template: Self service: invitation." in response.get_data(
+    assert "Added 1 missing system template: Self service: invitation." in response.get_data(
         as_text=True
     )
 
@@ -235,26 +235,87 @@ def test_a_custom_field_saved_untouched_from_its_edit_form_saves(app, admin_clie
         assert db.session.get(CustomField, field_id).field_type == CustomFieldType.DATE
 
 
-def test_a_deleted_campaign_template_can_be_restored(app, admin_client):
+def test_every_sample_campaign_template_deleted_comes_back_from_the_panel(app, admin_client):
+    """The last sample template can go only once no workflow sends any; "Restore missing
+    defaults" then has nothing to go by, so the samples have a page of their own."""
+    from app.services.campaign_templates import CAMPAIGN_TEMPLATES
+
     with app.app_context():
         from seeds.campaigns import seed_campaigns
 
         seed_campaigns()
-        flow = db.session.scalar(select(Workflow).where(Workflow.name == "Annual review (AEP)"))
-        flow.actions[1].template_key = "campaign.quote_follow_up.sms"
         db.session.commit()
-    tid = template_id(app, "campaign.aep.sms")
+        flows = list(db.session.scalars(select(Workflow.id)))
+    assert len(flows) == 2
+    for flow_id in flows:  # the workflows that send them go first, as the panel requires
+        response = admin_client.submit(
+            "/admin/workflow/delete/", {"id": flow_id}, page="/admin/workflow/"
+        )
+        assert response.status_code == 302
+    ids = [str(template_id(app, key)) for key in CAMPAIGN_TEMPLATES]
     response = admin_client.submit(
-        "/admin/template/delete/", {"id": tid}, page="/admin/template/", follow_redirects=True
+        "/admin/template/action/",
+        {"action": "delete", "rowid": ids},
+        page="/admin/template/",
+        follow_redirects=True,
     )
-    assert "Template deleted." in response.get_data(as_text=True)
+    assert "5 templates deleted." in response.get_data(as_text=True)
+    assert all(template_id(app, key) is None for key in CAMPAIGN_TEMPLATES)
+
     response = admin_client.submit(
         "/admin/template/restore-missing/", page="/admin/template/", follow_redirects=True
     )
-    assert "Added 1 missing default template: Annual review (text)." in response.get_data(
-        as_text=True
+    html = response.get_data(as_text=True)
+    assert (
+        "Every system template is there. 5 sample campaign templates are not in your list: "
+        "add them back under Sample campaign templates." in html
     )
-    assert template_id(app, "campaign.aep.sms") is not None
+    assert 'href="/admin/template/samples/"' in html
+
+    page = admin_client.get("/admin/template/samples/").get_data(as_text=True)
+    assert page.count('aria-label="Add ') == 5 and "Add all 5 missing" in page
+    response = admin_client.submit(
+        "/admin/template/samples/add/",
+        {"key": "campaign.aep.sms"},
+        page="/admin/template/samples/",
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "Added 1 sample campaign template: Annual review (text)." in html
+    assert "Add all 4 missing" in html
+    response = admin_client.submit(
+        "/admin/template/samples/add/",
+        {"all": "1"},
+        page="/admin/template/samples/",
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert (
+        "Added 4 sample campaign templates: Quote follow-up, Quote follow-up (text), "
+        "Annual review: it is that time, Annual review: book a time." in html
+    )
+    assert "Every sample campaign template is in your list." in html
+    with app.app_context():
+        for key, sample in CAMPAIGN_TEMPLATES.items():
+            stored = db.session.scalar(select(MessageTemplate).where(MessageTemplate.key == key))
+            assert (stored.channel, stored.name, stored.body) == (
+                sample.channel,
+                sample.name,
+                sample.body,
+            )
+
+
+def test_adding_an_unknown_sample_says_so(app, admin_client):
+    response = admin_client.submit(
+        "/admin/template/samples/add/",
+        {"key": "portal.link"},
+        page="/admin/template/samples/",
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "There is no sample template with the key &#39;portal.link&#39;." in (
+        response.get_data(as_text=True)
+    )
 
 
 def test_deleting_a_template_a_workflow_sends_is_refused_naming_the_workflow(app, admin_client):
@@ -299,7 +360,8 @@ def test_a_workflow_whose_template_is_gone_warns_on_its_pages(app, admin_client)
         html = admin_client.get(page).get_data(as_text=True)
         assert (
             "Action 2 (Send text message) sends the template campaign.aep.sms, which no longer "
-            "exists" in html
+            "exists: it will fail when it fires. Choose another template for it, or add it back "
+            "under Settings, Templates, Sample campaign templates." in html
         ), page
 
 
