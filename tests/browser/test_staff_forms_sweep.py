@@ -26,7 +26,7 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from app.services import custom_fields
-from models import CustomField, CustomFieldType, Task, Workflow, db
+from models import CustomField, CustomFieldType, Task, db
 from seeds.demo import DEMO_LOGINS, seed_demo
 from tests.browser.test_admin_browser import blocked_scripts, watch_console
 
@@ -336,26 +336,3 @@ def test_an_empty_due_field_opens_at_the_office_time_not_the_browser_time(
     office_now = datetime.now(ZoneInfo("America/New_York")).replace(tzinfo=None)
     shown = datetime.strptime(due.input_value(), "%Y-%m-%d %H:%M")
     assert abs(shown - office_now) < timedelta(minutes=2), (shown, office_now)
-
-
-def test_templates_in_use_stay_and_a_deleted_campaign_template_comes_back(
-    page: Page, base_url, app, demo
-):
-    sign_in(page, base_url)
-    page.on("dialog", lambda dialog: dialog.accept())  # "Delete this template?"
-    page.goto(f"{base_url}/admin/template/?search=campaign.aep.sms", wait_until="load")
-    page.locator("tr", has_text="campaign.aep.sms").locator("button[type=submit]").click()
-    expect(page.locator(".alert-danger")).to_contain_text(
-        "is sent by the workflow “Annual review (AEP)”"
-    )
-    with app.app_context():  # the workflow sends another text; the old one may go
-        flow = db.session.scalar(select(Workflow).where(Workflow.name == "Annual review (AEP)"))
-        flow.actions[1].template_key = "campaign.quote_follow_up.sms"
-        db.session.commit()
-    page.goto(f"{base_url}/admin/template/?search=campaign.aep.sms", wait_until="load")
-    page.locator("tr", has_text="campaign.aep.sms").locator("button[type=submit]").click()
-    expect(page.locator(".alert-success")).to_contain_text("Template deleted.")
-    page.get_by_role("button", name="Restore missing defaults").click()
-    expect(page.locator(".alert-success")).to_contain_text(
-        "Added 1 missing default template: Annual review (text)."
-    )
