@@ -37,8 +37,9 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_security import hash_password, verify_password
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.queue import enqueue_after_commit
 from app.services import events, outbox, passwords, sessions, templates
@@ -301,23 +302,78 @@ def _password_paused(account: PortalAccount, now: datetime) -> bool:
     return bool(account.locked_until and account.locked_until > now)
 
 
-def _failed(account: PortalAccount, method: str, now: datetime) -> None:
+def mask_address(address: str | None) -> str:
+    """An address as the activity log keeps it for someone who is not (known to be) a client:
+    enough to trace misuse, not a list of addresses people tried: ``c***@example.com``."""
+    local, at, domain = (address or "").partition("@")
+    if not at:
+        return ""
+    return f"{local[:1]}***@{domain[:255]}"
+
+
+def _failed(accounts: list[PortalAccount], method: str, address: str | None, now: datetime) -> None:
+    """Count a failed password and log it, with the same statements whoever it was.
+
+    Each account gets one UPDATE that decides in the database: while paused nothing changes;
+    the failure that reaches ``lockout_failures`` starts the pause and starts the count again;
+    any other adds one. An unknown address or link gets that same UPDATE (on id 0, which no
+    row has) and the same one log entry, its address masked, so neither the work nor the log
+    tells a stranger whether the account exists. The failure that starts a pause is logged as
+    the pause (``portal.login.locked``), so that request writes one entry too."""
     settings = get_settings()
-    account.failed_attempts += 1
-    events.emit(
-        "portal.login.failed",
-        actor=Actor.client(account),
-        record=account.record,
-        details={"method": method, "failures": account.failed_attempts},
-    )
-    if account.failed_attempts >= settings.lockout_failures:
-        account.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-        account.failed_attempts = 0
+    until = now + timedelta(minutes=settings.lockout_minutes)
+    paused = PortalAccount.locked_until > now
+    reaches = PortalAccount.failed_attempts + 1 >= settings.lockout_failures
+    for account in accounts or [None]:
+        row = db.session.execute(
+            update(PortalAccount)
+            .where(PortalAccount.id == (account.id if account is not None else 0))
+            .values(
+                failed_attempts=case(
+                    (paused, PortalAccount.failed_attempts),
+                    (reaches, 0),
+                    else_=PortalAccount.failed_attempts + 1,
+                ),
+                locked_until=case(
+                    (paused, PortalAccount.locked_until),
+                    (reaches, until),
+                    else_=PortalAccount.locked_until,
+                ),
+            )
+            .returning(PortalAccount.failed_attempts, PortalAccount.locked_until)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if account is None or row is None:
+            events.emit(
+                "portal.login.failed",
+                actor=Actor(events.CLIENT, "Someone"),
+                details={"method": method, "address": mask_address(address), "known": False},
+            )
+            continue
+        was_paused = _password_paused(account, now)
+        set_committed_value(account, "failed_attempts", row.failed_attempts)
+        set_committed_value(account, "locked_until", row.locked_until)
+        if not was_paused and row.locked_until == until:
+            events.emit(
+                "portal.login.locked",
+                actor=Actor.system(),
+                record=account.record,
+                details={
+                    "until": until,
+                    "failures": settings.lockout_failures,
+                    "method": method,
+                    "person": account.person_name,
+                },
+            )
+            continue
+        details: dict[str, Any] = {"method": method, "failures": row.failed_attempts}
+        if was_paused:
+            details = {"method": method, "while_paused": True}
         events.emit(
-            "portal.login.locked",
-            actor=Actor.system(),
+            "portal.login.failed",
+            actor=Actor.client(account),
             record=account.record,
-            details={"until": account.locked_until, "failures": settings.lockout_failures},
+            details=details,
         )
 
 
@@ -349,12 +405,11 @@ def sign_in_with_link(token: str, password: str, now: datetime | None = None) ->
     account = account_for_link(token)
     if account is None or account.password_hash is None:
         _dummy_verify(password)
+        _failed([], "link", None, now)
         raise SignInFailed()
     matches = verify_password(password, account.password_hash)  # paused or not: same work
-    if _password_paused(account, now):
-        raise SignInFailed()
-    if not matches:
-        _failed(account, "link", now)
+    if _password_paused(account, now) or not matches:
+        _failed([account], "link", None, now)
         raise SignInFailed()
     _succeeded(account, "portal.login.password", "link", now)
     return account
@@ -386,6 +441,7 @@ def sign_in_with_password(email: str, password: str, now: datetime | None = None
     )
     if not candidates:
         _dummy_verify(password)
+        _failed([], "password", address, now)
         raise SignInFailed()
     # Every candidate's hash is checked, paused or not, so a pause does not show in the timing.
     checked = [(a, verify_password(password, a.password_hash or "")) for a in candidates]
@@ -393,9 +449,7 @@ def sign_in_with_password(email: str, password: str, now: datetime | None = None
         if matches and not _password_paused(account, now):
             _succeeded(account, "portal.login.password", "password", now)
             return account
-    for account, _matches in checked:
-        if not _password_paused(account, now):
-            _failed(account, "password", now)
+    _failed(candidates, "password", address, now)
     raise SignInFailed()
 
 
@@ -544,12 +598,13 @@ def verify_code(
         .order_by(LoginCode.id.desc())
         .limit(1)
     ).first()
-    if found is None or found.expires_at <= now:
+    # The same statements whether or not there is a live code (there is one only for a known
+    # address): one attempt is counted, on id 0 (no row) when there is none. A code is compared
+    # only once its attempt is counted; a used-up code stays used up.
+    live = found is not None and found.expires_at > now
+    if not use_attempt(LoginCode, found.id if found is not None and live else 0):
         raise SignInFailed()
-    if not use_attempt(LoginCode, found.id):
-        _retire(LoginCode, found.id, now)  # used up: ask for a new one
-        raise SignInFailed()
-    if not hmac.compare_digest(found.code_hash, _code_hash(identifier, code)):
+    if found is None or not hmac.compare_digest(found.code_hash, _code_hash(identifier, code)):
         raise SignInFailed()
     if not _use_once(LoginCode, found.id, now):
         raise SignInFailed()
@@ -715,8 +770,7 @@ def reset_password(
         update(ContactChange)
         .where(
             ContactChange.account_id == account.id,
-            ContactChange.confirmed_at.is_(None),
-            ContactChange.superseded_at.is_(None),
+            _change_open(),
         )
         .values(superseded_at=now)
         .execution_options(synchronize_session=False)
@@ -731,6 +785,17 @@ def reset_password(
 
 
 # -- changing the address or number someone signs in with -----------------------------------
+
+
+def _change_open() -> Any:
+    """The condition of a change still waiting for its code: neither confirmed nor replaced
+    (cancelled, out of attempts, ended by a password reset). Expiry is checked apart: a newer
+    change or a reset still ends an expired one. :func:`_is_open` is the same for a row."""
+    return and_(ContactChange.confirmed_at.is_(None), ContactChange.superseded_at.is_(None))
+
+
+def _is_open(change: ContactChange) -> bool:
+    return change.confirmed_at is None and change.superseded_at is None
 
 
 class ChangeCodeFailed(ValidationError):
@@ -757,8 +822,7 @@ def start_contact_change(
         .where(
             ContactChange.account_id == account.id,
             ContactChange.field_key == field_key,
-            ContactChange.confirmed_at.is_(None),
-            ContactChange.superseded_at.is_(None),
+            _change_open(),
         )
         .values(superseded_at=now)
         .execution_options(synchronize_session=False)
@@ -817,8 +881,7 @@ def open_contact_changes(
             select(ContactChange)
             .where(
                 ContactChange.account_id == account.id,
-                ContactChange.confirmed_at.is_(None),
-                ContactChange.superseded_at.is_(None),
+                _change_open(),
                 ContactChange.expires_at > now,
             )
             .order_by(ContactChange.id)
@@ -848,7 +911,7 @@ def check_contact_code(
         ),
         field="code",
     )
-    if change.confirmed_at or change.superseded_at or change.expires_at <= now:
+    if not _is_open(change) or change.expires_at <= now:
         raise gone
     if not use_attempt(ContactChange, change.id):
         _retire(ContactChange, change.id, now)
@@ -878,15 +941,33 @@ def check_contact_code(
 
 def cancel_contact_change(account: PortalAccount, change_id: int) -> ContactChange:
     change = contact_change_of(account, change_id)
-    if change.confirmed_at is None and change.superseded_at is None:
+    if _is_open(change):
         change.superseded_at = utcnow()
     db.session.flush()
     return change
 
 
+def notice_key(
+    record_id: int,
+    field_key: str,
+    *,
+    change: ContactChange | None = None,
+    approval_id: int | None = None,
+) -> str:
+    """The outbox key of the notice to the old address or number, one per change: the
+    :class:`ContactChange` its code confirmed, or the staff approval that applied it. A
+    removal (it needs no code, so it has no row) is keyed by the record, field and time."""
+    if change is not None:
+        return f"contact-changed:{change.id}"
+    if approval_id is not None:
+        return f"contact-changed:approval:{approval_id}"
+    return f"contact-changed:{record_id}:{field_key}:{utcnow().isoformat()}"
+
+
 def tell_old_contact(
     record: Record,
     *,
+    key: str,
     channel: Channel,
     old_value: str | None,
     field_label: str,
@@ -894,7 +975,9 @@ def tell_old_contact(
     person_name: str,
 ) -> None:
     """Tell the old address or number that it no longer signs in (if there was none, the
-    record's email hears of the new one), so a change the client did not make is noticed."""
+    record's email hears of the new one), so a change the client did not make is noticed.
+    ``key`` names the change the notice is about, one notice per change: ``contact-changed:``
+    and the :class:`ContactChange` id (see :func:`notice_key`)."""
     to, by = old_value, channel
     if not to:
         to, by = record.email, Channel.EMAIL
@@ -905,7 +988,7 @@ def tell_old_contact(
     template = "portal.contact_changed" if by == Channel.EMAIL else "portal.contact_changed.sms"
     outbox.put_rendered(
         templates.render(template, context),
-        key=f"contact-changed:{record.id}:{secrets.token_hex(8)}",
+        key=key,
         to=to,
         to_name=person_name,
         record_id=record.id,

@@ -571,8 +571,18 @@ class SectionForm(FlaskForm):
         if not shown:
             return True
 
+        waiting = set()
+
         def after(key: str) -> Any:
-            return self[key].data if key in shown and key in self.direct else self.contact.get(key)
+            if key not in shown or key not in self.direct:
+                return self.contact.get(key)
+            new = self[key].data
+            if key in SIGN_IN_FIELDS and new not in (None, "") and new != self.contact.get(key):
+                # A new sign-in email or mobile waits for its code: until then the saved one
+                # is the one that reaches the client (removing one applies at once).
+                waiting.add(key)
+                return self.contact.get(key)
+            return new
 
         try:
             preferred = ContactMethod(after("preferred_contact") or ContactMethod.EMAIL)
@@ -580,9 +590,16 @@ class SectionForm(FlaskForm):
                 preferred, email=after("email"), mobile=after("mobile"), phone=after("phone")
             )
         except ValidationError as exc:
+            message = exc.message
+            if exc.field in waiting or (exc.field == "phone" and "mobile" in waiting):
+                message = _(
+                    "Your new %(field)s is not confirmed yet: save this choice again once you "
+                    "have entered the code we send to it.",
+                    field=self["mobile" if exc.field == "phone" else exc.field].label.text.lower(),
+                )
             where = "preferred_contact" if "preferred_contact" in shown else exc.field
             field_name = where if where in shown else shown[0]
-            self[field_name].errors = [*self[field_name].errors, exc.message]
+            self[field_name].errors = [*self[field_name].errors, message]
             return False
         return True
 
@@ -823,9 +840,16 @@ def save_section(
 
 
 def _apply(
-    record: Record, values: Values, item: Field, new: Any, actor: Actor, result: SaveResult
+    record: Record,
+    values: Values,
+    item: Field,
+    new: Any,
+    actor: Actor,
+    result: SaveResult,
+    change: ContactChange | None = None,
 ) -> None:
-    """One field's change: straight onto the record, or waiting for approval."""
+    """One field's change: straight onto the record, or waiting for approval. ``change`` is
+    the sign-in email or mobile change whose code brought it here, if one did."""
     old = values.get(item)
     old_text, new_text = display_value(item, old), display_value(item, new)
     if item.needs_approval:
@@ -856,6 +880,7 @@ def _apply(
             portal_accounts.sync_login_email(record)
         portal_accounts.tell_old_contact(
             record,
+            key=portal_accounts.notice_key(record.id, item.key, change=change),
             channel=SIGN_IN_FIELDS[item.key],
             old_value=_storage(item, old),
             field_label=item.label,
@@ -888,7 +913,10 @@ def confirm_contact_change(
     (the old address or number is told), or to staff when the field needs approval.
     :class:`portal_accounts.ChangeCodeFailed` for a wrong code (commit anyway: the attempt
     counts); :class:`NotFound` for a change that is not this account's."""
-    change = portal_accounts.check_contact_code(account, change_id, code)
+    change = portal_accounts.contact_change_of(account, change_id)
+    # Whether the change may still apply is checked before the code is used: a right code
+    # for a change that cannot apply (the field turned read-only, the number is no longer
+    # theirs) stays unused, so the change can apply once it may again.
     item = next((f for f in layout()[change.section] if f.key == change.field_key), None)
     if item is None or not item.editable:
         raise ValidationError(
@@ -896,12 +924,16 @@ def confirm_contact_change(
             field="code",
         )
     values = values_for(record)
-    _check_sign_in_change(item, values, account)  # still theirs to change
+    try:
+        _check_sign_in_change(item, values, account)  # still theirs to change
+    except ValidationError as exc:
+        raise ValidationError(exc.message, field="code") from None
+    change = portal_accounts.check_contact_code(account, change_id, code)
     actor = Actor.client(account)
     result = SaveResult()
     new = item.type.from_storage(change.new_value)
     if _comparable(values.get(item)) != _comparable(new):
-        _apply(record, values, item, new, actor, result)
+        _apply(record, values, item, new, actor, result, change)
     if item.builtin is not None and item.builtin.target == "record" and result.saved:
         _check_record(record)
     _emit(SECTION_BY_KEY[change.section], record, actor, result)
@@ -957,6 +989,7 @@ def approve(change: PendingChange, by: User) -> None:
     if item.key in SIGN_IN_FIELDS and old_value != change.new_value:
         portal_accounts.tell_old_contact(
             change.record,
+            key=portal_accounts.notice_key(change.record_id, item.key, approval_id=change.id),
             channel=SIGN_IN_FIELDS[item.key],
             old_value=old_value,
             field_label=change.field_label,

@@ -532,3 +532,81 @@ def test_a_password_reset_ends_a_change_begun_before_it(app, client, family):
     )
     assert response.status_code == 422
     assert record_value(app, family["record_id"], "mobile") == "+12025550143"
+
+
+# -- a right code is not wasted, one notice per change, unconfirmed is not saved ---------------
+
+
+def test_a_right_code_for_a_change_that_cannot_apply_stays_unused(app, client, family):
+    """The code used to be marked used before the field was checked: the change was used up
+    but never applied. Now the checks come first and the same code works once it may."""
+    sign_in_cleo(client, family)
+    client.submit(
+        "/portal/details/contact", contact_form(mobile="(202) 555-0188"), page="/portal/details"
+    )
+    change_id, code = contact_code(app)
+    set_mode(app, "mobile", FieldMode.READ_ONLY)
+    response = confirm_contact(client, app, code=code)
+    assert response.status_code == 422
+    assert "Mobile phone can no longer be changed here." in response.get_data(as_text=True)
+    with app.app_context():
+        change = db.session.get(ContactChange, change_id)
+        assert change.confirmed_at is None and change.attempts == 0
+    set_mode(app, "mobile", FieldMode.OPTIONAL)
+    response = confirm_contact(client, app, code=code, follow_redirects=True)
+    assert "Confirmed and saved: Mobile phone." in response.get_data(as_text=True)
+    assert record_value(app, family["record_id"], "mobile") == "+12025550188"
+
+
+def test_the_old_number_hears_once_per_change_under_the_changes_key(app, client, family):
+    sign_in_cleo(client, family)
+    client.submit(
+        "/portal/details/contact", contact_form(mobile="(202) 555-0188"), page="/portal/details"
+    )
+    change_id, _ = contact_code(app)
+    confirm_contact(client, app)
+    with app.app_context():
+        keys = db.session.scalars(
+            select(OutboxMessage.idempotency_key).where(
+                OutboxMessage.template_key == "portal.contact_changed.sms"
+            )
+        ).all()
+    assert keys == [f"contact-changed:{change_id}"]
+
+
+def test_an_unconfirmed_mobile_cannot_be_preferred_yet(app, client, family):
+    """With the preference in the same section, "prefer text" and a new mobile used to be
+    accepted together: the preference saved, pointing at a number still waiting for its code
+    (and at none at all for a client who had no mobile)."""
+    with app.app_context():
+        row = db.session.scalar(select(PortalField).where(PortalField.key == "preferred_contact"))
+        row.section = "contact"
+        db.session.get(Record, family["record_id"]).mobile = None
+        db.session.commit()
+    sign_in_cleo(client, family)
+    response = client.submit(
+        "/portal/details/contact",
+        contact_form(mobile="(202) 555-0188", preferred_contact="sms"),
+        page="/portal/details",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Your new mobile phone is not confirmed yet" in html
+    with app.app_context():
+        record = db.session.get(Record, family["record_id"])
+        assert record.preferred_contact.value == "email" and record.mobile is None
+        assert db.session.scalar(select(ContactChange)) is None
+    # Confirmed first, the preference then saves.
+    client.submit(
+        "/portal/details/contact",
+        contact_form(mobile="(202) 555-0188", preferred_contact="email"),
+        page="/portal/details",
+    )
+    confirm_contact(client, app)
+    response = client.submit(
+        "/portal/details/contact",
+        contact_form(mobile="(202) 555-0188", preferred_contact="sms"),
+        page="/portal/details",
+    )
+    assert response.status_code == 302
+    assert record_value(app, family["record_id"], "preferred_contact").value == "sms"

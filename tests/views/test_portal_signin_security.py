@@ -14,7 +14,7 @@ from app.queue import QUEUES, get_queue
 from app.redis import get_redis
 from app.services import portal_accounts
 from app.services.portal_settings import get_settings
-from models import LoginCode, OutboxMessage, Record, db
+from models import ActivityEntry, LoginCode, OutboxMessage, Record, db
 from tests import factories
 from tests.views.test_portal_signin import _credentials, latest_code, run_sign_in_jobs
 
@@ -213,6 +213,57 @@ def test_password_failures_check_one_hash_each(app, client, office, count_querie
     )
     assert unknown[3] == wrong[3] == paused[3] == 1
     assert unknown[0] == wrong[0] == paused[0] == 200
+    # The same statements too: before, a known address had its failure counted and logged
+    # (an UPDATE, the activity chain, a commit) and an unknown one nothing at all.
+    assert unknown[1] == wrong[1] == paused[1]
+    assert any(s.startswith("UPDATE portal_accounts") for s in unknown[1])
+    assert any(s.startswith("INSERT INTO activity") for s in unknown[1])
+
+
+def test_the_failure_that_starts_a_pause_does_the_same_work(
+    app, client, office, count_queries, monkeypatch
+):
+    """The failure that pauses the password is logged as the pause: one entry, like any
+    other failure, so the Nth try does not stand out either."""
+    path = "/portal/signin/password"
+    with app.app_context():
+        failures = get_settings().lockout_failures
+    known = [
+        _work(app, client, count_queries, monkeypatch, path, {"email": e, "password": "guess"})
+        for e in ["cleo@example.com"] * failures
+    ]
+    unknown = _work(
+        app, client, count_queries, monkeypatch, path, {"email": "x@example.com", "password": "g"}
+    )
+    assert {tuple(work[1]) for work in known} == {tuple(unknown[1])}
+    with app.app_context():
+        logged = db.session.scalars(
+            select(ActivityEntry).order_by(ActivityEntry.id.desc()).limit(2)
+        ).all()
+        assert [e.event_key for e in logged] == ["portal.login.failed", "portal.login.locked"]
+        assert logged[0].details == {
+            "method": "password",
+            "address": "x***@example.com",
+            "known": False,
+        }
+        assert logged[0].record_id is None and logged[1].record_id == office["cleo"]["record_id"]
+
+
+def test_a_wrong_code_does_the_same_work_for_known_and_unknown_addresses(
+    app, client, office, count_queries, monkeypatch
+):
+    """A wrong code for a known address counted an attempt (an UPDATE) that an unknown one,
+    having no code, did not: now both count one, on no row for the unknown address."""
+    work = {}
+    for name, address in (("known", "cleo@example.com"), ("unknown", "stranger@example.com")):
+        client.submit("/portal/code/email", {"identifier": address})
+        run_sign_in_jobs(app)
+        work[name] = _work(
+            app, client, count_queries, monkeypatch, "/portal/code/verify", {"code": "1234567"}
+        )
+    assert work["known"][0] == work["unknown"][0] == 200
+    assert work["known"][1] == work["unknown"][1]
+    assert any(s.startswith("UPDATE portal_login_codes") for s in work["unknown"][1])
 
 
 def test_a_paused_password_still_lets_the_client_in_by_code(app, client, office):
