@@ -1,5 +1,6 @@
-"""Staff authentication: Flask-Security-Too with argon2, generic failures, rate limits on
-failures, a lockout per account, strong passwords, and sessions kept on the server.
+"""Staff authentication: Flask-Security-Too with argon2, generic failures, attempts counted
+before the password is checked (successes given back), a pause per account and address, the
+one password rule of :mod:`app.services.passwords`, and sessions kept on the server.
 
 Sessions: signing in opens a row in ``sign_in_sessions`` (:mod:`app.services.sessions`) whose
 random id rides in the signed session cookie; every request checks that row, so signing out,
@@ -30,10 +31,12 @@ from flask_security import (
     logout_user,
     password_changed,
 )
-from flask_security.utils import password_length_validator
+from flask_security.utils import get_message
+from werkzeug.exceptions import TooManyRequests
 
-from app.extensions import limiter, security
-from app.services import sessions, staff_lockout
+from app.extensions import security
+from app.services import passwords, sessions, staff_lockout
+from app.services.errors import ValidationError
 from models import Role, User, WebAuthn, db
 
 #: Where the staff session's id lives in the (signed) session cookie.
@@ -51,9 +54,7 @@ SECURITY_DEFAULTS: dict[str, Any] = {
     "SECURITY_REGISTERABLE": False,
     "SECURITY_RECOVERABLE": False,
     "SECURITY_PASSWORD_LENGTH_MIN": 10,
-    # zxcvbn's score 3 of 4: "safely unguessable" (the portal uses the same scale).
-    "SECURITY_PASSWORD_COMPLEXITY_CHECKER": "zxcvbn",
-    "SECURITY_ZXCVBN_MINIMUM_SCORE": 3,
+    # No complexity checker of Flask-Security's: StaffPasswordUtil applies our one rule.
     # Syntax checks only: a DNS lookup per address is slow and fails on closed networks.
     "SECURITY_EMAIL_VALIDATOR_ARGS": {"check_deliverability": False},
     # The same answer whether or not an address has an account.
@@ -73,79 +74,91 @@ SECURITY_DEFAULTS: dict[str, Any] = {
 
 
 class StaffLoginForm(LoginForm):
-    """Flask-Security's sign-in form without remember-me, with the account lockout."""
+    """Flask-Security's sign-in form without remember-me, with the pause per account and
+    address (:mod:`app.services.staff_lockout`)."""
 
     remember = None  # type: ignore[assignment]
 
     def validate(self, **kwargs: Any) -> bool:
-        valid = super().validate(**kwargs)
+        valid = super().validate(**kwargs)  # checks the password hash whenever there is a user
         user = self.user
         if user is None:
             return valid  # no such account: the generic answer, nothing to count
+        ip = get_remote_address()
+        if staff_lockout.locked_until(user, ip=ip) is not None:
+            # Paused from this address: every password, the right one too, gets the answer a
+            # wrong one gets, so a right guess shows nothing. The owner was told by email.
+            if self.user_authenticated:
+                self.user_authenticated = False
+                self.password.errors.append(get_message("INVALID_PASSWORD")[0])
+            else:
+                staff_lockout.record_failure(user, ip=ip)
+            return False
         if not valid:
             if not self.user_authenticated:  # the password was wrong
-                staff_lockout.record_failure(user)
+                staff_lockout.record_failure(user, ip=ip)
             return False
-        until = staff_lockout.locked_until(user)
-        if until is not None:
-            minutes = max(1, round((until - _now()).total_seconds() / 60))
-            # Only someone who knows the password reads this; wrong guesses get the generic
-            # answer, paused or not.
-            self.form_errors.append(
-                f"Sign-in to this account is paused for {minutes} more minute"
-                f"{'' if minutes == 1 else 's'} after several wrong passwords. Try again "
-                "then, or ask an admin to check the activity log."
-            )
-            return False
-        staff_lockout.clear(user)
+        staff_lockout.clear(user, ip=ip)
         return True
 
 
+def _person_words(kwargs: dict[str, Any]) -> list[str]:
+    """What Flask-Security knows of the person setting a password: the signed-in user at
+    /staff/change, otherwise the values passed along (email, names)."""
+    user = kwargs.get("user")
+    if user is not None:
+        return [str(getattr(user, name, "") or "") for name in ("email", "first_name", "last_name")]
+    words: list[str] = []
+    for value in kwargs.values():
+        if isinstance(value, str):
+            words.append(value)
+        elif isinstance(value, list | tuple):
+            words.extend(str(item) for item in value if isinstance(item, str))
+    return words
+
+
 class StaffPasswordUtil(PasswordUtil):
-    """Flask-Security's checks, with a message that says what to do about a weak password."""
+    """Every new password, staff or client (staff panel, /staff/change, ``flask users
+    create``, the portal), meets one rule: :func:`app.services.passwords.check_strength`,
+    with its messages."""
 
     def validate(self, password: str, is_register: bool, **kwargs: Any) -> tuple[Any, str]:
-        problems, normalised = super().validate(password, is_register, **kwargs)
-        if problems and password_length_validator(normalised) is None:
-            said = " ".join(str(problem) for problem in problems)
-            if said.rstrip(".") == "Password not complex enough":
-                said = ""
-            problems = [
-                " ".join(
-                    part
-                    for part in (
-                        "This password is too easy to guess.",
-                        said,
-                        "A few uncommon words together make a strong password.",
-                    )
-                    if part
-                )
-            ]
-        return problems, normalised
+        normalised = self.normalize(password)
+        try:
+            passwords.check_strength(normalised, user_inputs=_person_words(kwargs))
+        except ValidationError as exc:
+            return [exc.message], normalised
+        return None, normalised
 
 
-def _now() -> Any:
-    from models import utcnow
-
-    return utcnow()
-
-
-def _account_key() -> str:
-    """Rate-limit key for the account named in a sign-in attempt (falls back to the IP)."""
-    email = ""
+def _named_email() -> str:
+    """The account a sign-in attempt names (lower-cased; empty when it names none)."""
     if request.is_json:
         body = request.get_json(silent=True) or {}
         email = str(body.get("email", "")) if isinstance(body, dict) else ""
     else:
         email = request.form.get("email", "")
-    email = email.strip().lower()
-    return f"account:{email}" if email else f"ip:{get_remote_address()}"
+    return email.strip().lower()[:320]
 
 
-def _sign_in_failed(response: Any) -> bool:
-    """Only failed attempts count against the sign-in limits: an office behind one address
-    signs in many times a day."""
-    return not current_user.is_authenticated
+def _attempts_counted(view: Any) -> Any:
+    """Each sign-in POST takes an attempt from its address's and its account's budget before
+    the password is checked, so parallel requests cannot slip past the limit; a successful
+    sign-in gives it back (an office behind one address signs in many times a day)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if request.method != "POST":
+            return view(*args, **kwargs)
+        reservation = staff_lockout.reserve_attempt(get_remote_address(), _named_email())
+        if reservation.refused:
+            raise TooManyRequests(retry_after=reservation.retry_after)
+        response = view(*args, **kwargs)
+        if current_user.is_authenticated:
+            reservation.give_back()
+        return response
+
+    return wrapped
 
 
 def _committing(view: Any) -> Any:
@@ -229,22 +242,7 @@ def init_security(app: Flask) -> SQLAlchemyUserDatastore:
     security._password_util_cls = StaffPasswordUtil
     security.init_app(app, datastore, login_form=StaffLoginForm)
 
-    limit = app.config["PORTICO_STAFF_LOGIN_LIMIT"]
-    login_view = _committing(app.view_functions["security.login"])
-    login_view = limiter.limit(
-        limit,
-        methods=["POST"],
-        key_func=get_remote_address,
-        scope="staff-login-ip",
-        deduct_when=_sign_in_failed,
-    )(login_view)
-    login_view = limiter.limit(
-        limit,
-        methods=["POST"],
-        key_func=_account_key,
-        scope="staff-login-account",
-        deduct_when=_sign_in_failed,
-    )(login_view)
+    login_view = _attempts_counted(_committing(app.view_functions["security.login"]))
     app.view_functions["security.login"] = login_view
 
     user_logged_in.connect(_on_signed_in, app)
