@@ -1,4 +1,6 @@
-"""How strong a client's new password must be.
+"""How strong a new password must be: the one rule for clients and staff alike (the portal,
+the staff panel, /staff/change and ``flask users create``, through
+:class:`app.security.StaffPasswordUtil`), with the same messages.
 
 Length alone lets ``password1234`` and the client's own name through. zxcvbn estimates how many
 guesses a password takes, knowing common passwords, names, words, dates, keyboard patterns and

@@ -42,7 +42,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.queue import enqueue_after_commit
-from app.services import events, outbox, passwords, sessions, templates
+from app.services import events, outbox, sessions, templates
 from app.services.errors import NotFound, ServiceError, ValidationError
 from app.services.events import Actor
 from app.services.portal_settings import get_settings
@@ -676,16 +676,13 @@ def accept_invitation(
 def _set_password(account: PortalAccount, password: str, confirm: str, now: datetime) -> None:
     if password != confirm:
         raise ValidationError(_("The two passwords are not the same."), field="confirm")
-    try:
-        cleaned = check_new_password(password, email=account.email)
-    except ValidationError as exc:
-        raise ValidationError(exc.message, field="password") from None
     record = account.record
-    passwords.check_strength(
-        cleaned,
+    # The one rule for every new password (app.services.passwords), staff's too.
+    cleaned = check_new_password(
+        password,
+        email=account.email,
         user_inputs=(
             account.person_name,
-            account.email,
             record.full_name,
             record.email,
             record.company_name,

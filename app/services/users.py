@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app
@@ -34,9 +35,14 @@ def ensure_roles() -> dict[str, Role]:
     return existing
 
 
-def check_new_password(password: str, email: str | None = None) -> str:
-    """The normalised password, or :class:`ValidationError` saying what is wrong with it."""
-    problems, normalised = _security().password_util.validate(password, True, email=email)
+def check_new_password(
+    password: str, email: str | None = None, user_inputs: Iterable[str | None] = ()
+) -> str:
+    """The normalised password, or :class:`ValidationError` saying what is wrong with it
+    (:func:`app.services.passwords.check_strength`, which knows the person's ``email`` and
+    ``user_inputs`` such as names)."""
+    words = [word for word in (email, *user_inputs) if word]
+    problems, normalised = _security().password_util.validate(password, True, user_inputs=words)
     if problems:
         raise ValidationError(" ".join(str(problem) for problem in problems), field="password")
     return str(normalised)
@@ -68,7 +74,7 @@ def create_staff_user(
     if role not in {member.value for member in StaffRole}:
         raise ValidationError(f"Role must be admin or agent, not {role!r}.", field="role")
     email = check_staff_email(email)
-    password = check_new_password(password, email=email)
+    password = check_new_password(password, email=email, user_inputs=(first_name, last_name))
     roles = ensure_roles()
     datastore = _security().datastore
     user: User = datastore.create_user(
@@ -85,7 +91,9 @@ def create_staff_user(
 
 def set_password(user: User, password: str) -> None:
     """A new password (set by an admin): every browser signed in as the user is signed out."""
-    password = check_new_password(password, email=str(user.email))
+    password = check_new_password(
+        password, email=str(user.email), user_inputs=(user.first_name, user.last_name)
+    )
     user.password = hash_password(password)  # type: ignore[assignment]
     sessions.end_all(user=user, reason=sessions.PASSWORD_CHANGED)
 

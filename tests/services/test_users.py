@@ -44,3 +44,15 @@ def test_set_role_replaces_the_role(ctx):
     user_service.set_role(user, "admin")
     db.session.commit()
     assert [role.name for role in user.roles] == ["admin"]
+
+
+def test_set_password_knows_the_persons_name(ctx):
+    """The one rule (app.services.passwords) gets the name: "Bossington 1958" is fine for a
+    stranger, too easy to guess for Bea Bossington."""
+    user = factories.staff(email="bea@example.com", first_name="Bea", last_name="Bossington")
+    with pytest.raises(ValidationError, match="too easy to guess") as caught:
+        user_service.set_password(user, "Bossington 1958")
+    assert caught.value.field == "password"
+    other = factories.staff(email="sam@example.com", first_name="Sam", last_name="Staff")
+    user_service.set_password(other, "Bossington 1958")
+    assert verify_password("Bossington 1958", other.password)
