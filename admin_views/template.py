@@ -100,8 +100,8 @@ class TemplateView(StaffModelView):
         if absent:
             message += (
                 f" {plural(absent, 'sample campaign template')} "
-                f"{'is' if absent == 1 else 'are'} not in your list: add "
-                f"{'it' if absent == 1 else 'them'} back under Sample campaign templates."
+                f"{'is' if absent == 1 else 'are'} not in your list: you can add "
+                f"{'it' if absent == 1 else 'them'} under Sample campaign templates."
             )
         flash(message, "success")
         return redirect(url_for(".index_view"))

@@ -72,7 +72,7 @@ def test_every_sample_template_deleted_is_added_back_from_the_list(
     page.get_by_role("button", name="Restore missing defaults").click()
     expect(page.locator(".alert-success")).to_contain_text(
         "Every system template is there. 5 sample campaign templates are not in your list: "
-        "add them back under Sample campaign templates."
+        "you can add them under Sample campaign templates."
     )
     page.get_by_role("link", name="Sample campaign templates").click()
     expect(page.get_by_role("heading", name="Sample campaign templates")).to_be_visible()

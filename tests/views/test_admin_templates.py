@@ -268,7 +268,7 @@ def test_every_sample_campaign_template_deleted_comes_back_from_the_panel(app, a
     html = response.get_data(as_text=True)
     assert (
         "Every system template is there. 5 sample campaign templates are not in your list: "
-        "add them back under Sample campaign templates." in html
+        "you can add them under Sample campaign templates." in html
     )
     assert 'href="/admin/template/samples/"' in html
 
