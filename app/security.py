@@ -156,6 +156,7 @@ def _attempts_counted(view: Any) -> Any:
         response = view(*args, **kwargs)
         if current_user.is_authenticated:
             reservation.give_back()
+            staff_lockout.remember_address(str(current_user.email), get_remote_address())
         return response
 
     return wrapped

@@ -6,7 +6,9 @@ account it names (``PORTICO_STAFF_LOGIN_LIMIT``, say "10 per minute;50 per hour"
 password is checked, in one Redis transaction per counter, so requests sent in parallel each
 take their own attempt: none slips through while another's password hash is being checked. A
 successful sign-in gives its attempt back, so an office behind one address can sign in all day;
-failures keep theirs.
+failures keep theirs. From an address where the owner signed in before, the account's budget is
+that address's own, so a stranger who spends the account's budget elsewhere keeps out only
+addresses the owner never used.
 
 Pause. After ``PORTICO_STAFF_LOCKOUT_FAILURES`` wrong passwords in a row from one address, the
 account's sign-in *from that address* pauses for ``PORTICO_STAFF_LOCKOUT_MINUTES``. The pause
@@ -32,6 +34,9 @@ from app.redis import get_redis
 from app.services import events, outbox, templates
 from app.services.events import Actor
 from models import Channel, User, utcnow
+
+#: How long an address the owner signed in from keeps a budget of its own.
+KNOWN_ADDRESS_DAYS = 30
 
 # Gives an attempt back only while its window lasts: a DECR on an expired key would create a
 # counter without expiry, below zero.
@@ -80,7 +85,12 @@ def reserve_attempt(ip: str | None, email: str | None, now: datetime | None = No
     now = now or utcnow()
     names = [f"ip:{ip or 'unknown'}"]
     if email:
-        names.append(f"account:{email.strip().lower()}")
+        account = f"account:{email.strip().lower()}"
+        # From an address the owner signed in from, the account's budget is that address's
+        # own: a stranger spending the account's budget elsewhere cannot keep her out.
+        if get_redis().exists(_known_key(email, ip)):
+            account += f":at:{_address(ip)}"
+        names.append(account)
     counters: list[tuple[str, int, int]] = []
     for item in parse_many(current_app.config["PORTICO_STAFF_LOGIN_LIMIT"]):
         seconds = int(item.get_expiry())
@@ -101,6 +111,17 @@ def reserve_attempt(ip: str | None, email: str | None, now: datetime | None = No
         reservation.give_back()
         reservation.retry_after = max(over)
     return reservation
+
+
+def _known_key(email: str, ip: str | None) -> str:
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:16]
+    return f"{_prefix()}:staff-known-address:{digest}:{_address(ip)}"
+
+
+def remember_address(email: str, ip: str | None) -> None:
+    """After a successful sign-in: the account's attempts from ``ip`` count apart from the
+    rest for :data:`KNOWN_ADDRESS_DAYS` (renewed by each sign-in)."""
+    get_redis().set(_known_key(email, ip), 1, ex=KNOWN_ADDRESS_DAYS * 86400)
 
 
 # -- the pause ----------------------------------------------------------------------------------

@@ -120,3 +120,12 @@ def test_unlock_ends_every_pause_of_the_account(app, bea):
     assert staff_lockout.locked_until(bea, ip=HERE) is None
     assert staff_lockout.locked_until(bea, ip=THERE) is None
     assert staff_lockout.locked_until(other, ip=THERE) is not None
+
+
+def test_an_address_the_owner_used_keeps_its_own_budget(ctx):
+    now = utcnow().replace(second=0, microsecond=0)
+    staff_lockout.remember_address("Bea@example.com", HERE)
+    for _ in range(PER_MINUTE):
+        assert not _reserve(ip=THERE, now=now).refused  # a stranger spends the account's
+    assert _reserve(ip="192.0.2.1", now=now).refused  # a new address shares it
+    assert not _reserve(ip=HERE, now=now).refused  # hers does not

@@ -180,6 +180,29 @@ def test_a_stranger_elsewhere_cannot_pause_the_owner(app, client, admin_user):
     assert login(client, admin_user.email, factories.PASSWORD).status_code == 302
 
 
+def test_a_stranger_spending_the_account_budget_does_not_keep_the_owner_out(
+    app, client, admin_user
+):
+    """The account's attempts are shared by addresses the owner never used: ten wrong
+    passwords a minute from elsewhere used to answer "Please wait" to her own desk too."""
+    assert login(client, admin_user.email, factories.PASSWORD).status_code == 302  # her desk
+    client.submit("/staff/logout", page="/admin/")
+    stranger = {"REMOTE_ADDR": "203.0.113.9"}
+    for _ in range(10):  # the limit is 10 a minute
+        client.submit(
+            "/staff/login",
+            {"email": admin_user.email, "password": "bad password"},
+            environ_base=stranger,
+        )
+    newcomer = client.submit(
+        "/staff/login",
+        {"email": admin_user.email, "password": "bad password"},
+        environ_base={"REMOTE_ADDR": "198.51.100.20"},
+    )
+    assert newcomer.status_code == 429  # the account's budget still bounds new addresses
+    assert login(client, admin_user.email, factories.PASSWORD).status_code == 302
+
+
 def test_the_pause_ends_after_its_minutes(app, client, admin_user):
     import time
 
