@@ -14,30 +14,54 @@ is ``202 Accepted`` with ``awaiting_verification`` (and a ``Location``) naming
 ``/portal/api/details/verifications/<id>``; a code went to the new address or number, and
 ``POST {"code": "123456"}`` there applies the change (the old address or number is told).
 A contact person cannot change the primary applicant's sign-in email or mobile: 403.
+
+Starting such a change needs a fresh sign-in (within 15 minutes): otherwise the answer is 403
+with ``"reason": "fresh_sign_in_required"`` and ``confirm`` naming ``POST
+/portal/api/session/confirm`` (``{"password": "..."}``), after which the change goes through;
+a client without a password confirms on the My details page with a code to their current
+email. Codes to new addresses and numbers are limited per account and per address: 429 with
+``"reason": "too_many_codes"`` and ``retry_after`` (seconds).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, g, jsonify, request, url_for
+from flask import abort, g, jsonify, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 
-from app.services import care_lists, portal_accounts, portal_fields
+from app.services import care_lists, portal_accounts, portal_fields, sessions
 from app.services.errors import NotFound, ValidationError
 from app.services.events import Actor
+from app.services.portal_accounts import FreshSignInNeeded, SignInFailed, TooManyCodes
 from app.services.portal_settings import get_settings
-from models import db
+from models import db, utcnow
 from portal import bp
 from portal import openapi as openapi_document
 from portal.forms import CARE_FORMS
+from portal.session import start_session
+from portal.views import per_account, per_ip
 
 
-def _error(code: int, message: str, fields: dict[str, list[str]] | None = None) -> Any:
-    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+def _error(
+    code: int, message: str, fields: dict[str, list[str]] | None = None, **extra: Any
+) -> Any:
+    body: dict[str, Any] = {"error": {"code": code, "message": message, **extra}}
     if fields:
         body["error"]["fields"] = fields
     return jsonify(body), code
+
+
+def _refused_code(exc: FreshSignInNeeded | TooManyCodes, fields: set[str]) -> Any:
+    """403 ``fresh_sign_in_required`` (confirm it's you first) or 429 ``too_many_codes``:
+    nothing was saved."""
+    db.session.rollback()
+    keys = {key: [exc.message] for key in sorted(fields & set(portal_fields.SIGN_IN_FIELDS))}
+    if isinstance(exc, TooManyCodes):
+        return _error(429, exc.message, keys, reason=exc.reason, retry_after=exc.retry_after)
+    return _error(
+        403, exc.message, keys, reason=exc.reason, confirm=url_for("portal.api_confirm_identity")
+    )
 
 
 def _client() -> Any:
@@ -147,13 +171,17 @@ def api_save_section(section_key: str) -> Any:
             "Some values need fixing; nothing was saved.",
             {name: list(errors) for name, errors in form.errors.items()},
         )
-    result = portal_fields.save_section(
-        record,
-        section_key,
-        form,
-        Actor.client(g.portal_account),
-        only=set(body) if request.method == "PATCH" else None,
-    )
+    try:
+        result = portal_fields.save_section(
+            record,
+            section_key,
+            form,
+            Actor.client(g.portal_account),
+            only=set(body) if request.method == "PATCH" else None,
+            signed_in_at=sessions.signed_in_at(session.get("portal_sid")),
+        )
+    except (FreshSignInNeeded, TooManyCodes) as exc:
+        return _refused_code(exc, set(body))
     db.session.commit()
     if result.refused:  # a sign-in field this person may not change: nothing saved, logged
         return _error(
@@ -251,6 +279,33 @@ def api_verification(change_id: int) -> Any:
             ),
         }
     )
+
+
+@bp.post("/api/session/confirm")
+@per_ip("confirm-identity")
+@per_account("confirm-identity", lambda: f"account:{session.get('portal_account')}")
+def api_confirm_identity() -> Any:
+    """Confirm it's you with the current password (``{"password": "..."}``): the session
+    starts afresh, and for 15 minutes may change the email or mobile it signs in with."""
+    if (refused := _client()) is not None:
+        return refused
+    body = _json_body()
+    if not isinstance(body, dict):
+        return body
+    password = body.get("password")
+    if not isinstance(password, str) or not password or len(password) > 200:
+        message = "Send your current password as text."
+        return _error(422, message, {"password": [message]})
+    try:
+        portal_accounts.confirm_identity_with_password(g.portal_account, password)
+    except SignInFailed:
+        db.session.commit()  # the failure counts toward the pause
+        message = "That is not your current password, or it is paused."
+        return _error(422, message, {"password": [message]})
+    start_session(g.portal_account, "confirm-identity")
+    db.session.commit()
+    until = utcnow() + portal_accounts.FRESH_SIGN_IN
+    return jsonify({"fresh_until": until.isoformat()})
 
 
 def _json_input(fields_of_section: list[portal_fields.Field], key: str, value: Any) -> Any:

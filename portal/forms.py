@@ -115,3 +115,13 @@ class ProviderForm(CareForm):
 
 
 CARE_FORMS = {"prescriptions": PrescriptionForm, "providers": ProviderForm}
+
+
+class IdentityPasswordForm(FlaskForm):
+    """Confirm it's you (before a sign-in email or mobile changes): the current password."""
+
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=200)])
+
+
+class IdentityCodeRequestForm(FlaskForm):
+    """Confirm it's you with a code to the current email address: the button that sends it."""

@@ -44,6 +44,12 @@ ERROR = {
                 },
                 "max_mb": {"type": "integer"},
                 "retry_after": {"type": "integer"},
+                "reason": {
+                    "type": "string",
+                    "description": "Why, for errors a client acts on: fresh_sign_in_required "
+                    "(403: confirm it's you at `confirm` first), too_many_codes (429)",
+                },
+                "confirm": {"type": "string", "description": "Where to confirm it's you"},
             },
         }
     },
@@ -137,10 +143,12 @@ def _errors(*codes: int) -> dict[str, Any]:
         400: "The request could not be read: not a JSON object, the X-CSRFToken header "
         "missing or wrong, or a number out of range",
         401: "Not signed in",
-        403: "Signed in, but not allowed to change this",
+        403: "Signed in, but not allowed to change this (or, with reason "
+        "fresh_sign_in_required, not before confirming it's you)",
         404: "No such thing (or it belongs to someone else)",
         413: "The request is too large",
         422: "Invalid values; nothing saved",
+        429: "Too many requests (or codes to new addresses and numbers); nothing saved",
     }
     return {str(code): _json("Error", text[code]) for code in codes}
 
@@ -301,15 +309,47 @@ def document(care_forms: dict[str, Any]) -> dict[str, Any]:
                 "summary": f"Change some of {section.title.lower()}",
                 "security": WRITE,
                 "requestBody": patch,
-                "responses": {**saved, **_errors(*WRITE_ERRORS, 403)},
+                "responses": {**saved, **_errors(*WRITE_ERRORS, 403, 429)},
             },
             "post": {
                 "summary": f"Replace {section.title.lower()} (missing keys are emptied)",
                 "security": WRITE,
                 "requestBody": body,
-                "responses": {**saved, **_errors(*WRITE_ERRORS, 403)},
+                "responses": {**saved, **_errors(*WRITE_ERRORS, 403, 429)},
             },
         }
+    paths["/portal/api/session/confirm"] = {
+        "post": {
+            "summary": "Confirm it's you with the current password: the session starts afresh "
+            "and may change the email or mobile it signs in with for 15 minutes",
+            "security": WRITE,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["password"],
+                            "properties": {
+                                "password": {"type": "string", "minLength": 1, "maxLength": 200}
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["fresh_until"],
+                        "properties": {"fresh_until": {"type": "string"}},
+                    },
+                    "Confirmed",
+                ),
+                **_errors(400, 401, 413, 422, 429),
+            },
+        }
+    }
     paths["/portal/api/details/verifications"] = {
         "get": {
             "summary": "Sign-in email or mobile changes waiting for the code sent to them",

@@ -3,25 +3,35 @@ exactly what the client sees. Screens read ``g.portal_record`` and ``g.portal_ac
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app.services import care_lists, portal_accounts, portal_fields
+from app.services import care_lists, portal_accounts, portal_fields, sessions
 from app.services.errors import NotFound, ValidationError
 from app.services.events import Actor
+from app.services.portal_accounts import FreshSignInNeeded, SignInFailed, TooManyCodes
 from app.services.portal_settings import get_settings
 from app.services.validation import format_phone
 from models import Contact, PortalSettings, Product, db
 from portal import bp, preview_bp
-from portal.forms import CARE_FORMS, CodeVerifyForm, phone_for_form
+from portal.forms import (
+    CARE_FORMS,
+    CodeVerifyForm,
+    IdentityCodeRequestForm,
+    IdentityPasswordForm,
+    phone_for_form,
+)
+from portal.session import start_session
+from portal.views import per_account, per_ip
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,7 @@ def details_page(
     problems: dict[str, str] | None = None,
     status: int = 200,
     code_forms: dict[int, Any] | None = None,
+    identity: dict[str, Any] | None = None,
 ) -> Any:
     record = g.portal_record
     layout = portal_fields.layout()
@@ -135,6 +146,7 @@ def details_page(
         display=portal_fields.display_value,
         contact_changes=contact_changes,
         code_forms=code_forms,
+        identity=_identity(identity),
     ), status
 
 
@@ -179,7 +191,20 @@ def save_details(section_key: str) -> Any:
         return details_page({section_key: form}, problems, status=400)
     if not form.validate_on_submit():
         return details_page({section_key: form})
-    result = portal_fields.save_section(record, section_key, form, _actor())
+    try:
+        result = portal_fields.save_section(
+            record, section_key, form, _actor(), signed_in_at=_signed_in_at()
+        )
+    except (FreshSignInNeeded, TooManyCodes) as exc:
+        db.session.rollback()  # nothing of the section is saved
+        saved = portal_fields.form_data(fields_of_section, portal_fields.values_for(record))
+        for key in portal_fields.SIGN_IN_FIELDS:
+            if key in form and form[key].data not in (None, "", saved.get(key)):
+                form[key].errors = [*form[key].errors, exc.message]
+        if isinstance(exc, TooManyCodes):
+            flash(exc.message, "error")
+            return details_page({section_key: form}, status=429)
+        return details_page({section_key: form}, status=403, identity={"asked": True})
     db.session.commit()
     if result.refused:  # a sign-in field this person may not change: nothing saved, logged
         for key, message in result.refused.items():
@@ -217,6 +242,122 @@ def save_details(section_key: str) -> Any:
         )
     anchor = "verify-contact" if result.verifying else f"section-{section_key}"
     return redirect(url_for("portal.details") + f"#{anchor}")
+
+
+# -- confirm it's you: a fresh sign-in before the sign-in email or mobile changes --------------
+
+
+IDENTITY_CODE_SECONDS = 15 * 60
+
+
+def _signed_in_at() -> Any:
+    return sessions.signed_in_at(session.get("portal_sid"))
+
+
+def _identity(asked: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The "confirm it's you" card: shown when a change needed it, and while a code sent for
+    it is waiting."""
+    account = g.get("portal_account")
+    if account is None or g.get("portal_preview"):
+        return None
+    pending = session.get("portal_identity") or {}
+    code_sent = bool(pending) and pending.get("until", 0) > time.time()
+    if not asked and not code_sent:
+        return None
+    asked = asked or {}
+    return {
+        "masked": portal_accounts.mask_address(account.email),
+        "has_password": account.password_hash is not None,
+        "password_form": asked.get("password_form") or IdentityPasswordForm(prefix="identity"),
+        "send_form": IdentityCodeRequestForm(prefix="identity-send"),
+        "code_form": asked.get("code_form") or CodeVerifyForm(prefix="identity-code"),
+        "code_sent": code_sent,
+        "error": asked.get("error"),
+    }
+
+
+def _identity_key() -> str:
+    return f"account:{session.get('portal_account')}"
+
+
+def _confirmed() -> Any:
+    """Signed in afresh: a new session row (the old one ends, and any copy of its cookie)."""
+    session.pop("portal_identity", None)
+    start_session(g.portal_account, "confirm-identity")
+    db.session.commit()
+    flash(
+        _(
+            "Thank you, that's you. For the next 15 minutes you can change the email or "
+            "mobile you sign in with: save your change again."
+        ),
+        "success",
+    )
+    return redirect(url_for("portal.details") + "#section-contact")
+
+
+@bp.post("/details/confirm-identity")
+@per_ip("confirm-identity")
+@per_account("confirm-identity", _identity_key)
+def confirm_identity() -> Any:
+    """Confirm it's you with the current password."""
+    if g.get("portal_record") is None:
+        return redirect(url_for("portal.signin"))
+    form = IdentityPasswordForm(prefix="identity")
+    if not form.validate_on_submit():
+        return details_page(status=422, identity={"asked": True, "password_form": form})
+    try:
+        portal_accounts.confirm_identity_with_password(g.portal_account, form.password.data or "")
+    except SignInFailed:
+        db.session.commit()  # the failure counts toward the pause
+        form.password.errors = [_("That is not your current password, or it is paused.")]
+        return details_page(status=422, identity={"asked": True, "password_form": form})
+    return _confirmed()
+
+
+@bp.post("/details/confirm-identity/code")
+@per_ip("confirm-identity-code")
+@per_account("confirm-identity-code", _identity_key)
+def send_identity_code() -> Any:
+    """Email a code to the current address, for a client without their password at hand."""
+    if g.get("portal_record") is None:
+        return redirect(url_for("portal.signin"))
+    if not IdentityCodeRequestForm(prefix="identity-send").validate_on_submit():
+        abort(400)
+    try:
+        portal_accounts.send_identity_code(g.portal_account)
+    except (TooManyCodes, ValidationError) as exc:
+        db.session.rollback()
+        return details_page(status=429, identity={"asked": True, "error": exc.message})
+    db.session.commit()
+    session["portal_identity"] = {"until": int(time.time()) + IDENTITY_CODE_SECONDS}
+    flash(
+        _(
+            "We sent a code to %(email)s. Enter it below.",
+            email=portal_accounts.mask_address(g.portal_account.email),
+        ),
+        "info",
+    )
+    return redirect(url_for("portal.details") + "#confirm-identity")
+
+
+@bp.post("/details/confirm-identity/verify")
+@per_ip("confirm-identity-verify")
+@per_account("confirm-identity-verify", _identity_key)
+def verify_identity_code() -> Any:
+    if g.get("portal_record") is None:
+        return redirect(url_for("portal.signin"))
+    form = CodeVerifyForm(prefix="identity-code")
+    if not form.validate_on_submit():
+        return details_page(status=422, identity={"asked": True, "code_form": form})
+    try:
+        portal_accounts.confirm_identity_with_code(g.portal_account, form.code.data or "")
+    except SignInFailed:
+        db.session.commit()  # the attempt counts
+        form.code.errors = [
+            _("That code did not work. Check the newest email, or ask for a new code.")
+        ]
+        return details_page(status=422, identity={"asked": True, "code_form": form})
+    return _confirmed()
 
 
 @bp.post("/details/confirm/<int:change_id>")

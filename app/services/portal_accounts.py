@@ -29,11 +29,12 @@ import hashlib
 import hmac
 import secrets
 import string
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from flask_security import hash_password, verify_password
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -288,12 +289,16 @@ def sync_login_email(record: Record) -> None:
 # -- sign-in -----------------------------------------------------------------------------------
 
 
-def _dummy_verify(password: str) -> None:
-    """Spend the time a real check takes, so failures for unknown accounts look the same."""
+def _dummy_hash() -> str:
     global _DUMMY_HASH
     if _DUMMY_HASH is None:
         _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
-    verify_password(password, _DUMMY_HASH)
+    return _DUMMY_HASH
+
+
+def _dummy_verify(password: str) -> None:
+    """Spend the time a real check takes, so failures for unknown accounts look the same."""
+    verify_password(password, _dummy_hash())
 
 
 def _password_paused(account: PortalAccount, now: datetime) -> bool:
@@ -324,7 +329,8 @@ def _failed(accounts: list[PortalAccount], method: str, address: str | None, now
     until = now + timedelta(minutes=settings.lockout_minutes)
     paused = PortalAccount.locked_until > now
     reaches = PortalAccount.failed_attempts + 1 >= settings.lockout_failures
-    for account in accounts or [None]:
+    targets: list[PortalAccount | None] = list(accounts) or [None]
+    for account in targets:
         row = db.session.execute(
             update(PortalAccount)
             .where(PortalAccount.id == (account.id if account is not None else 0))
@@ -799,6 +805,84 @@ class ChangeCodeFailed(ValidationError):
     """A wrong, used or expired confirmation code (the attempt is counted: commit anyway)."""
 
 
+#: How recent a sign-in must be to start changing the email or mobile someone signs in with.
+#: A stolen session is usually an old one; whoever holds it cannot pick the new number
+#: without the password or a code to the current address first (:func:`confirm_identity`).
+FRESH_SIGN_IN = timedelta(minutes=15)
+
+#: Codes to a new sign-in email or mobile (each one a text or an email to wherever the client
+#: typed), per account and per address (IP); one limiter, whichever page or API call asks.
+#: ``PORTICO_CONTACT_CODE_LIMIT_ACCOUNT`` / ``_IP`` in the app config override them.
+CONTACT_CODE_LIMITS = {"account": "5 per hour", "ip": "20 per hour"}
+
+
+class FreshSignInNeeded(ServiceError):
+    """Changing a sign-in email or mobile needs a sign-in of the last few minutes."""
+
+    reason = "fresh_sign_in_required"
+
+    def __init__(self) -> None:
+        self.message = _(
+            "To change the email or mobile you sign in with, first confirm it's you: "
+            "enter your password, or a code we send to your current email address."
+        )
+        super().__init__(self.message)
+
+
+class TooManyCodes(ServiceError):
+    """Too many codes to new sign-in addresses or numbers; ``retry_after`` in seconds."""
+
+    reason = "too_many_codes"
+
+    def __init__(self, retry_after: int) -> None:
+        self.message = _(
+            "We have sent as many codes to new addresses and numbers as we may for now. "
+            "Try again in %(minutes)d minutes, or ask your adviser.",
+            minutes=max(1, -(-retry_after // 60)),
+        )
+        super().__init__(self.message)
+        self.retry_after = retry_after
+
+
+def check_fresh_sign_in(signed_in_at: datetime | None, now: datetime | None = None) -> None:
+    """:class:`FreshSignInNeeded` unless the session signed in (or confirmed who it is)
+    within :data:`FRESH_SIGN_IN`."""
+    now = now or utcnow()
+    if signed_in_at is None or now - signed_in_at > FRESH_SIGN_IN:
+        raise FreshSignInNeeded()
+
+
+def spend_contact_code(account: PortalAccount) -> None:
+    """Count one code sent on the client's say-so to an address or number not yet proven
+    (a new sign-in email or mobile, or a confirm-it's-you code): :class:`TooManyCodes` when
+    the account or the address it comes from has had its share. Nothing is counted then."""
+    from limits import parse
+
+    from app.extensions import limiter
+
+    config = current_app.config
+    ip = (request.remote_addr if has_request_context() else None) or "-"
+    checks = [
+        (
+            parse(
+                config.get("PORTICO_CONTACT_CODE_LIMIT_ACCOUNT") or CONTACT_CODE_LIMITS["account"]
+            ),
+            ("portal-contact-code-account", f"account:{account.id}"),
+        ),
+        (
+            parse(config.get("PORTICO_CONTACT_CODE_LIMIT_IP") or CONTACT_CODE_LIMITS["ip"]),
+            ("portal-contact-code-ip", f"ip:{ip}"),
+        ),
+    ]
+    strategy = limiter.limiter
+    for item, keys in checks:
+        if not strategy.test(item, *keys):
+            reset = strategy.get_window_stats(item, *keys).reset_time
+            raise TooManyCodes(max(1, int(reset - time.time())))
+    for item, keys in checks:
+        strategy.hit(item, *keys)
+
+
 def start_contact_change(
     account: PortalAccount,
     *,
@@ -808,11 +892,18 @@ def start_contact_change(
     channel: Channel,
     new_value: str,
     new_display: str,
+    signed_in_at: datetime | None,
     now: datetime | None = None,
 ) -> ContactChange:
     """Hold a change of a sign-in address or number until the code sent to the new one comes
-    back (:func:`confirm_contact_change`). A newer change of the same field replaces it."""
+    back (:func:`confirm_contact_change`). A newer change of the same field replaces it.
+
+    Only a session that signed in (or confirmed who it is) in the last
+    :data:`FRESH_SIGN_IN` may start one (:class:`FreshSignInNeeded`), and codes are limited
+    per account and per address (:class:`TooManyCodes`); nothing is written then."""
     now = now or utcnow()
+    check_fresh_sign_in(signed_in_at, now)
+    spend_contact_code(account)
     settings = get_settings()
     db.session.execute(
         update(ContactChange)
@@ -991,6 +1082,42 @@ def tell_old_contact(
         record_id=record.id,
         reply_to=templates.reply_address(record),
     )
+
+
+# -- confirming who it is, before a sign-in email or mobile changes ---------------------------
+
+
+def confirm_identity_with_password(
+    account: PortalAccount, password: str, now: datetime | None = None
+) -> None:
+    """The signed-in client's current password, re-entered (:class:`SignInFailed` if wrong).
+    A wrong one counts toward the pause like any failed sign-in, so a stolen session cannot
+    be used to guess the password."""
+    now = now or utcnow()
+    matches = verify_password(password or "", account.password_hash or _dummy_hash())
+    if not matches or account.password_hash is None or _password_paused(account, now):
+        _failed([account], "confirm", None, now)
+        raise SignInFailed()
+
+
+def send_identity_code(account: PortalAccount, now: datetime | None = None) -> str:
+    """Email a sign-in code to the account's current address (not a new one), for a client
+    who has no password at hand; returns the address it went to. Counted with the codes to
+    new addresses (:func:`spend_contact_code`)."""
+    if not account.email:
+        raise ValidationError(_("There is no email address to send a code to."))
+    spend_contact_code(account)
+    request_code(Channel.EMAIL, account.email, now)
+    return account.email
+
+
+def confirm_identity_with_code(
+    account: PortalAccount, code: str, now: datetime | None = None
+) -> None:
+    """The code :func:`send_identity_code` sent (:class:`SignInFailed` if wrong; commit
+    anyway, the attempt counts)."""
+    if account not in verify_code(Channel.EMAIL, account.email or "", code, now):
+        raise SignInFailed()
 
 
 # -- sessions ---------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ the section) is refused as a whole: nothing is saved.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -769,6 +769,7 @@ def save_section(
     actor: Actor,
     *,
     only: set[str] | None = None,
+    signed_in_at: datetime | None = None,
 ) -> SaveResult:
     """Apply a validated form: direct changes go on the record, changes to fields that need
     approval wait as :class:`PendingChange` rows, and a new email address or mobile number
@@ -776,7 +777,9 @@ def save_section(
     ``only`` limits it to the keys a JSON PATCH sent. Emits the section's event with old and
     new values (flushes; the caller commits). When the signed-in person may not change a
     sign-in field, nothing is saved: ``refused`` says why, and the attempt is logged (commit
-    it too)."""
+    it too). ``signed_in_at`` is when the session signed in: a new sign-in email or mobile
+    needs a recent one (:class:`portal_accounts.FreshSignInNeeded`, and
+    :class:`portal_accounts.TooManyCodes` past the limit of codes; roll back then)."""
     section = SECTION_BY_KEY[section_key]
     fields_of_section = layout()[section_key]
     values = values_for(record)
@@ -812,6 +815,8 @@ def save_section(
         )
         db.session.flush()
         return result
+    # Codes first: a change refused for want of a fresh sign-in or past the limit of codes
+    # raises before any other field is applied.
     for item, new, verify in changes:
         if verify and by is not None:
             result.verifying.append(
@@ -823,10 +828,12 @@ def save_section(
                     channel=SIGN_IN_FIELDS[item.key],
                     new_value=_storage(item, new) or "",
                     new_display=display_value(item, new),
+                    signed_in_at=signed_in_at,
                 )
             )
-            continue
-        _apply(record, values, item, new, actor, result)
+    for item, new, verify in changes:
+        if not (verify and by is not None):
+            _apply(record, values, item, new, actor, result)
     co_applicant = values.co_applicant
     if (
         section_key == "co_applicant"

@@ -110,6 +110,18 @@ def check(
     return Verdict(**owner)
 
 
+def signed_in_at(sid: Any) -> datetime | None:
+    """When the open session ``sid`` signed in: its row's ``created_at`` (a client who
+    confirms who they are gets a new row, so it is also the last time they proved it)."""
+    if not isinstance(sid, str) or not sid or len(sid) > 100:
+        return None
+    return db.session.scalar(
+        select(SignInSession.created_at).where(
+            SignInSession.token_hash == _hash(sid), SignInSession.ended_at.is_(None)
+        )
+    )
+
+
 def _end(row: SignInSession, reason: str, now: datetime) -> None:
     row.ended_at = now
     row.end_reason = reason

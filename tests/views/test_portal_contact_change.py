@@ -3,6 +3,7 @@ first, a notice to the old one, and nobody else may change them (contact persons
 applicant for a co-applicant with access of their own). HTML forms and the JSON API alike."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -20,8 +21,10 @@ from models import (
     PendingChange,
     PortalField,
     Record,
+    SignInSession,
     User,
     db,
+    utcnow,
 )
 from tests import factories
 from tests.views.test_portal_signin import _credentials, latest_code
@@ -610,3 +613,170 @@ def test_an_unconfirmed_mobile_cannot_be_preferred_yet(app, client, family):
     )
     assert response.status_code == 302
     assert record_value(app, family["record_id"], "preferred_contact").value == "sms"
+
+
+# -- confirm it's you before the sign-in email or mobile changes ----------------------------
+
+
+def age_sessions(app, minutes=20):
+    """Sessions signed in ``minutes`` ago, and in use since (not idle)."""
+    with app.app_context():
+        for row in db.session.scalars(select(SignInSession)):
+            row.created_at = utcnow() - timedelta(minutes=minutes)
+            row.last_seen_at = utcnow()
+        db.session.commit()
+
+
+def open_changes(app):
+    with app.app_context():
+        return db.session.scalars(select(ContactChange)).all()
+
+
+def test_an_old_sign_in_confirms_its_you_before_a_new_mobile(app, client, family):
+    """A stolen session could pick the new number itself and get the code. Now a session
+    signed in more than 15 minutes ago confirms it's the client first; only then the code
+    goes out."""
+    sign_in_cleo(client, family)
+    age_sessions(app)
+    response = client.submit(
+        "/portal/details/contact", contact_form(mobile="(202) 555-0188"), page="/portal/details"
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert 'id="confirm-identity"' in html and "c***@example.com" in html
+    assert "first confirm it&#39;s you" in html
+    assert open_changes(app) == [] and outbox_to(app, "+12025550188") == []
+    assert record_value(app, family["record_id"], "mobile") == "+12025550143"
+
+    token = client.csrf_token("/portal/details")
+    wrong = client.post(
+        "/portal/details/confirm-identity",
+        data={"identity-password": "not it", "identity-csrf_token": token},
+    )
+    assert wrong.status_code == 422
+    assert "That is not your current password" in wrong.get_data(as_text=True)
+    response = client.post(
+        "/portal/details/confirm-identity",
+        data={"identity-password": family["cleo"]["password"], "identity-csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "For the next 15 minutes you can change" in response.get_data(as_text=True)
+    with app.app_context():
+        rows = db.session.scalars(select(SignInSession).order_by(SignInSession.id)).all()
+        assert [r.ended_at is None for r in rows] == [False, True]  # the old row ended
+    response = client.submit(
+        "/portal/details/contact", contact_form(mobile="(202) 555-0188"), page="/portal/details"
+    )
+    assert response.status_code == 302
+    assert [t for t, _ in outbox_to(app, "+12025550188")] == ["portal.contact_code.sms"]
+
+
+def test_confirming_with_a_code_to_the_current_email(app, client, family):
+    sign_in_cleo(client, family)
+    age_sessions(app)
+    token = client.csrf_token("/portal/details")
+    response = client.post(
+        "/portal/details/confirm-identity/code",
+        data={"identity-send-csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "We sent a code to c***@example.com" in response.get_data(as_text=True)
+    code = latest_code(app)  # a sign-in code, to the current address
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    token = client.csrf_token("/portal/details")
+    response = client.post(
+        "/portal/details/confirm-identity/verify",
+        data={"identity-code-code": wrong, "identity-code-csrf_token": token},
+    )
+    assert response.status_code == 422
+    response = client.post(
+        "/portal/details/confirm-identity/verify",
+        data={"identity-code-code": code, "identity-code-csrf_token": token},
+    )
+    assert response.status_code == 302
+    response = client.submit(
+        "/portal/details/contact", contact_form(mobile="(202) 555-0188"), page="/portal/details"
+    )
+    assert response.status_code == 302 and len(open_changes(app)) == 1
+
+
+def test_the_api_asks_an_old_sign_in_to_confirm_its_you(app, client, family):
+    sign_in_cleo(client, family)
+    age_sessions(app)
+    headers = {"X-CSRFToken": client.get("/portal/api/details").get_json()["csrf_token"]}
+    response = client.patch(
+        "/portal/api/details/contact", json={"mobile": "2025550188"}, headers=headers
+    )
+    assert response.status_code == 403
+    error = response.get_json()["error"]
+    assert error["reason"] == "fresh_sign_in_required"
+    assert error["confirm"] == "/portal/api/session/confirm" and "mobile" in error["fields"]
+    assert open_changes(app) == []
+    wrong = client.post(error["confirm"], json={"password": "not it"}, headers=headers)
+    assert wrong.status_code == 422
+    response = client.post(
+        error["confirm"], json={"password": family["cleo"]["password"]}, headers=headers
+    )
+    assert response.status_code == 200 and "fresh_until" in response.get_json()
+    response = client.patch(
+        "/portal/api/details/contact", json={"mobile": "2025550188"}, headers=headers
+    )
+    assert response.status_code == 202
+
+
+# -- a limit on codes to new addresses and numbers -------------------------------------------
+
+
+def test_codes_to_new_numbers_are_limited_per_account(app, client, family):
+    """Each save of a new number texted a code to it, without end: costly, and a way to
+    pester anyone's phone. Five an hour per account, shared by the page and the API."""
+    sign_in_cleo(client, family)
+    for n in range(5):
+        response = client.submit(
+            "/portal/details/contact",
+            contact_form(mobile=f"(202) 555-01{90 + n}"),
+            page="/portal/details",
+        )
+        assert response.status_code == 302
+    response = client.submit(
+        "/portal/details/contact", contact_form(mobile="(202) 555-0199"), page="/portal/details"
+    )
+    assert response.status_code == 429
+    assert "We have sent as many codes" in response.get_data(as_text=True)
+    assert outbox_to(app, "+12025550199") == []
+    headers = {"X-CSRFToken": client.get("/portal/api/details").get_json()["csrf_token"]}
+    response = client.patch(
+        "/portal/api/details/contact", json={"mobile": "2025550199"}, headers=headers
+    )
+    assert response.status_code == 429
+    error = response.get_json()["error"]
+    assert error["reason"] == "too_many_codes" and 0 < error["retry_after"] <= 3600
+    assert outbox_to(app, "+12025550199") == []
+    assert record_value(app, family["record_id"], "mobile") == "+12025550143"
+
+
+def test_codes_to_new_numbers_are_limited_per_address_across_accounts(app, client, family):
+    app.config["PORTICO_CONTACT_CODE_LIMIT_IP"] = "2 per hour"
+    try:
+        sign_in_cleo(client, family)
+        for number in ("(202) 555-0190", "(202) 555-0191"):
+            response = client.submit(
+                "/portal/details/contact", contact_form(mobile=number), page="/portal/details"
+            )
+            assert response.status_code == 302
+        cy = app.test_client()
+        cy.__class__ = client.__class__
+        sign_up(cy, family, "Cy")
+        form = {
+            "co_applicant_first_name": "Cy",
+            "co_applicant_last_name": "Client",
+            "co_applicant_relationship": "",
+            "co_applicant_date_of_birth": "",
+            "co_applicant_email": "cy@example.com",
+            "co_applicant_phone": "(202) 555-0192",
+        }
+        response = cy.submit("/portal/details/co_applicant", form, page="/portal/details")
+        assert response.status_code == 429
+        assert outbox_to(app, "+12025550192") == []
+    finally:
+        app.config.pop("PORTICO_CONTACT_CODE_LIMIT_IP")
