@@ -1,14 +1,17 @@
 """A client changes the mobile they sign in with: the change waits for the code texted to the
-new number, and the old number is told once it applies."""
+new number, and the old number is told once it applies. A sign-in older than 15 minutes
+confirms it's the client first."""
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from app.services import portal_accounts
-from models import Record, db
+from models import Record, SignInSession, db, utcnow
 from tests import factories
 from tests.browser.test_admin_browser import blocked_scripts, watch_console
 from tests.conftest import run_jobs
@@ -81,4 +84,46 @@ def test_a_new_mobile_applies_only_with_the_code_texted_to_it(page: Page, base_u
 
     (notice,) = texts_to(app, "+12025550143")
     assert "was changed to (202) 555-0188" in notice and "call the office" in notice
+    assert blocked_scripts(problems) == []
+
+
+def test_an_old_sign_in_confirms_its_you_first(page: Page, base_url, app, cleo):
+    """Signed in more than 15 minutes ago: the page asks for the password before a code goes
+    to the new number, then the change goes through as usual."""
+    problems = watch_console(page)
+    page.goto(f"{base_url}/portal/a/{cleo['token']}", wait_until="load")
+    page.get_by_label("Password").fill(cleo["password"])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("link", name="My details")).to_be_visible()
+    with app.app_context():
+        for row in db.session.scalars(select(SignInSession)):
+            row.created_at = utcnow() - timedelta(minutes=20)
+            row.last_seen_at = utcnow()
+        db.session.commit()
+    page.get_by_role("link", name="My details").click()
+
+    contact = page.locator("#section-contact")
+    contact.get_by_label("Mobile phone").fill("(202) 555-0188")
+    contact.get_by_role("button", name="Save phone and email").click()
+    confirm = page.locator("#confirm-identity")
+    expect(confirm).to_contain_text("confirm it is you")
+    expect(confirm).to_contain_text("c***@example.com")
+    assert texts_to(app, "+12025550188") == []  # no code before the client is confirmed
+
+    confirm.get_by_label("Your password").fill(cleo["password"])
+    confirm.get_by_role("button", name="Confirm with my password").click()
+    expect(page.get_by_text(re.compile("For the next 15 minutes you can change"))).to_be_visible()
+    expect(page.locator("#confirm-identity")).to_have_count(0)
+
+    contact = page.locator("#section-contact")
+    contact.get_by_label("Mobile phone").fill("(202) 555-0188")
+    contact.get_by_role("button", name="Save phone and email").click()
+    expect(page.get_by_text(re.compile(r"We sent a code to \(202\) 555-0188\."))).to_be_visible()
+    (text,) = texts_to(app, "+12025550188")
+    verify = page.locator("#verify-contact")
+    verify.get_by_label("6-digit code").fill(re.search(r"\b(\d{6})\b", text).group(1))
+    verify.get_by_role("button", name="Confirm mobile phone").click()
+    expect(page.get_by_text("Confirmed and saved: Mobile phone.")).to_be_visible()
+    with app.app_context():
+        assert db.session.get(Record, cleo["record_id"]).mobile == "+12025550188"
     assert blocked_scripts(problems) == []

@@ -15,6 +15,7 @@ from models import (
     ActivityEntry,
     Channel,
     Contact,
+    ContactChange,
     ContactMethod,
     ContactRole,
     LoginCode,
@@ -509,3 +510,66 @@ def test_a_right_code_sent_twice_at_once_opens_once(app, enabled):
     for thread in threads:
         thread.join(30)
     assert len(opened) == 1
+
+
+# -- starting a change of the sign-in email or mobile ----------------------------------------
+
+
+def _start(account, signed_in_at, number="+12025550188"):
+    return accounts.start_contact_change(
+        account,
+        field_key="mobile",
+        field_label="Mobile phone",
+        section="contact",
+        channel=Channel.SMS,
+        new_value=number,
+        new_display=number,
+        signed_in_at=signed_in_at,
+    )
+
+
+def contact_changes():
+    return db.session.scalars(select(ContactChange)).all()
+
+
+def test_a_change_of_sign_in_number_needs_a_fresh_sign_in(enabled):
+    now = utcnow()
+    for stale in (None, now - accounts.FRESH_SIGN_IN - timedelta(seconds=1)):
+        with pytest.raises(accounts.FreshSignInNeeded) as caught:
+            _start(enabled, stale)
+        assert caught.value.reason == "fresh_sign_in_required"
+    assert contact_changes() == []
+    assert not [m for m in messages() if m.recipient == "+12025550188"]
+    assert _start(enabled, now - accounts.FRESH_SIGN_IN + timedelta(seconds=5)).id
+
+
+def test_codes_to_new_numbers_are_limited_and_a_refusal_spends_none(app, enabled):
+    now = utcnow()
+    for n in range(5):
+        _start(enabled, now, f"+1202555019{n}")
+    with pytest.raises(accounts.TooManyCodes) as caught:
+        _start(enabled, now, "+12025550199")
+    assert 0 < caught.value.retry_after <= 3600
+    assert len(contact_changes()) == 5
+    app.config["PORTICO_CONTACT_CODE_LIMIT_ACCOUNT"] = "6 per hour"
+    try:
+        _start(enabled, now, "+12025550199")  # the refusal did not count
+    finally:
+        app.config.pop("PORTICO_CONTACT_CODE_LIMIT_ACCOUNT")
+
+
+def test_a_wrong_password_to_confirm_its_you_counts_toward_the_pause(enabled):
+    _, password = credentials()
+    accounts.confirm_identity_with_password(enabled, password)
+    for _ in range(get_settings().lockout_failures):
+        with pytest.raises(SignInFailed):
+            accounts.confirm_identity_with_password(enabled, "a guess")
+    assert enabled.locked_until is not None
+    with pytest.raises(SignInFailed):  # paused: the right one waits too
+        accounts.confirm_identity_with_password(enabled, password)
+
+
+def test_unknown_addresses_are_logged_masked():
+    assert accounts.mask_address("stranger@example.com") == "s***@example.com"
+    assert accounts.mask_address("not an address") == ""
+    assert accounts.mask_address(None) == ""
