@@ -327,7 +327,8 @@ def send_identity_code() -> Any:
         portal_accounts.send_identity_code(g.portal_account)
     except (TooManyCodes, ValidationError) as exc:
         db.session.rollback()
-        return details_page(status=429, identity={"asked": True, "error": exc.message})
+        status = 429 if isinstance(exc, TooManyCodes) else 422
+        return details_page(status=status, identity={"asked": True, "error": exc.message})
     db.session.commit()
     session["portal_identity"] = {"until": int(time.time()) + IDENTITY_CODE_SECONDS}
     flash(

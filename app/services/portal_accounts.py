@@ -10,14 +10,19 @@ conditional UPDATE, so parallel guesses cannot share an attempt.
 
 Failures answer the same whether or not an account exists, and take the same work: every
 password path checks one password hash (a dummy one when there is no account, the real one when
-the account is paused), and asking for a code or a reset link only queues a job
-(:func:`ask_for_code`, :func:`ask_for_password_reset`) that looks the address up after the
-response.
+the account is paused) and then counts and logs the failure with the same statements
+(:func:`_failed`: one UPDATE, on no row for an unknown address, and one log entry with the
+address masked); a wrong code counts one attempt, on no row when there is no code; asking for
+a code or a reset link only queues a job (:func:`ask_for_code`, :func:`ask_for_password_reset`)
+that looks the address up after the response.
 
 The address and number someone signs in with are keys to the account: a client changes them
 only by entering a code sent to the new one (:func:`start_contact_change`,
-:func:`confirm_contact_change`), and the old one is told. Nobody else (a contact person, or the
-primary applicant for a co-applicant's account) changes them in the portal.
+:func:`confirm_contact_change`), and the old one is told. Starting such a change needs a
+sign-in of the last :data:`FRESH_SIGN_IN` (else the client confirms it's them first, with the
+password or a code to the current address), and codes to new addresses are limited per account
+and per address (:data:`CONTACT_CODE_LIMITS`). Nobody else (a contact person, or the primary
+applicant for a co-applicant's account) changes them in the portal.
 
 A portal session remembers the account and its ``generation``. Disabling or re-issuing access
 raises the generation, so every open session ends on its next request.
