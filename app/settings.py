@@ -87,18 +87,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PORTICO_STAFF_LOGIN_LIMIT",
         "10 per minute;50 per hour",
-        "Rate limit on failed staff sign-in attempts, per IP address and per account "
-        "(successful sign-ins do not count).",
+        "Rate limit on failed staff sign-in attempts, per IP address and per account, counted "
+        "before the password is checked (successful sign-ins do not count).",
     ),
     Setting(
         "PORTICO_STAFF_LOCKOUT_FAILURES",
         "5",
-        "Failed passwords in a row after which a staff account's sign-in pauses.",
+        "Failed passwords in a row from one address after which sign-in to a staff account "
+        "from that address pauses.",
     ),
     Setting(
         "PORTICO_STAFF_LOCKOUT_MINUTES",
         "15",
-        "How long a staff account's sign-in pauses after too many failed passwords.",
+        "How long that pause lasts.",
     ),
     Setting(
         "PORTICO_STAFF_IDLE_MINUTES",
