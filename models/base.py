@@ -110,3 +110,16 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def _sqlite_savepoint_inside_a_transaction(conn: Any, name: str) -> None:
+    """pysqlite begins a transaction only before a write, never before SAVEPOINT: a savepoint
+    opened first would be the transaction itself, and releasing it a commit that the request's
+    rollback could no longer undo (jobs queued for its rows, rows the request then refused).
+    Begin the transaction first, so a savepoint is always nested in one."""
+    if conn.dialect.name != "sqlite":
+        return
+    dbapi_connection = conn.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
