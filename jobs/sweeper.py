@@ -11,10 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.queue import enqueue_after_commit
+from app.redis import get_redis
 from app.services import outbox, tasks, workflows
+from jobs.maintenance import HOUSEKEEPING_EVERY_SECONDS
 from models import db, utcnow
 
 RUN_DUE_JOB_ID = "portico-run-due"
+#: Set for an hour when housekeeping is queued: one worker of all queues it, once an hour.
+HOUSEKEEPING_KEY = "portico-housekeeping"
 
 
 def sweep(now: datetime | None = None, *, judge_workers: bool = True) -> dict[str, int]:
@@ -33,5 +37,8 @@ def sweep(now: datetime | None = None, *, judge_workers: bool = True) -> dict[st
     result["messages_resumed"] = outbox.resume_after_outage(now)
     result["messages_requeued"] = outbox.requeue_due(now)
     result["reminders_sent"] = tasks.send_due_reminders(now)
+    if get_redis().set(HOUSEKEEPING_KEY, "1", nx=True, ex=HOUSEKEEPING_EVERY_SECONDS):
+        enqueue_after_commit("jobs.maintenance.housekeeping", queue="default")
+        result["housekeeping_queued"] = 1
     db.session.commit()
     return result

@@ -43,7 +43,7 @@ from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from flask_security import hash_password, verify_password
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, delete, func, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -1145,3 +1145,18 @@ def account_for_session(account_id: Any, generation: Any) -> PortalAccount | Non
     if account.generation != generation:
         return None
     return account
+
+
+def prune_codes(before: datetime) -> int:
+    """Delete sign-in codes and sign-in contact changes that expired before ``before``
+    (housekeeping: the activity log keeps what happened; the rows are only needed while a
+    code can still be entered)."""
+    removed = 0
+    for model in (LoginCode, ContactChange):
+        result = db.session.execute(
+            delete(model)
+            .where(model.expires_at < before)
+            .execution_options(synchronize_session=False)
+        )
+        removed += int(result.rowcount)  # type: ignore[attr-defined]
+    return removed
