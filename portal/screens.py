@@ -155,8 +155,13 @@ def _readable_phones(form: Any, fields_of_section: list[Any], region: str | None
     the validator left them (E.164) when another field sent the form back. A number with an
     error stays as typed. Any format is accepted back."""
     for item in fields_of_section:
-        if item.type.name == "phone" and item.key in form and not form[item.key].errors:
-            form[item.key].data = phone_for_form(form[item.key].data, region)
+        if item.type.name != "phone" or item.key not in form:
+            continue
+        field = form[item.key]
+        if not field.errors:
+            field.data = phone_for_form(field.data, region)
+        elif field.raw_data:
+            field.data = field.raw_data[0]  # as typed, even where the validator normalised it
 
 
 def _contact_changes() -> list[Any]:

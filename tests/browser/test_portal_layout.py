@@ -336,6 +336,7 @@ def sweep(
     contact.get_by_label("Mobile phone").fill("(614) 555-0178")
     contact.get_by_role("button", name="Save phone and email").click()
     expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
+    expect(contact.get_by_label("Mobile phone")).to_have_value("(614) 555-0178")  # as typed
     visit.check("portal.details", "/portal/details", expected_status=403)
     context.close()
     return visit
