@@ -23,12 +23,14 @@ from app.services.errors import ValidationError
 seed_cli = AppGroup("seed", help="Load the default configuration or demo data.")
 users_cli = AppGroup("users", help="Manage staff users.")
 activity_cli = AppGroup("activity", help="The activity log.")
+pdf_cli = AppGroup("pdf", help="PDFs the office seals.")
 
 
 def init_cli(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(activity_cli)
+    app.cli.add_command(pdf_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(serve_command)
     app.cli.add_command(config_command)
@@ -375,3 +377,19 @@ def config_command() -> None:
     click.echo("|---|---|---|")
     for setting in SETTINGS:
         click.echo(f"| `{setting.name}` | {setting.default} | {setting.meaning} |")
+
+
+@pdf_cli.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def pdf_verify_command(file: Path) -> None:
+    """Check that FILE was sealed with this office's key and has not changed since."""
+    from app.pdf import SealError, verify
+
+    try:
+        verdict = verify(file.read_bytes())
+    except SealError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(verdict.message)
+    if not verdict.ok:
+        sys.exit(1)

@@ -169,6 +169,13 @@ SETTINGS: tuple[Setting, ...] = (
         "6",
         "Delivery attempts per email or SMS before it is marked failed (backoff doubles).",
     ),
+    Setting(
+        "PORTICO_PDF_SIGNING_P12",
+        "unset: a key generated into `instance/pdf-seal.pem`",
+        "PKCS#12 file with the certificate and key that seal the office's PDFs, e.g. one "
+        "issued to the office by a certificate authority.",
+    ),
+    Setting("PORTICO_PDF_SIGNING_PASSWORD", "", "Password of that PKCS#12 file."),
 )
 
 SECRETS_FILE = "secrets.json"
@@ -343,6 +350,9 @@ def load(config_override: dict[str, Any] | None = None) -> dict[str, Any]:
         "TWILIO_FROM_NUMBER": env_str("TWILIO_FROM_NUMBER"),
         "TWILIO_API_URL": (env_str("TWILIO_API_URL", "https://api.twilio.com") or "").rstrip("/"),
         "PORTICO_OUTBOX_MAX_ATTEMPTS": env_int("PORTICO_OUTBOX_MAX_ATTEMPTS", 6),
+        "PORTICO_PDF_SIGNING_P12": env_str("PORTICO_PDF_SIGNING_P12"),
+        # Not stripped: spaces can be part of a password.
+        "PORTICO_PDF_SIGNING_PASSWORD": os.environ.get("PORTICO_PDF_SIGNING_PASSWORD") or None,
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
     }

@@ -1,0 +1,22 @@
+"""PDFs: documents drawn in the office's branding (:mod:`app.pdf.document`) and sealed with the
+office's key (:mod:`app.pdf.sealing`), so a changed byte is caught by ``flask pdf verify``.
+
+    doc = Document("Certificate of insurance", branding=office_branding())
+    doc.paragraph("...").key_values([("Insured", "José Núñez")])
+    sealed = seal(doc.output())
+"""
+
+from app.pdf.document import Branding, Document, office_branding
+from app.pdf.sealing import OfficeKey, SealError, Verdict, office_key, seal, verify
+
+__all__ = [
+    "Branding",
+    "Document",
+    "OfficeKey",
+    "SealError",
+    "Verdict",
+    "office_branding",
+    "office_key",
+    "seal",
+    "verify",
+]
