@@ -103,7 +103,7 @@ def test_links_follow_the_port_unless_configured():
         "http://127.0.0.1:5101",
         "this server; set PORTICO_BASE_URL to change",
     )
-    assert links_base_url("0.0.0.0", 8000, "")[0] == "http://127.0.0.1:8000"
+    assert links_base_url("0.0.0.0", 8000, "")[0] == "http://127.0.0.1:8000"  # noqa: S104 - a test value
     assert links_base_url("127.0.0.1", 5101, "https://portal.example.com/") == (
         "https://portal.example.com",
         "from PORTICO_BASE_URL",
