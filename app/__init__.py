@@ -30,6 +30,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     from app.health import bp as health_bp
     from app.security import init_security
     from app.services.validation import format_phone
+    from app.storage import init_storage
     from portal import bp as portal_bp
     from portal import preview_bp
 
@@ -56,6 +57,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     init_security(app)
     init_headers(app)
     init_errors(app)
+    init_storage(app)
 
     app.register_blueprint(health_bp)
     app.register_blueprint(portal_bp)
