@@ -170,6 +170,19 @@ SETTINGS: tuple[Setting, ...] = (
         "Delivery attempts per email or SMS before it is marked failed (backoff doubles).",
     ),
     Setting(
+        "STORAGE_URL",
+        "the folder `instance/uploads`",
+        "Where uploaded and generated files are kept: `s3://bucket/prefix` for an S3-compatible "
+        "store that several web hosts share (credentials and region from the standard `AWS_*` "
+        "variables), or `file:///absolute/folder`.",
+    ),
+    Setting(
+        "STORAGE_ENDPOINT_URL",
+        "",
+        "Address of an S3-compatible store other than Amazon's (MinIO, Backblaze B2, ...), "
+        "e.g. `https://s3.example.com`; used with `STORAGE_URL=s3://...`.",
+    ),
+    Setting(
         "PORTICO_PDF_SIGNING_P12",
         "unset: a key generated into `instance/pdf-seal.pem`",
         "PKCS#12 file with the certificate and key that seal the office's PDFs, e.g. one "
@@ -350,6 +363,8 @@ def load(config_override: dict[str, Any] | None = None) -> dict[str, Any]:
         "TWILIO_FROM_NUMBER": env_str("TWILIO_FROM_NUMBER"),
         "TWILIO_API_URL": (env_str("TWILIO_API_URL", "https://api.twilio.com") or "").rstrip("/"),
         "PORTICO_OUTBOX_MAX_ATTEMPTS": env_int("PORTICO_OUTBOX_MAX_ATTEMPTS", 6),
+        "STORAGE_URL": env_str("STORAGE_URL"),
+        "STORAGE_ENDPOINT_URL": env_str("STORAGE_ENDPOINT_URL"),
         "PORTICO_PDF_SIGNING_P12": env_str("PORTICO_PDF_SIGNING_P12"),
         # Not stripped: spaces can be part of a password.
         "PORTICO_PDF_SIGNING_PASSWORD": os.environ.get("PORTICO_PDF_SIGNING_PASSWORD") or None,
