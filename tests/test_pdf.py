@@ -113,6 +113,20 @@ def test_document_prints_accented_names_and_the_euro_sign():
     assert "Liability" in text and "€ 1,000,000" in text
 
 
+def test_fonts_read_once_serve_every_document_and_log_nothing(caplog):
+    with caplog.at_level(logging.INFO):
+        first = Document("Plain")
+        first.paragraph("abc")
+        first.output()
+        second = Document("Accents")
+        second.paragraph("José Núñez, Zoë, €")
+        text = text_of(second.output())
+    # the first document's subset (a, b, c) did not shrink the font the second one uses
+    assert "José Núñez, Zoë, €" in text
+    assert second.pdf.fonts["dejavu"].cw is first.pdf.fonts["dejavu"].cw  # parsed once
+    assert not [r for r in caplog.records if r.name.startswith(("fontTools", "fpdf"))]
+
+
 def test_long_table_runs_over_pages_with_numbered_footers():
     doc = Document("Schedule", branding=Branding("Harbor Point", "#aa3300"))
     doc.table(["#", "Name"], [[i, f"Zoë {i}"] for i in range(120)])

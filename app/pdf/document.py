@@ -22,6 +22,8 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace, SubsetMap, TTFFont
 
 log = logging.getLogger(__name__)
+# fontTools reports every font subset (dozens of lines per PDF) at INFO: keep its warnings only.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FAMILY = "DejaVu"
