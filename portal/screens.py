@@ -227,13 +227,16 @@ def save_details(section_key: str) -> Any:
         )
     # Each message names its section: "First name" alone reads as the client's own name when
     # it was the co-applicant's that changed.
+    # They are shown inside the section ("info section-address"), where the page lands, so
+    # a client on a phone sees them without scrolling back to the top.
     section = portal_fields.SECTION_BY_KEY[section_key].title
+    in_section = f" section-{section_key}"
     if not result.changed:
-        flash(_("%(section)s: nothing changed.", section=section), "info")
+        flash(_("%(section)s: nothing changed.", section=section), "info" + in_section)
     if result.saved:
         flash(
             _("%(section)s saved: %(fields)s.", section=section, fields=", ".join(result.saved)),
-            "success",
+            "success" + in_section,
         )
     if result.pending:
         flash(
@@ -243,7 +246,7 @@ def save_details(section_key: str) -> Any:
                 section=section,
                 fields=", ".join(result.pending),
             ),
-            "info",
+            "info" + in_section,
         )
     anchor = "verify-contact" if result.verifying else f"section-{section_key}"
     return redirect(url_for("portal.details") + f"#{anchor}")

@@ -110,3 +110,28 @@ def test_removing_a_prescription_asks_first(page: Page, base_url, cora):
     expect(page.get_by_role("link", name="Remove Metformin")).to_have_count(0)
     expect(page.get_by_role("link", name="Remove Lisinopril")).to_be_visible()
     assert problems == []
+
+
+def test_on_a_phone_a_save_and_a_refusal_are_both_in_view(browser: Browser, base_url, cora):
+    """The address section is far down My details: after Save, the page lands on it and the
+    outcome (saved, or what to fix) stands in the section, not at the top out of sight."""
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(f"{base_url}/portal/a/{cora['token']}", wait_until="load")
+    page.get_by_label("Password").fill(cora["password"])
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{base_url}/portal/details", wait_until="load")
+
+    address = page.locator("#section-address")
+    address.get_by_label("ZIP code").fill("{{7*7}}")
+    address.get_by_role("button", name="Save address").click()
+    page.wait_for_load_state("load")
+    expect(address.get_by_text("Not saved yet")).to_be_in_viewport()
+    expect(address.locator(".pt-field-error")).to_be_visible()
+
+    address.get_by_label("ZIP code").fill("43004")
+    address.get_by_label("City").fill("Columbus")
+    address.get_by_role("button", name="Save address").click()
+    page.wait_for_load_state("load")
+    expect(address.get_by_text(re.compile("^Address saved: "))).to_be_in_viewport()
+    context.close()
