@@ -213,12 +213,13 @@ def _read_head(stream: Readable) -> bytes:
     return head
 
 
-def _too_large(rule: UploadRule) -> ValidationError:
+def _too_large(rule: UploadRule, field: str | None) -> ValidationError:
     return ValidationError(
         _(
             "The file is larger than %(size)s; upload a smaller one.",
             size=_human_size(rule.max_bytes),
-        )
+        ),
+        field=field,
     )
 
 
@@ -252,12 +253,12 @@ def _receive(stream: Readable, rule: UploadRule, field: str | None, into: IO[byt
         raise ValidationError(message, field=field)
     size = len(head)
     if size > rule.max_bytes:
-        raise ValidationError(str(_too_large(rule)), field=field)
+        raise _too_large(rule, field)
     into.write(head)
     while chunk := stream.read(_CHUNK):
         size += len(chunk)
         if size > rule.max_bytes:
-            raise ValidationError(str(_too_large(rule)), field=field)
+            raise _too_large(rule, field)
         into.write(chunk)
     into.flush()
     return StoredFile(key=_new_key(), size=size, content_type=kind.mime, extension=kind.extension)
