@@ -20,6 +20,7 @@ from typing import Any
 from fontTools import ttLib
 from fpdf import FPDF
 from fpdf.fonts import FontFace, SubsetMap, TTFFont
+from PIL import Image
 
 log = logging.getLogger(__name__)
 # fontTools reports every font subset (dozens of lines per PDF) at INFO: keep its warnings only.
@@ -31,6 +32,7 @@ _FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 DEFAULT_COLOUR = "#1a5d96"
 _TEXT = (33, 37, 41)
 _MUTED = (108, 117, 125)
+_RULE = (190, 196, 202)
 
 
 @dataclass(frozen=True)
@@ -171,8 +173,12 @@ class Document:
         text_x = pdf.l_margin
         if brand.logo is not None:
             try:
-                pdf.image(str(brand.logo), x=pdf.l_margin, y=top, h=14)
-                text_x = pdf.l_margin + 40
+                # At most 14 mm high and 60 mm wide, in its own proportions.
+                with Image.open(brand.logo) as image:
+                    ratio = image.width / image.height
+                width, height = (ratio * 14, 14.0) if ratio * 14 <= 60 else (60.0, 60 / ratio)
+                info = pdf.image(str(brand.logo), x=pdf.l_margin, y=top, w=width, h=height)
+                text_x = pdf.l_margin + float(info.rendered_width) + 5
             except Exception as exc:  # an unreadable logo must not stop the document
                 log.warning("logo left out of the PDF: %s", exc)
         pdf.set_xy(text_x, top + 3)
@@ -189,6 +195,8 @@ class Document:
     def _body(self) -> None:
         self.pdf.set_font(FAMILY, "", 10.5)
         self.pdf.set_text_color(*_TEXT)
+        self.pdf.set_draw_color(*_RULE)
+        self.pdf.set_line_width(0.2)
 
     def heading(self, text: str) -> Document:
         """A section heading in the brand colour."""

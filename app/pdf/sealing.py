@@ -285,7 +285,12 @@ def verify(data: bytes, *, key: OfficeKey | None = None) -> Verdict:
             signed_by,
         )
     if not status.trusted:
-        return Verdict(False, f"not signed by this office's key: {status.summary()}", signed_by)
+        # Our certificate, yet it does not validate (its key usage, for one).
+        return Verdict(
+            False,
+            f"sealed by {signed_by}, but its certificate does not validate ({status.summary()})",
+            signed_by,
+        )
     return Verdict(True, f"sealed by {signed_by}, intact", signed_by)
 
 
