@@ -312,3 +312,25 @@ def test_pkcs12_with_a_wrong_password_says_what_to_fix(make_app, tmp_path):
         seal(sample())
     result = application.test_cli_runner().invoke(args=["pdf", "verify", str(p12)])
     assert result.exit_code == 1 and "PORTICO_PDF_SIGNING_PASSWORD" in result.output
+
+
+def test_a_cut_short_sealed_file_is_reported_changed(office):
+    sealed = seal(sample())
+    verdict = verify(sealed[: len(sealed) - 200])
+    assert not verdict.ok
+    assert verdict.message.startswith("changed after sealing")
+
+
+def test_a_second_process_making_the_key_keeps_the_first_one(tmp_path):
+    path = tmp_path / "instance" / sealing.KEY_FILE
+    sealing._create(path, "First")
+    first = path.read_bytes()
+    sealing._create(path, "Second")  # lost the race: its key is thrown away
+    assert path.read_bytes() == first
+    assert [p.name for p in path.parent.iterdir()] == [sealing.KEY_FILE]
+
+
+def test_a_missing_pkcs12_file_is_named(make_app, tmp_path):
+    application = make_app(PORTICO_PDF_SIGNING_P12=str(tmp_path / "nowhere.p12"))
+    with application.app_context(), pytest.raises(SealError, match=r"nowhere\.p12, which is not"):
+        seal(sample())
