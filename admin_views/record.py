@@ -252,6 +252,10 @@ class RecordView(StaffModelView):
         "notes",
     )
     form_args = {
+        # "Name" is the list's column (the full name); in the form each part says which it is.
+        "first_name": {"label": "First name"},
+        "last_name": {"label": "Last name"},
+        "company_name": {"label": "Company"},
         "email": {"validators": [service_validator(normalise_email)]},
         "assigned_agent": {"query_factory": lambda: db.session.scalars(agents_query()).all()},
         "tags": {"query_factory": lambda: db.session.scalars(select(Tag).order_by(Tag.name)).all()},
@@ -259,6 +263,9 @@ class RecordView(StaffModelView):
     }
     form_widget_args = {"notes": {"rows": 4}}
     inline_models = (ContactInline(Contact),)
+
+    def search_placeholder(self) -> str:
+        return "Name, company, email or phone"
 
     def get_query(self):  # type: ignore[no-untyped-def]
         return (

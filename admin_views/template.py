@@ -57,7 +57,8 @@ class TemplateView(StaffModelView):
             model.key, model.channel, model.subject or "", model.body or ""
         )
         model.subject = model.subject or ""
-        model.updated_by_id = current_user.id
+        if is_created or db.session.is_modified(model):
+            model.updated_by_id = current_user.id  # an untouched save is no edit
 
     def on_model_delete(self, model: MessageTemplate) -> None:
         template_service.check_delete(model)

@@ -201,6 +201,9 @@ def _on_signed_out(sender: Any, user: Any = None, **extra: Any) -> None:
     sid = session.pop(STAFF_SID, None)
     if sid and sessions.end(sid, sessions.SIGNED_OUT):
         db.session.commit()
+    if request and request.endpoint == "security.logout":
+        # Said only for a sign-out asked for: time-outs say why they signed the user out.
+        flash("You are signed out.", "info")
 
 
 def _on_password_changed(sender: Any, user: User, **extra: Any) -> None:

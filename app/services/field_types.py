@@ -77,10 +77,16 @@ def is_multi_line(field: Any) -> bool:
 def check_form_text(form: Any) -> bool:
     """After a form validated: refuse control characters in every text field of ``form`` and
     of the forms inside it (inline lists), whatever built the form. Adds a message to each
-    field concerned; returns whether all were clean. Used by the staff panel's base form."""
+    field concerned; returns whether all were clean. Used by the staff panel's base form.
+
+    Text areas come back from browsers with CRLF line ends: they are stored with LF, so saving
+    a form unchanged changes nothing."""
     clean = True
     for field in _text_fields(form):
-        check = plain_text(multi_line=is_multi_line(field))
+        multi_line = is_multi_line(field)
+        if multi_line and isinstance(field.data, str) and "\r" in field.data:
+            field.data = field.data.replace("\r\n", "\n").replace("\r", "\n")
+        check = plain_text(multi_line=multi_line)
         try:
             check(form, field)
         except validators.StopValidation as exc:

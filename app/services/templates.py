@@ -30,6 +30,7 @@ from sqlalchemy import func, or_, select
 
 from app.services.campaign_templates import CAMPAIGN_TEMPLATES, CampaignTemplate
 from app.services.errors import ValidationError
+from app.services.validation import format_phone
 from models import (
     ActionStatus,
     Channel,
@@ -1016,7 +1017,7 @@ def office_context() -> dict[str, Any]:
     return {
         "name": settings.portal_name,
         "email": settings.office_email or "",
-        "phone": settings.office_phone or "",
+        "phone": format_phone(settings.office_phone),
     }
 
 
@@ -1044,7 +1045,7 @@ def base_context(record: Record | None) -> dict[str, Any]:
                 "full_name": agent.full_name,
                 "first_name": agent.first_name,
                 "email": agent.email,
-                "phone": agent.phone or "",
+                "phone": format_phone(agent.phone),
             }
     return context
 

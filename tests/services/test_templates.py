@@ -301,3 +301,10 @@ def test_missing_templates_are_those_no_message_can_be_made_from(ctx):
     db.session.flush()
     keys = ["campaign.aep.book", "portal.link", "gone.away", None, ""]
     assert templates.missing(keys) == {"gone.away"}
+
+
+def test_messages_give_the_office_number_as_people_read_it(ctx):
+    from app.services.portal_settings import get_settings
+
+    get_settings().office_phone = "+12025550100"
+    assert templates.office_context()["phone"] == "(202) 555-0100"

@@ -320,3 +320,10 @@ def test_export_csv_follows_the_filters(app, agent_client, agent_user):
     assert table[0]["Tags"] == "Gold"
     assert table[0]["Agent"] == "Ari Agent"
     assert table[0]["Email"].endswith("@example.com")
+
+
+def test_the_record_form_names_each_part_of_the_name(admin_client):
+    page = admin_client.get("/admin/record/new/").get_data(as_text=True)
+    assert ">First name" in page and ">Last name" in page
+    listing = admin_client.get("/admin/record/").get_data(as_text=True)
+    assert 'placeholder="Name, company, email or phone"' in listing

@@ -193,7 +193,9 @@ def as_a_browser_sends(html: str) -> list[tuple[str, str]]:
             chosen = control["selected"] or (control.get("options") or [])[:1]
             sent.extend((name, value) for value in chosen)
         elif control["tag"] == "textarea":
-            sent.append((name, control["text"].removeprefix("\n")))
+            # HTML drops the one line break after <textarea> (WTForms writes it as CRLF).
+            text = control["text"]
+            sent.append((name, text[2:] if text.startswith("\r\n") else text.removeprefix("\n")))
         elif kind in ("checkbox", "radio"):
             if "checked" in control:
                 sent.append((name, control.get("value", "on")))
@@ -393,3 +395,22 @@ def test_every_edit_form_saved_untouched_as_a_browser_sends_it_saves(app, admin_
     for url in pages:
         response = save_untouched(admin_client, url)
         assert response.status_code == 302, (url, response.get_data(as_text=True)[-1500:])
+
+
+def test_saving_a_template_unchanged_changes_nothing(app, admin_client):
+    """Browsers send a text area's line breaks as CRLF: stored as LF, an untouched save leaves
+    the body and its update time as they were."""
+    url = f"/admin/template/edit/?id={template_id(app, 'portal.link')}"
+    with app.app_context():
+        stored = db.session.get(MessageTemplate, template_id(app, "portal.link"))
+        body, updated = stored.body, stored.updated_at
+    assert "\n" in body
+    sent = [
+        (name, value.replace("\n", "\r\n")) if name == "body" else (name, value)
+        for name, value in as_a_browser_sends(admin_client.get(url).get_data(as_text=True))
+    ]
+    response = admin_client.post(url, data=MultiDict(sent))
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    with app.app_context():
+        stored = db.session.get(MessageTemplate, template_id(app, "portal.link"))
+        assert (stored.body, stored.updated_at) == (body, updated)

@@ -83,6 +83,7 @@ def test_sign_out_is_post_only(admin_client):
     assert admin_client.get("/staff/logout").status_code == 405
     response = admin_client.submit("/staff/logout", page="/admin/")
     assert response.status_code == 302
+    assert "You are signed out." in admin_client.get(response.location).get_data(as_text=True)
     assert admin_client.get("/admin/").status_code == 302
 
 

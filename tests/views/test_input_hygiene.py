@@ -177,7 +177,7 @@ def test_notes_keep_their_lines_but_not_other_control_characters(app, signed_in,
         headers={"X-CSRFToken": token},
     )
     assert response.status_code == 201
-    assert response.get_json()["notes"] == "Tuesdays\r\n\tmornings only"
+    assert response.get_json()["notes"] == "Tuesdays\n\tmornings only"  # line ends stored as LF
     response = signed_in.post(
         "/portal/api/providers",
         json={"name": "Dr No", "notes": "bell\x07"},
@@ -202,7 +202,7 @@ def test_staff_record_form_refuses_them_and_keeps_lines_in_notes(app, agent_clie
     assert response.status_code == 302
     with app.app_context():
         [record] = db.session.scalars(select(Record)).all()
-        assert record.notes == "Called twice.\r\nPrefers mornings."
+        assert record.notes == "Called twice.\nPrefers mornings."  # a browser's CRLF, stored as LF
 
 
 def test_staff_inline_contacts_refuse_them(app, agent_client):

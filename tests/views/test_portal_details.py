@@ -699,3 +699,18 @@ def test_a_co_applicants_sign_in_task_names_them(app, client, cora):
         titles = list(db.session.scalars(select(Task.title)))
     assert titles and all("Carl Partner" in title for title in titles), titles
     assert all("Cora Client" in title for title in titles)
+
+
+def test_home_shows_phone_and_mobile_each_under_its_own_name(app, signed_in, cora):
+    from app.services.portal_settings import get_settings
+    from models import Record
+
+    with app.app_context():
+        db.session.get(Record, cora["record_id"]).mobile = "+16145550101"
+        get_settings().office_phone = "+12025550100"
+        db.session.commit()
+    page = signed_in.get("/portal/home").get_data(as_text=True)
+    assert re.search(r"<dt>Phone</dt><dd>\(202\) 555-0143</dd>", page)
+    assert re.search(r"<dt>Mobile phone</dt><dd>\(614\) 555-0101</dd>", page)
+    # The office's number reads like the client's, not as stored (+12025550100).
+    assert "Call (202) 555-0100." in page
