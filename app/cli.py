@@ -162,6 +162,7 @@ def worker_command(
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     worker = make_worker(app, queues or None, simple=simple, name=name)
     if not take_name(worker):
+        worker.connection.close()  # the worker's own connection: nobody else will close it
         raise click.ClickException(
             f"a worker named {worker.name!r} is running already; choose another --name."
         )
