@@ -9,15 +9,18 @@ file named by ``PORTICO_PDF_SIGNING_P12`` (password in ``PORTICO_PDF_SIGNING_PAS
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 from threading import Lock
+from typing import TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -219,6 +222,21 @@ def _create(path: Path, office_name: str) -> None:
 # -- sealing and checking -----------------------------------------------------------------------
 
 
+_T = TypeVar("_T")
+
+
+def _off_the_event_loop(call: Callable[[], _T]) -> _T:
+    """pyHanko's blocking calls start an event loop of their own (``asyncio.run``), which
+    refuses to run inside one already running in this thread (an async server's, or
+    Playwright's in the browser tests): there, run the call on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
+
+
 def seal(data: bytes, *, key: OfficeKey | None = None) -> bytes:
     """``data`` (a PDF) sealed with the office's key (needs an app context unless ``key``)."""
     key = key or office_key()
@@ -231,8 +249,10 @@ def seal(data: bytes, *, key: OfficeKey | None = None) -> bytes:
         name=key.subject,
     )
     with _quiet():
-        signers.sign_pdf(
-            IncrementalPdfFileWriter(BytesIO(data)), meta, signer=key.signer, output=out
+        _off_the_event_loop(
+            lambda: signers.sign_pdf(
+                IncrementalPdfFileWriter(BytesIO(data)), meta, signer=key.signer, output=out
+            )
         )
     return out.getvalue()
 
@@ -263,8 +283,10 @@ def verify(data: bytes, *, key: OfficeKey | None = None) -> Verdict:
         )
     try:
         with _quiet():
-            status = validate_pdf_signature(
-                signature, ValidationContext(trust_roots=[ours], allow_fetching=False)
+            status = _off_the_event_loop(
+                lambda: validate_pdf_signature(
+                    signature, ValidationContext(trust_roots=[ours], allow_fetching=False)
+                )
             )
     except (PdfError, ValueError, KeyError) as exc:
         return Verdict(

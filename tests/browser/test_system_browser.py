@@ -22,6 +22,7 @@ def test_an_admin_opens_the_system_page(page: Page, base_url, app):
             Ticker(worker_redis(app), owner=worker.name, app=app, worker=worker).tick()
         problems = watch_console(page)
         sign_in(page, base_url, admin.email)
+        page.wait_for_load_state("load")  # the Settings menu opens once its script has run
         page.get_by_role("link", name="Settings").click()
         page.get_by_role("link", name="System").click()
         expect(page.get_by_role("heading", name="System")).to_be_visible()
