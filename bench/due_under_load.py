@@ -27,7 +27,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench.workflows import make_clients, percentile, workflow
+from bench.workflows import due_to_done, make_clients, percentile, workflow
 from tests.faults.run import Smtp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,7 +142,7 @@ def main() -> None:
 
             from app import create_app
             from app.services import tags as tag_service
-            from models import ActionStatus, ActivityEntry, ScheduledAction, db, utcnow
+            from models import ActionStatus, ScheduledAction, db, utcnow
 
             app = create_app()
             database = app.config["SQLALCHEMY_DATABASE_URI"].split(":")[0]
@@ -210,21 +210,7 @@ def main() -> None:
             for thread in threads:
                 thread.join(timeout=30)
             time.sleep(3)  # the last confirmation emails go out
-            with app.app_context():
-                due = dict(
-                    db.session.execute(
-                        select(ScheduledAction.record_id, ScheduledAction.due_at).where(
-                            ScheduledAction.workflow_id == flow_id
-                        )
-                    ).all()
-                )
-                fired = db.session.execute(
-                    select(ActivityEntry.record_id, ActivityEntry.occurred_at).where(
-                        ActivityEntry.event_key == "workflow.action.fired",
-                        ActivityEntry.record_id.in_(due),
-                    )
-                ).all()
-            lags = [(at - due[record_id]).total_seconds() for record_id, at in fired]
+            lags = due_to_done(app, flow_id)
             during = [t for t in saves if began <= t <= began + SECONDS]
             delivered = sum(1 for to, _, _ in smtp.recorder.received if to.startswith("portal"))
             print(

@@ -179,7 +179,7 @@ def latency(app, env: dict[str, str]) -> list[float]:  # type: ignore[no-untyped
     from sqlalchemy import select, update
 
     from app.services import tags as tag_service
-    from models import ActionStatus, ActivityEntry, ScheduledAction, db, utcnow
+    from models import ActionStatus, ScheduledAction, db, utcnow
 
     with app.app_context():
         ids = make_clients(LATENCY_ACTIONS, "Late")
@@ -231,6 +231,15 @@ def latency(app, env: dict[str, str]) -> list[float]:  # type: ignore[no-untyped
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+    return due_to_done(app, flow_id)
+
+
+def due_to_done(app, flow_id: int) -> list[float]:  # type: ignore[no-untyped-def]
+    """Seconds from each fired action's due time to its activity entry, for one workflow."""
+    from sqlalchemy import select
+
+    from models import ActivityEntry, ScheduledAction, db
+
     with app.app_context():
         due = dict(
             db.session.execute(
