@@ -69,6 +69,10 @@ def deliver(message_id: int) -> str:
         db.session.rollback()
         return "skipped: already sent, being sent, or not due yet"
     claimed_at = message.claimed_at
+    # What is sent is the row as claimed: detached, the commit cannot expire it, so the send
+    # reads nothing from the database. (A reload mid-send that met a failing database was
+    # counted as a failed send: a try used up and a backoff that could outlast the outage.)
+    db.session.expunge(message)
     db.session.commit()  # the claim is durable before anything leaves
     outcome = outbox.transmit(message)
     for pause in (*RECORD_RETRIES, None):

@@ -329,6 +329,51 @@ def test_a_delivered_email_stays_sent_when_recording_it_fails_once(app, mailbox)
     assert outbox.retry(message) is False  # nothing for staff to send twice
 
 
+def test_the_send_reads_nothing_from_the_database(app, mailbox, monkeypatch):
+    """The database failing between the claim and the outcome (a restart) must not turn into
+    a failed send: that used a try and put the email behind a backoff longer than the outage."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    from app.services import mail
+
+    sent = []
+    real_send = mail.send
+
+    def send_and_note(message):
+        sent.append(message.recipient)
+        return real_send(message)
+
+    def database_down(conn, cursor, statement, parameters, context, executemany):
+        if sent == [] and not statement.startswith(("UPDATE outbox_messages", "SAVEPOINT")):
+            raise OperationalError(statement, parameters, Exception("terminating connection"))
+
+    with app.app_context():
+        message_id = put_email().id
+        db.session.commit()
+        claimed = outbox.claim
+        engine = db.engine
+
+        def claim_then_fail(*args, **kwargs):
+            message = claimed(*args, **kwargs)
+            event.listen(engine, "before_cursor_execute", database_down)
+            return message
+
+        monkeypatch.setattr(outbox, "claim", claim_then_fail)
+        monkeypatch.setattr(mail, "send", send_and_note)
+        try:
+            assert deliver(message_id) == "sent"
+        finally:
+            event.remove(engine, "before_cursor_execute", database_down)
+        message = db.session.get(OutboxMessage, message_id)
+        assert (message.status, message.attempts, message.last_error) == (
+            OutboxStatus.SENT,
+            1,
+            None,
+        )
+    assert len(mailbox.wait_for(1)) == 1
+
+
 def test_retries_are_queued_by_the_sweep_not_by_rqs_scheduler(make_app, mailbox):
     from app.queue import get_queue
 
