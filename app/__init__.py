@@ -31,6 +31,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     from app.security import init_security
     from app.services.validation import format_phone
     from app.storage import init_storage
+    from app.transactions import init_transactions
     from portal import bp as portal_bp
     from portal import preview_bp
 
@@ -46,6 +47,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     _configure_logging(app)
 
     db.init_app(app)
+    init_transactions(app)  # first registered, so its after_request runs last
     migrate.init_app(
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
     )

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, g, has_app_context, has_request_context, request
+from flask import g, has_app_context, has_request_context, request
 from sqlalchemy import select
 
-from app.services import activity, outbox, templates
+from app.services import activity, links, outbox, templates
 from app.services.errors import ValidationError
 from models import (
     ActivityEntry,
@@ -967,10 +967,10 @@ def emit(
         occurrence = entry.id if entry is not None else uuid.uuid4().hex
         context = _context(spec, record, actor, summary, details)
         for planned in the_plan.messages:
-            rendered = templates.render(planned.template_key, context)
             messages.append(
-                outbox.put_rendered(
-                    rendered,
+                outbox.send_template(
+                    planned.template_key,
+                    context,
                     key=f"event:{key}:{occurrence}:{planned.audience}",
                     to=planned.to,
                     to_name=planned.to_name,
@@ -1029,7 +1029,6 @@ def emit_many(
 def _context(
     spec: EventType, record: Record | None, actor: Actor, summary: str, details: dict[str, Any]
 ) -> dict[str, Any]:
-    base_url = current_app.config["PORTICO_BASE_URL"]
     context = templates.base_context(record)
     context.update(
         event={"key": spec.key, "label": spec.label},
@@ -1037,7 +1036,7 @@ def _context(
         detail_lines=detail_lines(details),
         actor={"label": actor.label},
         customer_message=spec.customer_message or summary,
-        record_url=f"{base_url}/admin/record/details/?id={record.id}" if record else base_url,
+        record_url=links.record(record.id) if record else links.home(),
     )
     return context
 

@@ -26,7 +26,7 @@ from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.queue import WorkerJudge, enqueue_after_commit
-from app.services import mail, sms
+from app.services import mail, sms, templates
 from app.services.errors import ValidationError
 from app.services.mail import PermanentDeliveryError
 from app.services.templates import Rendered
@@ -141,6 +141,14 @@ def put_rendered(rendered: Rendered, *, key: str, to: str, **kwargs: Any) -> Out
         sensitive=rendered.sensitive,
         **kwargs,
     )
+
+
+def send_template(
+    template_key: str, context: dict[str, Any], *, key: str, to: str, **kwargs: Any
+) -> OutboxMessage:
+    """Render the template stored under ``template_key`` with ``context`` and put the result
+    in the outbox under the idempotency ``key`` (see :func:`put` for the rest)."""
+    return put_rendered(templates.render(template_key, context), key=key, to=to, **kwargs)
 
 
 def _schedule(message: OutboxMessage) -> None:

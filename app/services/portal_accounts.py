@@ -48,7 +48,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.queue import enqueue_after_commit
-from app.services import events, outbox, sessions, templates
+from app.services import events, links, outbox, sessions, templates
 from app.services.errors import NotFound, ServiceError, ValidationError
 from app.services.events import Actor
 from app.services.portal_settings import get_settings
@@ -97,7 +97,7 @@ def generate_password() -> str:
 
 
 def portal_link(token: str) -> str:
-    return f"{current_app.config['PORTICO_BASE_URL']}/portal/a/{token}"
+    return links.portal_link(token)
 
 
 def primary_account(record: Record) -> PortalAccount | None:
@@ -177,16 +177,18 @@ def enable_self_service(record: Record, by: User | Actor) -> Enabled:
     context.update(portal_link=portal_link(token), password=password)
     stamp = f"{account.id}:{account.generation}"
     link_template = "portal.link.sms" if by_text else "portal.link"
-    outbox.put_rendered(
-        templates.render(link_template, context),
+    outbox.send_template(
+        link_template,
+        context,
         key=f"self-service:{stamp}:link",
         to=(record.mobile if by_text else record.email) or "",
         to_name=record.full_name,
         record_id=record.id,
         reply_to=templates.reply_address(record),
     )
-    outbox.put_rendered(
-        templates.render("portal.password", context),
+    outbox.send_template(
+        "portal.password",
+        context,
         key=f"self-service:{stamp}:password",
         to=record.email,
         to_name=record.full_name,
@@ -259,12 +261,13 @@ def invite(record: Record, by: User, contact: Contact | None = None) -> PortalAc
     db.session.flush()
     context = templates.base_context(record)
     context.update(
-        invitation_link=f"{current_app.config['PORTICO_BASE_URL']}/portal/invite/{token}",
+        invitation_link=links.invitation(token),
         person_name=name,
         expires_on=(now + timedelta(days=days)).strftime("%d %B %Y"),
     )
-    outbox.put_rendered(
-        templates.render("portal.invitation", context),
+    outbox.send_template(
+        "portal.invitation",
+        context,
         key=f"invitation:{account.id}:{account.generation}",
         to=email,
         to_name=name,
@@ -550,8 +553,9 @@ def request_code(channel: Channel, value: str, now: datetime | None = None) -> N
     context = templates.base_context(record)
     context.update(code=code, code_minutes=settings.code_valid_minutes)
     template = "portal.login_code" if channel == Channel.EMAIL else "portal.login_code.sms"
-    outbox.put_rendered(
-        templates.render(template, context),
+    outbox.send_template(
+        template,
+        context,
         key=f"login-code:{login_code.id}",
         to=identifier,
         record_id=record.id,
@@ -731,11 +735,12 @@ def request_password_reset(email: str) -> None:
         )
         context = templates.base_context(account.record)
         context.update(
-            reset_link=f"{current_app.config['PORTICO_BASE_URL']}/portal/reset/{token}",
+            reset_link=links.password_reset(token),
             person_name=account.person_name,
         )
-        outbox.put_rendered(
-            templates.render("portal.password_reset", context),
+        outbox.send_template(
+            "portal.password_reset",
+            context,
             key=f"password-reset:{account.id}:{secrets.token_hex(8)}",
             to=address,
             to_name=account.person_name,
@@ -948,8 +953,9 @@ def start_contact_change(
         new_value=new_display,
     )
     template = "portal.contact_code" if channel == Channel.EMAIL else "portal.contact_code.sms"
-    outbox.put_rendered(
-        templates.render(template, context),
+    outbox.send_template(
+        template,
+        context,
         key=f"contact-change:{change.id}",
         to=new_value,
         to_name=account.person_name,
@@ -1079,8 +1085,9 @@ def tell_old_contact(
     context = templates.base_context(record)
     context.update(person_name=person_name, field_label=field_label, new_value=new_display)
     template = "portal.contact_changed" if by == Channel.EMAIL else "portal.contact_changed.sms"
-    outbox.put_rendered(
-        templates.render(template, context),
+    outbox.send_template(
+        template,
+        context,
         key=key,
         to=to,
         to_name=person_name,

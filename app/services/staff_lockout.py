@@ -31,7 +31,7 @@ from flask import current_app
 from limits import parse_many
 
 from app.redis import get_redis
-from app.services import events, outbox, templates
+from app.services import events, links, outbox, templates
 from app.services.events import Actor
 from models import Channel, User, utcnow
 
@@ -200,7 +200,7 @@ def _tell_owner(user: User, ip: str | None, until: datetime, failures: int, minu
         "If that was you, wait and sign in again; other addresses were not paused. If it was "
         "not you, someone may be guessing your password: tell an admin, who can see the "
         "attempts in the activity log.\n\n"
-        f"Sign in: {current_app.config['PORTICO_BASE_URL']}/staff/login\n"
+        f"Sign in: {links.staff_sign_in()}\n"
     )
     outbox.put(
         key=f"staff-sign-in-paused:{user.id}:{_address(ip)}:{until.timestamp():.6f}",

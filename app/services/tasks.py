@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import Select, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import InstanceState, joinedload
 
+from app.services import links, outbox, templates
 from app.services.errors import ValidationError
 from models import Task, TaskKind, User, db, utcnow
 
@@ -50,7 +50,6 @@ def open_tasks_for(user: User) -> Select:
 
 def send_due_reminders(now: datetime, limit: int = 200) -> int:
     """Email each reminder task's assignee once, when it comes due."""
-    from app.services import outbox, templates
 
     due = list(
         db.session.scalars(
@@ -67,7 +66,6 @@ def send_due_reminders(now: datetime, limit: int = 200) -> int:
         )
     )
     sent = 0
-    base_url = current_app.config["PORTICO_BASE_URL"]
     for task in due:
         claimed = db.session.execute(
             update(Task)
@@ -88,10 +86,11 @@ def send_due_reminders(now: datetime, limit: int = 200) -> int:
                 "record": task.record.display_name if task.record else "",
             },
             staff={"full_name": staff.full_name, "first_name": staff.first_name},
-            tasks_url=f"{base_url}/admin/my_tasks/",
+            tasks_url=links.my_tasks(),
         )
-        outbox.put_rendered(
-            templates.render("task.reminder", context),
+        outbox.send_template(
+            "task.reminder",
+            context,
             key=f"task-reminder:{task.id}:{task.due_at:%Y%m%dT%H%M%S}",  # once per due time
             to=str(staff.email),
             to_name=staff.full_name,

@@ -28,6 +28,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import escape
 from sqlalchemy import func, or_, select
 
+from app.services import links
 from app.services.campaign_templates import CAMPAIGN_TEMPLATES, CampaignTemplate
 from app.services.errors import ValidationError
 from app.services.validation import format_phone
@@ -1023,10 +1024,9 @@ def office_context() -> dict[str, Any]:
 
 def base_context(record: Record | None) -> dict[str, Any]:
     """What every template can use, as plain values (the sandbox never sees models)."""
-    base_url = current_app.config["PORTICO_BASE_URL"]
     context: dict[str, Any] = {
         "office": office_context(),
-        "portal_url": f"{base_url}/portal/",
+        "portal_url": links.portal(),
         "record": {},
         "agent": {"full_name": "", "first_name": "", "email": "", "phone": ""},
     }
@@ -1050,14 +1050,17 @@ def base_context(record: Record | None) -> dict[str, Any]:
     return context
 
 
+#: Stands in for the secret part of a link in a preview (the real one is made when sent).
+SAMPLE_LINK_PART = "made-when-sent"
+
+
 def sample_context(key: str, record: Record | None) -> dict[str, Any]:
     """Context for a preview: real record values, stand-ins for secrets."""
-    base_url = current_app.config["PORTICO_BASE_URL"]
     samples: dict[str, Any] = {
-        "portal_link": f"{base_url}/portal/a/(personal link, made when sent)",
+        "portal_link": links.portal_link(SAMPLE_LINK_PART),
         "password": "(generated when sent)",
-        "invitation_link": f"{base_url}/portal/invite/(made when sent)",
-        "reset_link": f"{base_url}/portal/reset/(made when sent)",
+        "invitation_link": links.invitation(SAMPLE_LINK_PART),
+        "reset_link": links.password_reset(SAMPLE_LINK_PART),
         "code": "123456",
         "code_minutes": 10,
         "person_name": record.full_name if record else "Pat Example",
@@ -1067,7 +1070,7 @@ def sample_context(key: str, record: Record | None) -> dict[str, Any]:
         "customer_message": "We received your changes.",
         "detail_lines": ["Phone: (202) 555-0143 → (202) 555-0199"],
         "actor": {"label": "Pat Example"},
-        "record_url": f"{base_url}/admin/record/details/?id={record.id if record else 1}",
+        "record_url": links.record(record.id if record else 1),
     }
     context = base_context(record)
     for name in allowed_variables(key):

@@ -1126,23 +1126,17 @@ def _send(action: ScheduledAction, record: Record, staff: User | None) -> tuple[
         if not to:
             reason = who if staff is None else f"{staff.full_name} has no phone number"
             return ActionStatus.SKIPPED, f"Not sent: {reason}."
-    rendered = templates.render(
-        action.params.get("template_key") or "", templates.base_context(record)
+    message = outbox.send_template(
+        action.params.get("template_key") or "",
+        templates.base_context(record),
+        key=f"workflow-action:{action.id}",
+        to=str(to),
+        to_name=to_name if action.kind == ActionKind.SEND_EMAIL else None,
+        record_id=record.id,
+        event_key="workflow.action.fired",
     )
-    key = f"workflow-action:{action.id}"
     if action.kind == ActionKind.SEND_EMAIL:
-        outbox.put_rendered(
-            rendered,
-            key=key,
-            to=str(to),
-            to_name=to_name,
-            record_id=record.id,
-            event_key="workflow.action.fired",
-        )
-        return ActionStatus.DONE, f"Email “{rendered.subject}” queued to {to}."
-    outbox.put_rendered(
-        rendered, key=key, to=str(to), record_id=record.id, event_key="workflow.action.fired"
-    )
+        return ActionStatus.DONE, f"Email “{message.subject}” queued to {to}."
     return ActionStatus.DONE, f"Text message queued to {to}."
 
 
