@@ -109,7 +109,6 @@ class OutboxView(StaffModelView):
                 retried += outbox_service.retry(message)
             except ValidationError as exc:
                 refused.append(exc.message)
-        db.session.commit()
         flash(
             f"{plural(retried, 'message')} queued again; only failed messages can be retried.",
             "success",

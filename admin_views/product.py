@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import typing as t
 
-from flask import g, request
+from flask import request
 from flask_admin.contrib.sqla.filters import DateBetweenFilter
 from flask_security import current_user
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from admin_views.base import ADMIN_ONLY, RECORD_LOOKUP, StaffModelView, record_link
 from admin_views.filters import EnumChoice, IntChoice, coverage_type_options
+from app import transactions
 from app.services import events
 from app.services import products as product_service
 from app.services.errors import ValidationError
@@ -101,31 +101,18 @@ class ProductView(StaffModelView):
         return form
 
     def on_model_change(self, form: t.Any, model: Product, is_created: bool) -> None:
-        # A product moved to another record leaves its old record, whose workflows follow too.
-        moved_from = sa_inspect(model).attrs.record.history.deleted
-        g.product_records = [r.id for r in moved_from if r is not None]
-        product_service.clean_product(model)
-        g.product_changes = {} if is_created else product_service.pending_changes(model)
+        product_service.save(model, created=is_created, actor=events.Actor.staff(current_user))
 
-    def after_model_change(self, form: t.Any, model: Product, is_created: bool) -> None:
-        changes = g.pop("product_changes", {})
-        if is_created or changes:
-            product_service.log_change(
-                model,
-                actor=events.Actor.staff(current_user),
-                change="added" if is_created else "changed",
-                changes=changes,
-            )
-        product_service.after_change(model.record_id, *g.pop("product_records", []), product=model)
-        db.session.commit()
-
-    def on_model_delete(self, model: Product) -> None:
-        g.product_records = [model.record_id]  # per request: views are shared by threads
-        product_service.log_change(model, actor=events.Actor.staff(current_user), change="removed")
-
-    def after_model_delete(self, model: Product) -> None:
-        product_service.after_change(*g.pop("product_records", []), removed=True)
-        db.session.commit()
+    def delete_model(self, model: Product) -> bool:
+        """One call instead of Flask-Admin's delete and hooks: the product's record and its
+        workflows follow the product out. The request commits."""
+        try:
+            with transactions.attempt():
+                product_service.remove(model, actor=events.Actor.staff(current_user))
+        except Exception as exc:
+            self.handle_view_exception(exc)
+            return False
+        return True
 
 
 class CoverageTypeView(StaffModelView):

@@ -11,8 +11,8 @@ from flask_admin.contrib.sqla.filters import BooleanEqualFilter
 from flask_admin.helpers import get_redirect_target
 from flask_security import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
 
 from admin_views.base import (
     RECORD_LOOKUP,
@@ -45,7 +45,7 @@ class TaskView(StaffModelView):
     delete_roles = ("admin", "agent")
     can_export = True
     export_types = ["csv"]
-    column_list = ("title", "kind", "due_at", "assignee", "record", "done")
+    column_list: tuple[str, ...] = ("title", "kind", "due_at", "assignee", "record", "done")
     column_labels = {"due_at": "Due", "assignee": "Assigned to"}
     column_sortable_list = ("title", "kind", "due_at", ("assignee", "assignee.first_name"), "done")
     column_default_sort = [("done", False), ("due_at", False)]
@@ -55,7 +55,7 @@ class TaskView(StaffModelView):
         "record": lambda v, c, m, n: m.record.display_name if m.record else "",
         "assignee": lambda v, c, m, n: m.assignee.full_name if m.assignee else "",
     }
-    column_filters = (
+    column_filters: tuple[t.Any, ...] = (
         EnumChoice(Task.kind, "Kind", TaskKind),
         IntChoice(Task.assignee_id, "Assigned to", agent_options),
         BooleanEqualFilter(Task.done, "Done"),
@@ -73,10 +73,10 @@ class TaskView(StaffModelView):
     form_ajax_refs = {"record": RECORD_LOOKUP}
     form_widget_args = {"notes": {"rows": 3}}
 
-    def get_query(self):  # type: ignore[no-untyped-def]
+    def get_query(self):
         return super().get_query().options(joinedload(Task.assignee), joinedload(Task.record))
 
-    def create_form(self, obj: t.Any = None):  # type: ignore[no-untyped-def]
+    def create_form(self, obj: t.Any = None):
         form = super().create_form(obj)
         if request.method == "GET":
             if form.assignee.data is None:
@@ -95,41 +95,28 @@ class TaskView(StaffModelView):
         task_service.clean_task(model)
 
     @action("complete", "Mark done")
-    def action_complete(self, ids: list[str]):  # type: ignore[no-untyped-def]
-        tasks = db.session.scalars(select(Task).where(Task.id.in_(int_ids(ids)))).all()
-        for task in tasks:
-            task_service.complete(task)
-        db.session.commit()
-        flash(f"{plural(len(tasks), 'task')} marked done.", "success")
+    def action_complete(self, ids: list[str]) -> None:
+        done = task_service.complete_all(int_ids(ids))
+        flash(f"{plural(done, 'task')} marked done.", "success")
 
     @expose("/<int:task_id>/done/", methods=("POST",))
-    def mark_done(self, task_id: int):  # type: ignore[no-untyped-def]
-        task = db.session.get(Task, task_id)
-        if task is not None:
-            if request.form.get("done") == "0":
-                task_service.reopen(task)
-            else:
-                task_service.complete(task)
-            db.session.commit()
+    def mark_done(self, task_id: int) -> Response:
+        task_service.mark_done(task_id, done=request.form.get("done") != "0")
         return redirect(get_redirect_target() or url_for(".index_view"))
 
 
 class MyTaskView(TaskView):
     """The signed-in staff member's open tasks, soonest first."""
 
-    column_list = ("title", "kind", "due_at", "record")
+    column_list: tuple[str, ...] = ("title", "kind", "due_at", "record")
     column_default_sort = [("due_at", False)]
-    column_filters = (
+    column_filters: tuple[t.Any, ...] = (
         EnumChoice(Task.kind, "Kind", TaskKind),
         OfficeTimeBetween(Task.due_at, "Due"),
     )
 
-    def get_query(self):  # type: ignore[no-untyped-def]
-        return super().get_query().filter(Task.assignee_id == current_user.id, Task.done.is_(False))
+    def get_query(self) -> t.Any:
+        return super().get_query().filter(task_service.is_open_for(current_user))
 
-    def get_count_query(self):  # type: ignore[no-untyped-def]
-        return (
-            super()
-            .get_count_query()
-            .filter(Task.assignee_id == current_user.id, Task.done.is_(False))
-        )
+    def get_count_query(self) -> t.Any:
+        return super().get_count_query().filter(task_service.is_open_for(current_user))

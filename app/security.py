@@ -162,18 +162,6 @@ def _attempts_counted(view: Any) -> Any:
     return wrapped
 
 
-def _committing(view: Any) -> Any:
-    """Failed sign-ins are logged (and counted); Flask-Security commits only on success."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        response = view(*args, **kwargs)
-        db.session.commit()
-        return response
-
-    return wrapped
-
-
 # -- server-side staff sessions ------------------------------------------------------------------
 
 
@@ -199,8 +187,8 @@ def _on_signed_in(sender: Any, user: User, **extra: Any) -> None:
 
 def _on_signed_out(sender: Any, user: Any = None, **extra: Any) -> None:
     sid = session.pop(STAFF_SID, None)
-    if sid and sessions.end(sid, sessions.SIGNED_OUT):
-        db.session.commit()
+    if sid:
+        sessions.end(sid, sessions.SIGNED_OUT)
     if request and request.endpoint == "security.logout":
         # Said only for a sign-out asked for: time-outs say why they signed the user out.
         flash("You are signed out.", "info")
@@ -224,8 +212,6 @@ def _check_staff_session() -> None:
         return  # anonymous: Flask-Login found no one without asking the database
     user_id = current_user.id
     verdict = sessions.check(session.get(STAFF_SID), idle=_idle(), lifetime=_lifetime())
-    if verdict.wrote:
-        db.session.commit()
     if verdict.valid and verdict.user_id == user_id:
         return
     logout_user()
@@ -246,8 +232,9 @@ def init_security(app: Flask) -> SQLAlchemyUserDatastore:
     security._password_util_cls = StaffPasswordUtil
     security.init_app(app, datastore, login_form=StaffLoginForm)
 
-    login_view = _attempts_counted(_committing(app.view_functions["security.login"]))
-    app.view_functions["security.login"] = login_view
+    # A failed sign-in is logged and counted by the form; the request commits it (a refusal is
+    # not a server error), although Flask-Security itself commits only on success.
+    app.view_functions["security.login"] = _attempts_counted(app.view_functions["security.login"])
 
     user_logged_in.connect(_on_signed_in, app)
     user_logged_out.connect(_on_signed_out, app)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.services.errors import ValidationError
-from app.services.records import check_birth_date
+from app.services.record_checks import check_birth_date
 from app.services.validation import normalise_email, normalise_phone
 from models import Contact, ContactRole, Record
 

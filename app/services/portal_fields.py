@@ -24,7 +24,7 @@ from sqlalchemy import select
 from app.services import events, field_types, portal_accounts
 from app.services.errors import ValidationError
 from app.services.events import Actor
-from app.services.records import check_birth_date, check_contact_preference
+from app.services.record_checks import check_birth_date, check_contact_preference
 from app.services.validation import check_multi_line, check_single_line
 from models import (
     AccountStatus,

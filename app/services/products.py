@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import InstanceState
 
+from app.services import events, workflows
 from app.services.errors import ValidationError
+from app.services.events import Actor
 from app.services.validation import check_unique_name
-from models import CoverageType, Product, db
-
-if TYPE_CHECKING:
-    from app.services.events import Actor
+from models import CoverageType, Product, Record, db
 
 
 def clean_product(product: Product) -> Product:
@@ -52,12 +51,35 @@ def coverage_type_in_use(coverage_type: CoverageType) -> bool:
     )
 
 
+def save(product: Product, *, created: bool, actor: Actor) -> None:
+    """Check a product a staff member (``actor``) filled in and save it (flushed): the change
+    is logged on its record, and workflows follow its record (and the one it was moved from,
+    which it left). Call it with the form's changes still unsaved: what changed is read from
+    the product's history. Raises :class:`ValidationError` before anything is written."""
+    state: InstanceState[Product] = sa_inspect(product)
+    moved_from: list[Record | None] = list(state.attrs.record.history.deleted or ())
+    clean_product(product)
+    changes = {} if created else pending_changes(product)
+    db.session.flush()
+    if created or changes:
+        log_change(product, actor=actor, change="added" if created else "changed", changes=changes)
+    left = [record.id for record in moved_from if record is not None]
+    after_change(product.record_id, *left, product=product)
+
+
+def remove(product: Product, *, actor: Actor) -> None:
+    """Delete a product (logged on its record, by ``actor``); its record's workflows follow."""
+    record_id = product.record_id
+    log_change(product, actor=actor, change="removed")
+    db.session.delete(product)
+    db.session.flush()
+    after_change(record_id, removed=True)
+
+
 def after_change(*record_ids: int, product: Product | None = None, removed: bool = False) -> None:
     """Workflows follow a product that was added, changed, moved or removed (the records it
     belongs to, or belonged to). Given the ``product`` (or that it was ``removed``), only a
     workflow whose product conditions it now meets can start; any may stop."""
-    from app.services import workflows
-
     states = None
     if removed:
         states = []
@@ -116,9 +138,6 @@ def log_change(
     record_id: int | None = None,
 ) -> None:
     """A staff member added, changed or removed a product: an event on its record."""
-    from app.services import events
-    from models import Record
-
     record = db.session.get(Record, record_id or product.record_id)
     events.emit(
         "staff.product.changed",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, and_, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import InstanceState, joinedload
 
@@ -39,12 +40,31 @@ def reopen(task: Task) -> None:
     task.done_at = None
 
 
+def mark_done(task_id: int, done: bool = True) -> Task | None:
+    """Tick a task off (or open it again); None when there is no such task."""
+    task = db.session.get(Task, task_id)
+    if task is not None:
+        (complete if done else reopen)(task)
+    return task
+
+
+def complete_all(task_ids: Iterable[int]) -> int:
+    """Tick off every task among ``task_ids``; returns how many there were."""
+    tasks = db.session.scalars(select(Task).where(Task.id.in_(sorted(set(task_ids))))).all()
+    for task in tasks:
+        complete(task)
+    return len(tasks)
+
+
+def is_open_for(user: User) -> ColumnElement[bool]:
+    """The condition a task meets when it is on the user's open list ("My open tasks")."""
+    return and_(Task.assignee_id == user.id, Task.done.is_(False))
+
+
 def open_tasks_for(user: User) -> Select:
     """The user's open tasks, soonest due first, undated last."""
     return (
-        select(Task)
-        .where(Task.assignee_id == user.id, Task.done.is_(False))
-        .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+        select(Task).where(is_open_for(user)).order_by(Task.due_at.is_(None), Task.due_at, Task.id)
     )
 
 
