@@ -100,3 +100,81 @@ def test_contacts_are_normalised_and_errors_name_the_contact():
 def test_empty_values_become_none():
     assert normalise_email("  ") is None
     assert normalise_phone("") is None
+
+
+def _tag_workflow(tag):
+    from models import ActionKind, ActionTarget, DelayUnit, Workflow, WorkflowAction, db
+
+    flow = Workflow(name=f"When tagged {tag.name}", active=True, tag_id=tag.id)
+    flow.actions = [
+        WorkflowAction(
+            position=0,
+            delay_amount=1,
+            delay_unit=DelayUnit.DAYS,
+            kind=ActionKind.CREATE_TASK,
+            target=ActionTarget.AGENT,
+            task_title="Call",
+        )
+    ]
+    db.session.add(flow)
+    db.session.commit()
+    return flow
+
+
+def test_saving_a_record_with_a_tag_put_on_starts_its_workflow_and_says_so(ctx):
+    from app.services import events
+    from models import ActivityEntry, db
+    from tests import factories
+
+    actor = events.Actor.staff(factories.staff())
+    tag = factories.tag()
+    _tag_workflow(tag)
+    record = db.session.get(Record, factories.record().id)
+    record.tags.append(tag)  # as the form does, unsaved (nothing may flush before the save)
+    runs = record_service.save(record, created=False, actor=actor)
+    assert runs == record_service.RunsChanged(started=1)
+    assert record_service.running_runs(record) == 1
+    logged = db.session.query(ActivityEntry).filter_by(event_key="staff.tags.changed").all()
+    assert [entry.record_id for entry in logged] == [record.id]
+
+    record.tags.remove(tag)
+    runs = record_service.save(record, created=False, actor=actor)
+    assert runs == record_service.RunsChanged(stopped=1)
+
+
+def test_saving_refuses_a_bad_record_before_writing_anything(ctx):
+    from models import db
+
+    record = make(first_name=" ")
+    db.session.add(record)
+    with pytest.raises(ValidationError, match="first name"):
+        record_service.save(record, created=True)
+    assert record.id is None
+
+
+def test_a_new_record_reports_no_change_of_runs(ctx):
+    from models import db
+
+    record = make()
+    db.session.add(record)
+    assert record_service.save(record, created=True) == record_service.RunsChanged()
+    assert record.id is not None and record.first_name == "Ada"
+
+
+def test_bulk_self_service_previews_then_enables_each_record_it_can(ctx):
+    from models import db
+    from tests import factories
+
+    staff = factories.staff()
+    ready = factories.record()
+    no_email = factories.record(email=None)
+    preview = record_service.self_service_preview([ready.id, no_email.id, ready.id])
+    assert {r.id for r in preview.records} == {ready.id, no_email.id}
+    assert [r.id for r in preview.without_email] == [no_email.id]
+    assert preview.already == []
+    done, refused = record_service.enable_self_service_for([ready.id, no_email.id], staff)
+    assert done == 1
+    assert len(refused) == 1 and refused[0].startswith(no_email.display_name)
+    db.session.expire_all()  # the next request reads afresh
+    preview = record_service.self_service_preview([ready.id])
+    assert [r.id for r in preview.already] == [ready.id]

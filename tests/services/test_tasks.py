@@ -34,3 +34,22 @@ def test_clean_task_requires_a_title_and_stamps_done_at():
         task_service.clean_task(Task(title="   "))
     task = task_service.clean_task(Task(title=" Call  Ada ", done=True))
     assert task.title == "Call Ada" and task.done_at is not None
+
+
+def test_my_open_tasks_condition_is_the_one_the_list_and_dashboard_share(ctx):
+    from sqlalchemy import select
+
+    me, other = factories.staff(), factories.staff()
+    mine = factories.task("Mine", me)
+    factories.task("Done", me, done=True)
+    factories.task("Theirs", other)
+    found = db.session.scalars(select(Task).where(task_service.is_open_for(me))).all()
+    assert [t.id for t in found] == [mine.id]
+
+
+def test_marking_tasks_done_one_or_many(ctx):
+    first, second = factories.task("One"), factories.task("Two")
+    assert task_service.complete_all([first.id, second.id, first.id, 0]) == 2
+    assert db.session.get(Task, first.id).done and db.session.get(Task, second.id).done
+    assert task_service.mark_done(first.id, done=False).done is False
+    assert task_service.mark_done(0) is None
