@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from admin_views.base import StaffModelView
 from admin_views.filters import IntChoice, IntIs, OfficeDayBetween, agent_options
-from app.services.events import CATALOGUE, EMITTED
+from app.services.event_catalogue import CATALOGUE, EMITTED
 from models import ActivityEntry
 
 

@@ -4,8 +4,6 @@ something emits are shown, and security events keep their log switch on."""
 
 from __future__ import annotations
 
-import typing as t
-
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_security import current_user
@@ -15,9 +13,13 @@ from wtforms import IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
 from admin_views.base import ADMIN_ONLY, StaffView
-from app.services import events, templates
+from app import transactions
+from app.services import events, notification_rules
 from app.services.errors import ValidationError
-from models import Channel, Contact, MessageTemplate, NotificationRule, Record, db
+from app.services.event_catalogue import CATALOGUE, EMITTED
+from app.services.events import CLIENT, Actor
+from app.services.system_templates import SYSTEM_TEMPLATES
+from models import Channel, Contact, MessageTemplate, Record, db
 
 LABELS = {
     "agent_email": "Agent email",
@@ -26,7 +28,7 @@ LABELS = {
     "create_task": "Task",
     "log_activity": "Activity log",
 }
-SWITCHES = tuple((name, LABELS[name]) for name in events.SWITCHES)
+SWITCHES = tuple((name, LABELS[name]) for name in notification_rules.SWITCHES)
 GROUPS = (("client", "Client actions"), ("staff", "Staff actions"), ("system", "System"))
 
 
@@ -37,7 +39,7 @@ def _template_choices(channel: Channel) -> list[tuple[str, str]]:
             select(MessageTemplate).where(MessageTemplate.channel == channel)
         )
     }
-    for key, spec in templates.SYSTEM_TEMPLATES.items():
+    for key, spec in SYSTEM_TEMPLATES.items():
         if spec.channel == channel:
             stored.setdefault(key, spec.name)
     return sorted(((key, f"{name} ({key})") for key, name in stored.items()), key=lambda c: c[1])
@@ -56,39 +58,27 @@ class RuleTemplatesForm(FlaskForm):
 class NotificationRuleView(StaffView):
     required_roles = ADMIN_ONLY
 
-    def _rules(self) -> dict[str, NotificationRule]:
-        rules = events.rules()
-        for rule in rules.values():  # defaults not yet stored become rows on save
-            if rule.id is None:
-                db.session.add(rule)
-        return rules
-
     @expose("/", methods=("GET", "POST"))
     def index(self):  # type: ignore[no-untyped-def]
-        rules = self._rules()
         if request.method == "POST":
+            switches = {
+                key: {
+                    name: request.form.get(f"{key}:{name}") == "on"
+                    for name in notification_rules.SWITCHES
+                }
+                for key in EMITTED
+            }
             try:
-                events.save_switches(
-                    {
-                        key: {
-                            name: request.form.get(f"{key}:{name}") == "on"
-                            for name in events.SWITCHES
-                        }
-                        for key in events.EMITTED
-                    }
-                )
+                with transactions.attempt():
+                    notification_rules.save_switches(switches)
             except ValidationError as exc:
-                db.session.rollback()
                 flash(f"Nothing was saved. {exc.message}", "error")
                 return redirect(url_for(".index") + (f"#rule-{exc.field}" if exc.field else ""))
-            db.session.commit()
             flash("Notification rules saved. The next event follows them.", "success")
             return redirect(url_for(".index"))
-        db.session.rollback()
+        rules = notification_rules.rules()
         grouped = {
-            group: [
-                (spec, rules[key]) for key, spec in events.EMITTED.items() if spec.actor == group
-            ]
+            group: [(spec, rules[key]) for key, spec in EMITTED.items() if spec.actor == group]
             for group, _ in GROUPS
         }
         return self.render(
@@ -98,10 +88,9 @@ class NotificationRuleView(StaffView):
     @expose("/restore/", methods=("POST",))
     def restore(self):  # type: ignore[no-untyped-def]
         key = request.form.get("key")
-        if key and key not in events.EMITTED:
+        if key and key not in EMITTED:
             abort(404)
-        restored = events.restore_rules([key] if key else list(events.EMITTED))
-        db.session.commit()
+        restored = notification_rules.restore_rules([key] if key else list(EMITTED))
         flash(
             f"Restored the default for {key}."
             if key
@@ -112,26 +101,24 @@ class NotificationRuleView(StaffView):
 
     @expose("/<key>/", methods=("GET", "POST"))
     def edit(self, key: str):  # type: ignore[no-untyped-def]
-        if key not in events.EMITTED:
+        if key not in EMITTED:
             return redirect(url_for(".index"))
-        rule = self._rules()[key]
-        form = RuleTemplatesForm(obj=rule)
+        form = RuleTemplatesForm(obj=notification_rules.rule_for(key))
         form.agent_template_key.choices = _template_choices(Channel.EMAIL)
         form.customer_template_key.choices = _template_choices(Channel.EMAIL)
         form.primary_template_key.choices = _template_choices(Channel.EMAIL)
         form.customer_sms_template_key.choices = _template_choices(Channel.SMS)
         if form.validate_on_submit():
-            form.populate_obj(rule)
+            values = {name: form[name].data for name in notification_rules.TEMPLATE_SETTINGS}
             try:
-                events.check_rule(rule)
+                with transactions.attempt():
+                    notification_rules.save_templates(key, values)
             except ValidationError as exc:
-                db.session.rollback()
                 getattr(form, exc.field or "agent_template_key").errors.append(exc.message)
             else:
-                db.session.commit()
-                flash(f"Saved the templates of {events.CATALOGUE[key].label}.", "success")
+                flash(f"Saved the templates of {CATALOGUE[key].label}.", "success")
                 return redirect(url_for(".index") + f"#rule-{key}")
-        return self.render("admin/notifications/edit.html", form=form, spec=events.CATALOGUE[key])
+        return self.render("admin/notifications/edit.html", form=form, spec=CATALOGUE[key])
 
     @expose("/preview/")
     def preview(self):  # type: ignore[no-untyped-def]
@@ -140,27 +127,16 @@ class NotificationRuleView(StaffView):
         who = request.args.get("as", "client")
         result = None
         error = None
-        if key not in events.EMITTED:
+        if key not in EMITTED:
             error = "Choose an event."
         elif record is not None:
-            actor = self._actor(record, who)
-            the_plan = events.plan(key, record, actor)
-            context = events._context(
-                the_plan.event, record, actor, events.summary_for(the_plan.event, actor, {}), {}
-            )
             try:
-                rendered = [
-                    (message, templates.render(message.template_key, context, strict=True))
-                    for message in the_plan.messages
-                ]
+                result = events.preview(key, record, self._actor(record, who))
             except ValidationError as exc:
                 error = exc.message
-            else:
-                result = {"plan": the_plan, "rendered": rendered, "actor": actor}
-        db.session.rollback()
         return self.render(
             "admin/notifications/preview.html",
-            catalogue=events.EMITTED,
+            catalogue=EMITTED,
             key=key,
             record=record,
             who=who,
@@ -168,15 +144,13 @@ class NotificationRuleView(StaffView):
             error=error,
         )
 
-    def _actor(self, record: Record, who: str) -> t.Any:
+    def _actor(self, record: Record, who: str) -> Actor:
         if who == "staff":
-            return events.Actor.staff(current_user)
+            return Actor.staff(current_user)
         if who == "contact":
             contact = db.session.scalar(
                 select(Contact).where(Contact.record_id == record.id).limit(1)
             )
             if contact is not None:
-                return events.Actor(
-                    events.CLIENT, contact.full_name, email=contact.email, is_primary=False
-                )
-        return events.Actor(events.CLIENT, record.full_name, email=record.email)
+                return Actor(CLIENT, contact.full_name, email=contact.email, is_primary=False)
+        return Actor(CLIENT, record.full_name, email=record.email)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids, plural
 from admin_views.filters import EnumChoice
+from app.services import campaign_templates, system_templates
 from app.services import templates as template_service
 from app.services.errors import ValidationError
 from models import Channel, MessageTemplate, Record, db
@@ -21,7 +22,7 @@ from models import Channel, MessageTemplate, Record, db
 
 def _key(view: t.Any, context: t.Any, model: MessageTemplate, name: str) -> Markup:
     label = Markup("<code>{}</code>").format(model.key)
-    if template_service.is_system(model.key):
+    if system_templates.is_system(model.key):
         label += Markup(' <span class="badge badge-light">system</span>')
     return label
 
@@ -75,7 +76,6 @@ class TemplateView(StaffModelView):
             )
         )
         restored = template_service.restore_defaults(keys)
-        db.session.commit()
         skipped = len(keys) - len(restored)
         flash(
             f"Restored {plural(len(restored), 'template')}"
@@ -89,15 +89,14 @@ class TemplateView(StaffModelView):
 
     @expose("/restore-missing/", methods=("POST",))
     def restore_missing(self):  # type: ignore[no-untyped-def]
-        restored = template_service.restore_missing()
-        db.session.commit()
+        restored = template_service.ensure_defaults()
         names = [template_service.default_of(key).name for key in restored]  # type: ignore[union-attr]
         message = (
             f"Added {plural(len(restored), 'missing system template')}: {', '.join(names)}."
             if restored
             else "Every system template is there."
         )
-        absent = len(template_service.missing_samples())
+        absent = len(campaign_templates.missing_samples())
         if absent:
             message += (
                 f" {plural(absent, 'sample campaign template')} "
@@ -109,17 +108,16 @@ class TemplateView(StaffModelView):
 
     @expose("/samples/")
     def samples(self):  # type: ignore[no-untyped-def]
-        return self.render("admin/template/samples.html", samples=template_service.samples())
+        return self.render("admin/template/samples.html", samples=campaign_templates.samples())
 
     @expose("/samples/add/", methods=("POST",))
     def add_samples(self):  # type: ignore[no-untyped-def]
         keys = None if request.form.get("all") else request.form.getlist("key")
         try:
-            added = template_service.add_samples(keys)
+            added = campaign_templates.add_samples(keys)
         except ValidationError as exc:
             flash(exc.message, "error")
             return redirect(url_for(".samples"))
-        db.session.commit()
         names = [template_service.default_of(key).name for key in added]  # type: ignore[union-attr]
         flash(
             f"Added {plural(len(added), 'sample campaign template')}: {', '.join(names)}."
@@ -143,9 +141,7 @@ class TemplateView(StaffModelView):
         rendered = None
         error = None
         try:
-            rendered = template_service.render(
-                template.key, template_service.sample_context(template.key, record), strict=True
-            )
+            rendered = template_service.preview(template.key, record)
         except ValidationError as exc:
             error = exc.message
         return self.render(
@@ -154,5 +150,5 @@ class TemplateView(StaffModelView):
             record=record,
             rendered=rendered,
             error=error,
-            variables=template_service.allowed_variables(template.key),
+            variables=system_templates.allowed_variables(template.key),
         )

@@ -10,7 +10,7 @@ from datetime import datetime
 from rq.timeouts import JobTimeoutException
 
 from app.queue import current_worker_name
-from app.services import events, workflows
+from app.services import notification_rules, workflows
 from models import db, utcnow
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def run_due(
     started = time.monotonic()
     counts: dict[str, int] = {}
     worker = current_worker_name()
-    with events.cached_rules():
+    with notification_rules.cached_rules():
         while time.monotonic() - started < budget:
             moment = now or utcnow()
             claimed = workflows.claim_due(moment, batch, worker=worker)

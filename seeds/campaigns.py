@@ -3,8 +3,8 @@
 "Quote follow-up" (leads and clients with a quoted Medicare Advantage product) and "Annual
 review" (clients tagged AEP Review Needed), ready to watch, copy and adapt in the staff panel.
 Added once, by name and key: seeding again leaves alone what an office changed or removed.
-The templates' text lives in ``app.services.campaign_templates``, where the staff panel's
-"restore" finds it.
+The templates' text lives in ``app.services.campaign_templates``; they are added the way the
+staff panel's "Sample campaign templates" page adds them.
 """
 
 from __future__ import annotations
@@ -13,15 +13,12 @@ from datetime import time
 
 from sqlalchemy import select
 
-from app.services import templates as template_service
-from app.services import workflows
-from app.services.campaign_templates import CAMPAIGN_TEMPLATES
+from app.services import campaign_templates, workflows
 from models import (
     ActionKind,
     ActionTarget,
     CoverageType,
     DelayUnit,
-    MessageTemplate,
     ProductStatus,
     Tag,
     Workflow,
@@ -36,23 +33,7 @@ def _step(amount: int, unit: DelayUnit, kind: ActionKind, **values: object) -> W
 
 def seed_campaigns() -> dict[str, int]:
     """Add the demo templates and workflows that are missing; returns how many were added."""
-    added = {"templates": 0, "workflows": 0}
-    have = set(db.session.scalars(select(MessageTemplate.key)))
-    for key, default in CAMPAIGN_TEMPLATES.items():
-        if key in have:
-            continue
-        template_service.check_template(key, default.channel, default.subject, default.body)
-        db.session.add(
-            MessageTemplate(
-                key=key,
-                channel=default.channel,
-                name=default.name,
-                subject=default.subject,
-                body=default.body,
-            )
-        )
-        added["templates"] += 1
-    db.session.flush()
+    added = {"templates": len(campaign_templates.add_samples()), "workflows": 0}
 
     names = set(db.session.scalars(select(Workflow.name)))
     advantage = db.session.scalar(

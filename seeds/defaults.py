@@ -36,7 +36,7 @@ TAGS = (
 
 def seed_defaults() -> dict[str, int]:
     """Create missing defaults; returns how many of each were added."""
-    from app.services import events, portal_fields, templates
+    from app.services import notification_rules, portal_fields, templates
     from app.services.portal_settings import get_settings
 
     added = {
@@ -49,7 +49,7 @@ def seed_defaults() -> dict[str, int]:
     }
     get_settings()
     added["templates"] = len(templates.ensure_defaults())
-    added["notification_rules"] = len(events.ensure_rules())
+    added["notification_rules"] = len(notification_rules.ensure_rules())
     added["portal_fields"] = len(portal_fields.ensure_defaults())
     roles_before = _count_roles()
     ensure_roles()

@@ -9,18 +9,20 @@ them out, so an office that does not want them is never given them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from models import Channel
+from sqlalchemy import select
+
+from app.services import defaults
+from app.services.errors import ValidationError
+from app.services.system_templates import TemplateText
+from models import Channel, MessageTemplate, db
 
 
 @dataclass(frozen=True)
-class CampaignTemplate:
-    key: str
-    channel: Channel
-    name: str
-    subject: str
-    body: str
+class CampaignTemplate(TemplateText):
+    """A sample campaign's template: its text, and nothing it must keep."""
 
 
 CAMPAIGN_TEMPLATES: dict[str, CampaignTemplate] = {
@@ -71,3 +73,38 @@ CAMPAIGN_TEMPLATES: dict[str, CampaignTemplate] = {
         ),
     )
 }
+
+
+def is_sample(key: str) -> bool:
+    """Is ``key`` one of the sample campaigns' templates?"""
+    return key in CAMPAIGN_TEMPLATES
+
+
+def samples() -> list[tuple[CampaignTemplate, MessageTemplate | None]]:
+    """Each sample campaign template, with the office's template under its key (None when
+    the office deleted it or never had it)."""
+    stored = {
+        template.key: template
+        for template in db.session.scalars(
+            select(MessageTemplate).where(MessageTemplate.key.in_(CAMPAIGN_TEMPLATES))
+        )
+    }
+    return [(sample, stored.get(key)) for key, sample in CAMPAIGN_TEMPLATES.items()]
+
+
+def missing_samples() -> list[str]:
+    """The keys of the sample campaign templates the office does not have."""
+    return [sample.key for sample, stored in samples() if stored is None]
+
+
+def add_samples(keys: Iterable[str] | None = None) -> list[str]:
+    """Add the sample campaign templates of ``keys`` (every one when None) that the office
+    does not have, with the text they were seeded with; those it has stay as they are, edits
+    and all. Works whether or not the office ever had them; the demo seeds add them this way
+    too. Returns the keys added."""
+    wanted = list(CAMPAIGN_TEMPLATES) if keys is None else list(dict.fromkeys(keys))
+    unknown = [key for key in wanted if key not in CAMPAIGN_TEMPLATES]
+    if unknown:
+        raise ValidationError(f"There is no sample template with the key {unknown[0]!r}.")
+    shipped = {key: sample.row() for key, sample in CAMPAIGN_TEMPLATES.items()}
+    return defaults.restore(MessageTemplate, "key", shipped, wanted, missing_only=True)

@@ -112,11 +112,11 @@ def test_a_staff_bulk_tag_logs_each_record_it_changed(ctx):
 
 
 def test_a_bulk_tag_creates_a_task_per_record_when_the_rule_asks(ctx):
-    from app.services import events
+    from app.services import notification_rules
     from app.services.events import Actor
     from models import ActivityEntry, Task
 
-    rule = events.rule_for("staff.tags.changed")
+    rule = notification_rules.rule_for("staff.tags.changed")
     rule.create_task = True
     db.session.add(rule)
     vip = factories.tag("VIP client")

@@ -5,7 +5,7 @@ import tracemalloc
 
 import pytest
 
-from app.services import templates
+from app.services import template_sandbox, templates
 from app.services.errors import ValidationError
 from models import Channel, MessageTemplate, db
 
@@ -59,7 +59,7 @@ def test_a_template_stops_before_it_builds_megabytes_or_loops_for_minutes(ctx, s
 
 
 def test_a_slow_render_stops_at_the_deadline(ctx, monkeypatch):
-    monkeypatch.setattr(templates, "RENDER_SECONDS", 0.2)
+    monkeypatch.setattr(template_sandbox, "RENDER_SECONDS", 0.2)
     slow = (
         "{% set r = range(1000)|list %}{% for a in range(100) %}{% for b in range(190) %}"
         "{{ (r|map('string')|sort|join(','))|length > 0 }}{% endfor %}{% endfor %}"

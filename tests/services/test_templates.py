@@ -1,17 +1,24 @@
 import pytest
 from sqlalchemy import select
 
-from app.services import templates
+from app.services import campaign_templates, notification_rules, templates
+from app.services.campaign_templates import CAMPAIGN_TEMPLATES
 from app.services.errors import ValidationError
+from app.services.system_templates import SYSTEM_TEMPLATES
 from models import Channel, MessageTemplate, db
 from tests import factories
 
 
 def test_every_system_template_is_seeded_and_valid(ctx):
-    for key, spec in templates.SYSTEM_TEMPLATES.items():
+    for key, spec in SYSTEM_TEMPLATES.items():
         stored = templates.get_template(key)
         assert stored is not None, key
         templates.check_template(key, spec.channel, spec.subject, spec.body)
+
+
+def test_every_sample_campaign_template_is_valid(ctx):
+    for key, sample in CAMPAIGN_TEMPLATES.items():
+        templates.check_template(key, sample.channel, sample.subject, sample.body)
 
 
 def test_rendering_uses_the_record_and_makes_an_html_part(ctx):
@@ -168,8 +175,6 @@ def _workflow(name):
 def test_every_sample_template_deleted_can_be_added_back(ctx):
     """Deleting a template a workflow sends is refused, so the last sample template goes only
     once no workflow sends any; they must still come back then."""
-    from app.services.campaign_templates import CAMPAIGN_TEMPLATES
-
     _campaigns()
     db.session.delete(_workflow("Quote follow-up: Medicare Advantage"))  # one removed,
     for key, channel in (("office.review", Channel.EMAIL), ("office.review.sms", Channel.SMS)):
@@ -185,13 +190,17 @@ def test_every_sample_template_deleted_can_be_added_back(ctx):
         templates.check_delete(template)  # nothing sends it any more
         db.session.delete(template)
     db.session.flush()
-    assert templates.restore_missing() == []  # system templates only, as before
-    assert templates.missing_samples() == list(CAMPAIGN_TEMPLATES)
+    assert templates.ensure_defaults() == []  # system templates only, as before
+    assert campaign_templates.missing_samples() == list(CAMPAIGN_TEMPLATES)
 
-    assert templates.add_samples(["campaign.aep.sms"]) == ["campaign.aep.sms"]  # one by one
+    assert campaign_templates.add_samples(["campaign.aep.sms"]) == [
+        "campaign.aep.sms"
+    ]  # one by one
     restored = templates.get_template("campaign.aep.sms")
     assert restored.channel == Channel.SMS and restored.name == "Annual review (text)"
-    assert templates.add_samples() == [k for k in CAMPAIGN_TEMPLATES if k != "campaign.aep.sms"]
+    assert campaign_templates.add_samples() == [
+        k for k in CAMPAIGN_TEMPLATES if k != "campaign.aep.sms"
+    ]
     for key, sample in CAMPAIGN_TEMPLATES.items():
         stored = templates.get_template(key)
         assert (stored.channel, stored.name, stored.subject, stored.body) == (
@@ -200,8 +209,8 @@ def test_every_sample_template_deleted_can_be_added_back(ctx):
             sample.subject,
             sample.body,
         )
-    assert templates.missing_samples() == []
-    assert templates.add_samples() == []
+    assert campaign_templates.missing_samples() == []
+    assert campaign_templates.add_samples() == []
 
 
 def test_adding_samples_leaves_edited_ones_and_refuses_unknown_keys(ctx):
@@ -209,22 +218,26 @@ def test_adding_samples_leaves_edited_ones_and_refuses_unknown_keys(ctx):
     templates.get_template("campaign.aep.book").body = "Ours {{ record.first_name }}"
     db.session.delete(templates.get_template("campaign.aep.announce"))
     db.session.flush()
-    assert templates.add_samples(["campaign.aep.book", "campaign.aep.announce"]) == [
+    assert campaign_templates.add_samples(["campaign.aep.book", "campaign.aep.announce"]) == [
         "campaign.aep.announce"
     ]
     assert templates.get_template("campaign.aep.book").body == "Ours {{ record.first_name }}"
     with pytest.raises(ValidationError, match=r"no sample template with the key 'portal\.link'"):
-        templates.add_samples(["portal.link"])
-    assert templates.is_sample("campaign.aep.book") and not templates.is_sample("portal.link")
+        campaign_templates.add_samples(["portal.link"])
+    assert campaign_templates.is_sample("campaign.aep.book") and not campaign_templates.is_sample(
+        "portal.link"
+    )
 
 
 def test_restore_missing_leaves_out_samples_an_office_never_had(ctx):
     db.session.delete(templates.get_template("portal.invitation"))
     db.session.flush()
-    assert templates.restore_missing() == ["portal.invitation"]
+    assert templates.ensure_defaults() == ["portal.invitation"]
     assert templates.get_template("campaign.aep.sms") is None
-    assert len(templates.missing_samples()) == 5
-    assert templates.add_samples(["campaign.aep.sms"]) == ["campaign.aep.sms"]  # on purpose
+    assert len(campaign_templates.missing_samples()) == 5
+    assert campaign_templates.add_samples(["campaign.aep.sms"]) == [
+        "campaign.aep.sms"
+    ]  # on purpose
 
 
 def test_restore_default_text_of_a_campaign_template(ctx):
@@ -272,14 +285,12 @@ def test_a_template_still_due_in_runs_under_way_cannot_be_deleted(ctx):
 
 
 def test_a_template_a_notification_rule_uses_cannot_be_deleted(ctx):
-    from app.services import events
-
     db.session.add(
         MessageTemplate(
             key="agent.short", channel=Channel.EMAIL, name="Short", subject="S", body="B"
         )
     )
-    events.rule_for("portal.profile.updated").agent_template_key = "agent.short"
+    notification_rules.rule_for("portal.profile.updated").agent_template_key = "agent.short"
     db.session.flush()
     with pytest.raises(ValidationError, match="used by the notification rule for “"):
         templates.check_delete(templates.get_template("agent.short"))

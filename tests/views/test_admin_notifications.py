@@ -2,7 +2,8 @@ from html.parser import HTMLParser
 
 from sqlalchemy import select
 
-from app.services import events
+from app.services import notification_rules
+from app.services.event_catalogue import CATALOGUE, EMITTED
 from models import ActivityEntry, NotificationRule, db
 from tests import factories
 
@@ -42,10 +43,10 @@ def rule(app, key):
 
 def test_the_matrix_lists_the_events_something_emits_and_no_others(admin_client):
     html = admin_client.get("/admin/notifications/").get_data(as_text=True)
-    for key in events.EMITTED:
+    for key in EMITTED:
         assert f'id="rule-{key}"' in html
     for key in ("portal.change_request.personal", "portal.review.submitted", "flow.completed"):
-        assert key not in events.EMITTED
+        assert key not in EMITTED
         assert f'id="rule-{key}"' not in html and key not in html
     assert "Change request (personal)" not in html
     assert admin_client.get("/admin/notifications/portal.contact_us/").status_code == 302
@@ -123,7 +124,7 @@ def test_restore_one_and_all(app, admin_client):
         "/admin/notifications/restore/", page="/admin/notifications/", follow_redirects=True
     )
     assert rule(app, "portal.providers.updated").agent_email
-    assert f"all {len(events.EMITTED)} events" in response.get_data(as_text=True)
+    assert f"all {len(EMITTED)} events" in response.get_data(as_text=True)
 
 
 def test_templates_per_rule_must_exist_and_fit_the_channel(app, admin_client):
@@ -159,7 +160,7 @@ def test_preview_shows_what_an_event_would_produce(app, admin_client):
         record = factories.record(
             first_name="Ola", email="ola@example.com", assigned_agent_id=agent.id
         ).id
-        events.save_switches(
+        notification_rules.save_switches(
             {"portal.password.changed": {"agent_email": True, "create_task": True}}
         )
         db.session.commit()
@@ -187,7 +188,7 @@ def test_the_next_action_follows_a_changed_rule(app, admin_client, admin_user):
     # Turn on "agent email" for "Self service enabled" (off by default).
     data = {
         f"{key}:{name}": "on"
-        for key in events.CATALOGUE
+        for key in CATALOGUE
         for name in (
             "agent_email",
             "customer_email",

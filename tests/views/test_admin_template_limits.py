@@ -4,7 +4,7 @@ import time
 
 from sqlalchemy import select
 
-from app.services import events
+from app.services import notification_rules
 from models import Channel, MessageTemplate, db
 from tests import factories
 
@@ -41,7 +41,7 @@ def test_previews_say_why_instead_of_hanging(app, admin_client):
         db.session.add(stored)
         db.session.flush()
         template_id = stored.id
-        rule = events.rule_for("staff.change.approved")
+        rule = notification_rules.rule_for("staff.change.approved")
         rule.customer_template_key = "aep.loops"
         db.session.add(rule)
         db.session.commit()
