@@ -7,8 +7,9 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from admin_views.activity import ActivityView
-from admin_views.base import HomeView, plural
+from admin_views.base import plural
 from admin_views.custom_field import CustomFieldView
+from admin_views.home import HomeView
 from admin_views.notification_rule import NotificationRuleView
 from admin_views.outbox import OutboxView
 from admin_views.pending_change import PendingChangeView

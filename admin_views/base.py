@@ -1,139 +1,36 @@
-"""The secured base of every staff view, and the form plumbing all views share."""
+"""The secured base of every staff view, and the small helpers lists and messages share.
+
+The form plumbing (dates in the office's zone, labelled enums, CSRF) is in admin_views.forms."""
 
 from __future__ import annotations
 
 import logging
 import re
 import typing as t
-from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from enum import Enum
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
-from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.contrib.sqla.form import AdminModelConverter
-from flask_admin.form import BaseForm, DateTimeField, Select2Field
-from flask_admin.form.widgets import DateTimePickerWidget
 from flask_admin.model import typefmt
-from flask_admin.model.form import converts
 from flask_security import current_user
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from wtforms import SelectFieldBase, validators
 
+from admin_views.forms import LazyOptions as LazyOptions
+from admin_views.forms import PorticoModelConverter, StaffForm
+from admin_views.forms import local_datetime as local_datetime
+from admin_views.forms import office_zone as office_zone
 from app.services.errors import ServiceError, ValidationError
-from app.services.field_types import check_form_text
-from models import LabelledEnum, Record, StaffRole, utcnow
+from models import LabelledEnum, Record, StaffRole
 
 log = logging.getLogger(__name__)
 
 STAFF_ROLES = (StaffRole.ADMIN.value, StaffRole.AGENT.value)
 ADMIN_ONLY = (StaffRole.ADMIN.value,)
-
-
-def office_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["PORTICO_TIMEZONE"])
-
-
-def local_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is not None:
-        value = value.astimezone(office_zone())
-    return value.strftime(fmt)
-
-
-#: How staff type and see a date-time: the picker writes what the field shows.
-DATETIME_FORMAT = "%Y-%m-%d %H:%M"
-#: What the server reads: the shown format, with seconds (older pickers, pasted values) or the
-#: "T" of an ISO timestamp.
-DATETIME_INPUT_FORMATS = [
-    DATETIME_FORMAT,
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%dT%H:%M:%S",
-]
-
-
-class LocalDateTimePicker(DateTimePickerWidget):
-    """Flask-Admin's picker, told the format the field shows (its own default has seconds,
-    which the field did not read, and a mismatch garbles what a person types), and the
-    office's time now, where an empty field's picker opens (not the browser's clock)."""
-
-    def __call__(self, field: t.Any, **kwargs: t.Any) -> Markup:
-        kwargs.setdefault("data-date-format", "YYYY-MM-DD HH:mm")
-        kwargs.setdefault("data-office-now", local_datetime(utcnow()))
-        return super().__call__(field, **kwargs)
-
-
-class LocalDateTimeField(DateTimeField):
-    """A date-time typed in the office's time zone, stored as aware UTC."""
-
-    widget = LocalDateTimePicker()
-
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        kwargs.setdefault("format", list(DATETIME_INPUT_FORMATS))
-        super().__init__(*args, **kwargs)
-
-    def process_data(self, value: datetime | None) -> None:
-        if isinstance(value, datetime) and value.tzinfo is not None:
-            value = value.astimezone(office_zone()).replace(tzinfo=None)
-        super().process_data(value)
-
-    def process_formdata(self, valuelist: list[t.Any]) -> None:
-        if valuelist and isinstance(valuelist[0], str):
-            valuelist = [" ".join(valuelist[0].split())]
-        super().process_formdata(valuelist)
-        if isinstance(self.data, datetime) and not 1900 <= self.data.year <= 9000:
-            self.data = None
-            raise ValueError("Enter a date between the years 1900 and 9000.")
-        if isinstance(self.data, datetime) and self.data.tzinfo is None:
-            self.data = self.data.replace(tzinfo=office_zone())
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return " ".join(self.raw_data)
-        return self.data.strftime(DATETIME_FORMAT) if self.data else ""
-
-
-class PorticoModelConverter(AdminModelConverter):
-    """Labelled enums as selects of their labels; aware timestamps in the office's zone."""
-
-    @converts("sqlalchemy.sql.sqltypes.Enum")
-    def convert_enum(self, column: t.Any, field_args: dict[str, t.Any], **extra: t.Any):  # type: ignore[no-untyped-def,override]
-        enum_class = getattr(column.type, "enum_class", None)
-        if enum_class is None or not issubclass(enum_class, LabelledEnum):
-            return super().convert_enum(column=column, field_args=field_args, **extra)
-        field_args["choices"] = enum_class.choices()
-        field_args["coerce"] = lambda value: (
-            None
-            if value in (None, "")
-            else enum_class(value.value if isinstance(value, Enum) else value)
-        )
-        if column.nullable:
-            field_args["allow_blank"] = True
-        return Select2Field(**field_args)
-
-    @converts("UTCDateTime")
-    def convert_utc_datetime(self, field_args: dict[str, t.Any], **extra: t.Any):  # type: ignore[no-untyped-def]
-        return LocalDateTimeField(**field_args)
-
-
-class LazyOptions:
-    """Filter options read from the database when the list page renders, not at start-up."""
-
-    def __init__(self, load: Callable[[], t.Iterable[tuple[t.Any, str]]]) -> None:
-        self._load = load
-
-    def __bool__(self) -> bool:
-        return True
-
-    def __iter__(self) -> Iterator[tuple[t.Any, str]]:
-        return iter(list(self._load()))
 
 
 def _format_datetime(view: t.Any, value: datetime, name: str) -> str:
@@ -158,20 +55,6 @@ for _enum_class in LabelledEnum.__subclasses__():
     EXPORT_FORMATTERS[_enum_class] = _format_enum
 
 
-class StaffForm(BaseForm):
-    """Base of every admin form: Flask-WTF's CSRF token (the one CSRFProtect checks on every
-    POST), so the panel and the rest of the app speak one CSRF dialect and tokens do not
-    expire while a form is open (``WTF_CSRF_TIME_LIMIT``). Every text field, inline forms'
-    included, refuses control characters (text areas keep their line breaks)."""
-
-    class Meta(FlaskForm.Meta):
-        pass
-
-    def validate(self, extra_validators: t.Any = None) -> bool:
-        valid = super().validate(extra_validators)
-        return check_form_text(self) and valid
-
-
 class StaffAccessMixin:
     """Who may open a view: signed-in, active staff with one of ``required_roles``.
 
@@ -187,7 +70,7 @@ class StaffAccessMixin:
             return False
         return any(current_user.has_role(role) for role in self.required_roles)
 
-    def inaccessible_callback(self, name: str, **kwargs: t.Any):  # type: ignore[no-untyped-def]
+    def inaccessible_callback(self, name: str, **kwargs: t.Any) -> t.Any:
         if current_user.is_authenticated:
             abort(403)
         return redirect(url_for("security.login", next=request.full_path.rstrip("?")))
@@ -235,7 +118,7 @@ class StaffModelView(StaffAccessMixin, ModelView):
     def __init__(self, model: t.Any, session: t.Any, **kwargs: t.Any) -> None:
         super().__init__(model, session, **kwargs)
 
-    def edit_form(self, obj: t.Any = None):  # type: ignore[no-untyped-def]
+    def edit_form(self, obj: t.Any = None) -> t.Any:
         form = super().edit_form(obj)
         if obj is not None:
             for name in self.fixed_after_create:
@@ -270,7 +153,7 @@ class StaffModelView(StaffAccessMixin, ModelView):
         return response
 
     @property
-    def can_delete(self) -> bool:  # type: ignore[override]
+    def can_delete(self) -> bool:
         return current_user.is_authenticated and any(
             current_user.has_role(role) for role in self.delete_roles
         )
@@ -280,7 +163,7 @@ class StaffModelView(StaffAccessMixin, ModelView):
         pass
 
     @expose("/delete/", methods=("POST",))
-    def delete_view(self):  # type: ignore[no-untyped-def]
+    def delete_view(self) -> t.Any:
         if not self.can_delete:
             abort(403)
         return super().delete_view()
@@ -298,7 +181,7 @@ class StaffModelView(StaffAccessMixin, ModelView):
         return bool(super().is_action_allowed(name))
 
     @property
-    def page_size(self) -> int:  # type: ignore[override]
+    def page_size(self) -> int:
         """Rows per page: PORTICO_ADMIN_PAGE_SIZE (people can still pick another size)."""
         try:
             return int(current_app.config.get("PORTICO_ADMIN_PAGE_SIZE", 50))
@@ -428,19 +311,3 @@ def badge(text: str, colour: str = "#6c757d") -> Markup:
     return Markup('<span class="badge pt-tag" style="background-color:{}">{}</span>').format(
         colour, text
     )
-
-
-class HomeView(StaffAccessMixin, AdminIndexView):
-    """The staff dashboard at /admin/: the office in numbers and the signed-in person's tasks."""
-
-    @expose("/")
-    def index(self):  # type: ignore[no-untyped-def]
-        from app.services import dashboard
-
-        return self.render(
-            "admin/home.html",
-            summary=dashboard.summary(),
-            my_tasks=dashboard.open_tasks(current_user, limit=10),
-            now=utcnow(),
-            local_datetime=local_datetime,
-        )

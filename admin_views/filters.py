@@ -13,7 +13,7 @@ from flask_admin.contrib.sqla.filters import (
 )
 from sqlalchemy import select
 
-from admin_views.base import LazyOptions, office_zone
+from admin_views.forms import LazyOptions, office_zone
 from app.services.users import agents_query
 from models import (
     AccountStatus,
@@ -131,7 +131,7 @@ class CoverageTypeIs(_ExistsFilter):
 
 
 def agent_options() -> list[tuple[int, str]]:
-    return [(user.id, user.full_name) for user in db.session.scalars(agents_query())]
+    return [(int(user.id), user.full_name) for user in db.session.scalars(agents_query())]
 
 
 class AssignedAgentIs(_ExistsFilter):

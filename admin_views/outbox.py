@@ -99,7 +99,7 @@ class OutboxView(StaffModelView):
     column_formatters_detail = {"status": _status, "body_text": _body}
 
     @action("retry", "Retry", "Try to send the selected failed messages again?")
-    def action_retry(self, ids: list[str]):  # type: ignore[no-untyped-def]
+    def action_retry(self, ids: list[str]) -> t.Any:
         messages = db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.id.in_(int_ids(ids)))
         ).all()

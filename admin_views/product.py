@@ -86,14 +86,14 @@ class ProductView(StaffModelView):
         "premium": {"description": "Per year."},
     }
 
-    def get_query(self):  # type: ignore[no-untyped-def]
+    def get_query(self) -> t.Any:
         return (
             super()
             .get_query()
             .options(joinedload(Product.record), joinedload(Product.coverage_type))
         )
 
-    def create_form(self, obj: t.Any = None):  # type: ignore[no-untyped-def]
+    def create_form(self, obj: t.Any = None) -> t.Any:
         form = super().create_form(obj)
         record_id = request.args.get("record_id", type=int)
         if request.method == "GET" and record_id:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing as t
+
 from flask_admin import expose
 
 from admin_views.base import ADMIN_ONLY, StaffView, local_datetime
@@ -12,7 +14,7 @@ class SystemView(StaffView):
     required_roles = ADMIN_ONLY
 
     @expose("/")
-    def index(self):  # type: ignore[no-untyped-def]
+    def index(self) -> t.Any:
         status = system.queue_status()
         return self.render(
             "admin/system.html",

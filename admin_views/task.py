@@ -73,10 +73,10 @@ class TaskView(StaffModelView):
     form_ajax_refs = {"record": RECORD_LOOKUP}
     form_widget_args = {"notes": {"rows": 3}}
 
-    def get_query(self):
+    def get_query(self) -> t.Any:
         return super().get_query().options(joinedload(Task.assignee), joinedload(Task.record))
 
-    def create_form(self, obj: t.Any = None):
+    def create_form(self, obj: t.Any = None) -> t.Any:
         form = super().create_form(obj)
         if request.method == "GET":
             if form.assignee.data is None:

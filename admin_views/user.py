@@ -45,10 +45,13 @@ class UserView(StaffModelView):
             form.role.data = user.roles[0].name
 
     def on_model_change(self, form: t.Any, model: User, is_created: bool) -> None:
+        # Flask-Security's user mixin declares its columns (email, id) untyped: Column, not
+        # Mapped, so they read as Column[str] where the instance holds a str.
+        user: t.Any = model
         if is_created:
-            model.fs_uniquifier = uuid.uuid4().hex
-        model.email = user_service.check_staff_email(
-            model.email or "", exclude_user_id=None if is_created else model.id
+            user.fs_uniquifier = uuid.uuid4().hex
+        user.email = user_service.check_staff_email(
+            user.email or "", exclude_user_id=None if is_created else user.id
         )
         if model.id == current_user.id and (not model.active or form.role.data != "admin"):
             raise ValidationError(

@@ -11,11 +11,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from rq import Worker
 from sqlalchemy import func, select
 
 from app.services.errors import ValidationError
@@ -160,7 +161,9 @@ def worker_command(
             param_hint="--queues",
         )
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    worker = make_worker(app, queues or None, simple=simple, name=name)
+    # RQ's SimpleWorker is not a subclass of its Worker (both share BaseWorker and everything
+    # the helpers below use), while those helpers are annotated with Worker.
+    worker = cast(Worker, make_worker(app, queues or None, simple=simple, name=name))
     if not take_name(worker):
         worker.connection.close()  # the worker's own connection: nobody else will close it
         raise click.ClickException(

@@ -7,18 +7,29 @@ the two cannot drift apart.
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dotenv import find_dotenv, load_dotenv
 
-
-class ConfigError(Exception):
-    """A setting is missing or malformed; the message says which and how to fix it."""
+from app.settings_helpers import DEFAULT_BASE_URL as DEFAULT_BASE_URL
+from app.settings_helpers import (
+    GENERATED,
+    base_url,
+    check_sign_in_limits,
+    check_sms,
+    check_timezone,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    load_or_create_secrets,
+    parse_totp_secrets,
+)
+from app.settings_helpers import ConfigError as ConfigError
+from app.settings_helpers import normalise_database_url as normalise_database_url
 
 
 @dataclass(frozen=True)
@@ -191,92 +202,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORTICO_PDF_SIGNING_PASSWORD", "", "Password of that PKCS#12 file."),
 )
 
-SECRETS_FILE = "secrets.json"
-_GENERATED = ("SECRET_KEY", "SECURITY_PASSWORD_SALT", "SECURITY_TOTP_SECRETS")
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def env_str(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    return value.strip()
-
-
-def env_int(name: str, default: int) -> int:
-    raw = env_str(name)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = env_str(name)
-    if raw is None:
-        return default
-    lowered = raw.lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ConfigError(f"{name} must be true or false, not {raw!r}")
-
-
-def env_list(name: str, default: str) -> list[str]:
-    raw = env_str(name, default) or ""
-    return [part.strip() for part in raw.split(",") if part.strip()]
-
-
-def parse_totp_secrets(raw: str) -> dict[int, str]:
-    """``1:abc,2:def`` -> ``{1: "abc", 2: "def"}`` (Flask-Security's shape)."""
-    result: dict[int, str] = {}
-    for part in raw.split(","):
-        version, sep, secret = part.strip().partition(":")
-        if not sep or not version.isdigit() or not secret:
-            raise ConfigError(
-                "SECURITY_TOTP_SECRETS must look like '1:some-long-secret[,2:another]'"
-            )
-        result[int(version)] = secret
-    return result
-
-
-def normalise_database_url(url: str) -> str:
-    """Accept the URLs hosting providers hand out and use psycopg 3 for PostgreSQL."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
-
-
-def _load_or_create_secrets(instance_path: Path) -> dict[str, str]:
-    path = instance_path / SECRETS_FILE
-    stored: dict[str, str] = {}
-    if path.exists():
-        try:
-            stored = json.loads(path.read_text())
-        except ValueError:
-            raise ConfigError(f"{path} is not valid JSON: fix or delete it") from None
-    changed = False
-    for key in _GENERATED:
-        if not stored.get(key):
-            if key == "SECURITY_TOTP_SECRETS":
-                stored[key] = f"1:{secrets.token_urlsafe(32)}"
-            else:
-                stored[key] = secrets.token_urlsafe(48)
-            changed = True
-    if changed:
-        instance_path.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(stored, fh, indent=2)
-        os.replace(tmp, path)
-    return stored
-
 
 def load(config_override: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the Flask configuration from the environment; ``config_override`` wins."""
@@ -294,7 +219,7 @@ def load(config_override: dict[str, Any] | None = None) -> dict[str, Any]:
         or "instance"
     ).resolve()
 
-    secret_values: dict[str, str | None] = {key: env_str(key) for key in _GENERATED}
+    secret_values: dict[str, str | None] = {key: env_str(key) for key in GENERATED}
     missing = [key for key, value in secret_values.items() if not value and key not in override]
     if missing:
         if production:
@@ -303,7 +228,7 @@ def load(config_override: dict[str, Any] | None = None) -> dict[str, Any]:
                 + ", ".join(missing)
                 + " set in the environment (see README, Configuration)"
             )
-        generated = _load_or_create_secrets(instance_path)
+        generated = load_or_create_secrets(instance_path)
         for key in missing:
             secret_values[key] = generated[key]
 
@@ -324,7 +249,7 @@ def load(config_override: dict[str, Any] | None = None) -> dict[str, Any]:
         "SECURITY_TOTP_SECRETS": totp,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": env_str("REDIS_URL"),
-        "PORTICO_BASE_URL": _base_url(env_str("PORTICO_BASE_URL"), production),
+        "PORTICO_BASE_URL": base_url(env_str("PORTICO_BASE_URL"), production),
         "PORTICO_PROXY_HOPS": env_int("PORTICO_PROXY_HOPS", 0),
         "PORTICO_TIMEZONE": env_str("PORTICO_TIMEZONE", "UTC"),
         "PORTICO_STAFF_LOGIN_LIMIT": env_str(
@@ -372,69 +297,9 @@ def load(config_override: dict[str, Any] | None = None) -> dict[str, Any]:
         "REMEMBER_COOKIE_SECURE": production,
     }
     config.update(override)
-    _check_sign_in_limits(config)
+    check_sign_in_limits(config)
     # Refused with 413 before the body is read (an override of the megabytes follows through).
     config.setdefault("MAX_CONTENT_LENGTH", config["PORTICO_MAX_REQUEST_MB"] * 1024 * 1024)
-    _check_timezone(config["PORTICO_TIMEZONE"])
-    _check_sms(config)
+    check_timezone(config["PORTICO_TIMEZONE"])
+    check_sms(config)
     return config
-
-
-#: Where links point when PORTICO_BASE_URL is not set (`flask serve` sets it from its port).
-DEFAULT_BASE_URL = "http://127.0.0.1:5000"
-
-
-def _base_url(raw: str | None, production: bool) -> str:
-    from urllib.parse import urlsplit
-
-    if raw is None:
-        if production:
-            raise ConfigError(
-                "PORTICO_ENV=production needs PORTICO_BASE_URL, the address clients open "
-                "(e.g. https://portal.example.com): every emailed and texted link starts with it"
-            )
-        return DEFAULT_BASE_URL
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ConfigError(
-            f"PORTICO_BASE_URL must be an http(s) address such as https://portal.example.com, "
-            f"not {raw!r}"
-        )
-    return raw.rstrip("/")
-
-
-def _check_sign_in_limits(config: dict[str, Any]) -> None:
-    for name in (
-        "PORTICO_STAFF_LOCKOUT_FAILURES",
-        "PORTICO_STAFF_LOCKOUT_MINUTES",
-        "PORTICO_STAFF_IDLE_MINUTES",
-        "PORTICO_SESSION_MAX_HOURS",
-        "PORTICO_MAX_REQUEST_MB",
-    ):
-        if int(config[name]) < 1:
-            raise ConfigError(f"{name} must be 1 or more, not {config[name]!r}")
-
-
-def _check_sms(config: dict[str, Any]) -> None:
-    provider = config["PORTICO_SMS_PROVIDER"]
-    if provider not in ("log", "twilio"):
-        raise ConfigError(f"PORTICO_SMS_PROVIDER must be log or twilio, not {provider!r}")
-    if provider == "twilio":
-        missing = [
-            name
-            for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER")
-            if not config.get(name)
-        ]
-        if missing:
-            raise ConfigError("PORTICO_SMS_PROVIDER=twilio needs " + ", ".join(missing))
-
-
-def _check_timezone(name: str) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"PORTICO_TIMEZONE must be an IANA time zone such as Europe/London, not {name!r}"
-        ) from None

@@ -53,7 +53,7 @@ def check_staff_email(email: str, *, exclude_user_id: int | None = None) -> str:
         normalised = _security().mail_util.validate(email)
     except ValueError as exc:
         raise ValidationError(f"Enter a valid email address ({exc}).", field="email") from None
-    query: Select[tuple[int]] = select(User.id).where(func.lower(User.email) == normalised.lower())
+    query: Select[int] = select(User.id).where(func.lower(User.email) == normalised.lower())
     if exclude_user_id is not None:
         query = query.where(User.id != exclude_user_id)
     with db.session.no_autoflush:  # the user being saved may already be in the session
@@ -106,6 +106,6 @@ def set_role(user: User, role: str) -> None:
     user.roles = [roles[role]]
 
 
-def agents_query() -> Select[tuple[User]]:
+def agents_query() -> Select[User]:
     """Active staff users who can own records, by name."""
     return select(User).filter_by(active=True).order_by(User.first_name, User.last_name, User.email)
