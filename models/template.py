@@ -19,7 +19,7 @@ class MessageTemplate(TimestampMixin, db.Model):
     __tablename__ = "message_templates"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Stable address, e.g. ``portal.link``; system keys are defined in app/services/templates.
+    #: Stable address, e.g. ``portal.link``; system keys are in app/services/system_templates.
     key: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, 8), nullable=False)
     name: Mapped[str] = mapped_column(String(120), nullable=False)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from app.services import notification_rules, portal_fields, templates
+from app.services.portal_settings import get_settings
 from app.services.users import ensure_roles
-from models import CoverageType, Tag, db
+from models import CoverageType, Role, Tag, db
 
 COVERAGE_TYPES = (
     "Medicare Advantage",
@@ -36,9 +38,6 @@ TAGS = (
 
 def seed_defaults() -> dict[str, int]:
     """Create missing defaults; returns how many of each were added."""
-    from app.services import notification_rules, portal_fields, templates
-    from app.services.portal_settings import get_settings
-
     added = {
         "roles": 0,
         "coverage_types": 0,
@@ -71,6 +70,4 @@ def seed_defaults() -> dict[str, int]:
 
 
 def _count_roles() -> int:
-    from models import Role
-
     return db.session.scalar(select(func.count()).select_from(Role)) or 0
