@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import typing as t
 
-from flask import abort, flash, g, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.form import InlineFormAdmin
 from flask_security import current_user
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, SelectField, SelectMultipleField
 
 from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids, local_datetime, plural
 from admin_views.filters import EnumChoice, IntChoice, IntIs, OfficeTimeBetween
-from app.services import events, templates, workflows
+from app.services import events, workflows
 from app.services.errors import ValidationError
 from models import (
     ActionKind,
     ActionStatus,
-    Channel,
-    MessageTemplate,
     Record,
     RunStatus,
     ScheduledAction,
@@ -41,19 +40,6 @@ DAYS = [
     ("5", "Sat"),
     ("6", "Sun"),
 ]
-
-
-def _template_choices() -> list[tuple[str, str]]:
-    """Email and SMS templates a workflow may send (not the ones carrying credentials)."""
-    rows = db.session.scalars(select(MessageTemplate).order_by(MessageTemplate.name))
-    choices = [("", "—")]
-    for row in rows:
-        spec = templates.spec_for(row.key)
-        if spec is not None and spec.required:
-            continue
-        kind = "Email" if row.channel == Channel.EMAIL else "Text"
-        choices.append((row.key, f"{kind}: {row.name} ({row.key})"))
-    return choices
 
 
 class DayBoxes:
@@ -99,17 +85,22 @@ class ActionInline(InlineFormAdmin):
     }
     form_overrides = {"template_key": SelectField}
     form_args = {
-        "template_key": {"choices": _template_choices, "validate_choice": False},
+        # What each kind of action reads, from its class (app/services/workflows/actions.py).
+        "template_key": {
+            "choices": workflows.template_choices,
+            "validate_choice": False,
+            "description": workflows.setting_help("template_key"),
+        },
         "delay_amount": {
             "description": "Counted from the start of the run; actions are kept in the "
             "order they fire."
         },
-        "task_title": {"description": "For tasks and calls; may use {{ record.full_name }}."},
+        "task_title": {"description": workflows.setting_help("task_title")},
         "staff_user": {
             "blank_text": "—",
             "description": "When the target is a chosen staff member.",
         },
-        "tag": {"blank_text": "—"},
+        "tag": {"blank_text": "—", "description": workflows.setting_help("tag")},
     }
 
 
@@ -213,38 +204,35 @@ class WorkflowView(StaffModelView):
 
     def on_model_change(self, form: t.Any, model: Workflow, is_created: bool) -> None:
         model.window_days = "".join(sorted(form.window_days.data or [])) or None
-        g.workflow_switched_off = workflows.prepare_save(model, is_created=is_created)
-
-    def after_model_change(self, form: t.Any, model: Workflow, is_created: bool) -> None:
-        change = "created" if is_created else "changed"
-        if g.pop("workflow_switched_off", False):
-            stopped = workflows.stop_runs(model)
-            change = f"switched off, {plural(stopped, 'run')} under way stopped"
-            flash(f"Switched off: {plural(stopped, 'run')} under way stopped.", "info")
-        _log(model, change)
-        if form.apply_to_running.data and not is_created:
-            changed = workflows.apply_to_running(model)
-            flash(f"The changed actions now apply to {plural(changed, 'run')} under way.", "info")
-        db.session.commit()
+        saved = workflows.save(
+            model,
+            is_created=is_created,
+            actor=events.Actor.staff(current_user),
+            apply_changes=bool(form.apply_to_running.data),
+        )
+        if saved.stopped is not None:
+            flash(f"Switched off: {plural(saved.stopped, 'run')} under way stopped.", "info")
+        if saved.applied is not None:
+            flash(
+                f"The changed actions now apply to {plural(saved.applied, 'run')} under way.",
+                "info",
+            )
 
     @action("copy", "Copy")
     def action_copy(self, ids: list[str]):  # type: ignore[no-untyped-def]
+        actor = events.Actor.staff(current_user)
         for workflow_id in int_ids(ids):
             workflow = db.session.get(Workflow, workflow_id)
             if workflow is not None:
-                copy = workflows.copy_workflow(workflow)
-                _log(copy, f"copied from {workflow.name}")
+                copy = workflows.copy_workflow(workflow, actor=actor)
                 flash(f"Created “{copy.name}” (inactive): adapt it, then switch it on.", "success")
-        db.session.commit()
 
     @expose("/<int:workflow_id>/copy/", methods=("POST",))
     def copy(self, workflow_id: int):  # type: ignore[no-untyped-def]
         workflow = db.session.get(Workflow, workflow_id)
         if workflow is None:
             abort(404)
-        copy = workflows.copy_workflow(workflow)
-        _log(copy, f"copied from {workflow.name}")
-        db.session.commit()
+        copy = workflows.copy_workflow(workflow, actor=events.Actor.staff(current_user))
         flash(f"Created “{copy.name}” (inactive): adapt it, then switch it on.", "success")
         return redirect(url_for(".edit_view", id=copy.id))
 
@@ -254,12 +242,10 @@ class WorkflowView(StaffModelView):
         if workflow is None:
             abort(404)
         try:
-            result = workflows.start_for_matching(workflow)
+            result = workflows.start_for_matching(workflow, actor=events.Actor.staff(current_user))
         except ValidationError as exc:
             flash(exc.message, "error")
             return redirect(url_for(".details_view", id=workflow_id))
-        _log(workflow, f"started for {plural(result.started, 'record')} that already matched")
-        db.session.commit()
         flash(
             f"Started {plural(result.started, 'run')}, "
             f"{plural(result.scheduled, 'action')} scheduled.",
@@ -269,37 +255,19 @@ class WorkflowView(StaffModelView):
 
     def render(self, template: str, **kwargs: t.Any) -> t.Any:
         if template == self.edit_template and kwargs.get("model") is not None:
-            for warning in _missing_template_warnings(kwargs["model"]):
+            for warning in workflows.missing_template_warnings(kwargs["model"]):
                 flash(warning, "warning")
         if template == self.details_template:
             workflow = kwargs["model"]
-            kwargs["missing_templates"] = _missing_template_warnings(workflow)
-            counts = dict(
-                db.session.execute(
-                    select(WorkflowRun.status, func.count())
-                    .where(WorkflowRun.workflow_id == workflow.id)
-                    .group_by(WorkflowRun.status)
-                ).all()
-            )
-            matching = db.session.scalar(
-                select(func.count()).select_from(workflows.matching_query(workflow).subquery())
-            )
-            upcoming = db.session.execute(
-                select(ScheduledAction.kind, func.min(ScheduledAction.due_at), func.count())
-                .where(
-                    ScheduledAction.workflow_id == workflow.id,
-                    ScheduledAction.status == ActionStatus.PENDING,
-                )
-                .group_by(ScheduledAction.kind)
-                .order_by(func.min(ScheduledAction.due_at))
-            ).all()
+            found = workflows.overview(workflow)
             kwargs.update(
                 workflow=workflow,
                 describe=workflows.describe_conditions(workflow),
-                counts=counts,
-                matching=matching,
-                upcoming=upcoming,
-                next_due=workflows.next_due(workflow),
+                counts=found.counts,
+                matching=found.matching,
+                upcoming=found.upcoming,
+                next_due=found.next_due,
+                missing_templates=found.missing_templates,
                 RunStatus=RunStatus,
                 window=workflows.window_text(workflow),
                 local_datetime=local_datetime,
@@ -307,26 +275,10 @@ class WorkflowView(StaffModelView):
         return super().render(template, **kwargs)
 
 
-def _missing_template_warnings(workflow: Workflow) -> list[str]:
-    """One sentence per action that sends a template which no longer exists."""
-    gone = templates.missing(step.template_key for step in workflow.actions)
-    return [
-        f"Action {n} ({step.kind.label}) sends the template {step.template_key}, which no "
-        "longer exists: it will fail when it fires. Choose another template for it"
-        + (
-            ", or add it back under Settings, Templates, Sample campaign templates."
-            if templates.is_sample(step.template_key or "")
-            else "."
-        )
-        for n, step in enumerate(workflow.actions, start=1)
-        if step.template_key in gone
-    ]
-
-
 def _params(view: t.Any, context: t.Any, model: ScheduledAction, name: str) -> str:
-    if "template_names" not in g:  # one query per page, not per row
-        g.template_names = workflows.template_names_by_key()
-    return workflows.describe(model, model.run.record, g.template_names)
+    # One query per page, not per row: the list's render loads the names once.
+    names = context.get("template_names") if context is not None else None
+    return workflows.describe(model, model.run.record, names)
 
 
 def _workflow_options() -> list[tuple[int, str]]:
@@ -384,8 +336,6 @@ class ScheduledActionView(StaffModelView):
     )
 
     def get_query(self):  # type: ignore[no-untyped-def]
-        from sqlalchemy.orm import joinedload
-
         return (
             super()
             .get_query()
@@ -398,6 +348,11 @@ class ScheduledActionView(StaffModelView):
             )
         )
 
+    def render(self, template: str, **kwargs: t.Any) -> t.Any:
+        if template == self.list_template and kwargs.get("data"):
+            kwargs["template_names"] = workflows.template_names_by_key()
+        return super().render(template, **kwargs)
+
     @action("cancel", "Cancel", "Cancel the selected pending actions?")
     def action_cancel(self, ids: list[str]):  # type: ignore[no-untyped-def]
         cancelled = 0
@@ -406,7 +361,6 @@ class ScheduledActionView(StaffModelView):
             item = db.session.get(ScheduledAction, action_id)
             if item is not None and workflows.cancel_action(item, actor=actor):
                 cancelled += 1
-        db.session.commit()
         flash(
             f"Cancelled {plural(cancelled, 'action')}; only pending ones can be cancelled.",
             "success",
@@ -418,7 +372,6 @@ class ScheduledActionView(StaffModelView):
         if item is not None and workflows.cancel_action(
             item, actor=events.Actor.staff(current_user)
         ):
-            db.session.commit()
             flash("Action cancelled.", "success")
         else:
             flash("Only a pending action can be cancelled; this one is not (any more).", "error")
@@ -431,22 +384,7 @@ class ScheduledActionView(StaffModelView):
             count = workflows.cancel_run(
                 run, "stopped by staff", actor=events.Actor.staff(current_user)
             )
-            db.session.commit()
             flash(f"Run stopped: {plural(count, 'action')} cancelled.", "success")
         else:
             flash("This run has already ended.", "info")
         return redirect(get_redirect_target() or url_for(".index_view"))
-
-
-def _log(workflow: Workflow, change: str) -> None:
-    """A staff member's change to a workflow, in the activity log."""
-    db.session.flush()
-    events.emit(
-        "staff.workflow.changed",
-        actor=events.Actor.staff(current_user),
-        details={
-            "workflow": workflow.name,
-            "change": change,
-            "subject": f"{workflow.name}: {change}",
-        },
-    )

@@ -1,19 +1,18 @@
-"""Tags: the admin-managed list, and putting tags on records one by one or in bulk."""
+"""Tags: the admin-managed list, and a staff member putting tags on records one by one or in
+bulk. Such a change decides what follows: each record that gained or lost the tag logs it
+(with an actor) and the workflows the tag starts or stops follow at once. The rows themselves
+are written by :mod:`app.services.tagging`, which workflow actions use too."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, delete, insert, select
+from sqlalchemy import Select, select
 
+from app.services import events, tagging, workflows
+from app.services.events import Actor
 from app.services.validation import check_colour, check_unique_name
-from models import Record, Tag, db, record_tags
-
-if TYPE_CHECKING:
-    from app.services.events import Actor
-
-_CHUNK = 5000  # stays under SQLite's bound-parameter limit
+from models import Record, Tag, db
 
 
 def check_tag_name(name: str | None, *, exclude_tag_id: int | None = None) -> str:
@@ -28,17 +27,6 @@ def create_tag(name: str, colour: str = "#6c757d", description: str | None = Non
     return tag
 
 
-def _ids(records: Iterable[int] | Select) -> list[int]:
-    if isinstance(records, Select):
-        return list(db.session.scalars(records))
-    return sorted({int(record_id) for record_id in records})
-
-
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
-
-
 def add_tag(
     records: Iterable[int] | Select,
     tag: Tag,
@@ -49,26 +37,10 @@ def add_tag(
     """Put ``tag`` on the records (ids, or a select of ids); returns the ids that gained it.
     Workflows that start or stop on the tag follow at once (``evaluate``). With an ``actor``
     (a staff member's change), each record that gained the tag logs it."""
-    gained: list[int] = []
-    for chunk in _chunks(_ids(records)):
-        already = set(
-            db.session.scalars(
-                select(record_tags.c.record_id).where(
-                    record_tags.c.tag_id == tag.id, record_tags.c.record_id.in_(chunk)
-                )
-            )
-        )
-        existing = set(db.session.scalars(select(Record.id).where(Record.id.in_(chunk))))
-        new = [record_id for record_id in chunk if record_id in existing - already]
-        if new:
-            db.session.execute(
-                insert(record_tags), [{"record_id": rid, "tag_id": tag.id} for rid in new]
-            )
-        gained.extend(new)
-    _expire_tags(gained)
+    gained = tagging.put(records, tag)
     _log(gained, tag, "added", actor)
     if evaluate and gained:
-        _evaluate_workflows(gained, tag)
+        workflows.evaluate(gained, tag_ids={tag.id})
     return gained
 
 
@@ -80,26 +52,10 @@ def remove_tag(
     actor: Actor | None = None,
 ) -> list[int]:
     """Take ``tag`` off the records; returns the ids that lost it (logged as for add_tag)."""
-    lost: list[int] = []
-    for chunk in _chunks(_ids(records)):
-        had = list(
-            db.session.scalars(
-                select(record_tags.c.record_id).where(
-                    record_tags.c.tag_id == tag.id, record_tags.c.record_id.in_(chunk)
-                )
-            )
-        )
-        if had:
-            db.session.execute(
-                delete(record_tags).where(
-                    record_tags.c.tag_id == tag.id, record_tags.c.record_id.in_(had)
-                )
-            )
-        lost.extend(had)
-    _expire_tags(lost)
+    lost = tagging.take_off(records, tag)
     _log(lost, tag, "removed", actor)
     if evaluate and lost:
-        _evaluate_workflows(lost, tag)
+        workflows.evaluate(lost, tag_ids={tag.id})
     return lost
 
 
@@ -116,10 +72,8 @@ def log_changes(
 def _log(record_ids: list[int], tag: Tag, change: str, actor: Actor | None) -> None:
     if actor is None or not record_ids:
         return
-    from app.services import events
-
     details = {"tag": tag.name, "change": change, "subject": f"{change} {tag.name}"}
-    for chunk in _chunks(record_ids):
+    for chunk in tagging.chunks(record_ids):
         events.emit_many(
             "staff.tags.changed",
             actor=actor,
@@ -128,17 +82,3 @@ def _log(record_ids: list[int], tag: Tag, change: str, actor: Actor | None) -> N
             ),
             details_for=lambda record: details,
         )
-
-
-def _evaluate_workflows(record_ids: list[int], tag: Tag) -> None:
-    from app.services import workflows  # workflows tag records too: imported when needed
-
-    workflows.evaluate(record_ids, tag_ids={tag.id})
-
-
-def _expire_tags(record_ids: list[int]) -> None:
-    """Records already loaded in the session must not show stale tag lists."""
-    wanted = set(record_ids)
-    for obj in list(db.session.identity_map.values()):
-        if isinstance(obj, Record) and obj.id in wanted:
-            db.session.expire(obj, ["tags"])

@@ -9,6 +9,8 @@ from sqlalchemy import func, insert, select
 from app.services import products as product_service
 from app.services import tags as tag_service
 from app.services import workflows
+from app.services.errors import ValidationError
+from app.services.workflows import runs as workflow_runs
 from jobs.sweeper import sweep
 from jobs.workflows import run_due
 from models import (
@@ -30,6 +32,7 @@ from models import (
     WorkflowAction,
     WorkflowRun,
     db,
+    utcnow,
 )
 from tests import factories
 
@@ -226,7 +229,7 @@ def test_the_batch_job_run_twice_fires_each_action_once(ctx):
         tag_service.add_tag(ids, tag)
         db.session.commit()
         clock.shift(timedelta(minutes=1))
-        claimed = workflows.claim_due(workflows.utcnow())
+        claimed = workflows.claim_due(utcnow())
         db.session.commit()
         # The same job delivered twice (RQ retried it, or the sweeper queued it again).
         assert workflows.execute_batch(claimed) == {"done": 3}
@@ -944,7 +947,7 @@ def test_a_run_started_meanwhile_elsewhere_is_skipped_not_an_error(ctx):
     db.session.commit()
     # Another request started the first record's run after this one looked: only the
     # second record starts here, and the change as a whole goes through.
-    started, scheduled = workflows._start_runs(wf, [first.id, second.id], workflows.utcnow())
+    started, scheduled = workflow_runs._start_runs(wf, [first.id, second.id], utcnow())
     db.session.commit()
     assert (started, scheduled) == (1, 1)
     assert sorted(r.record_id for r in runs(wf)) == [first.id, second.id]
@@ -961,8 +964,8 @@ def test_actions_that_keep_failing_do_not_hold_up_fresh_ones(ctx):
         for row in tried:
             row.attempts = 1  # failed once before, due again now
         db.session.commit()
-        first = workflows.claim_due(workflows.utcnow())
-        second = workflows.claim_due(workflows.utcnow())
+        first = workflows.claim_due(utcnow())
+        second = workflows.claim_due(utcnow())
         db.session.commit()
     assert first == sorted(a.id for a in db.session.scalars(select(ScheduledAction)))[2:]
     assert second == [tried[0].id]
@@ -984,7 +987,7 @@ def test_saving_puts_actions_in_firing_order_and_says_when_it_switches_off(ctx):
     db.session.commit()
     wf.active = False
     assert workflows.prepare_save(wf, is_created=False) is True
-    with pytest.raises(workflows.ValidationError, match="Switch the workflow on first"):
+    with pytest.raises(ValidationError, match="Switch the workflow on first"):
         workflows.start_for_matching(wf)
 
 
