@@ -27,6 +27,10 @@ class DelayUnit(LabelledEnum):
 
 
 class ActionKind(LabelledEnum):
+    """What a workflow action does. Each member has one class in the registry of workflow
+    actions (app.services.workflows.actions): its settings, their checks, its wording and its
+    effect. Stored with a CHECK of the values, so a new member needs a migration too."""
+
     ENABLE_SELF_SERVICE = "enable_self_service", "Enable self service"
     SEND_EMAIL = "send_email", "Send email"
     SEND_SMS = "send_sms", "Send text message"

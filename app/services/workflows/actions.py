@@ -79,7 +79,7 @@ def kind(cls: type[ActionType]) -> type[ActionType]:
 
 
 def action_type(key: ActionKind | str) -> ActionType:
-    """The class for an action kind (by member or by value)."""
+    """The registered class (its one instance) for an action kind, by member or by value."""
     return REGISTRY[ActionKind(key)]
 
 
