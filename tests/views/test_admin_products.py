@@ -150,3 +150,31 @@ def test_saving_a_product_says_product_not_record(app, agent_client, admin_clien
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "Product deleted." in html
+
+
+def test_deleting_products_from_the_list_stops_their_records_workflows(app, admin_client):
+    from app.services import workflows
+    from models import ActivityEntry, RunStatus, WorkflowRun
+    from tests.views.test_admin_workflows import _quoted_workflow
+
+    _, coverage_id = _quoted_workflow(app)
+    with app.app_context():
+        record = factories.record()
+        products = [factories.product(record, coverage_type_id=coverage_id) for _ in range(2)]
+        workflows.evaluate([record.id], products=True)
+        db.session.commit()
+        ids = [str(p.id) for p in products]
+    response = admin_client.submit(
+        "/admin/product/action/",
+        {"action": "delete", "rowid": ids},
+        page="/admin/product/",
+        follow_redirects=True,
+    )
+    assert "2 products deleted." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Product.id)) is None
+        assert set(db.session.scalars(select(WorkflowRun.status))) == {RunStatus.CANCELLED}
+        removed = db.session.scalars(
+            select(ActivityEntry.details).where(ActivityEntry.event_key == "staff.product.changed")
+        ).all()
+        assert [d["change"] for d in removed] == ["removed", "removed"]
