@@ -1,7 +1,11 @@
 """The client portal (``/portal/``) and its read-only staff preview (``/portal/preview/<id>/``).
 
-Both blueprints show the same screens (portal/screens.py); the preview refuses anything but
-GET. The portal has its own templates and assets, not the staff panel's.
+The portal is organised by what the client does, one module (or small package) per feature
+with its pages and its JSON routes side by side: signin, home, details, care_lists. Shared:
+guards (who may see what), limits (rate limits), api and openapi (JSON bodies, errors and the
+OpenAPI document built from the routes), navigation (client screens, on the portal and on the
+preview, so staff see exactly what the client sees; the preview refuses anything but GET).
+The portal has its own templates and assets, not the staff panel's.
 """
 
 from flask import Blueprint
@@ -17,4 +21,7 @@ bp = Blueprint(
 
 preview_bp = Blueprint("portal_preview", __name__, url_prefix="/portal/preview/<int:record_id>")
 
-from portal import api, screens, session, views  # noqa: E402,F401 - registers the routes
+# Importing the features registers their routes.
+from portal import branding, care_lists, home, openapi, session  # noqa: E402,F401
+from portal.details import contact_changes, sections  # noqa: E402,F401
+from portal.signin import codes, confirm, passwords  # noqa: E402,F401

@@ -67,6 +67,8 @@ def phone_for_form(value: str | None, region: str | None = "US") -> str:
 class PhoneField(StringField):
     """A phone number: shown readable, accepted in any format, stored as E.164."""
 
+    json_description = "Stored as E.164, e.g. +12025550143"
+
     def _value(self) -> Any:
         if self.raw_data:
             return self.raw_data[0]
@@ -76,6 +78,9 @@ class PhoneField(StringField):
 class CareForm(FlaskForm):
     """Prescriptions and providers: no control characters in any value (notes keep their
     line breaks)."""
+
+    #: Its text refuses control characters (the JSON schema says so: portal/schemas.py).
+    plain_text = True
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
@@ -125,3 +130,9 @@ class IdentityPasswordForm(FlaskForm):
 
 class IdentityCodeRequestForm(FlaskForm):
     """Confirm it's you with a code to the current email address: the button that sends it."""
+
+
+class DismissForm(FlaskForm):
+    """The "Got it" under the staff decisions on My details: the ids of those shown."""
+
+    seen = HiddenField()

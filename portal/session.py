@@ -16,15 +16,17 @@ from flask_limiter.util import get_remote_address
 from flask_security import current_user
 
 from app.services import portal_accounts, sessions
+from app.services.events import Actor
 from app.services.portal_settings import get_settings
 from models import AccountStatus, PortalAccount, Record, StaffRole, db
 from portal import bp, preview_bp
+from portal.navigation import navigation
 
 SESSION_KEYS = ("portal_account", "portal_generation", "portal_sid", "portal_method")
 
 
 def start_session(account: PortalAccount, method: str) -> None:
-    """Sign this browser in (the caller commits)."""
+    """Sign this browser in."""
     end_session()
     for key in ("portal_code", "portal_choose"):
         session.pop(key, None)
@@ -37,8 +39,7 @@ def start_session(account: PortalAccount, method: str) -> None:
 
 
 def end_session(reason: str = sessions.SIGNED_OUT) -> None:
-    """Sign this browser out: its session row ends, so every copy of the cookie ends with it
-    (the caller commits)."""
+    """Sign this browser out: its session row ends, so every copy of the cookie ends with it"""
     sid = session.get("portal_sid")
     if sid:
         sessions.end(sid, reason)
@@ -61,10 +62,13 @@ def load_client() -> Any:
         lifetime=timedelta(hours=int(current_app.config["PORTICO_SESSION_MAX_HOURS"])),
     )
     if verdict.wrote:
-        db.session.commit()  # the last-seen time, before anything of the request is loaded
+        # Committed now, not with the request: the write locks the session's row (on SQLite,
+        # the whole database) and the client's other requests (a page and its API calls, two
+        # tabs) would each wait for this one to finish; and a request that fails must not
+        # take back the time of its own activity.
+        db.session.commit()
     if not verdict.valid or verdict.account_id != account_id:
         end_session()
-        db.session.commit()
         if verdict.reason == sessions.IDLE:
             flash(f"You were signed out after {idle_minutes} minutes without activity.", "info")
         elif verdict.reason == sessions.EXPIRED:
@@ -75,7 +79,6 @@ def load_client() -> Any:
     account = portal_accounts.account_for_session(account_id, session.get("portal_generation"))
     if account is None:
         end_session(sessions.ACCESS_ENDED)
-        db.session.commit()
         flash("Your portal access has changed: please sign in again.", "info")
         return None
     g.portal_account = account
@@ -114,9 +117,12 @@ def load_preview() -> Any:
     return None
 
 
-def _context() -> dict[str, Any]:
-    from portal.screens import navigation
+def client_actor() -> Actor:
+    """The signed-in client, as the services' events name who acted."""
+    return Actor.client(g.portal_account)
 
+
+def _context() -> dict[str, Any]:
     return {
         "portal_nav": navigation() if g.get("portal_record") is not None else [],
         "portal_settings": get_settings(),

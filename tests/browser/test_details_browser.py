@@ -85,6 +85,12 @@ def test_client_edits_details_and_staff_approve(page: Page, browser: Browser, ba
     expect(page.locator("#section-contact").get_by_label("Email address")).to_have_value(
         "cora.new@example.com"
     )
+    # The news stays until the client has read it: looking again shows it again.
+    page.reload(wait_until="load")
+    expect(page.get_by_text("Your change to Email address was approved.")).to_be_visible()
+    page.get_by_role("button", name="Got it, hide these messages").click()
+    expect(page.get_by_role("heading", name="My details")).to_be_visible()
+    expect(page.get_by_text("Your change to Email address was approved.")).to_have_count(0)
     assert blocked_scripts(problems) == [] and blocked_scripts(staff_problems) == []
 
 

@@ -145,7 +145,42 @@ def test_approval_field_waits_for_staff(app, signed_in, cora, admin_client):
     assert record_value(app, cora["record_id"], "email") == "cora.new@example.com"
     html = signed_in.get("/portal/details").get_data(as_text=True)
     assert "Your change to Email address was approved." in html
+    # Looking changes nothing: the message stays until the client says they have read it.
+    html = signed_in.get("/portal/details").get_data(as_text=True)
+    assert "Your change to Email address was approved." in html
+    with app.app_context():
+        assert db.session.get(PendingChange, change_id).acknowledged is False
+    seen = re.search(r'name="seen" type="hidden" value="([^"]*)"', html)
+    assert seen is not None and seen.group(1) == str(change_id)
+    response = signed_in.submit(
+        "/portal/details/decisions/dismiss", {"seen": seen.group(1)}, page="/portal/details"
+    )
+    assert response.status_code == 302
     assert "was approved" not in signed_in.get("/portal/details").get_data(as_text=True)
+
+
+def test_dismissing_decisions_keeps_those_the_page_did_not_show(app, signed_in, cora, admin_client):
+    """A decision made after the page was shown is not dismissed unseen; without the form's
+    CSRF token nothing is dismissed."""
+    signed_in.submit(
+        "/portal/details/personal",
+        {"first_name": "Corinna", "last_name": "Client"},
+        page="/portal/details",
+    )
+    with app.app_context():
+        change_id = db.session.scalar(select(PendingChange.id))
+    admin_client.submit(
+        "/admin/approvals/decide/",
+        {"change_id": change_id, "decision": "reject", "reason": "Send us a copy of your ID."},
+        page="/admin/approvals/?flt0_status_is=pending",
+    )
+    refused = signed_in.post("/portal/details/decisions/dismiss", data={"seen": str(change_id)})
+    assert refused.status_code == 400
+    signed_in.submit(
+        "/portal/details/decisions/dismiss", {"seen": "999999"}, page="/portal/details"
+    )
+    html = signed_in.get("/portal/details").get_data(as_text=True)
+    assert "was not accepted: Send us a copy of your ID." in html
 
 
 def test_rejected_change_leaves_the_record_untouched_and_says_why(
@@ -323,7 +358,7 @@ def test_openapi_follows_the_configuration(app, client):
         "contact_changes"
     ]["properties"]
     assert "phone" not in contact
-    assert "/portal/api/prescriptions/{id}" in spec["paths"]
+    assert "/portal/api/prescriptions/{entry_id}" in spec["paths"]
 
 
 # -- stored XSS -----------------------------------------------------------------------------------
@@ -662,11 +697,11 @@ def test_the_portal_link_email_promises_only_what_the_portal_does(app, cora):
 
 
 def test_a_co_applicants_sign_in_task_names_them(app, client, cora):
-    from app.services import notification_rules
+    from app.services import events
     from models import Contact, ContactRole, Task, User
 
     with app.app_context():
-        rule = notification_rules.rule_for("portal.login.password")
+        rule = events.rule_for("portal.login.password")
         rule.create_task = True
         db.session.add(rule)
         record = db.session.get(Record, cora["record_id"])

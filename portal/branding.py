@@ -1,0 +1,32 @@
+"""The office's branding for the portal's pages: colours as a style sheet, and the logo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, send_file
+
+from app.extensions import limiter
+from app.services.portal_settings import branding_css as branding_css_text
+from app.services.portal_settings import get_settings, logo_path
+from portal import bp
+
+
+@bp.get("/branding.css")
+@limiter.exempt
+def branding_css() -> Any:
+    settings = get_settings()
+    response = current_app.response_class(branding_css_text(settings), mimetype="text/css")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/branding/logo")
+@limiter.exempt
+def logo() -> Any:
+    path = logo_path(get_settings())
+    if path is None:
+        abort(404)
+    response = send_file(path, max_age=3600)
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return response

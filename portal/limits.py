@@ -1,0 +1,62 @@
+"""Rate limits of the portal's POSTs, written once: per address (IP) and per account.
+
+A route takes both: ``@per_ip("scope")`` and ``@per_account("scope", key)``, where the key
+names the account being tried (an email typed in a form, the token in the path, the code
+being verified, the signed-in account). The limit is ``PORTICO_PORTAL_LOGIN_LIMIT``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, request, session
+from flask_limiter.util import get_remote_address
+
+from app.extensions import limiter
+from app.services.portal_accounts import token_hash
+
+KeyFunc = Callable[[], str]
+
+
+def _limit() -> str:
+    return str(current_app.config["PORTICO_PORTAL_LOGIN_LIMIT"])
+
+
+def per_ip(scope: str) -> Any:
+    return limiter.limit(
+        _limit, methods=["POST"], key_func=get_remote_address, scope=f"portal-{scope}-ip"
+    )
+
+
+def per_account(scope: str, key_func: KeyFunc) -> Any:
+    return limiter.limit(
+        _limit, methods=["POST"], key_func=key_func, scope=f"portal-{scope}-account"
+    )
+
+
+def form_key(field: str) -> KeyFunc:
+    """The account a form's ``field`` names (an email address typed), else the address."""
+
+    def key() -> str:
+        value = (request.form.get(field) or "").strip().lower()
+        return f"{field}:{value}" if value else f"ip:{get_remote_address()}"
+
+    return key
+
+
+def path_key() -> str:
+    """The account the ``token`` in the path names (hashed: the key is stored in Redis)."""
+    token = (request.view_args or {}).get("token", "")
+    return "token:" + token_hash(str(token))[:24]
+
+
+def code_key() -> str:
+    """The address or number a one-time code went to."""
+    pending = session.get("portal_code") or {}
+    return f"code:{pending.get('identifier', get_remote_address())}"
+
+
+def account_key() -> str:
+    """The signed-in account."""
+    return f"account:{session.get('portal_account')}"

@@ -1,0 +1,51 @@
+"""The portal's navigation, and how a client screen is registered: on the portal (signed-in
+clients) and on the staff preview, so staff see exactly what the client sees."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from portal import bp, preview_bp
+from portal.guards import client_required, is_module_enabled
+
+
+@dataclass(frozen=True)
+class Section:
+    """An entry of the portal's navigation; later features append theirs."""
+
+    endpoint: str
+    label: Any  # a lazy translation
+    #: The portal module that must be on for it to show (None: always shown).
+    module: str | None = None
+
+    def enabled(self) -> bool:
+        return self.module is None or is_module_enabled(self.module)
+
+
+#: The portal's navigation, in order.
+SECTIONS: list[Section] = [
+    Section("home", _l("Home")),
+    Section("details", _l("My details")),
+    Section("care_list_prescriptions", _l("Prescriptions"), "prescriptions"),
+    Section("care_list_providers", _l("Providers"), "providers"),
+]
+
+
+def navigation() -> list[Section]:
+    return [section for section in SECTIONS if section.enabled()]
+
+
+def client_screen(rule: str, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a screen on the portal (signed-in clients) and on the preview (staff)."""
+
+    def register(view: Callable[..., Any]) -> Callable[..., Any]:
+        guarded = client_required(view)
+        bp.add_url_rule(rule, view.__name__, guarded, **options)
+        preview_bp.add_url_rule(rule, view.__name__, guarded, **options)
+        return guarded
+
+    return register
