@@ -80,18 +80,8 @@ class CustomFieldView(StaffModelView):
             form[name].data = value
 
     def on_model_change(self, form: t.Any, model: CustomField, is_created: bool) -> None:
-        model.settings = {
-            name: form[name].data for name in SETTING_FIELDS if form[name].data not in (None, "")
-        }
-        custom_fields.check_custom_field(model, is_new=is_created)
-        model.help_text = (model.help_text or "").strip()
-
-    def after_model_change(self, form: t.Any, model: CustomField, is_created: bool) -> None:
-        if is_created:
-            from models import db
-
-            custom_fields.add_portal_row(model)
-            db.session.commit()
+        settings = {name: form[name].data for name in SETTING_FIELDS}
+        custom_fields.save(model, settings, is_new=is_created)
 
     def on_model_delete(self, model: CustomField) -> None:
         custom_fields.check_delete(model)

@@ -15,8 +15,9 @@ from sqlalchemy.orm import joinedload
 
 from admin_views.base import StaffModelView, int_ids, plural, record_link
 from admin_views.filters import EnumChoice, IntIs
-from app.services import portal_fields
+from app.services import pending_changes
 from app.services.errors import ValidationError
+from app.transactions import attempt
 from models import ChangeStatus, PendingChange, db
 
 
@@ -82,19 +83,22 @@ class PendingChangeView(StaffModelView):
         if change is None:
             flash("That change no longer exists.", "error")
             return redirect(back)
+        approved = request.form.get("decision") == "approve"
         try:
-            if request.form.get("decision") == "approve":
-                portal_fields.approve(change, current_user)
-                message = f"Approved: {change.field_label} is now {change.new_display or 'empty'}."
-            else:
-                portal_fields.reject(change, current_user, request.form.get("reason"))
-                message = f"Not approved: {change.field_label}. The client will be told."
+            with attempt():
+                pending_changes.decide(
+                    change, current_user, approved=approved, reason=request.form.get("reason")
+                )
         except ValidationError as exc:
-            db.session.rollback()
             flash(exc.message, "error")
         else:
-            db.session.commit()
-            flash(message, "success")
+            if approved:
+                flash(
+                    f"Approved: {change.field_label} is now {change.new_display or 'empty'}.",
+                    "success",
+                )
+            else:
+                flash(f"Not approved: {change.field_label}. The client will be told.", "success")
         return redirect(back)
 
     def _bulk(self, ids: list[str], approve: bool) -> None:
@@ -107,15 +111,11 @@ class PendingChangeView(StaffModelView):
         done = 0
         for change in changes:
             try:
-                with db.session.begin_nested():
-                    if approve:
-                        portal_fields.approve(change, current_user)
-                    else:
-                        portal_fields.reject(change, current_user)
+                with attempt():
+                    pending_changes.decide(change, current_user, approved=approve)
                 done += 1
             except ValidationError as exc:
                 flash(f"{change.field_label}: {exc.message}", "error")
-        db.session.commit()
         flash(f"{'Approved' if approve else 'Rejected'} {plural(done, 'change')}.", "success")
 
     @action("approve", "Approve", "Approve the selected changes?")

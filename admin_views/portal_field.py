@@ -6,9 +6,9 @@ from flask import flash, redirect, request, url_for
 from flask_admin import expose
 
 from admin_views.base import ADMIN_ONLY, StaffView, plural
-from app.services import portal_fields
+from app.services import builtin_fields, portal_fields
 from app.services.errors import ValidationError
-from models import FieldMode, db
+from models import FieldMode
 
 
 class PortalFieldView(StaffView):
@@ -38,12 +38,10 @@ class PortalFieldView(StaffView):
             try:
                 changed = portal_fields.update_config(changes)
             except ValidationError as exc:
-                db.session.rollback()
                 flash(exc.message + " Nothing was saved.", "error")
                 error_key = exc.field
                 rows = portal_fields.config_rows()
             else:
-                db.session.commit()
                 flash(
                     f"Saved {plural(changed, 'field')}. "
                     "The portal shows the change on the next page a client opens.",
@@ -52,21 +50,20 @@ class PortalFieldView(StaffView):
                 return redirect(url_for(".index"))
         grouped = {
             section.key: [r for r in rows if r.section == section.key]
-            for section in portal_fields.SECTIONS
+            for section in builtin_fields.SECTIONS
         }
         return self.render(
             "admin/portal_fields/index.html",
             grouped=grouped,
-            sections=portal_fields.SECTIONS,
+            sections=builtin_fields.SECTIONS,
             modes=list(FieldMode),
-            builtin=portal_fields.BUILTIN_BY_KEY,
+            builtin=builtin_fields.BUILTIN_BY_KEY,
             error_key=error_key,
         )
 
     @expose("/restore/", methods=("POST",))
     def restore(self):  # type: ignore[no-untyped-def]
         restored = portal_fields.restore_defaults()
-        db.session.commit()
         flash(
             "Restored the default label, section and mode of "
             f"{plural(len(restored), 'built-in field')}.",

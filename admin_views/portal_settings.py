@@ -10,9 +10,7 @@ from wtforms import BooleanField, FileField
 
 from admin_views.base import ADMIN_ONLY, StaffModelView
 from app.services import portal_settings as settings_service
-from app.services.errors import ValidationError
-from app.services.validation import normalise_email, normalise_phone
-from models import PortalSettings, db
+from models import PortalSettings
 
 
 class PortalSettingsView(StaffModelView):
@@ -83,23 +81,15 @@ class PortalSettingsView(StaffModelView):
 
     @expose("/")
     def index_view(self):  # type: ignore[no-untyped-def]
-        settings = settings_service.get_settings()
-        db.session.commit()
+        settings = settings_service.get_settings()  # made with defaults on first use
         return redirect(url_for(".edit_view", id=settings.id))
 
     def on_model_change(self, form: t.Any, model: PortalSettings, is_created: bool) -> None:
-        for field, check in (("office_email", normalise_email), ("office_phone", normalise_phone)):
-            try:
-                setattr(model, field, check(getattr(model, field)))
-            except ValidationError as exc:
-                raise ValidationError(exc.message, field=field) from None
-        settings_service.clean_settings(model)
         upload = form.logo_upload.data
-        if form.remove_logo.data:
-            settings_service.remove_logo(model)
-        elif upload is not None and getattr(upload, "filename", ""):
-            limit = settings_service.LOGO_MAX_BYTES
-            settings_service.store_logo(model, upload.read(limit + 1))
+        logo = None
+        if upload is not None and getattr(upload, "filename", ""):
+            logo = upload.read(settings_service.LOGO_MAX_BYTES + 1)
+        settings_service.save_settings(model, logo=logo, remove_logo=bool(form.remove_logo.data))
 
     def get_save_return_url(self, model: t.Any, is_created: bool = False) -> str:
         return url_for(".edit_view", id=model.id)

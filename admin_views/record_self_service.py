@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from admin_views.base import int_ids, plural
 from admin_views.record_page import RecordPage
 from app import transactions
-from app.services import portal_accounts
+from app.services import invitations, portal_accounts
 from app.services import records as record_service
 from app.services.errors import ValidationError
 from models import Contact, db
@@ -73,7 +73,7 @@ class RecordSelfService(RecordPage):
                 abort(404)
         try:
             with transactions.attempt():
-                account = portal_accounts.invite(record, current_user, contact)
+                account = invitations.invite(record, current_user, contact)
         except ValidationError as exc:
             flash(exc.message, "error")
         else:

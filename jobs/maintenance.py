@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
-from app.services import portal_accounts, sessions
+from app.services import contact_changes, one_time_codes, sessions
 from models import db, utcnow
 
 #: How long ended sessions, expired codes and settled sign-in contact changes are kept.
@@ -28,7 +28,7 @@ def housekeeping(now: datetime | None = None) -> dict[str, int]:
     cutoff = (now or utcnow()) - KEEP_FOR
     result = {
         "sessions_pruned": sessions.prune(cutoff),
-        "codes_pruned": portal_accounts.prune_codes(cutoff),
+        "codes_pruned": one_time_codes.prune(cutoff) + contact_changes.prune(cutoff),
     }
     db.session.commit()
     return result

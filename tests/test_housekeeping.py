@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.redis import get_redis
-from app.services import portal_accounts, sessions
+from app.services import contact_changes, one_time_codes, portal_sign_in, sessions
 from jobs import maintenance, sweeper
 from models import Channel, LoginCode, SignInSession, db, utcnow
 from tests import factories
@@ -57,8 +57,9 @@ def test_the_sweeper_queues_housekeeping_once_an_hour(app, ctx):
 
 
 def test_prune_codes_keeps_a_code_that_can_still_be_entered(ctx):
-    portal_accounts.request_code(Channel.EMAIL, "nobody@example.com")
+    portal_sign_in.request_code(Channel.EMAIL, "nobody@example.com")
     db.session.commit()
     before = _codes()
-    assert portal_accounts.prune_codes(utcnow() - timedelta(days=30)) == 0
+    cutoff = utcnow() - timedelta(days=30)
+    assert one_time_codes.prune(cutoff) + contact_changes.prune(cutoff) == 0
     assert _codes() == before

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from app.services.errors import ValidationError
 from app.services.record_checks import check_birth_date
 from app.services.validation import normalise_email, normalise_phone
-from models import Contact, ContactRole, Record
+from models import Contact, ContactRole, Record, db
 
 
 def clean_contact(contact: Contact, country: str = "US") -> Contact:
@@ -34,3 +36,12 @@ def clean_contacts(record: Record) -> None:
 
 def co_applicant(record: Record) -> Contact | None:
     return next((c for c in record.contacts if c.role == ContactRole.CO_APPLICANT), None)
+
+
+def of_record(record: Record) -> list[Contact]:
+    """The people on a record, as the client's portal home lists them: co-applicant first."""
+    return list(
+        db.session.scalars(
+            select(Contact).where(Contact.record_id == record.id).order_by(Contact.role, Contact.id)
+        )
+    )

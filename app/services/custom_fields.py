@@ -11,7 +11,6 @@ from wtforms.fields.core import UnboundField
 
 from app.services import field_types
 from app.services.errors import ValidationError
-from app.services.portal_fields import custom_key
 from models import (
     CustomField,
     CustomFieldValue,
@@ -22,6 +21,12 @@ from models import (
 )
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+#: A custom field's key in forms and in the portal's field rows: ``custom_<key>``.
+CUSTOM_PREFIX = "custom_"
+
+
+def custom_key(field: CustomField) -> str:
+    return f"{CUSTOM_PREFIX}{field.key}"
 
 
 def check_custom_field(field: CustomField, *, is_new: bool) -> CustomField:
@@ -42,6 +47,18 @@ def check_custom_field(field: CustomField, *, is_new: bool) -> CustomField:
         if taken is not None:
             raise ValidationError("Another custom field has this key.", field="key")
     field.settings = field_types.get(field.field_type.value).check_settings(field.settings or {})
+    return field
+
+
+def save(field: CustomField, settings: dict[str, Any], *, is_new: bool) -> CustomField:
+    """An admin's definition of a custom field, as the form gave it: settings tidied for its
+    type (empty ones left out), checked (:func:`check_custom_field`); a new field gets its
+    portal field row (:func:`add_portal_row`)."""
+    field.settings = {name: value for name, value in settings.items() if value not in (None, "")}
+    check_custom_field(field, is_new=is_new)
+    field.help_text = (field.help_text or "").strip()
+    if is_new:
+        add_portal_row(field)
     return field
 
 
@@ -137,16 +154,33 @@ def set_values(record: Record, values: dict[str, Any]) -> None:
     }
     for field in active_fields():
         name = form_name(field)
-        if name not in values:
-            continue
-        stored = field_types.get(field.field_type.value).to_storage(values[name])
-        row = existing.get(field.id)
-        if stored is None:
-            if row is not None:
-                db.session.delete(row)
-        elif row is None:
-            db.session.add(
-                CustomFieldValue(record_id=record.id, custom_field_id=field.id, value=stored)
-            )
-        else:
-            row.value = stored
+        if name in values:
+            _write(record, field, values[name], existing.get(field.id))
+
+
+def set_value(record: Record, field: CustomField, value: Any) -> str | None:
+    """Store one field's value (Python form) on the record; empty removes it. Returns the
+    text stored."""
+    row = db.session.scalar(
+        select(CustomFieldValue).where(
+            CustomFieldValue.record_id == record.id,
+            CustomFieldValue.custom_field_id == field.id,
+        )
+    )
+    return _write(record, field, value, row)
+
+
+def _write(
+    record: Record, field: CustomField, value: Any, row: CustomFieldValue | None
+) -> str | None:
+    stored = field_types.get(field.field_type.value).to_storage(value)
+    if stored is None:
+        if row is not None:
+            db.session.delete(row)
+    elif row is None:
+        db.session.add(
+            CustomFieldValue(record_id=record.id, custom_field_id=field.id, value=stored)
+        )
+    else:
+        row.value = stored
+    return stored

@@ -1,4 +1,9 @@
-"""The portal's settings (one row): name, banner, office contact, sign-in methods and limits."""
+"""The portal's settings (one row): name, banner, office contact, sign-in methods and limits,
+the modules that are on, branding.
+
+The settings are read here and nowhere else: :func:`sign_in_methods` is which ways of signing
+in are open (the sign-in services refuse the others), :func:`module_enabled` whether a part of
+the portal is on (pages, the JSON API and jobs ask it)."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import nh3
 from flask import current_app, g, has_app_context
 
 from app.services.errors import ValidationError
-from app.services.validation import check_colour
+from app.services.validation import check_colour, normalise_email, normalise_phone
 from models import PortalSettings, db, utcnow
 
 _COLOUR = re.compile(r"^#[0-9a-f]{6}$")
@@ -33,6 +38,8 @@ LIMITS = (
 class Module:
     """A part of the portal an admin can switch on or off."""
 
+    #: What the portal calls it (:func:`module_enabled`): a care list's key for the lists.
+    key: str
     field: str
     label: str
     #: The portal has the feature. Until then its switch is not shown in the settings: the
@@ -41,14 +48,23 @@ class Module:
 
 
 MODULES = (
-    Module("module_rx", "Prescriptions (Rx) module"),
-    Module("module_providers", "Providers module"),
-    Module("module_reviews", "Reviews module", built=False),
-    Module("module_uploads", "Client document uploads", built=False),
-    Module("module_certificates", "Certificates module", built=False),
+    Module("prescriptions", "module_rx", "Prescriptions (Rx) module"),
+    Module("providers", "module_providers", "Providers module"),
+    Module("reviews", "module_reviews", "Reviews module", built=False),
+    Module("uploads", "module_uploads", "Client document uploads", built=False),
+    Module("certificates", "module_certificates", "Certificates module", built=False),
 )
+MODULE_BY_KEY = {module.key: module for module in MODULES}
 #: The settings fields of the modules the portal has.
 BUILT_MODULES = tuple(module.field for module in MODULES if module.built)
+
+#: The ways of signing in (the keys :func:`sign_in_methods` answers with), and their switches.
+SIGN_IN_SWITCHES = {
+    "link": "allow_link_sign_in",
+    "password": "allow_password_sign_in",
+    "email_code": "allow_email_code_sign_in",
+    "sms_code": "allow_sms_code_sign_in",
+}
 
 
 def get_settings() -> PortalSettings:
@@ -64,6 +80,20 @@ def get_settings() -> PortalSettings:
     if has_app_context():
         g.portal_settings = settings
     return settings
+
+
+def module_enabled(key: str) -> bool:
+    """Whether the portal module ``key`` (``prescriptions``, ``providers``, ...) is on: built,
+    and switched on in the settings. An unknown key is off."""
+    module = MODULE_BY_KEY.get(key)
+    return module is not None and module.built and bool(getattr(get_settings(), module.field))
+
+
+def sign_in_methods() -> dict[str, bool]:
+    """Which ways of signing in the settings allow: ``link`` (personal link and password),
+    ``password`` (email address and password), ``email_code``, ``sms_code``."""
+    settings = get_settings()
+    return {method: bool(getattr(settings, field)) for method, field in SIGN_IN_SWITCHES.items()}
 
 
 def sanitize_banner(html: str | None) -> str:
@@ -82,6 +112,11 @@ def clean_settings(settings: PortalSettings) -> PortalSettings:
     settings.portal_name = " ".join((settings.portal_name or "").split())
     if not settings.portal_name:
         raise ValidationError("Give the portal a name.", field="portal_name")
+    for field, check in (("office_email", normalise_email), ("office_phone", normalise_phone)):
+        try:
+            setattr(settings, field, check(getattr(settings, field)))
+        except ValidationError as exc:
+            raise ValidationError(exc.message, field=field) from None
     settings.banner_html = sanitize_banner(settings.banner_html)
     try:
         settings.brand_colour = check_colour(settings.brand_colour)
@@ -91,18 +126,25 @@ def clean_settings(settings: PortalSettings) -> PortalSettings:
         value = getattr(settings, field)
         if value is None or not low <= int(value) <= high:
             raise ValidationError(f"{label} must be between {low} and {high}.", field=field)
-    methods = (
-        settings.allow_link_sign_in,
-        settings.allow_password_sign_in,
-        settings.allow_email_code_sign_in,
-        settings.allow_sms_code_sign_in,
-    )
-    if not any(methods):
+    if not any(getattr(settings, field) for field in SIGN_IN_SWITCHES.values()):
         raise ValidationError(
             "Keep at least one way for clients to sign in.", field="allow_link_sign_in"
         )
     if has_app_context():
         g.pop("portal_settings", None)
+    return settings
+
+
+def save_settings(
+    settings: PortalSettings, *, logo: bytes | None = None, remove_logo: bool = False
+) -> PortalSettings:
+    """An admin's edit of the settings: checked and tidied (:func:`clean_settings`), with the
+    logo uploaded (its bytes) or removed."""
+    clean_settings(settings)
+    if remove_logo:
+        delete_logo(settings)
+    elif logo is not None:
+        store_logo(settings, logo)
     return settings
 
 
@@ -148,7 +190,7 @@ def _size(count: int) -> str:
     return f"{count} bytes"
 
 
-def remove_logo(settings: PortalSettings) -> None:
+def delete_logo(settings: PortalSettings) -> None:
     for old in branding_folder().glob("logo.*"):
         old.unlink()
     settings.logo_file = None

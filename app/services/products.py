@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
-from sqlalchemy.orm import InstanceState
+from sqlalchemy.orm import InstanceState, joinedload
 
 from app.services import events, workflows
 from app.services.errors import ValidationError
@@ -149,4 +149,17 @@ def log_change(
             "changes": changes or {},
             "subject": f"{change} {product}",
         },
+    )
+
+
+def visible_to_client(record: Record) -> list[Product]:
+    """The record's products its client sees in the portal: those staff gave client access,
+    newest first, each with its coverage type."""
+    return list(
+        db.session.scalars(
+            select(Product)
+            .where(Product.record_id == record.id, Product.client_access.is_(True))
+            .options(joinedload(Product.coverage_type))
+            .order_by(Product.effective_date.desc().nulls_last(), Product.id)
+        )
     )

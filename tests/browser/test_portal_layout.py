@@ -23,7 +23,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from app.services import portal_accounts
+from app.services import invitations, password_resets, portal_accounts
 from models import (
     Contact,
     ContactRole,
@@ -154,10 +154,10 @@ def household(app: Flask) -> dict[str, Any]:
         portal_accounts.enable_self_service(record, staff)
         partner = factories.record(first_name="Pat", last_name="Partner", email=LONG_EMAIL)
         portal_accounts.enable_self_service(partner, staff)
-        portal_accounts.invite(record, staff, contact=helper)
+        invitations.invite(record, staff, contact=helper)
         db.session.commit()
         credentials = _credentials(record.id)
-        portal_accounts.request_password_reset(LONG_EMAIL)
+        password_resets.request_password_reset(LONG_EMAIL)
         db.session.commit()
         invitation = reset = None
         for message in db.session.scalars(select(OutboxMessage)):

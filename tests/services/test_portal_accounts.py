@@ -6,10 +6,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.services import contact_changes as contact_change_service
+from app.services import (
+    invitations,
+    one_time_codes,
+    password_resets,
+    portal_credentials,
+    portal_sign_in,
+)
 from app.services import portal_accounts as accounts
 from app.services.errors import ValidationError
-from app.services.portal_accounts import SignInFailed
 from app.services.portal_settings import get_settings
+from app.services.portal_sign_in import SignInFailed
 from models import (
     AccountStatus,
     ActivityEntry,
@@ -75,11 +83,11 @@ def test_enable_sends_a_link_and_a_password_separately(staff, client_record):
     token, password = credentials()
     assert password not in link_mail.body_text and token not in password_mail.body_text
     # Only hashes are kept.
-    assert account.link_token_hash == accounts.token_hash(token) and token not in str(
+    assert account.link_token_hash == portal_credentials.token_hash(token) and token not in str(
         account.__dict__
     )
     assert account.password_hash.startswith("$argon2") and password not in account.password_hash
-    assert accounts.sign_in_with_link(token, password).id == account.id
+    assert portal_sign_in.sign_in_with_link(token, password).id == account.id
     assert events_logged()[:1] == ["staff.self_service.enabled"]
 
 
@@ -108,13 +116,13 @@ def test_enabling_again_kills_the_old_link_password_and_sessions(staff, client_r
     db.session.commit()
     new_token, new_password = credentials()
     assert new_token != old_token and new_password != old_password
-    assert accounts.account_for_link(old_token) is None
+    assert portal_sign_in.account_for_link(old_token) is None
     with pytest.raises(SignInFailed):
-        accounts.sign_in_with_link(old_token, old_password)
+        portal_sign_in.sign_in_with_link(old_token, old_password)
     with pytest.raises(SignInFailed):
-        accounts.sign_in_with_link(new_token, old_password)
+        portal_sign_in.sign_in_with_link(new_token, old_password)
     assert accounts.account_for_session(first.id, old_generation) is None
-    assert accounts.sign_in_with_link(new_token, new_password).id == first.id
+    assert portal_sign_in.sign_in_with_link(new_token, new_password).id == first.id
 
 
 def test_disable_ends_access_at_once(staff, client_record):
@@ -127,9 +135,9 @@ def test_disable_ends_access_at_once(staff, client_record):
     assert account.status == AccountStatus.DISABLED
     assert accounts.account_for_session(account.id, generation) is None
     with pytest.raises(SignInFailed):
-        accounts.sign_in_with_link(token, password)
+        portal_sign_in.sign_in_with_link(token, password)
     with pytest.raises(SignInFailed):
-        accounts.sign_in_with_password("cleo@example.com", password)
+        portal_sign_in.sign_in_with_password("cleo@example.com", password)
     assert accounts.disable_self_service(client_record, staff) is False  # nothing left to end
     assert "staff.self_service.disabled" in events_logged()
 
@@ -149,38 +157,41 @@ def test_invitation_for_a_contact_person(staff, client_record):
     )
     db.session.add(contact)
     db.session.flush()
-    account = accounts.invite(client_record, staff, contact)
+    account = invitations.invite(client_record, staff, contact)
     db.session.commit()
     assert account.status == AccountStatus.INVITED and not account.is_primary
     token = invitation_token()
     with pytest.raises(ValidationError, match="not the same"):
-        accounts.accept_invitation(token, "a long passphrase", "another passphrase")
+        invitations.accept_invitation(token, "a long passphrase", "another passphrase")
     with pytest.raises(ValidationError, match="at least 10"):
-        accounts.accept_invitation(token, "short", "short")
-    accepted = accounts.accept_invitation(token, "a long passphrase", "a long passphrase")
+        invitations.accept_invitation(token, "short", "short")
+    accepted = invitations.accept_invitation(token, "a long passphrase", "a long passphrase")
     db.session.commit()
     assert accepted.status == AccountStatus.ENABLED
-    assert accounts.sign_in_with_password("DANA@example.com", "a long passphrase").id == account.id
+    assert (
+        portal_sign_in.sign_in_with_password("DANA@example.com", "a long passphrase").id
+        == account.id
+    )
     with pytest.raises(ValidationError, match="expired or was already used"):
-        accounts.accept_invitation(token, "a long passphrase", "a long passphrase")
+        invitations.accept_invitation(token, "a long passphrase", "a long passphrase")
     assert "portal.invitation.accepted" in events_logged()
 
 
 def test_invitations_expire(staff, client_record):
-    account = accounts.invite(client_record, staff)
+    account = invitations.invite(client_record, staff)
     db.session.commit()
     token = invitation_token()
     later = utcnow() + timedelta(days=get_settings().invitation_valid_days, minutes=1)
-    assert accounts.account_for_invitation(token, now=later) is None
+    assert invitations.account_for_invitation(token, now=later) is None
     with pytest.raises(ValidationError, match="expired"):
-        accounts.accept_invitation(token, "a long passphrase", "a long passphrase", now=later)
+        invitations.accept_invitation(token, "a long passphrase", "a long passphrase", now=later)
     assert account.status == AccountStatus.INVITED
 
 
 def test_cannot_invite_someone_who_already_has_access(staff, client_record):
     accounts.enable_self_service(client_record, staff)
     with pytest.raises(ValidationError, match="can already sign in"):
-        accounts.invite(client_record, staff)
+        invitations.invite(client_record, staff)
 
 
 def latest_code(channel=Channel.EMAIL):
@@ -196,66 +207,66 @@ def enabled(staff, client_record):
 
 
 def test_sign_in_with_a_code_by_email(enabled):
-    accounts.request_code(Channel.EMAIL, "Cleo@Example.com")
+    portal_sign_in.request_code(Channel.EMAIL, "Cleo@Example.com")
     db.session.commit()
     code = latest_code()
-    assert [a.id for a in accounts.verify_code(Channel.EMAIL, "cleo@example.com", code)] == [
+    assert [a.id for a in portal_sign_in.verify_code(Channel.EMAIL, "cleo@example.com", code)] == [
         enabled.id
     ]
     db.session.commit()
     with pytest.raises(SignInFailed):  # single use
-        accounts.verify_code(Channel.EMAIL, "cleo@example.com", code)
+        portal_sign_in.verify_code(Channel.EMAIL, "cleo@example.com", code)
 
 
 def test_sign_in_with_a_code_by_text(enabled):
-    accounts.request_code(Channel.SMS, "(202) 555-0143")
+    portal_sign_in.request_code(Channel.SMS, "(202) 555-0143")
     db.session.commit()
     message = messages()[-1]
     assert (message.channel, message.recipient) == (Channel.SMS, "+12025550143")
     code = latest_code(Channel.SMS)
-    assert accounts.verify_code(Channel.SMS, "202-555-0143", code)[0].id == enabled.id
+    assert portal_sign_in.verify_code(Channel.SMS, "202-555-0143", code)[0].id == enabled.id
 
 
 def test_codes_expire(enabled):
-    accounts.request_code(Channel.EMAIL, "cleo@example.com")
+    portal_sign_in.request_code(Channel.EMAIL, "cleo@example.com")
     code = latest_code()
     later = utcnow() + timedelta(minutes=get_settings().code_valid_minutes, seconds=1)
     with pytest.raises(SignInFailed):
-        accounts.verify_code(Channel.EMAIL, "cleo@example.com", code, now=later)
+        portal_sign_in.verify_code(Channel.EMAIL, "cleo@example.com", code, now=later)
 
 
 def test_a_new_code_replaces_the_old_one(enabled):
-    accounts.request_code(Channel.EMAIL, "cleo@example.com")
+    portal_sign_in.request_code(Channel.EMAIL, "cleo@example.com")
     first = latest_code()
-    accounts.request_code(Channel.EMAIL, "cleo@example.com")
+    portal_sign_in.request_code(Channel.EMAIL, "cleo@example.com")
     second = latest_code()
     with pytest.raises(SignInFailed):
-        accounts.verify_code(Channel.EMAIL, "cleo@example.com", first)
-    assert accounts.verify_code(Channel.EMAIL, "cleo@example.com", second)
+        portal_sign_in.verify_code(Channel.EMAIL, "cleo@example.com", first)
+    assert portal_sign_in.verify_code(Channel.EMAIL, "cleo@example.com", second)
 
 
 def test_a_code_has_a_limited_number_of_tries(enabled):
-    accounts.request_code(Channel.EMAIL, "cleo@example.com")
+    portal_sign_in.request_code(Channel.EMAIL, "cleo@example.com")
     code = latest_code()
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     for _ in range(get_settings().code_max_attempts):
         with pytest.raises(SignInFailed):
-            accounts.verify_code(Channel.EMAIL, "cleo@example.com", wrong)
+            portal_sign_in.verify_code(Channel.EMAIL, "cleo@example.com", wrong)
     with pytest.raises(SignInFailed):  # even the right code is now refused
-        accounts.verify_code(Channel.EMAIL, "cleo@example.com", code)
+        portal_sign_in.verify_code(Channel.EMAIL, "cleo@example.com", code)
 
 
 def test_unknown_addresses_get_nothing_and_no_error(ctx):
-    accounts.request_code(Channel.EMAIL, "nobody@example.com")
-    accounts.request_code(Channel.SMS, "+12025550000")
-    accounts.request_code(Channel.EMAIL, "not an address")
+    portal_sign_in.request_code(Channel.EMAIL, "nobody@example.com")
+    portal_sign_in.request_code(Channel.SMS, "+12025550000")
+    portal_sign_in.request_code(Channel.EMAIL, "not an address")
     assert messages() == []
     with pytest.raises(SignInFailed):
-        accounts.verify_code(Channel.EMAIL, "nobody@example.com", "123456")
+        portal_sign_in.verify_code(Channel.EMAIL, "nobody@example.com", "123456")
     with pytest.raises(SignInFailed):
-        accounts.sign_in_with_password("nobody@example.com", "whatever")
+        portal_sign_in.sign_in_with_password("nobody@example.com", "whatever")
     with pytest.raises(SignInFailed):
-        accounts.sign_in_with_link("no-such-token", "whatever")
+        portal_sign_in.sign_in_with_link("no-such-token", "whatever")
 
 
 def test_repeated_failures_pause_sign_in(enabled):
@@ -263,13 +274,13 @@ def test_repeated_failures_pause_sign_in(enabled):
     settings = get_settings()
     for _ in range(settings.lockout_failures):
         with pytest.raises(SignInFailed):
-            accounts.sign_in_with_link(token, "wrong password")
+            portal_sign_in.sign_in_with_link(token, "wrong password")
     db.session.commit()
     assert enabled.locked_until is not None
     with pytest.raises(SignInFailed):  # the right password waits too
-        accounts.sign_in_with_link(token, password)
+        portal_sign_in.sign_in_with_link(token, password)
     later = utcnow() + timedelta(minutes=settings.lockout_minutes, seconds=1)
-    assert accounts.sign_in_with_link(token, password, now=later).id == enabled.id
+    assert portal_sign_in.sign_in_with_link(token, password, now=later).id == enabled.id
     logged = events_logged()
     # The failure that starts the pause is logged as the pause; a try while paused is logged
     # as a failure too (it used to leave no trace).
@@ -282,10 +293,10 @@ def test_the_failure_message_is_the_same_for_every_reason(enabled):
     token, _ = credentials()
     reasons = []
     for attempt in (
-        lambda: accounts.sign_in_with_link(token, "wrong"),
-        lambda: accounts.sign_in_with_link("unknown", "wrong"),
-        lambda: accounts.sign_in_with_password("nobody@example.com", "wrong"),
-        lambda: accounts.sign_in_with_password("cleo@example.com", "wrong"),
+        lambda: portal_sign_in.sign_in_with_link(token, "wrong"),
+        lambda: portal_sign_in.sign_in_with_link("unknown", "wrong"),
+        lambda: portal_sign_in.sign_in_with_password("nobody@example.com", "wrong"),
+        lambda: portal_sign_in.sign_in_with_password("cleo@example.com", "wrong"),
     ):
         with pytest.raises(SignInFailed) as caught:
             attempt()
@@ -302,10 +313,14 @@ def test_one_mailbox_two_portals(staff):
     accounts.enable_self_service(him, staff)
     db.session.commit()
     _, his_password = credentials()
-    assert accounts.sign_in_with_password("couple@example.com", her_password).record_id == her.id
-    assert accounts.sign_in_with_password("couple@example.com", his_password).record_id == him.id
-    accounts.request_code(Channel.EMAIL, "couple@example.com")
-    both = accounts.verify_code(Channel.EMAIL, "couple@example.com", latest_code())
+    assert (
+        portal_sign_in.sign_in_with_password("couple@example.com", her_password).record_id == her.id
+    )
+    assert (
+        portal_sign_in.sign_in_with_password("couple@example.com", his_password).record_id == him.id
+    )
+    portal_sign_in.request_code(Channel.EMAIL, "couple@example.com")
+    both = portal_sign_in.verify_code(Channel.EMAIL, "couple@example.com", latest_code())
     assert {a.record_id for a in both} == {her.id, him.id}
 
 
@@ -316,22 +331,22 @@ def reset_token():
 
 def test_password_reset_works_once_and_ends_old_sessions(enabled):
     generation = enabled.generation
-    accounts.request_password_reset("cleo@example.com")
+    password_resets.request_password_reset("cleo@example.com")
     db.session.commit()
     token = reset_token()
-    accounts.reset_password(token, "my new long password", "my new long password")
+    password_resets.reset_password(token, "my new long password", "my new long password")
     db.session.commit()
     assert accounts.account_for_session(enabled.id, generation) is None
-    assert accounts.sign_in_with_password("cleo@example.com", "my new long password")
+    assert portal_sign_in.sign_in_with_password("cleo@example.com", "my new long password")
     with pytest.raises(ValidationError, match="expired or was already used"):
-        accounts.reset_password(token, "another long password", "another long password")
+        password_resets.reset_password(token, "another long password", "another long password")
     assert "portal.password.changed" in events_logged()
     # The client is told their password changed (the rule's default).
     assert any(m.event_key == "portal.password.changed" for m in messages())
 
 
 def test_reset_for_unknown_addresses_sends_nothing(ctx):
-    accounts.request_password_reset("nobody@example.com")
+    password_resets.request_password_reset("nobody@example.com")
     assert messages() == []
 
 
@@ -353,21 +368,21 @@ def test_the_login_email_follows_the_record(enabled, client_record):
     ],
 )
 def test_weak_passwords_are_refused_with_advice(enabled, weak, advice):
-    accounts.request_password_reset("cleo@example.com")
+    password_resets.request_password_reset("cleo@example.com")
     token = reset_token()
     with pytest.raises(ValidationError) as caught:
-        accounts.reset_password(token, weak, weak)
+        password_resets.reset_password(token, weak, weak)
     assert caught.value.field == "password"
     assert "This password is too easy to guess." in caught.value.message
     assert advice in caught.value.message
-    assert accounts.reset_password(token, "a long passphrase", "a long passphrase")
+    assert password_resets.reset_password(token, "a long passphrase", "a long passphrase")
 
 
 def test_invitations_refuse_weak_passwords_too(staff, client_record):
-    accounts.invite(client_record, staff)
+    invitations.invite(client_record, staff)
     db.session.commit()
     with pytest.raises(ValidationError, match="too easy to guess"):
-        accounts.accept_invitation(invitation_token(), "password1234!", "password1234!")
+        invitations.accept_invitation(invitation_token(), "password1234!", "password1234!")
 
 
 # -- a paused password does not keep the client out ------------------------------------------
@@ -376,7 +391,7 @@ def test_invitations_refuse_weak_passwords_too(staff, client_record):
 def pause_password(token):
     for _ in range(get_settings().lockout_failures):
         with pytest.raises(SignInFailed):
-            accounts.sign_in_with_link(token, "a stranger's guess")
+            portal_sign_in.sign_in_with_link(token, "a stranger's guess")
     db.session.commit()
 
 
@@ -387,16 +402,16 @@ def test_a_paused_password_leaves_codes_and_reset_working(enabled):
     pause_password(token)
     assert enabled.locked_until is not None
     with pytest.raises(SignInFailed):
-        accounts.sign_in_with_password("cleo@example.com", password)
+        portal_sign_in.sign_in_with_password("cleo@example.com", password)
     for channel, address in ((Channel.EMAIL, "cleo@example.com"), (Channel.SMS, "+12025550143")):
-        accounts.request_code(channel, address)
+        portal_sign_in.request_code(channel, address)
         db.session.commit()
-        assert [a.id for a in accounts.verify_code(channel, address, latest_code(channel))] == [
-            enabled.id
-        ]
+        assert [
+            a.id for a in portal_sign_in.verify_code(channel, address, latest_code(channel))
+        ] == [enabled.id]
         db.session.commit()
-    accounts.request_password_reset("cleo@example.com")
-    assert accounts.reset_password(reset_token(), "a long passphrase", "a long passphrase")
+    password_resets.request_password_reset("cleo@example.com")
+    assert password_resets.reset_password(reset_token(), "a long passphrase", "a long passphrase")
 
 
 def test_every_password_failure_checks_one_hash(enabled, monkeypatch):
@@ -404,8 +419,8 @@ def test_every_password_failure_checks_one_hash(enabled, monkeypatch):
     (a paused account used to answer without checking, which its timing gave away)."""
     token, password = credentials()
     calls = []
-    real = accounts.verify_password
-    monkeypatch.setattr(accounts, "verify_password", lambda *a: calls.append(1) or real(*a))
+    real = portal_sign_in.verify_password
+    monkeypatch.setattr(portal_sign_in, "verify_password", lambda *a: calls.append(1) or real(*a))
 
     def hashes(attempt):
         calls.clear()
@@ -414,16 +429,16 @@ def test_every_password_failure_checks_one_hash(enabled, monkeypatch):
         return len(calls)
 
     counted = {
-        "unknown link": hashes(lambda: accounts.sign_in_with_link("nope", "whatever")),
+        "unknown link": hashes(lambda: portal_sign_in.sign_in_with_link("nope", "whatever")),
         "unknown email": hashes(
-            lambda: accounts.sign_in_with_password("nobody@example.com", "whatever")
+            lambda: portal_sign_in.sign_in_with_password("nobody@example.com", "whatever")
         ),
-        "wrong password": hashes(lambda: accounts.sign_in_with_link(token, "whatever")),
+        "wrong password": hashes(lambda: portal_sign_in.sign_in_with_link(token, "whatever")),
     }
     pause_password(token)
-    counted["paused, link"] = hashes(lambda: accounts.sign_in_with_link(token, password))
+    counted["paused, link"] = hashes(lambda: portal_sign_in.sign_in_with_link(token, password))
     counted["paused, email"] = hashes(
-        lambda: accounts.sign_in_with_password("cleo@example.com", password)
+        lambda: portal_sign_in.sign_in_with_password("cleo@example.com", password)
     )
     assert set(counted.values()) == {1}, counted
 
@@ -440,11 +455,11 @@ def test_parallel_guesses_cannot_share_an_attempt(app, enabled):
     settings = get_settings()
     settings.code_max_attempts = 3
     db.session.commit()
-    accounts.request_code(Channel.EMAIL, "cleo@example.com")
+    portal_sign_in.request_code(Channel.EMAIL, "cleo@example.com")
     db.session.commit()
     code = latest_code()
     compared = []
-    real = accounts._code_hash
+    real = one_time_codes.code_hash
 
     def counting(identifier, typed):
         compared.append(typed)
@@ -457,7 +472,7 @@ def test_parallel_guesses_cannot_share_an_attempt(app, enabled):
         with app.app_context():
             start.wait()
             try:
-                accounts.verify_code(Channel.EMAIL, "cleo@example.com", f"{n:06d}")
+                portal_sign_in.verify_code(Channel.EMAIL, "cleo@example.com", f"{n:06d}")
                 outcomes.append("in")
             except SignInFailed:
                 outcomes.append("out")
@@ -465,8 +480,8 @@ def test_parallel_guesses_cannot_share_an_attempt(app, enabled):
             db.session.remove()
 
     wrong = [n for n in range(1, 11) if f"{n:06d}" != code][:9]
-    original = accounts._code_hash
-    accounts._code_hash = counting
+    original = one_time_codes.code_hash
+    one_time_codes.code_hash = counting
     try:
         threads = [threading.Thread(target=guess, args=(n,)) for n in wrong]
         for thread in threads:
@@ -474,20 +489,20 @@ def test_parallel_guesses_cannot_share_an_attempt(app, enabled):
         for thread in threads:
             thread.join(30)
     finally:
-        accounts._code_hash = original
+        one_time_codes.code_hash = original
     assert outcomes.count("out") == 9
     assert len(compared) == 3, compared
     db.session.expire_all()
     row = db.session.scalar(select(LoginCode))
     assert row.attempts == 3
     with pytest.raises(SignInFailed):  # used up: the right code no longer works
-        accounts.verify_code(Channel.EMAIL, "cleo@example.com", code)
+        portal_sign_in.verify_code(Channel.EMAIL, "cleo@example.com", code)
 
 
 def test_a_right_code_sent_twice_at_once_opens_once(app, enabled):
     import threading
 
-    accounts.request_code(Channel.EMAIL, "cleo@example.com")
+    portal_sign_in.request_code(Channel.EMAIL, "cleo@example.com")
     db.session.commit()
     code = latest_code()
     start = threading.Barrier(4)
@@ -497,7 +512,7 @@ def test_a_right_code_sent_twice_at_once_opens_once(app, enabled):
         with app.app_context():
             start.wait()
             try:
-                accounts.verify_code(Channel.EMAIL, "cleo@example.com", code)
+                portal_sign_in.verify_code(Channel.EMAIL, "cleo@example.com", code)
                 opened.append(1)
             except SignInFailed:
                 pass
@@ -516,7 +531,7 @@ def test_a_right_code_sent_twice_at_once_opens_once(app, enabled):
 
 
 def _start(account, signed_in_at, number="+12025550188"):
-    return accounts.start_contact_change(
+    return contact_change_service.start_contact_change(
         account,
         field_key="mobile",
         field_label="Mobile phone",
@@ -534,20 +549,20 @@ def contact_changes():
 
 def test_a_change_of_sign_in_number_needs_a_fresh_sign_in(enabled):
     now = utcnow()
-    for stale in (None, now - accounts.FRESH_SIGN_IN - timedelta(seconds=1)):
-        with pytest.raises(accounts.FreshSignInNeeded) as caught:
+    for stale in (None, now - contact_change_service.FRESH_SIGN_IN - timedelta(seconds=1)):
+        with pytest.raises(contact_change_service.FreshSignInNeeded) as caught:
             _start(enabled, stale)
         assert caught.value.reason == "fresh_sign_in_required"
     assert contact_changes() == []
     assert not [m for m in messages() if m.recipient == "+12025550188"]
-    assert _start(enabled, now - accounts.FRESH_SIGN_IN + timedelta(seconds=5)).id
+    assert _start(enabled, now - contact_change_service.FRESH_SIGN_IN + timedelta(seconds=5)).id
 
 
 def test_codes_to_new_numbers_are_limited_and_a_refusal_spends_none(app, enabled):
     now = utcnow()
     for n in range(5):
         _start(enabled, now, f"+1202555019{n}")
-    with pytest.raises(accounts.TooManyCodes) as caught:
+    with pytest.raises(one_time_codes.TooManyCodes) as caught:
         _start(enabled, now, "+12025550199")
     assert 0 < caught.value.retry_after <= 3600
     assert len(contact_changes()) == 5
@@ -560,16 +575,16 @@ def test_codes_to_new_numbers_are_limited_and_a_refusal_spends_none(app, enabled
 
 def test_a_wrong_password_to_confirm_its_you_counts_toward_the_pause(enabled):
     _, password = credentials()
-    accounts.confirm_identity_with_password(enabled, password)
+    contact_change_service.confirm_identity_with_password(enabled, password)
     for _ in range(get_settings().lockout_failures):
         with pytest.raises(SignInFailed):
-            accounts.confirm_identity_with_password(enabled, "a guess")
+            contact_change_service.confirm_identity_with_password(enabled, "a guess")
     assert enabled.locked_until is not None
     with pytest.raises(SignInFailed):  # paused: the right one waits too
-        accounts.confirm_identity_with_password(enabled, password)
+        contact_change_service.confirm_identity_with_password(enabled, password)
 
 
 def test_unknown_addresses_are_logged_masked():
-    assert accounts.mask_address("stranger@example.com") == "s***@example.com"
-    assert accounts.mask_address("not an address") == ""
-    assert accounts.mask_address(None) == ""
+    assert portal_credentials.mask_address("stranger@example.com") == "s***@example.com"
+    assert portal_credentials.mask_address("not an address") == ""
+    assert portal_credentials.mask_address(None) == ""

@@ -7,7 +7,14 @@ import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from app.services import custom_fields, portal_fields
+from app.services import (
+    builtin_fields,
+    custom_fields,
+    field_values,
+    pending_changes,
+    portal_fields,
+    portal_forms,
+)
 from app.services.errors import ValidationError
 from app.services.events import Actor
 from models import (
@@ -51,8 +58,8 @@ def set_mode(key, mode):
 
 
 def submit(record, section, data, actor):
-    fields = portal_fields.layout()[section]
-    form_class = portal_fields.section_form(section, fields, record)
+    fields = field_values.layout()[section]
+    form_class = portal_forms.section_form(section, fields, record)
     with factories_request():
         form = form_class(formdata=MultiDict(data), meta={"csrf": False})
         valid = form.validate()
@@ -68,14 +75,14 @@ def factories_request():
 
 def test_every_builtin_field_has_a_row(ctx):
     keys = set(db.session.scalars(select(PortalField.key)))
-    assert {b.key for b in portal_fields.BUILTIN} <= keys
+    assert {b.key for b in builtin_fields.BUILTIN} <= keys
 
 
 def test_only_editable_fields_are_in_the_form(record):
     set_mode("phone", FieldMode.READ_ONLY)
     set_mode("mobile", FieldMode.HIDDEN)
-    fields = portal_fields.layout()["contact"]
-    form_class = portal_fields.section_form("contact", fields, record)
+    fields = field_values.layout()["contact"]
+    form_class = portal_forms.section_form("contact", fields, record)
     with factories_request():
         form = form_class(meta={"csrf": False})
     assert "email" in form._fields
@@ -153,7 +160,7 @@ def test_an_approval_that_would_leave_no_way_to_reach_the_client_is_refused(reco
     assert result.pending == {"Email address": ""}  # emptying it waits for approval
     change = db.session.scalar(select(PendingChange))
     with pytest.raises(ValidationError, match="Add an email address to prefer email"):
-        portal_fields.approve(change, staff)
+        pending_changes.approve(change, staff)
     db.session.rollback()
     assert record.email == "cora@example.com" and change.status == ChangeStatus.PENDING
 
@@ -167,7 +174,7 @@ def test_approving_writes_the_value_and_tells_the_client(record, client_actor):
         client_actor,
     )
     change = db.session.scalar(select(PendingChange))
-    portal_fields.approve(change, staff)
+    pending_changes.approve(change, staff)
     db.session.commit()
     assert record.email == "new.cora@example.com"
     assert change.status == ChangeStatus.APPROVED
@@ -178,14 +185,14 @@ def test_approving_writes_the_value_and_tells_the_client(record, client_actor):
     )
     assert told.recipient == "new.cora@example.com"
     with pytest.raises(ValidationError, match="already decided"):
-        portal_fields.reject(change, staff)
+        pending_changes.reject(change, staff)
 
 
 def test_rejecting_keeps_the_record_and_gives_the_reason(record, client_actor):
     staff = factories.staff(email="boss3@example.com")
     submit(record, "personal", {"first_name": "Corinna", "last_name": "Client"}, client_actor)
     change = db.session.scalar(select(PendingChange))
-    portal_fields.reject(change, staff, "Please send us your ID first.")
+    pending_changes.reject(change, staff, "Please send us your ID first.")
     db.session.commit()
     assert record.first_name == "Cora"
     assert change.reason == "Please send us your ID first."
@@ -193,14 +200,14 @@ def test_rejecting_keeps_the_record_and_gives_the_reason(record, client_actor):
         select(ActivityEntry).where(ActivityEntry.event_key == "staff.change.rejected")
     )
     assert entry.details["reason"] == "Please send us your ID first."
-    assert portal_fields.decisions_to_show(record) == [change]
+    assert pending_changes.decisions_to_show(record) == [change]
 
 
 def test_forbidden_keys_name_the_reason(record):
     set_mode("date_of_birth", FieldMode.READ_ONLY)
     set_mode("company_name", FieldMode.HIDDEN)
-    fields = portal_fields.layout()["personal"]
-    problems = portal_fields.forbidden_keys(
+    fields = field_values.layout()["personal"]
+    problems = portal_forms.forbidden_keys(
         {"first_name", "date_of_birth", "company_name", "is_admin"}, fields
     )
     assert problems == {
@@ -383,7 +390,7 @@ def test_custom_fields_with_values_are_archived_not_deleted(record):
     db.session.flush()
     assert custom_fields.values_of(record) == {}
     assert all(
-        f.key != "custom_pet_name" for section in portal_fields.layout().values() for f in section
+        f.key != "custom_pet_name" for section in field_values.layout().values() for f in section
     )
 
 

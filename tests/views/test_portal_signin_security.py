@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.queue import QUEUES, get_queue
 from app.redis import get_redis
-from app.services import portal_accounts
+from app.services import one_time_codes, portal_accounts, portal_sign_in
 from app.services.portal_settings import get_settings
 from models import ActivityEntry, LoginCode, OutboxMessage, Record, db
 from tests import factories
@@ -76,13 +76,13 @@ def test_parallel_guesses_over_http_are_each_counted(app, live_server, office, m
     code = latest_code(app)
     token = browser.token("/portal/code/verify")
     compared = []
-    real = portal_accounts._code_hash
+    real = one_time_codes.code_hash
 
     def counting(identifier, typed):
         compared.append(typed)
         return real(identifier, typed)
 
-    monkeypatch.setattr(portal_accounts, "_code_hash", counting)
+    monkeypatch.setattr(one_time_codes, "code_hash", counting)
     guesses = [f"{n:06d}" for n in range(1, 11) if f"{n:06d}" != code][:9]
     start = threading.Barrier(len(guesses))
     answers = []
@@ -102,7 +102,7 @@ def test_parallel_guesses_over_http_are_each_counted(app, live_server, office, m
     with app.app_context():
         row = db.session.scalar(select(LoginCode))
         assert row.attempts == 3
-    monkeypatch.setattr(portal_accounts, "_code_hash", real)
+    monkeypatch.setattr(one_time_codes, "code_hash", real)
     status, page = browser.post("/portal/code/verify", {"code": code, "csrf_token": token})
     assert "That code did not work" in page  # used up, even for the right code
 
@@ -118,13 +118,13 @@ def _work(app, client, count_queries, monkeypatch, path, data):
     """Queries run, jobs queued and password hashes checked by one POST."""
     token = client.csrf_token(path)
     hashes = []
-    real = portal_accounts.verify_password
-    monkeypatch.setattr(portal_accounts, "verify_password", lambda *a: hashes.append(1) or real(*a))
+    real = portal_sign_in.verify_password
+    monkeypatch.setattr(portal_sign_in, "verify_password", lambda *a: hashes.append(1) or real(*a))
     with app.app_context():
         get_redis().flushdb()
     with count_queries() as counter:
         response = client.post(path, data={**data, "csrf_token": token})
-    monkeypatch.setattr(portal_accounts, "verify_password", real)
+    monkeypatch.setattr(portal_sign_in, "verify_password", real)
     with app.app_context():
         queued = _queued()
         get_redis().flushdb()  # drop the queued work and the rate-limit counters alike
