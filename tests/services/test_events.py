@@ -352,6 +352,42 @@ def test_the_service_refuses_to_switch_off_a_security_log(ctx):
         notification_rules.save_switches({"portal.review.submitted": {"agent_email": True}})
 
 
+def test_a_refused_switch_changes_no_other_rule(ctx):
+    with pytest.raises(ValidationError, match="cannot be switched off"):
+        notification_rules.save_switches(
+            {
+                "staff.tags.changed": {"agent_email": True},
+                "portal.login.failed": {"log_activity": False},
+            }
+        )
+    assert not notification_rules.rule_for("staff.tags.changed").agent_email
+
+
+def test_a_rules_templates_are_checked_before_anything_changes(ctx):
+    with pytest.raises(ValidationError, match="is not a email template") as refused:
+        notification_rules.save_templates(
+            "portal.rx.updated", {"agent_template_key": "notify.customer.sms"}
+        )
+    assert refused.value.field == "agent_template_key"
+    assert notification_rules.rule_for("portal.rx.updated").agent_template_key == "notify.agent"
+    rule = notification_rules.save_templates(
+        "portal.rx.updated", {"agent_template_key": "notify.primary", "task_due_hours": 4}
+    )
+    assert (rule.agent_template_key, rule.task_due_hours) == ("notify.primary", 4)
+    with pytest.raises(ValidationError, match="no settings"):
+        notification_rules.save_templates("portal.review.submitted", {"task_due_hours": 4})
+
+
+def test_the_preview_renders_each_message_and_writes_nothing(household):
+    notification_rules.save_switches({"portal.rx.updated": {"agent_email": True}})
+    db.session.commit()
+    actor = Actor(events.CLIENT, "Paula Primary", email="paula@example.com")
+    shown = events.preview("portal.rx.updated", household["record"], actor)
+    assert [message.audience for message, _ in shown.rendered] == ["agent"]
+    assert shown.rendered[0][1].subject == "Prescriptions updated: Paula Primary"
+    assert count(OutboxMessage) == 0 and count(ActivityEntry) == 0 and count(Task) == 0
+
+
 def test_only_events_with_a_reason_are_always_logged():
     for spec in CATALOGUE.values():
         if spec.always_logged:
