@@ -34,7 +34,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy app/services app/storage jobs portal
+	$(BIN)/mypy app/services app/storage jobs admin_views app/cli.py portal
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -59,7 +59,7 @@ class NotificationRuleView(StaffView):
     required_roles = ADMIN_ONLY
 
     @expose("/", methods=("GET", "POST"))
-    def index(self):  # type: ignore[no-untyped-def]
+    def index(self):
         if request.method == "POST":
             switches = {
                 key: {
@@ -86,7 +86,7 @@ class NotificationRuleView(StaffView):
         )
 
     @expose("/restore/", methods=("POST",))
-    def restore(self):  # type: ignore[no-untyped-def]
+    def restore(self):
         key = request.form.get("key")
         if key and key not in EMITTED:
             abort(404)
@@ -100,7 +100,7 @@ class NotificationRuleView(StaffView):
         return redirect(url_for(".index") + (f"#rule-{key}" if key else ""))
 
     @expose("/<key>/", methods=("GET", "POST"))
-    def edit(self, key: str):  # type: ignore[no-untyped-def]
+    def edit(self, key: str):
         if key not in EMITTED:
             return redirect(url_for(".index"))
         form = RuleTemplatesForm(obj=notification_rules.rule_for(key))
@@ -121,7 +121,7 @@ class NotificationRuleView(StaffView):
         return self.render("admin/notifications/edit.html", form=form, spec=CATALOGUE[key])
 
     @expose("/preview/")
-    def preview(self):  # type: ignore[no-untyped-def]
+    def preview(self):
         key = request.args.get("event", "portal.profile.updated")
         record = db.session.get(Record, request.args.get("record_id", type=int) or 0)
         who = request.args.get("as", "client")

@@ -67,17 +67,18 @@ class PendingChangeView(StaffModelView):
     )
     column_formatters = {"record": record_link, "new_value": _new, "status": _decide}
 
-    def get_query(self):  # type: ignore[no-untyped-def]
+    def get_query(self):
         return super().get_query().options(joinedload(PendingChange.record))
 
     @expose("/")
-    def index_view(self):  # type: ignore[no-untyped-def]
+    def index_view(self):
         if not any(key.startswith("flt") for key in request.args):
-            return redirect(url_for(".index_view", flt0_status_is="pending", **request.args))
+            kept: dict[str, t.Any] = dict(request.args)
+            return redirect(url_for(".index_view", flt0_status_is="pending", **kept))
         return super().index_view()
 
     @expose("/decide/", methods=("POST",))
-    def decide(self):  # type: ignore[no-untyped-def]
+    def decide(self):
         change = db.session.get(PendingChange, request.form.get("change_id", type=int) or 0)
         back = get_redirect_target() or url_for(".index_view")
         if change is None:
@@ -119,9 +120,9 @@ class PendingChangeView(StaffModelView):
         flash(f"{'Approved' if approve else 'Rejected'} {plural(done, 'change')}.", "success")
 
     @action("approve", "Approve", "Approve the selected changes?")
-    def action_approve(self, ids: list[str]):  # type: ignore[no-untyped-def]
+    def action_approve(self, ids: list[str]):
         self._bulk(ids, approve=True)
 
     @action("reject", "Reject", "Reject the selected changes (no reason is given)?")
-    def action_reject(self, ids: list[str]):  # type: ignore[no-untyped-def]
+    def action_reject(self, ids: list[str]):
         self._bulk(ids, approve=False)

@@ -15,7 +15,7 @@ class PortalFieldView(StaffView):
     required_roles = ADMIN_ONLY
 
     @expose("/", methods=("GET", "POST"))
-    def index(self):  # type: ignore[no-untyped-def]
+    def index(self):
         rows = portal_fields.config_rows()
         error_key = None
         if request.method == "POST":
@@ -62,7 +62,7 @@ class PortalFieldView(StaffView):
         )
 
     @expose("/restore/", methods=("POST",))
-    def restore(self):  # type: ignore[no-untyped-def]
+    def restore(self):
         restored = portal_fields.restore_defaults()
         flash(
             "Restored the default label, section and mode of "

@@ -80,14 +80,14 @@ class PortalSettingsView(StaffModelView):
     form_widget_args = {"banner_html": {"rows": 3}, "brand_colour": {"type": "color"}}
 
     @expose("/")
-    def index_view(self):  # type: ignore[no-untyped-def]
+    def index_view(self):
         settings = settings_service.get_settings()  # made with defaults on first use
         return redirect(url_for(".edit_view", id=settings.id))
 
     def on_model_change(self, form: t.Any, model: PortalSettings, is_created: bool) -> None:
         upload = form.logo_upload.data
         logo = None
-        if upload is not None and getattr(upload, "filename", ""):
+        if upload is not None and getattr(upload, "filename", None):
             logo = upload.read(settings_service.LOGO_MAX_BYTES + 1)
         settings_service.save_settings(model, logo=logo, remove_logo=bool(form.remove_logo.data))
 

@@ -205,7 +205,7 @@ class RecordView(RecordBulkTags, RecordSelfService):
     def search_placeholder(self) -> str:
         return "Name, company, email or phone"
 
-    def get_query(self):  # type: ignore[no-untyped-def]
+    def get_query(self) -> t.Any:
         return (
             super()
             .get_query()
@@ -221,14 +221,14 @@ class RecordView(RecordBulkTags, RecordSelfService):
         extra = custom_fields.staff_form_fields(record)
         return type(form_class.__name__, (form_class,), extra) if extra else form_class
 
-    def create_form(self, obj: t.Any = None):  # type: ignore[no-untyped-def]
+    def create_form(self, obj: t.Any = None) -> t.Any:
         form_class = self._with_custom_fields(self._create_form_class, None)
         form = form_class(get_form_data(), obj=obj)
         if request.method == "GET" and form.assigned_agent.data is None:
             form.assigned_agent.data = current_user._get_current_object()
         return form
 
-    def edit_form(self, obj: t.Any = None):  # type: ignore[no-untyped-def]
+    def edit_form(self, obj: t.Any = None) -> t.Any:
         form_class = self._with_custom_fields(self._edit_form_class, obj)
         form = form_class(get_form_data(), obj=obj)
         if request.method == "GET" and obj is not None:

@@ -69,7 +69,7 @@ class TemplateView(StaffModelView):
         "Restore default text",
         "Replace the text of the selected system templates with the default?",
     )
-    def action_restore(self, ids: list[str]):  # type: ignore[no-untyped-def]
+    def action_restore(self, ids: list[str]):
         keys = list(
             db.session.scalars(
                 select(MessageTemplate.key).where(MessageTemplate.id.in_(int_ids(ids)))
@@ -88,7 +88,7 @@ class TemplateView(StaffModelView):
         )
 
     @expose("/restore-missing/", methods=("POST",))
-    def restore_missing(self):  # type: ignore[no-untyped-def]
+    def restore_missing(self):
         restored = template_service.ensure_defaults()
         names = [template_service.default_of(key).name for key in restored]  # type: ignore[union-attr]
         message = (
@@ -107,11 +107,11 @@ class TemplateView(StaffModelView):
         return redirect(url_for(".index_view"))
 
     @expose("/samples/")
-    def samples(self):  # type: ignore[no-untyped-def]
+    def samples(self):
         return self.render("admin/template/samples.html", samples=campaign_templates.samples())
 
     @expose("/samples/add/", methods=("POST",))
-    def add_samples(self):  # type: ignore[no-untyped-def]
+    def add_samples(self):
         keys = None if request.form.get("all") else request.form.getlist("key")
         try:
             added = campaign_templates.add_samples(keys)
@@ -128,7 +128,7 @@ class TemplateView(StaffModelView):
         return redirect(url_for(".samples"))
 
     @expose("/<int:template_id>/preview/")
-    def preview(self, template_id: int):  # type: ignore[no-untyped-def]
+    def preview(self, template_id: int):
         template = db.session.get(MessageTemplate, template_id)
         if template is None:
             return redirect(url_for(".index_view"))

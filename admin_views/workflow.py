@@ -219,7 +219,7 @@ class WorkflowView(StaffModelView):
             )
 
     @action("copy", "Copy")
-    def action_copy(self, ids: list[str]):  # type: ignore[no-untyped-def]
+    def action_copy(self, ids: list[str]):
         actor = events.Actor.staff(current_user)
         for workflow_id in int_ids(ids):
             workflow = db.session.get(Workflow, workflow_id)
@@ -228,7 +228,7 @@ class WorkflowView(StaffModelView):
                 flash(f"Created “{copy.name}” (inactive): adapt it, then switch it on.", "success")
 
     @expose("/<int:workflow_id>/copy/", methods=("POST",))
-    def copy(self, workflow_id: int):  # type: ignore[no-untyped-def]
+    def copy(self, workflow_id: int):
         workflow = db.session.get(Workflow, workflow_id)
         if workflow is None:
             abort(404)
@@ -237,7 +237,7 @@ class WorkflowView(StaffModelView):
         return redirect(url_for(".edit_view", id=copy.id))
 
     @expose("/<int:workflow_id>/start-matching/", methods=("POST",))
-    def start_matching(self, workflow_id: int):  # type: ignore[no-untyped-def]
+    def start_matching(self, workflow_id: int):
         workflow = db.session.get(Workflow, workflow_id)
         if workflow is None:
             abort(404)
@@ -335,7 +335,7 @@ class ScheduledActionView(StaffModelView):
         OfficeTimeBetween(ScheduledAction.due_at, "Due"),
     )
 
-    def get_query(self):  # type: ignore[no-untyped-def]
+    def get_query(self):
         return (
             super()
             .get_query()
@@ -354,7 +354,7 @@ class ScheduledActionView(StaffModelView):
         return super().render(template, **kwargs)
 
     @action("cancel", "Cancel", "Cancel the selected pending actions?")
-    def action_cancel(self, ids: list[str]):  # type: ignore[no-untyped-def]
+    def action_cancel(self, ids: list[str]):
         cancelled = 0
         actor = events.Actor.staff(current_user)
         for action_id in int_ids(ids):
@@ -367,7 +367,7 @@ class ScheduledActionView(StaffModelView):
         )
 
     @expose("/<int:action_id>/cancel/", methods=("POST",))
-    def cancel_one(self, action_id: int):  # type: ignore[no-untyped-def]
+    def cancel_one(self, action_id: int):
         item = db.session.get(ScheduledAction, action_id)
         if item is not None and workflows.cancel_action(
             item, actor=events.Actor.staff(current_user)
@@ -378,7 +378,7 @@ class ScheduledActionView(StaffModelView):
         return redirect(get_redirect_target() or url_for(".index_view"))
 
     @expose("/runs/<int:run_id>/cancel/", methods=("POST",))
-    def cancel_run(self, run_id: int):  # type: ignore[no-untyped-def]
+    def cancel_run(self, run_id: int):
         run = db.session.get(WorkflowRun, run_id)
         if run is not None and run.status == RunStatus.RUNNING:
             count = workflows.cancel_run(
