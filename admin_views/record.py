@@ -30,7 +30,7 @@ from admin_views.filters import (
 from admin_views.record_bulk import RecordBulkTags
 from admin_views.record_page import runs_note
 from admin_views.record_self_service import RecordSelfService
-from app.services import custom_fields, events, portal_fields
+from app.services import custom_fields, events
 from app.services import records as record_service
 from app.services.field_types import service_validator
 from app.services.users import agents_query
@@ -240,7 +240,7 @@ class RecordView(RecordBulkTags, RecordSelfService):
         custom = {
             name: form[name].data
             for name in form._fields
-            if name.startswith(portal_fields.CUSTOM_PREFIX)
+            if name.startswith(custom_fields.CUSTOM_PREFIX)
         }
         runs = record_service.save(
             model,

@@ -29,9 +29,6 @@ from app.services.builtin_fields import BUILTIN, BUILTIN_BY_KEY, SECTION_BY_KEY,
 # moved to builtin_fields; the portal still imports it here
 from app.services.builtin_fields import SECTIONS as SECTIONS
 from app.services.builtin_fields import SIGN_IN_FIELDS as SIGN_IN_FIELDS
-
-# moved to custom_fields; admin_views/record.py still imports it here (its file is mid-edit)
-from app.services.custom_fields import CUSTOM_PREFIX as CUSTOM_PREFIX
 from app.services.errors import ValidationError
 from app.services.events import Actor
 from app.services.field_values import (
