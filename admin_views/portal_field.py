@@ -8,6 +8,7 @@ from flask_admin import expose
 from admin_views.base import ADMIN_ONLY, StaffView, plural
 from app.services import builtin_fields, portal_fields
 from app.services.errors import ValidationError
+from app.transactions import attempt
 from models import FieldMode
 
 
@@ -36,7 +37,8 @@ class PortalFieldView(StaffView):
                     )
                 )
             try:
-                changed = portal_fields.update_config(changes)
+                with attempt():  # a row refused undoes the rows before it: all or nothing
+                    changed = portal_fields.update_config(changes)
             except ValidationError as exc:
                 flash(exc.message + " Nothing was saved.", "error")
                 error_key = exc.field

@@ -42,6 +42,18 @@ def test_an_empty_label_is_refused_and_nothing_saved(app, admin_client):
         assert mobile.mode == FieldMode.OPTIONAL
 
 
+def test_a_refused_row_undoes_the_rows_saved_before_it(app, admin_client):
+    page = admin_client.get("/admin/portal_fields/").get_data(as_text=True)
+    data = all_rows(page)
+    data["city:mode"] = "hidden"  # the address section comes before the personal one
+    data["first_name:label"] = "  "
+    response = admin_client.submit("/admin/portal_fields/", data)
+    assert "Nothing was saved." in response.get_data(as_text=True)
+    with app.app_context():
+        city = db.session.scalar(select(PortalField).where(PortalField.key == "city"))
+        assert city.mode == FieldMode.OPTIONAL
+
+
 def test_restore_defaults(app, admin_client):
     with app.app_context():
         row = db.session.scalar(select(PortalField).where(PortalField.key == "email"))
