@@ -12,8 +12,10 @@ from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
 
 from app.services.errors import ValidationError
+from models import db
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -123,10 +125,6 @@ def check_unique_name(
 ) -> str:
     """A trimmed name (inner spaces collapsed) that no other row uses, compared without regard
     to case. ``column`` is the model's name column, e.g. ``Tag.name``."""
-    from sqlalchemy import func, select
-
-    from models import db
-
     cleaned = " ".join((name or "").split())
     if not cleaned:
         raise ValidationError(f"A {what} needs a name.", field="name")
