@@ -14,7 +14,7 @@ from flask import current_app, request, session
 from flask_limiter.util import get_remote_address
 
 from app.extensions import limiter
-from app.services.portal_accounts import token_hash
+from app.services.portal_credentials import token_hash
 
 KeyFunc = Callable[[], str]
 

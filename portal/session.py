@@ -15,7 +15,7 @@ from flask import abort, current_app, flash, g, request, session
 from flask_limiter.util import get_remote_address
 from flask_security import current_user
 
-from app.services import portal_accounts, sessions
+from app.services import portal_accounts, portal_credentials, sessions
 from app.services.events import Actor
 from app.services.portal_settings import get_settings
 from models import AccountStatus, PortalAccount, Record, StaffRole, db
@@ -112,7 +112,7 @@ def load_preview() -> Any:
         abort(404)
     g.portal_preview = True
     g.portal_record = record
-    account = portal_accounts.primary_account(record)
+    account = portal_credentials.primary_account(record)
     g.portal_account = account if account and account.status == AccountStatus.ENABLED else None
     return None
 

@@ -9,11 +9,11 @@ from typing import Any
 from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
-from app.services import portal_accounts, portal_fields
+from app.services import contact_changes, portal_fields
 from app.services.errors import NotFound, ValidationError
 from portal import bp, openapi
 from portal.api import error, form_errors, read_body
-from portal.details.page import code_form, contact_changes, details_page, section_json
+from portal.details.page import code_form, details_page, section_json, waiting_changes
 from portal.forms import CodeVerifyForm
 from portal.guards import client_required
 from portal.openapi import WRITE_ERRORS, Reply, ref
@@ -34,7 +34,7 @@ def confirm_contact_change(change_id: int) -> Any:
     except NotFound:
         abort(404)
     except ValidationError as exc:  # the attempt counts, right or wrong
-        if change_id not in {change.id for change in contact_changes()}:
+        if change_id not in {change.id for change in waiting_changes()}:
             flash(exc.message, "error")  # used up or expired: its form is gone from the page
         form.code.errors = [*form.code.errors, exc.message]
         return details_page(code_forms={change_id: form}, status=422)
@@ -61,7 +61,7 @@ def cancel_contact_change(change_id: int) -> Any:
     if not form.validate_on_submit() and form.errors.keys() - {"code"}:
         abort(400)
     try:
-        change = portal_accounts.cancel_contact_change(g.portal_account, change_id)
+        change = contact_changes.cancel_contact_change(g.portal_account, change_id)
     except NotFound:
         abort(404)
     flash(_("The change of %(field)s is cancelled.", field=change.field_label.lower()), "info")
@@ -124,7 +124,7 @@ def verification_json(change: Any) -> dict[str, Any]:
 )
 @client_required
 def api_verifications() -> Any:
-    changes = portal_accounts.open_contact_changes(g.portal_account)
+    changes = contact_changes.open_contact_changes(g.portal_account)
     return jsonify({"verifications": [verification_json(c) for c in changes]})
 
 
@@ -149,13 +149,13 @@ def api_verification(change_id: int) -> Any:
     approval; 422 for a wrong or used-up code, the attempt counts). DELETE: cancel it."""
     account = g.portal_account
     try:
-        change = portal_accounts.contact_change_of(account, change_id)
+        change = contact_changes.contact_change_of(account, change_id)
     except NotFound as exc:
         return error(404, str(exc))
     if request.method == "GET":
         return jsonify(verification_json(change))
     if request.method == "DELETE":
-        portal_accounts.cancel_contact_change(account, change_id)
+        contact_changes.cancel_contact_change(account, change_id)
         return "", 204
     body, refused = read_body(openapi.request_schema())
     if body is None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import g, render_template, session
 
-from app.services import portal_accounts, portal_fields, sessions
+from app.services import contact_changes, portal_credentials, portal_fields, sessions
 from portal.forms import (
     CodeVerifyForm,
     DismissForm,
@@ -50,7 +50,7 @@ def details_page(
     # Staff decisions on proposed changes stay on the page until the client dismisses them
     # (a POST): looking at the page changes nothing.
     decisions = [] if g.get("portal_preview") else portal_fields.decisions_to_show(record)
-    changes = contact_changes()
+    changes = waiting_changes()
     code_forms = {
         change.id: (code_forms or {}).get(change.id) or code_form(change.id, formdata=None)
         for change in changes
@@ -83,11 +83,11 @@ def _readable_phones(form: Any, fields_of_section: list[Any], region: str | None
             field.data = field.raw_data[0]  # as typed, even where the validator normalised it
 
 
-def contact_changes() -> list[Any]:
+def waiting_changes() -> list[Any]:
     """Sign-in email or mobile changes of the signed-in person waiting for their code."""
     if g.get("portal_preview") or g.get("portal_account") is None:
         return []
-    return portal_accounts.open_contact_changes(g.portal_account)
+    return contact_changes.open_contact_changes(g.portal_account)
 
 
 def code_form(change_id: int, **kwargs: Any) -> CodeVerifyForm:
@@ -106,7 +106,7 @@ def _identity(asked: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     asked = asked or {}
     return {
-        "masked": portal_accounts.mask_address(account.email),
+        "masked": portal_credentials.mask_address(account.email),
         "has_password": account.password_hash is not None,
         "password_form": asked.get("password_form") or IdentityPasswordForm(prefix="identity"),
         "send_form": IdentityCodeRequestForm(prefix="identity-send"),

@@ -20,7 +20,8 @@ from flask_wtf.csrf import generate_csrf
 
 from app import transactions
 from app.services import field_types, portal_fields
-from app.services.portal_accounts import FreshSignInNeeded, TooManyCodes
+from app.services.contact_changes import FreshSignInNeeded
+from app.services.one_time_codes import TooManyCodes
 from portal import bp, openapi
 from portal.api import check_shape, error, form_errors, read_object
 from portal.details.contact_changes import verification_json

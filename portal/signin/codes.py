@@ -8,8 +8,8 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 
-from app.services import portal_accounts
-from app.services.portal_accounts import SignInFailed
+from app.services import portal_sign_in
+from app.services.portal_sign_in import SignInFailed
 from models import Channel, PortalAccount, db
 from portal import bp
 from portal.forms import ChooseAccountForm, CodeRequestForm, CodeVerifyForm
@@ -41,8 +41,8 @@ def code_request(channel: str) -> Any:
     if form.validate_on_submit():
         typed = (form.identifier.data or "").strip()
         # Known or not, the request only queues the work: the same page, the same time.
-        portal_accounts.ask_for_code(chosen, typed)
-        identifier = portal_accounts.normalise_identifier(chosen, typed) or typed.lower()
+        portal_sign_in.ask_for_code(chosen, typed)
+        identifier = portal_sign_in.normalise_identifier(chosen, typed) or typed.lower()
         session["portal_code"] = {
             "channel": chosen.value,
             "identifier": identifier,
@@ -67,7 +67,7 @@ def code_verify() -> Any:
     error = None
     if form.validate_on_submit():
         try:
-            accounts = portal_accounts.verify_code(
+            accounts = portal_sign_in.verify_code(
                 channel, pending["identifier"], form.code.data or ""
             )
         except SignInFailed:
@@ -78,7 +78,7 @@ def code_verify() -> Any:
         else:
             session.pop("portal_code", None)
             if len(accounts) == 1:
-                portal_accounts.complete_code_sign_in(accounts[0], channel)
+                portal_sign_in.complete_code_sign_in(accounts[0], channel)
                 return signed_in(accounts[0], f"code-{channel.value}")
             session["portal_choose"] = {
                 "ids": [a.id for a in accounts],
@@ -111,6 +111,6 @@ def choose_account() -> Any:
         chosen = next(a for a in accounts if a.id == form.account.data)
         channel = Channel(pending["channel"])
         session.pop("portal_choose", None)
-        portal_accounts.complete_code_sign_in(chosen, channel)
+        portal_sign_in.complete_code_sign_in(chosen, channel)
         return signed_in(chosen, f"code-{channel.value}")
     return render_template("portal/choose_account.html", form=form)

@@ -12,9 +12,10 @@ from flask import abort, flash, g, jsonify, redirect, session, url_for
 from flask_babel import gettext as _
 
 from app import transactions
-from app.services import portal_accounts
+from app.services import contact_changes, portal_credentials
 from app.services.errors import ValidationError
-from app.services.portal_accounts import SignInFailed, TooManyCodes
+from app.services.one_time_codes import TooManyCodes
+from app.services.portal_sign_in import SignInFailed
 from models import utcnow
 from portal import bp, openapi
 from portal.api import error, form_errors, read_body
@@ -53,7 +54,7 @@ def confirm_identity() -> Any:
     if not form.validate_on_submit():
         return details_page(status=422, identity={"asked": True, "password_form": form})
     try:
-        portal_accounts.confirm_identity_with_password(g.portal_account, form.password.data or "")
+        contact_changes.confirm_identity_with_password(g.portal_account, form.password.data or "")
     except SignInFailed:  # the failure counts toward the pause
         form.password.errors = [_("That is not your current password, or it is paused.")]
         return details_page(status=422, identity={"asked": True, "password_form": form})
@@ -70,7 +71,7 @@ def send_identity_code() -> Any:
         abort(400)
     try:
         with transactions.attempt():
-            portal_accounts.send_identity_code(g.portal_account)
+            contact_changes.send_identity_code(g.portal_account)
     except (TooManyCodes, ValidationError) as exc:
         status = 429 if isinstance(exc, TooManyCodes) else 422
         return details_page(status=status, identity={"asked": True, "error": exc.message})
@@ -78,7 +79,7 @@ def send_identity_code() -> Any:
     flash(
         _(
             "We sent a code to %(email)s. Enter it below.",
-            email=portal_accounts.mask_address(g.portal_account.email),
+            email=portal_credentials.mask_address(g.portal_account.email),
         ),
         "info",
     )
@@ -94,7 +95,7 @@ def verify_identity_code() -> Any:
     if not form.validate_on_submit():
         return details_page(status=422, identity={"asked": True, "code_form": form})
     try:
-        portal_accounts.confirm_identity_with_code(g.portal_account, form.code.data or "")
+        contact_changes.confirm_identity_with_code(g.portal_account, form.code.data or "")
     except SignInFailed:  # the attempt counts
         form.code.errors = [
             _("That code did not work. Check the newest email, or ask for a new code.")
@@ -132,9 +133,9 @@ def api_confirm_identity() -> Any:
     if not form.validate():
         return form_errors(form)
     try:
-        portal_accounts.confirm_identity_with_password(g.portal_account, form.password.data)
+        contact_changes.confirm_identity_with_password(g.portal_account, form.password.data)
     except SignInFailed:  # the failure counts toward the pause
         return error(422, NOT_THAT_ONE, {"password": [NOT_THAT_ONE]})
     start_session(g.portal_account, "confirm-identity")
-    until = utcnow() + portal_accounts.FRESH_SIGN_IN
+    until = utcnow() + contact_changes.FRESH_SIGN_IN
     return jsonify({"fresh_until": until.isoformat()})

@@ -8,10 +8,10 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.services import portal_accounts, sessions
+from app.services import invitations, password_resets, portal_sign_in, sessions
 from app.services.errors import ValidationError
-from app.services.portal_accounts import SignInFailed
 from app.services.portal_settings import sign_in_methods
+from app.services.portal_sign_in import SignInFailed
 from portal import bp
 from portal.forms import (
     LinkSignInForm,
@@ -40,13 +40,13 @@ def link_sign_in(token: str) -> Any:
         flash("Signing in with the personal link is turned off. Use another way below.", "info")
         return redirect(url_for("portal.signin"))
     form = LinkSignInForm()
-    account = portal_accounts.account_for_link(token)
+    account = portal_sign_in.account_for_link(token)
     if request.method == "GET" and account is None:
         return render_template("portal/link_invalid.html"), 404
     error = None
     if form.validate_on_submit():
         try:
-            account = portal_accounts.sign_in_with_link(token, form.password.data or "")
+            account = portal_sign_in.sign_in_with_link(token, form.password.data or "")
         except SignInFailed as exc:
             error = str(exc)
         else:
@@ -64,7 +64,7 @@ def password_sign_in() -> Any:
     error = None
     if form.validate_on_submit():
         try:
-            account = portal_accounts.sign_in_with_password(
+            account = portal_sign_in.sign_in_with_password(
                 form.email.data or "", form.password.data or ""
             )
         except SignInFailed as exc:
@@ -78,13 +78,13 @@ def password_sign_in() -> Any:
 @per_ip("invite")
 @per_account("invite", path_key)
 def accept_invitation(token: str) -> Any:
-    account = portal_accounts.account_for_invitation(token)
+    account = invitations.account_for_invitation(token)
     if account is None:
         return render_template("portal/invitation_invalid.html"), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            account = portal_accounts.accept_invitation(
+            account = invitations.accept_invitation(
                 token, form.password.data or "", form.confirm.data or ""
             )
         except ValidationError as exc:
@@ -101,7 +101,7 @@ def accept_invitation(token: str) -> Any:
 def reset_request() -> Any:
     form = ResetRequestForm()
     if form.validate_on_submit():
-        portal_accounts.ask_for_password_reset(form.email.data or "")
+        password_resets.ask_for_password_reset(form.email.data or "")
         return render_template("portal/reset_sent.html")
     return render_template("portal/reset_request.html", form=form)
 
@@ -110,13 +110,13 @@ def reset_request() -> Any:
 @per_ip("reset-token")
 @per_account("reset-token", path_key)
 def reset_password(token: str) -> Any:
-    account = portal_accounts.account_for_reset(token)
+    account = password_resets.account_for_reset(token)
     if account is None:
         return render_template("portal/reset_invalid.html"), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            portal_accounts.reset_password(token, form.password.data or "", form.confirm.data or "")
+            password_resets.reset_password(token, form.password.data or "", form.confirm.data or "")
         except ValidationError as exc:
             field_error(form, exc)
         else:
