@@ -33,7 +33,7 @@ from limits import parse_many
 from app.redis import get_redis
 from app.services import events, links, outbox, templates
 from app.services.events import Actor
-from models import Channel, User, utcnow
+from models import User, utcnow
 
 #: How long an address the owner signed in from keeps a budget of its own.
 KNOWN_ADDRESS_DAYS = 30
@@ -192,23 +192,20 @@ def record_failure(
 
 def _tell_owner(user: User, ip: str | None, until: datetime, failures: int, minutes: int) -> None:
     """One email per pause, through the outbox (its key names the pause)."""
-    name = templates.office_context()["name"] or "Portico"
-    text = (
-        f"Hello {user.first_name or user.full_name},\n\n"
-        f"Sign-in to your {name} staff account from the address {ip or 'unknown'} was paused "
-        f"for {minutes} minutes after {failures} wrong passwords in a row.\n\n"
-        "If that was you, wait and sign in again; other addresses were not paused. If it was "
-        "not you, someone may be guessing your password: tell an admin, who can see the "
-        "attempts in the activity log.\n\n"
-        f"Sign in: {links.staff_sign_in()}\n"
+    context = templates.base_context(None)
+    context.update(
+        staff={"full_name": user.full_name, "first_name": user.first_name},
+        ip=ip or "unknown",
+        minutes=minutes,
+        failures=failures,
+        sign_in_url=links.staff_sign_in(),
     )
-    outbox.put(
+    outbox.send_template(
+        "staff.sign_in_paused",
+        context,
         key=f"staff-sign-in-paused:{user.id}:{_address(ip)}:{until.timestamp():.6f}",
-        channel=Channel.EMAIL,
         to=str(user.email),
         to_name=user.full_name,
-        subject=f"Sign-in to your {name} staff account was paused",
-        text=text,
         event_key="staff.login.locked",
     )
 

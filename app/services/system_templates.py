@@ -245,6 +245,27 @@ SYSTEM_TEMPLATES: dict[str, TemplateSpec] = {
             },
         ),
         _spec(
+            "staff.sign_in_paused",
+            Channel.EMAIL,
+            "Staff sign-in paused",
+            "Sign-in to your {{ office.name or 'Portico' }} staff account was paused",
+            "Hello {{ staff.first_name or staff.full_name }},\n\n"
+            "Sign-in to your {{ office.name or 'Portico' }} staff account from the address "
+            "{{ ip }} was paused for {{ minutes }} minutes after {{ failures }} wrong passwords "
+            "in a row.\n\n"
+            "If that was you, wait and sign in again; other addresses were not paused. If it "
+            "was not you, someone may be guessing your password: tell an admin, who can see "
+            "the attempts in the activity log.\n\n"
+            "Sign in: {{ sign_in_url }}",
+            variables={
+                "staff": "the staff member: full_name, first_name",
+                "ip": "the address the wrong passwords came from",
+                "minutes": "how long the pause lasts",
+                "failures": "how many wrong passwords in a row",
+                "sign_in_url": "the staff sign-in page",
+            },
+        ),
+        _spec(
             "notify.agent",
             Channel.EMAIL,
             "Notification to the agent",
