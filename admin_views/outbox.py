@@ -7,13 +7,11 @@ import typing as t
 from flask import flash
 from flask_admin.actions import action
 from markupsafe import Markup
-from sqlalchemy import select
 
 from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids, local_datetime, plural
 from admin_views.filters import EnumChoice
 from app.services import outbox as outbox_service
-from app.services.errors import ValidationError
-from models import Channel, OutboxMessage, OutboxStatus, db
+from models import Channel, OutboxMessage, OutboxStatus
 
 REDACTED_FOR_STAFF = "[Hidden: it carries a password, link or code meant only for the client.]"
 
@@ -100,15 +98,7 @@ class OutboxView(StaffModelView):
 
     @action("retry", "Retry", "Try to send the selected failed messages again?")
     def action_retry(self, ids: list[str]) -> t.Any:
-        messages = db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.id.in_(int_ids(ids)))
-        ).all()
-        retried, refused = 0, []
-        for message in messages:
-            try:
-                retried += outbox_service.retry(message)
-            except ValidationError as exc:
-                refused.append(exc.message)
+        retried, refused = outbox_service.retry_many(int_ids(ids))
         flash(
             f"{plural(retried, 'message')} queued again; only failed messages can be retried.",
             "success",

@@ -321,6 +321,18 @@ def retry(message: OutboxMessage) -> bool:
     return True
 
 
+def retry_many(ids: list[int]) -> tuple[int, list[str]]:
+    """Try the chosen messages again (those that failed); returns how many were queued and
+    why others were refused."""
+    retried, refused = 0, []
+    for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))):
+        try:
+            retried += retry(message)
+        except ValidationError as exc:
+            refused.append(exc.message)
+    return retried, refused
+
+
 # -- what the sweeper looks at ------------------------------------------------------------------
 
 
