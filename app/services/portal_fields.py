@@ -23,7 +23,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.services import contact_changes, events, pending_changes, portal_accounts
+from app.services import contact_changes, defaults, events, pending_changes, portal_accounts
 from app.services.builtin_fields import BUILTIN, BUILTIN_BY_KEY, SECTION_BY_KEY, Section
 
 # moved to builtin_fields; the portal still imports it here
@@ -60,25 +60,22 @@ from models import ContactChange, FieldMode, PortalAccount, PortalField, Record,
 # -- configuration ----------------------------------------------------------------------------
 
 
+def _shipped() -> dict[str, dict[str, object]]:
+    return {
+        builtin.key: {
+            "section": builtin.section,
+            "label": builtin.label,
+            "help_text": "",
+            "mode": builtin.mode,
+            "position": position * 10,
+        }
+        for position, builtin in enumerate(BUILTIN)
+    }
+
+
 def ensure_defaults() -> list[str]:
     """Create the rows of built-in fields that are missing (never touch edited ones)."""
-    existing = set(db.session.scalars(select(PortalField.key)))
-    added = []
-    for position, builtin in enumerate(BUILTIN):
-        if builtin.key not in existing:
-            db.session.add(
-                PortalField(
-                    key=builtin.key,
-                    section=builtin.section,
-                    label=builtin.label,
-                    help_text="",
-                    mode=builtin.mode,
-                    position=position * 10,
-                )
-            )
-            added.append(builtin.key)
-    db.session.flush()
-    return added
+    return defaults.restore(PortalField, "key", _shipped(), missing_only=True)
 
 
 @dataclass
@@ -135,20 +132,8 @@ def config_rows() -> list[PortalField]:
 
 
 def restore_defaults(keys: list[str] | None = None) -> list[str]:
-    wanted = set(keys) if keys is not None else set(BUILTIN_BY_KEY)
-    restored = []
-    for position, builtin in enumerate(BUILTIN):
-        if builtin.key not in wanted:
-            continue
-        row = db.session.scalar(select(PortalField).where(PortalField.key == builtin.key))
-        if row is None:
-            row = PortalField(key=builtin.key)
-            db.session.add(row)
-        row.section, row.label, row.help_text = builtin.section, builtin.label, ""
-        row.mode, row.position = builtin.mode, position * 10
-        restored.append(builtin.key)
-    db.session.flush()
-    return restored
+    """Put the shipped settings back on the built-in fields ``keys`` (all when None)."""
+    return defaults.restore(PortalField, "key", _shipped(), keys)
 
 
 # -- saving -----------------------------------------------------------------------------------
