@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, send_file
+from flask import abort, current_app
 
 from app.extensions import limiter
 from app.services.portal_settings import branding_css as branding_css_text
-from app.services.portal_settings import get_settings, logo_path
+from app.services.portal_settings import get_settings
+from app.services.portal_settings import logo as office_logo
 from portal import bp
 
 
@@ -24,9 +25,12 @@ def branding_css() -> Any:
 @bp.get("/branding/logo")
 @limiter.exempt
 def logo() -> Any:
-    path = logo_path(get_settings())
-    if path is None:
+    found = office_logo(get_settings())
+    if found is None:
         abort(404)
-    response = send_file(path, max_age=3600)
+    response = current_app.response_class(found.data, mimetype=found.content_type)
+    # The address carries the upload time (?v=), so a new logo is a new address.
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'"
     return response

@@ -22,6 +22,8 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace, SubsetMap, TTFFont
 from PIL import Image
 
+from app.services.portal_settings import get_settings, logo
+
 log = logging.getLogger(__name__)
 # fontTools reports every font subset (dozens of lines per PDF) at INFO: keep its warnings only.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -37,11 +39,12 @@ _RULE = (190, 196, 202)
 
 @dataclass(frozen=True)
 class Branding:
-    """What makes a PDF the office's: its name, its colour, its logo (a path, or None)."""
+    """What makes a PDF the office's: its name, its colour, its logo (PNG, JPEG, WebP or GIF
+    bytes, or None)."""
 
     office_name: str = "Portico"
     colour: str = DEFAULT_COLOUR
-    logo: Path | None = None
+    logo: bytes | None = None
 
     @property
     def rgb(self) -> tuple[int, int, int]:
@@ -61,13 +64,12 @@ def _is_colour(value: str | None) -> bool:
 
 def office_branding() -> Branding:
     """The branding set in the portal settings (name, colour, logo); needs an app context."""
-    from app.services.portal_settings import get_settings, logo_path
-
     settings = get_settings()
+    found = logo(settings)
     return Branding(
         office_name=settings.portal_name or "Portico",
         colour=settings.brand_colour or DEFAULT_COLOUR,
-        logo=logo_path(settings),
+        logo=found.data if found is not None else None,
     )
 
 
@@ -174,10 +176,11 @@ class Document:
         if brand.logo is not None:
             try:
                 # At most 14 mm high and 60 mm wide, in its own proportions.
-                with Image.open(brand.logo) as image:
+                with Image.open(BytesIO(brand.logo)) as image:
                     ratio = image.width / image.height
                 width, height = (ratio * 14, 14.0) if ratio * 14 <= 60 else (60.0, 60 / ratio)
-                info = pdf.image(str(brand.logo), x=pdf.l_margin, y=top, w=width, h=height)
+                picture = BytesIO(brand.logo)
+                info = pdf.image(picture, x=pdf.l_margin, y=top, w=width, h=height)
                 text_x = pdf.l_margin + float(info.rendered_width) + 5
             except Exception as exc:  # an unreadable logo must not stop the document
                 log.warning("logo left out of the PDF: %s", exc)

@@ -7,6 +7,7 @@ the portal is on (pages, the JSON API and jobs ask it)."""
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +16,10 @@ import filetype
 import nh3
 from flask import current_app, g, has_app_context
 
-from app.services.errors import ValidationError
+from app.services.errors import NotFound, ValidationError
 from app.services.validation import check_colour, normalise_email, normalise_phone
+from app.storage import UploadRule, storage
+from app.storage.rules import KEY
 from models import PortalSettings, db, utcnow
 
 _COLOUR = re.compile(r"^#[0-9a-f]{6}$")
@@ -151,16 +154,28 @@ def save_settings(
 # -- branding -----------------------------------------------------------------------------------
 
 LOGO_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
+LOGO_CONTENT_TYPES = {extension: mime for mime, extension in LOGO_TYPES.items()}
 LOGO_MAX_BYTES = 1024 * 1024
+#: The storage's rule for logos: the types above, the size above.
+LOGOS = UploadRule("logos", frozenset(LOGO_TYPES), LOGO_MAX_BYTES)
 
 
-def branding_folder() -> Path:
+def _legacy_folder() -> Path:
+    """Where logos were kept before files moved to the storage (read and removed, never
+    written)."""
     return Path(current_app.config["PORTICO_INSTANCE_PATH"]) / "uploads" / "branding"
+
+
+@dataclass(frozen=True)
+class Logo:
+    data: bytes
+    content_type: str
 
 
 def store_logo(settings: PortalSettings, data: bytes) -> str:
     """Keep an uploaded logo after checking what it really is (not what it claims to be):
-    PNG, JPEG, WebP or GIF, at most 1 MB. SVG is refused: it can carry scripts."""
+    PNG, JPEG, WebP or GIF, at most 1 MB. SVG is refused: it can carry scripts. It goes to the
+    file storage (shared by every web host when that is S3), under a random key."""
     if len(data) > LOGO_MAX_BYTES:
         raise ValidationError(
             f"The logo is larger than {_size(LOGO_MAX_BYTES)}; use a smaller image.",
@@ -171,15 +186,11 @@ def store_logo(settings: PortalSettings, data: bytes) -> str:
         raise ValidationError(
             "Upload the logo as a PNG, JPEG, WebP or GIF image.", field="logo_upload"
         )
-    folder = branding_folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"logo.{LOGO_TYPES[kind.mime]}"
-    for old in folder.glob("logo.*"):
-        old.unlink()
-    (folder / name).write_bytes(data)
-    settings.logo_file = name
+    stored = storage().put(io.BytesIO(data), LOGOS, field="logo_upload")
+    _forget_logo(settings)
+    settings.logo_file = f"{stored.key}.{LOGO_TYPES[stored.content_type]}"
     settings.logo_updated_at = utcnow()
-    return name
+    return settings.logo_file
 
 
 def _size(count: int) -> str:
@@ -191,17 +202,33 @@ def _size(count: int) -> str:
 
 
 def delete_logo(settings: PortalSettings) -> None:
-    for old in branding_folder().glob("logo.*"):
-        old.unlink()
+    _forget_logo(settings)
     settings.logo_file = None
     settings.logo_updated_at = utcnow()
 
 
-def logo_path(settings: PortalSettings) -> Path | None:
-    if not settings.logo_file:
+def _forget_logo(settings: PortalSettings) -> None:
+    key, _, _extension = (settings.logo_file or "").partition(".")
+    if KEY.match(key):
+        storage().delete(key)
+    elif settings.logo_file:
+        (_legacy_folder() / Path(settings.logo_file).name).unlink(missing_ok=True)
+
+
+def logo(settings: PortalSettings) -> Logo | None:
+    """The logo's bytes and type, or None when there is none (or its file is gone)."""
+    key, _, extension = (settings.logo_file or "").partition(".")
+    content_type = LOGO_CONTENT_TYPES.get(extension)
+    if content_type is None:
         return None
-    path = branding_folder() / settings.logo_file
-    return path if path.is_file() else None
+    try:
+        if KEY.match(key):
+            with storage().open(key) as stream:
+                return Logo(stream.read(LOGO_MAX_BYTES + 1), content_type)
+        legacy = _legacy_folder() / Path(settings.logo_file or "").name
+        return Logo(legacy.read_bytes(), content_type) if legacy.is_file() else None
+    except (NotFound, OSError):
+        return None
 
 
 def branding_css(settings: PortalSettings) -> str:
