@@ -66,7 +66,7 @@ def load_client() -> Any:
         # the whole database) and the client's other requests (a page and its API calls, two
         # tabs) would each wait for this one to finish; and a request that fails must not
         # take back the time of its own activity.
-        db.session.commit()
+        db.session.commit()  # the one early commit (noqa: request-commit)
     if not verdict.valid or verdict.account_id != account_id:
         end_session()
         if verdict.reason == sessions.IDLE:
