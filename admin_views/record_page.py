@@ -15,7 +15,13 @@ from werkzeug.wrappers import Response
 
 from admin_views.base import StaffModelView, local_datetime
 from app.services import activity as activity_service
-from app.services import care_lists, custom_fields, events, portal_accounts, workflows
+from app.services import (
+    care_lists,
+    custom_fields,
+    events,
+    portal_credentials,
+    workflows,
+)
 from app.services import records as record_service
 from app.services.validation import format_phone
 from models import ChangeStatus, PendingChange, Product, Record, RecordKind, Tag, Task, db, utcnow
@@ -112,7 +118,7 @@ class RecordPage(StaffModelView):
     def render(self, template: str, **kwargs: t.Any) -> t.Any:
         if template == self.details_template:
             record = kwargs["model"]
-            accounts = portal_accounts.accounts_of(record)
+            accounts = portal_credentials.accounts_of(record)
             kwargs.update(
                 tabs=RECORD_TABS,
                 primary_account=next((a for a in accounts if a.is_primary), None),

@@ -11,7 +11,7 @@ from typing import Any
 from wtforms import BooleanField, IntegerField, PasswordField, validators
 from wtforms.fields.core import UnboundField
 
-from app.services import field_types, portal_fields
+from app.services import builtin_fields, field_types, field_values
 from app.services.validation import MULTI_LINE_PATTERN, SINGLE_LINE_PATTERN
 
 #: A value that is more than spaces: what a required text field needs.
@@ -41,8 +41,8 @@ def section_schema(section_key: str, *, partial: bool = False) -> dict[str, Any]
     """What a client may send for a section of My details: each field's type schema, as
     configured now. A ``partial`` body (PATCH) may leave any field out, but not send a
     required one empty."""
-    section = portal_fields.SECTION_BY_KEY[section_key]
-    editable = [item for item in portal_fields.layout()[section_key] if item.editable]
+    section = builtin_fields.SECTION_BY_KEY[section_key]
+    editable = [item for item in field_values.layout()[section_key] if item.editable]
     properties = {}
     for item in editable:
         schema = item.type.json_schema(item.settings)

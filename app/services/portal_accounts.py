@@ -24,95 +24,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.services import events, links, outbox, sessions, templates
-
-# moved to contact_changes; the portal still imports it here
-from app.services.contact_changes import FRESH_SIGN_IN as FRESH_SIGN_IN
-
-# moved to contact_changes; the portal still imports it here
-from app.services.contact_changes import FreshSignInNeeded as FreshSignInNeeded
-
-# moved to contact_changes; the portal still imports it here
-from app.services.contact_changes import cancel_contact_change as cancel_contact_change
-
-# moved to contact_changes; the portal still imports it here
-from app.services.contact_changes import confirm_identity_with_code as confirm_identity_with_code
-
-# moved to contact_changes; the portal still imports it here
-from app.services.contact_changes import (
-    confirm_identity_with_password as confirm_identity_with_password,
-)
-
-# moved to contact_changes; the portal still imports it here
-from app.services.contact_changes import contact_change_of as contact_change_of
-
-# moved to contact_changes; the portal still imports it here
-from app.services.contact_changes import open_contact_changes as open_contact_changes
-
-# moved to contact_changes; the portal still imports it here
-from app.services.contact_changes import send_identity_code as send_identity_code
 from app.services.errors import ValidationError
 from app.services.events import Actor
-
-# moved to invitations; the portal still imports it here
-from app.services.invitations import accept_invitation as accept_invitation
-
-# moved to invitations; the portal still imports it here
-from app.services.invitations import account_for_invitation as account_for_invitation
-
-# moved to invitations; the portal's tests still import it here
-from app.services.invitations import invite as invite
-
-# moved to one_time_codes; the portal still imports it here
-from app.services.one_time_codes import TooManyCodes as TooManyCodes
-
-# moved to password_resets; the portal still imports it here
-from app.services.password_resets import account_for_reset as account_for_reset
-
-# moved to password_resets; the portal still imports it here
-from app.services.password_resets import ask_for_password_reset as ask_for_password_reset
-
-# moved to password_resets; the portal's tests still import it here
-from app.services.password_resets import request_password_reset as request_password_reset
-
-# moved to password_resets; the portal still imports it here
-from app.services.password_resets import reset_password as reset_password
-
-# moved to portal_credentials; the portal's tests still import it here
-from app.services.portal_credentials import accounts_for_identifier as accounts_for_identifier
 from app.services.portal_credentials import (
     accounts_of,
     generate_password,
     primary_account,
     token_hash,
 )
-
-# moved to portal_credentials; the portal still imports it here
-from app.services.portal_credentials import mask_address as mask_address
 from app.services.portal_settings import get_settings
-
-# moved to portal_sign_in; the portal still imports it here
-from app.services.portal_sign_in import SignInFailed as SignInFailed
-
-# moved to portal_sign_in; the portal still imports it here
-from app.services.portal_sign_in import account_for_link as account_for_link
-
-# moved to portal_sign_in; the portal still imports it here
-from app.services.portal_sign_in import ask_for_code as ask_for_code
-
-# moved to portal_sign_in; the portal still imports it here
-from app.services.portal_sign_in import complete_code_sign_in as complete_code_sign_in
-
-# moved to portal_sign_in; the portal still imports it here
-from app.services.portal_sign_in import normalise_identifier as normalise_identifier
-
-# moved to portal_sign_in; the portal still imports it here
-from app.services.portal_sign_in import sign_in_with_link as sign_in_with_link
-
-# moved to portal_sign_in; the portal still imports it here
-from app.services.portal_sign_in import sign_in_with_password as sign_in_with_password
-
-# moved to portal_sign_in; the portal still imports it here
-from app.services.portal_sign_in import verify_code as verify_code
 from models import (
     AccountStatus,
     Channel,

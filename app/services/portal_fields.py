@@ -24,11 +24,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.services import contact_changes, defaults, events, pending_changes, portal_accounts
-from app.services.builtin_fields import BUILTIN, BUILTIN_BY_KEY, SECTION_BY_KEY, Section
-
-# moved to builtin_fields; the portal still imports it here
-from app.services.builtin_fields import SECTIONS as SECTIONS
-from app.services.builtin_fields import SIGN_IN_FIELDS as SIGN_IN_FIELDS
+from app.services.builtin_fields import (
+    BUILTIN,
+    BUILTIN_BY_KEY,
+    SECTION_BY_KEY,
+    SIGN_IN_FIELDS,
+    Section,
+)
 from app.services.errors import ValidationError
 from app.services.events import Actor
 from app.services.field_values import (
@@ -43,17 +45,7 @@ from app.services.field_values import (
     storage,
     values_for,
 )
-
-# moved to pending_changes; the portal still imports it here
-from app.services.pending_changes import acknowledge as acknowledge
-from app.services.pending_changes import decisions_to_show as decisions_to_show
 from app.services.portal_forms import SectionForm
-
-# moved to portal_forms; the portal still imports it here
-from app.services.portal_forms import describe as describe
-from app.services.portal_forms import forbidden_keys as forbidden_keys
-from app.services.portal_forms import form_data as form_data
-from app.services.portal_forms import section_form as section_form
 from app.services.validation import check_multi_line, check_single_line
 from models import ContactChange, FieldMode, PortalAccount, PortalField, Record, db
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
-from app.services import contact_changes, portal_fields
+from app.services import contact_changes, field_values, portal_fields
 from app.services.errors import NotFound, ValidationError
 from portal import bp, openapi
 from portal.api import error, form_errors, read_body
@@ -169,7 +169,7 @@ def api_verification(change_id: int) -> Any:
         )
     except ValidationError as exc:  # the attempt counts, right or wrong
         return error(422, exc.message, {"code": [exc.message]})
-    layout = portal_fields.layout()
+    layout = field_values.layout()
     return jsonify(
         {
             "saved": {
@@ -177,7 +177,7 @@ def api_verification(change_id: int) -> Any:
             },
             "awaiting_approval": result.pending,
             "section": section_json(
-                change.section, layout, portal_fields.values_for(g.portal_record)
+                change.section, layout, field_values.values_for(g.portal_record)
             ),
         }
     )

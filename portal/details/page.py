@@ -8,7 +8,15 @@ from typing import Any
 
 from flask import g, render_template, session
 
-from app.services import contact_changes, portal_credentials, portal_fields, sessions
+from app.services import (
+    builtin_fields,
+    contact_changes,
+    field_values,
+    pending_changes,
+    portal_credentials,
+    portal_forms,
+    sessions,
+)
 from portal.forms import (
     CodeVerifyForm,
     DismissForm,
@@ -30,18 +38,18 @@ def details_page(
     identity: dict[str, Any] | None = None,
 ) -> Any:
     record = g.portal_record
-    layout = portal_fields.layout()
-    values = portal_fields.values_for(record)
+    layout = field_values.layout()
+    values = field_values.values_for(record)
     forms = dict(forms or {})
     sections = []
-    for section in portal_fields.SECTIONS:
+    for section in builtin_fields.SECTIONS:
         visible = [item for item in layout[section.key] if item.visible]
         if not visible:
             continue
         if section.key not in forms and any(item.editable for item in visible):
-            form_class = portal_fields.section_form(section.key, layout[section.key], record)
+            form_class = portal_forms.section_form(section.key, layout[section.key], record)
             forms[section.key] = form_class(
-                formdata=None, data=portal_fields.form_data(layout[section.key], values)
+                formdata=None, data=portal_forms.form_data(layout[section.key], values)
             )
         form = forms.get(section.key)
         if form is not None:
@@ -49,7 +57,7 @@ def details_page(
         sections.append((section, visible, form))
     # Staff decisions on proposed changes stay on the page until the client dismisses them
     # (a POST): looking at the page changes nothing.
-    decisions = [] if g.get("portal_preview") else portal_fields.decisions_to_show(record)
+    decisions = [] if g.get("portal_preview") else pending_changes.decisions_to_show(record)
     changes = waiting_changes()
     code_forms = {
         change.id: (code_forms or {}).get(change.id) or code_form(change.id, formdata=None)
@@ -62,7 +70,7 @@ def details_page(
         decisions=decisions,
         dismiss_form=DismissForm(formdata=None, seen=" ".join(str(d.id) for d in decisions)),
         problems=problems or {},
-        display=portal_fields.display_value,
+        display=field_values.display_value,
         contact_changes=changes,
         code_forms=code_forms,
         identity=_identity(identity),
@@ -117,16 +125,16 @@ def _identity(asked: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def title(section_key: str) -> str:
-    return portal_fields.SECTION_BY_KEY[section_key].title
+    return builtin_fields.SECTION_BY_KEY[section_key].title
 
 
 def section_json(
-    section_key: str, layout: dict[str, list[portal_fields.Field]], values: portal_fields.Values
+    section_key: str, layout: dict[str, list[field_values.Field]], values: field_values.Values
 ) -> dict[str, Any]:
     return {
         "key": section_key,
         "title": title(section_key),
         "fields": [
-            portal_fields.describe(item, values) for item in layout[section_key] if item.visible
+            portal_forms.describe(item, values) for item in layout[section_key] if item.visible
         ],
     }

@@ -19,7 +19,14 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
 from app import transactions
-from app.services import field_types, portal_fields
+from app.services import (
+    builtin_fields,
+    field_types,
+    field_values,
+    pending_changes,
+    portal_fields,
+    portal_forms,
+)
 from app.services.contact_changes import FreshSignInNeeded
 from app.services.one_time_codes import TooManyCodes
 from portal import bp, openapi
@@ -42,14 +49,14 @@ def details() -> Any:
 @bp.post("/details/<section_key>")
 @client_required
 def save_details(section_key: str) -> Any:
-    if section_key not in portal_fields.SECTION_BY_KEY:
+    if section_key not in builtin_fields.SECTION_BY_KEY:
         abort(404)
     record = g.portal_record
-    fields_of_section = portal_fields.layout()[section_key]
-    form_class = portal_fields.section_form(section_key, fields_of_section, record)
+    fields_of_section = field_values.layout()[section_key]
+    form_class = portal_forms.section_form(section_key, fields_of_section, record)
     form = form_class()
     submitted = {key for key in request.form if key != "csrf_token"}
-    problems = portal_fields.forbidden_keys(submitted, fields_of_section)
+    problems = portal_forms.forbidden_keys(submitted, fields_of_section)
     if problems:
         return details_page({section_key: form}, problems, status=400)
     if not form.validate_on_submit():
@@ -60,8 +67,8 @@ def save_details(section_key: str) -> Any:
                 record, section_key, form, client_actor(), signed_in_at=signed_in_at()
             )
     except (FreshSignInNeeded, TooManyCodes) as exc:
-        saved = portal_fields.form_data(fields_of_section, portal_fields.values_for(record))
-        for key in portal_fields.SIGN_IN_FIELDS:
+        saved = portal_forms.form_data(fields_of_section, field_values.values_for(record))
+        for key in builtin_fields.SIGN_IN_FIELDS:
             if key in form and form[key].data not in (None, "", saved.get(key)):
                 form[key].errors = [*form[key].errors, exc.message]
         if isinstance(exc, TooManyCodes):
@@ -92,7 +99,7 @@ def _flash_saved(section_key: str, result: portal_fields.SaveResult) -> None:
     # it was the co-applicant's that changed.
     # They are shown inside the section ("info section-address"), where the page lands, so
     # a client on a phone sees them without scrolling back to the top.
-    section = portal_fields.SECTION_BY_KEY[section_key].title
+    section = builtin_fields.SECTION_BY_KEY[section_key].title
     in_section = f" section-{section_key}"
     if not result.changed:
         flash(_("%(section)s: nothing changed.", section=section), "info" + in_section)
@@ -121,8 +128,8 @@ def dismiss_decisions() -> Any:
     if not form.validate_on_submit():
         abort(400)
     seen = {int(part) for part in (form.seen.data or "").split() if part.isdigit()}
-    decisions = portal_fields.decisions_to_show(g.portal_record)
-    portal_fields.acknowledge([change for change in decisions if change.id in seen])
+    decisions = pending_changes.decisions_to_show(g.portal_record)
+    pending_changes.acknowledge([change for change in decisions if change.id in seen])
     return redirect(url_for("portal.details"))
 
 
@@ -130,7 +137,7 @@ def dismiss_decisions() -> Any:
 
 
 def _sections() -> list[str]:
-    return [section.key for section in portal_fields.SECTIONS]
+    return [section.key for section in builtin_fields.SECTIONS]
 
 
 openapi.component(
@@ -222,8 +229,8 @@ SAVED = {
 )
 @client_required
 def api_details() -> Any:
-    layout = portal_fields.layout()
-    values = portal_fields.values_for(g.portal_record)
+    layout = field_values.layout()
+    values = field_values.values_for(g.portal_record)
     sections = [
         section_json(key, layout, values)
         for key in _sections()
@@ -241,10 +248,10 @@ def api_details() -> Any:
 @openapi.each(section_key=_sections)
 @client_required
 def api_section(section_key: str) -> Any:
-    layout = portal_fields.layout()
+    layout = field_values.layout()
     if section_key not in layout or not any(item.visible for item in layout[section_key]):
         return error(404, "There is no such section.")
-    return jsonify(section_json(section_key, layout, portal_fields.values_for(g.portal_record)))
+    return jsonify(section_json(section_key, layout, field_values.values_for(g.portal_record)))
 
 
 @bp.route("/api/details/<section_key>", methods=["PATCH", "POST"])
@@ -269,14 +276,14 @@ def api_section(section_key: str) -> Any:
 def api_save_section(section_key: str) -> Any:
     """POST: the whole section, like the HTML form (a missing key means empty). PATCH: only
     the keys sent change."""
-    if section_key not in portal_fields.SECTION_BY_KEY:
+    if section_key not in builtin_fields.SECTION_BY_KEY:
         return error(404, "There is no such section.")
     record = g.portal_record
-    fields_of_section = portal_fields.layout()[section_key]
+    fields_of_section = field_values.layout()[section_key]
     body, refused = read_object()
     if body is None:
         return refused
-    problems = portal_fields.forbidden_keys(set(body), fields_of_section)
+    problems = portal_forms.forbidden_keys(set(body), fields_of_section)
     if problems:
         return error(
             422,
@@ -285,10 +292,10 @@ def api_save_section(section_key: str) -> Any:
         )
     if (refused := check_shape(body, openapi.request_schema())) is not None:
         return refused
-    form_class = portal_fields.section_form(section_key, fields_of_section, record)
+    form_class = portal_forms.section_form(section_key, fields_of_section, record)
     data = dict(body)
     if request.method == "PATCH":
-        current = portal_fields.form_data(fields_of_section, portal_fields.values_for(record))
+        current = portal_forms.form_data(fields_of_section, field_values.values_for(record))
         by_key = {item.key: item for item in fields_of_section}
         data = {**{k: by_key[k].type.json_value(v) for k, v in current.items()}, **body}
     form = form_class.from_json(data, meta={"csrf": False})
@@ -312,7 +319,7 @@ def api_save_section(section_key: str) -> Any:
             "Nothing was saved: " + " ".join(result.refused.values()),
             {key: [message] for key, message in result.refused.items()},
         )
-    layout = portal_fields.layout()
+    layout = field_values.layout()
     response = jsonify(
         {
             "saved": {
@@ -320,7 +327,7 @@ def api_save_section(section_key: str) -> Any:
             },
             "awaiting_approval": result.pending,
             "awaiting_verification": [verification_json(c) for c in result.verifying],
-            "section": section_json(section_key, layout, portal_fields.values_for(record)),
+            "section": section_json(section_key, layout, field_values.values_for(record)),
         }
     )
     if result.verifying:
@@ -333,7 +340,7 @@ def api_save_section(section_key: str) -> Any:
 def _refused_code(exc: FreshSignInNeeded | TooManyCodes, fields: set[str]) -> Any:
     """403 ``fresh_sign_in_required`` (confirm it's you first) or 429 ``too_many_codes``:
     nothing was saved."""
-    keys = {key: [exc.message] for key in sorted(fields & set(portal_fields.SIGN_IN_FIELDS))}
+    keys = {key: [exc.message] for key in sorted(fields & set(builtin_fields.SIGN_IN_FIELDS))}
     if isinstance(exc, TooManyCodes):
         return error(429, exc.message, keys, reason=exc.reason, retry_after=exc.retry_after)
     return error(

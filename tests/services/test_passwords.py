@@ -4,8 +4,7 @@ in the same words wherever a password is set."""
 import pytest
 import zxcvbn as zxcvbn_module
 
-from app.services import passwords
-from app.services import portal_accounts as accounts
+from app.services import invitations, passwords
 from app.services import users as user_service
 from app.services.errors import ValidationError
 from models import db
@@ -38,10 +37,10 @@ def test_a_client_password_is_checked_once(ctx, zxcvbn_runs):
     """It was checked twice: Flask-Security's zxcvbn, then ours with other inputs."""
     staff = factories.staff(email="sam.staff@example.com")
     record = factories.record(first_name="Cleo", last_name="Client", email="cleo@example.com")
-    accounts.invite(record, staff)
+    invitations.invite(record, staff)
     db.session.commit()
     zxcvbn_runs.clear()  # the staff user's own password above
-    accounts.accept_invitation(invitation_token(), "a long passphrase", "a long passphrase")
+    invitations.accept_invitation(invitation_token(), "a long passphrase", "a long passphrase")
     assert len(zxcvbn_runs) == 1
     assert "cleo" in zxcvbn_runs[0] and "client" in zxcvbn_runs[0]  # her own words count
 
@@ -68,10 +67,10 @@ def test_staff_and_clients_are_told_the_same(ctx, weak):
         user_service.create_staff_user("someone@example.com", weak, "agent")
     staff = factories.staff(email="sam.staff@example.com")
     record = factories.record(first_name="Cleo", last_name="Client", email="cleo@example.com")
-    accounts.invite(record, staff)
+    invitations.invite(record, staff)
     db.session.commit()
     with pytest.raises(ValidationError) as client_said:
-        accounts.accept_invitation(invitation_token(), weak, weak)
+        invitations.accept_invitation(invitation_token(), weak, weak)
     assert staff_said.value.message == expected
     # The client's own words differ, the rule and its sentences do not.
     assert client_said.value.message.split(".")[0] == expected.split(".")[0]

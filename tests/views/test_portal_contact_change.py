@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.services import portal_accounts
+from app.services import invitations as invitation_service
+from app.services import password_resets, portal_accounts, portal_credentials
 from app.services.portal_settings import get_settings
 from models import (
     ActivityEntry,
@@ -119,7 +120,7 @@ def family(app):
         db.session.commit()
         invitations = {}
         for person in (dan, cy):
-            portal_accounts.invite(cleo, staff, person)
+            invitation_service.invite(cleo, staff, person)
             db.session.commit()
             message = db.session.scalar(
                 select(OutboxMessage)
@@ -174,7 +175,7 @@ def test_a_new_mobile_waits_for_the_code_sent_to_it(app, client, family):
     # Nothing changed yet: the old number still signs in, the new one does not.
     assert record_value(app, family["record_id"], "mobile") == "+12025550143"
     with app.app_context():
-        assert portal_accounts.accounts_for_identifier(Channel.SMS, "+12025550188") == []
+        assert portal_credentials.accounts_for_identifier(Channel.SMS, "+12025550188") == []
     ((template, body),) = outbox_to(app, "+12025550188")
     assert template == "portal.contact_code.sms" and re.search(r"\b\d{6}\b", body)
     assert "portal.contact_change.requested" in events_logged(app)
@@ -295,7 +296,7 @@ def test_a_direct_email_change_moves_the_sign_in_address(app, client, family):
     confirm_contact(client, app, to="cleo.new@example.com")
     assert record_value(app, family["record_id"], "email") == "cleo.new@example.com"
     with app.app_context():
-        accounts = portal_accounts.accounts_for_identifier(Channel.EMAIL, "cleo.new@example.com")
+        accounts = portal_credentials.accounts_for_identifier(Channel.EMAIL, "cleo.new@example.com")
         assert [a.contact_id for a in accounts] == [None]
     assert any(t == "portal.contact_changed" for t, _ in outbox_to(app, "cleo@example.com"))
 
@@ -500,7 +501,7 @@ def test_staff_may_still_change_the_mobile_in_the_panel(app, family):
         assert db.session.get(User, family["staff_id"]) is not None
         assert [
             a.record_id
-            for a in portal_accounts.accounts_for_identifier(Channel.SMS, "+12025550111")
+            for a in portal_credentials.accounts_for_identifier(Channel.SMS, "+12025550111")
         ] == [family["record_id"]]
 
 
@@ -513,13 +514,13 @@ def test_a_password_reset_ends_a_change_begun_before_it(app, client, family):
     )
     change_id, code = contact_code(app)
     with app.app_context():
-        portal_accounts.request_password_reset("cleo@example.com")
+        password_resets.request_password_reset("cleo@example.com")
         db.session.commit()
         message = db.session.scalar(
             select(OutboxMessage).where(OutboxMessage.template_key == "portal.password_reset")
         )
         token = re.search(r"/portal/reset/([\w.-]+)", message.body_text).group(1)
-        portal_accounts.reset_password(token, "a fresh long passphrase", "a fresh long passphrase")
+        password_resets.reset_password(token, "a fresh long passphrase", "a fresh long passphrase")
         db.session.commit()
         assert db.session.get(ContactChange, change_id).superseded_at is not None
     assert client.get("/portal/details").status_code == 302  # that session is over

@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.services import portal_accounts
+from app.services import invitations, portal_accounts
 from models import (
     ActivityEntry,
     ContactMethod,
@@ -697,11 +697,11 @@ def test_the_portal_link_email_promises_only_what_the_portal_does(app, cora):
 
 
 def test_a_co_applicants_sign_in_task_names_them(app, client, cora):
-    from app.services import events
+    from app.services import notification_rules
     from models import Contact, ContactRole, Task, User
 
     with app.app_context():
-        rule = events.rule_for("portal.login.password")
+        rule = notification_rules.rule_for("portal.login.password")
         rule.create_task = True
         db.session.add(rule)
         record = db.session.get(Record, cora["record_id"])
@@ -714,7 +714,7 @@ def test_a_co_applicants_sign_in_task_names_them(app, client, cora):
         )
         db.session.add(carl)
         db.session.flush()
-        portal_accounts.invite(record, db.session.get(User, cora["staff_id"]), contact=carl)
+        invitations.invite(record, db.session.get(User, cora["staff_id"]), contact=carl)
         db.session.commit()
         from models import OutboxMessage
 

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from app.services import portal_accounts
+from app.services import invitations, portal_accounts
 from app.services.portal_settings import get_settings
 from models import OutboxMessage, ProductStatus, db
 from tests import factories
@@ -230,7 +230,7 @@ def test_invitation_sign_up(app, client, office):
         from models import Record, User
 
         record = factories.record(first_name="Ivy", email="ivy@example.com")
-        portal_accounts.invite(record, db.session.get(User, office["staff_id"]))
+        invitations.invite(record, db.session.get(User, office["staff_id"]))
         db.session.commit()
         message = db.session.scalar(
             select(OutboxMessage).where(OutboxMessage.template_key == "portal.invitation")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.queue import QUEUES, get_queue
 from app.redis import get_redis
-from app.services import one_time_codes, portal_accounts, portal_sign_in
+from app.services import one_time_codes, portal_accounts, portal_credentials, portal_sign_in
 from app.services.portal_settings import get_settings
 from models import ActivityEntry, LoginCode, OutboxMessage, Record, db
 from tests import factories
@@ -198,7 +198,7 @@ def test_password_failures_check_one_hash_each(app, client, office, count_querie
         {"email": "cleo@example.com", "password": "a guess"},
     )
     with app.app_context():
-        account = portal_accounts.primary_account(
+        account = portal_credentials.primary_account(
             db.session.get(Record, office["cleo"]["record_id"])
         )
         account.locked_until = portal_accounts.utcnow().replace(year=2999)

@@ -14,7 +14,14 @@ from typing import Any, ClassVar
 
 from sqlalchemy import select
 
-from app.services import outbox, portal_accounts, system_templates, tagging, templates
+from app.services import (
+    outbox,
+    portal_accounts,
+    portal_credentials,
+    system_templates,
+    tagging,
+    templates,
+)
 from app.services.errors import ValidationError
 from app.services.events import Actor
 from app.services.workflows.runs import evaluate
@@ -113,7 +120,7 @@ class EnableSelfService(ActionType):
     def perform(
         self, action: ScheduledAction, workflow: Workflow, record: Record, now: datetime
     ) -> Outcome:
-        account = portal_accounts.primary_account(record)
+        account = portal_credentials.primary_account(record)
         if account is not None and account.status.value == "enabled":
             return ActionStatus.SKIPPED, "Self service was already enabled."
         try:
