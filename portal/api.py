@@ -13,10 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 from jsonschema import Draft202012Validator
 
 #: What a value that is not a yes/no may be: the forms read numbers as their text.
 SCALAR = ["string", "number", "null"]
+#: Kinds a documented value may have that the check understands.
+KNOWN = {"string", "number", "integer", "null"}
 
 
 def error(code: int, message: str, fields: dict[str, list[str]] | None = None, **extra: Any) -> Any:
@@ -29,7 +32,7 @@ def error(code: int, message: str, fields: dict[str, list[str]] | None = None, *
 def form_errors(form: Any) -> Any:
     return error(
         422,
-        "Some values need fixing; nothing was saved.",
+        _("Some values need fixing; nothing was saved."),
         {name: list(errors) for name, errors in form.errors.items()},
     )
 
@@ -41,7 +44,7 @@ def read_object() -> tuple[dict[str, Any] | None, Any]:
     except RecursionError:  # nested deeper than any form: not a body we read
         body = None
     if not isinstance(body, dict):
-        return None, error(400, "Send a JSON object (Content-Type: application/json).")
+        return None, error(400, _("Send a JSON object (Content-Type: application/json)."))
     return body, None
 
 
@@ -61,15 +64,13 @@ def check_shape(body: dict[str, Any], schema: dict[str, Any]) -> Any:
     for found in Draft202012Validator(shape(schema)).iter_errors(body):
         if found.validator == "additionalProperties":
             for key in sorted(set(body) - set(schema.get("properties", {}))):
-                problems[key] = ["There is no such field to change here."]
+                problems[key] = [_("There is no such field to change here.")]
         elif found.path:
             kinds = found.schema.get("type") if isinstance(found.schema, dict) else None
-            problems[str(found.path[0])] = [
-                "Send true or false." if kinds == "boolean" else "Send text or a number."
-            ]
+            problems[str(found.path[0])] = [_what_to_send(kinds)]
     if not problems:
         return None
-    return error(422, "Nothing was saved: some values are not of the right kind.", problems)
+    return error(422, _("Nothing was saved: some values are not of the right kind."), problems)
 
 
 def shape(schema: dict[str, Any]) -> dict[str, Any]:
@@ -83,7 +84,25 @@ def shape(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _kind(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "boolean"} if _types(schema) == {"boolean"} else {"type": SCALAR}
+    """The JSON kinds the documented schema allows (a number where text is documented is
+    refused, as the document says), or any scalar when the schema does not say."""
+    kinds = _types(schema)
+    if kinds == {"boolean"}:
+        return {"type": "boolean"}
+    if kinds and kinds <= KNOWN:
+        return {"type": sorted(kinds)}
+    return {"type": SCALAR}
+
+
+def _what_to_send(kinds: Any) -> str:
+    allowed = {kinds} if isinstance(kinds, str) else set(kinds or ())
+    if allowed == {"boolean"}:
+        return _("Send true or false.")
+    if allowed & {"number", "integer"} and "string" not in allowed:
+        return _("Send a number.")
+    if "string" in allowed and not allowed & {"number", "integer"}:
+        return _("Send text.")
+    return _("Send text or a number.")
 
 
 def _types(schema: dict[str, Any]) -> set[str]:

@@ -504,8 +504,8 @@ def test_modules_switched_off_disappear(app, signed_in):
         ("preferences", {"preferred_contact": "pigeon"}, "preferred_contact", "Not a valid choice"),
         ("preferences", {"email_opt_in": None}, "email_opt_in", "Send true or false."),
         ("preferences", {"email_opt_in": "no"}, "email_opt_in", "Send true or false."),
-        ("contact", {"phone": ["2025550100", "2025550101"]}, "phone", "Send text or a number."),
-        ("contact", {"phone": {"number": "2025550100"}}, "phone", "Send text or a number."),
+        ("contact", {"phone": ["2025550100", "2025550101"]}, "phone", "Send text."),
+        ("contact", {"phone": {"number": "2025550100"}}, "phone", "Send text."),
         # Preferring texts, then emptying the mobile in another section: refused there too.
         ("contact", {"mobile": ""}, "mobile", "Add a mobile number to prefer text messages."),
     ],
