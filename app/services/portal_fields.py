@@ -169,6 +169,7 @@ def save_section(
     by = db.session.get(PortalAccount, actor.account_id) if actor.account_id else None
     result = SaveResult()
     changes: list[tuple[Field, Any, bool]] = []
+    kept: list[Field] = []
     for item in fields_of_section:
         if not item.editable or item.key not in form._fields:
             continue
@@ -177,7 +178,7 @@ def save_section(
         new = form[item.key].data
         old = values.get(item)
         if comparable(old) == comparable(new):
-            pending_changes.withdraw(values, item)  # asked to keep what is there
+            kept.append(item)  # asked to keep what is there
             continue
         # Checked for every field before anything is applied: a refusal saves nothing.
         try:
@@ -196,6 +197,8 @@ def save_section(
         )
         db.session.flush()
         return result
+    for item in kept:  # only now: a refused submission withdraws no proposal either
+        pending_changes.withdraw(values, item)
     # Codes first: a change refused for want of a fresh sign-in or past the limit of codes
     # raises before any other field is applied.
     for item, new, verify in changes:
