@@ -8,6 +8,7 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from app import transactions
 from app.services import invitations, password_resets, portal_sign_in, sessions
 from app.services.errors import ValidationError
 from app.services.portal_settings import sign_in_methods
@@ -84,9 +85,10 @@ def accept_invitation(token: str) -> Any:
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            account = invitations.accept_invitation(
-                token, form.password.data or "", form.confirm.data or ""
-            )
+            with transactions.attempt():  # refused: the invitation stays as it was
+                account = invitations.accept_invitation(
+                    token, form.password.data or "", form.confirm.data or ""
+                )
         except ValidationError as exc:
             field_error(form, exc)
         else:
@@ -116,7 +118,10 @@ def reset_password(token: str) -> Any:
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            password_resets.reset_password(token, form.password.data or "", form.confirm.data or "")
+            with transactions.attempt():  # refused: the password stays as it was
+                password_resets.reset_password(
+                    token, form.password.data or "", form.confirm.data or ""
+                )
         except ValidationError as exc:
             field_error(form, exc)
         else:

@@ -1,9 +1,24 @@
 """The request commits what a refused request leaves behind (a 4xx answer commits too, so
 counted attempts stay): these hold that a refusal leaves nothing else behind."""
 
+import re
+
 from sqlalchemy import select
 
-from models import ChangeStatus, FieldMode, PendingChange, db
+from app.services import password_resets
+from models import (
+    AccountStatus,
+    ChangeStatus,
+    Channel,
+    FieldMode,
+    MessageTemplate,
+    NotificationRule,
+    OutboxMessage,
+    PendingChange,
+    PortalAccount,
+    Record,
+    db,
+)
 from tests.views.test_portal_contact_change import (  # noqa: F401 (the fixture)
     contact_form,
     family,
@@ -35,3 +50,64 @@ def test_a_refused_section_leaves_a_waiting_proposal_alone(app, client, family):
     )
     assert response.status_code == 403
     assert _statuses(app) == [ChangeStatus.PENDING]
+
+
+def _broken_notice(app, event_key, audience):
+    """The office's own template for ``event_key``'s notice to ``audience`` fails when it is
+    filled in, so the service refuses after it has changed things."""
+    with app.app_context():
+        db.session.add(
+            MessageTemplate(
+                key="custom.broken",
+                channel=Channel.EMAIL,
+                name="Broken",
+                subject="Hello",
+                body="{{ 1 // 0 }}",
+            )
+        )
+        rule = db.session.scalar(
+            select(NotificationRule).where(NotificationRule.event_key == event_key)
+        )
+        setattr(rule, f"{audience}_email", True)
+        setattr(rule, f"{audience}_template_key", "custom.broken")
+        db.session.commit()
+
+
+def test_an_invitation_refused_late_is_not_half_accepted(app, client, family):  # noqa: F811
+    _broken_notice(app, "portal.invitation.accepted", "agent")
+    page = f"/portal/invite/{family['invitations']['Dan']}"
+    password = "Dan picks quite a sturdy passphrase"
+    response = client.submit(page, {"password": password, "confirm": password})
+    assert response.status_code == 200  # the form again, with the refusal
+    with app.app_context():
+        dan = db.session.scalar(
+            select(PortalAccount).where(PortalAccount.email == "dan@example.com")
+        )
+        assert dan.status == AccountStatus.INVITED and dan.password_hash is None
+    assert client.get(page).status_code == 200  # the invitation still works
+
+
+def test_a_reset_refused_late_changes_no_password(app, client, family):  # noqa: F811
+    _broken_notice(app, "portal.password.changed", "customer")
+    with app.app_context():
+        password_resets.request_password_reset("cleo@example.com")
+        db.session.commit()
+        message = db.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.template_key == "portal.password_reset")
+        )
+        token = re.search(r"/portal/reset/([\w.-]+)", message.body_text).group(1)
+        account = db.session.scalar(
+            select(PortalAccount).where(
+                PortalAccount.record_id == family["record_id"],
+                PortalAccount.contact_id.is_(None),
+            )
+        )
+        before = (account.password_hash, account.generation)
+    password = "a fresh long passphrase"
+    response = client.submit(f"/portal/reset/{token}", {"password": password, "confirm": password})
+    assert response.status_code == 200
+    with app.app_context():
+        account = db.session.get(PortalAccount, account.id)
+        assert (account.password_hash, account.generation) == before
+        assert db.session.get(Record, family["record_id"]) is not None
+    assert client.get(f"/portal/reset/{token}").status_code == 200  # the link still works
