@@ -306,10 +306,13 @@ def confirm_contact_change(
     actor = Actor.client(account)
     result = SaveResult()
     new = item.type.from_storage(change.new_value)
-    if comparable(values.get(item)) != comparable(new):
-        _apply(record, values, item, new, actor, result, change)
-    if item.builtin is not None and item.builtin.target == "record" and result.saved:
-        check_record(record)
-    _emit(SECTION_BY_KEY[change.section], record, actor, result)
-    db.session.flush()
+    # The attempt and the used code stay; a refusal from here on undoes the change itself
+    # (the request commits what a refusal leaves).
+    with db.session.begin_nested():
+        if comparable(values.get(item)) != comparable(new):
+            _apply(record, values, item, new, actor, result, change)
+        if item.builtin is not None and item.builtin.target == "record" and result.saved:
+            check_record(record)
+        _emit(SECTION_BY_KEY[change.section], record, actor, result)
+        db.session.flush()
     return result

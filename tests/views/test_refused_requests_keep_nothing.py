@@ -20,9 +20,11 @@ from models import (
     db,
 )
 from tests.views.test_portal_contact_change import (  # noqa: F401 (the fixture)
+    confirm_contact,
     contact_form,
     family,
     set_mode,
+    sign_in_cleo,
     sign_up,
 )
 
@@ -111,3 +113,21 @@ def test_a_reset_refused_late_changes_no_password(app, client, family):  # noqa:
         assert (account.password_hash, account.generation) == before
         assert db.session.get(Record, family["record_id"]) is not None
     assert client.get(f"/portal/reset/{token}").status_code == 200  # the link still works
+
+
+def test_a_confirmed_change_refused_late_is_not_half_applied(app, client, family):  # noqa: F811
+    """The right code, but the change's notice to the office fails: the new mobile is not
+    put on the record, and the old number is not told it was replaced."""
+    sign_in_cleo(client, family)
+    response = client.submit(
+        "/portal/details/contact", contact_form(mobile="(202) 555-0188"), page="/portal/details"
+    )
+    assert response.status_code == 302
+    _broken_notice(app, "portal.profile.updated", "agent")
+    response = confirm_contact(client, app)
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.get(Record, family["record_id"]).mobile == "+12025550143"
+        assert not db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.template_key == "portal.contact_changed.sms")
+        ).all()
