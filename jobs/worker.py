@@ -46,6 +46,18 @@ SWEEP_JOB_ID = "portico-sweep"
 #: Longest pause between two tries to reach Redis again.
 MAX_RECONNECT_WAIT = 5.0
 
+#: Held while the ticker's sweep writes to the database; a fork (the work horse of each job)
+#: waits for it. A child forked while another thread of its parent holds an SQLite write lock
+#: inherits SQLite's per-process record of that lock and can never write to the file ("database
+#: is locked", job after job). The sweep queues jobs as it goes, so without this the work horse
+#: was often forked mid-sweep. A sweep takes milliseconds; PostgreSQL does not need it.
+NO_FORK_WHILE_SWEEPING = threading.Lock()
+os.register_at_fork(
+    before=NO_FORK_WHILE_SWEEPING.acquire,
+    after_in_parent=NO_FORK_WHILE_SWEEPING.release,
+    after_in_child=NO_FORK_WHILE_SWEEPING.release,
+)
+
 
 class QuietSweeps(logging.Filter):
     """The sweeper may run every second as a job: its routine lines would bury everything else
@@ -238,7 +250,7 @@ class Ticker(threading.Thread):
             and time.monotonic() - self.redis_since > WORKER_DEAD_AFTER.total_seconds()
         )
         assert self.app is not None
-        with self.app.app_context():
+        with NO_FORK_WHILE_SWEEPING, self.app.app_context():
             try:
                 sweep(judge_workers=steady)
             except RedisError:
