@@ -48,6 +48,7 @@ def test_sign_in_without_csrf_token_is_refused(client, admin_user):
     assert client.get("/admin/").status_code == 302
 
 
+@pytest.mark.usefixtures("fresh_minute")
 def test_sign_in_is_rate_limited_per_account(client, admin_user):
     for _ in range(10):
         assert login(client, admin_user.email, "bad password").status_code == 200
@@ -56,6 +57,7 @@ def test_sign_in_is_rate_limited_per_account(client, admin_user):
     assert "Too many attempts" in response.get_data(as_text=True)
 
 
+@pytest.mark.usefixtures("fresh_minute")
 def test_sign_in_is_rate_limited_per_address_across_accounts(app, client):
     for n in range(10):
         login(client, f"guess{n}@example.com", "bad password")
@@ -99,6 +101,7 @@ def test_inactive_staff_cannot_sign_in(app, client):
     assert client.get("/admin/").status_code == 302
 
 
+@pytest.mark.usefixtures("fresh_minute")
 def test_successful_sign_ins_do_not_count_against_the_limit(app, admin_user):
     """An office behind one address signs in many times an hour; only failures count."""
     from tests.conftest import PageClient
@@ -181,6 +184,7 @@ def test_a_stranger_elsewhere_cannot_pause_the_owner(app, client, admin_user):
     assert login(client, admin_user.email, factories.PASSWORD).status_code == 302
 
 
+@pytest.mark.usefixtures("fresh_minute")
 def test_a_stranger_spending_the_account_budget_does_not_keep_the_owner_out(
     app, client, admin_user
 ):

@@ -272,6 +272,7 @@ def test_password_reset_through_the_forms(app, client, office):
     assert ok.headers["Location"] == "/portal/home"
 
 
+@pytest.mark.usefixtures("fresh_minute")
 def test_sign_in_is_rate_limited_per_account(client, office):
     url = f"/portal/a/{office['cleo']['token']}"
     for _ in range(10):
@@ -281,6 +282,7 @@ def test_sign_in_is_rate_limited_per_account(client, office):
     assert "Too many attempts" in response.get_data(as_text=True)
 
 
+@pytest.mark.usefixtures("fresh_minute")
 def test_code_requests_are_rate_limited_per_address(client, office):
     for _ in range(10):
         client.submit("/portal/code/email", {"identifier": "cleo@example.com"})

@@ -5,6 +5,8 @@ import threading
 import time
 
 from models import User, db
+import pytest
+
 from tests import factories
 from tests.views.test_portal_signin_security import Browser
 
@@ -46,6 +48,7 @@ def _post_all_at_once(live_server, forms):
     return [status for status, _page in answers], browsers
 
 
+@pytest.mark.usefixtures("fresh_minute")
 def test_parallel_wrong_passwords_are_each_counted(app, live_server, admin_user, monkeypatch):
     """Twenty wrong passwords at once for one account from one address: before, the limit was
     only tested before each request and counted after its response, so all twenty had their
@@ -68,6 +71,7 @@ def test_parallel_wrong_passwords_are_each_counted(app, live_server, admin_user,
     assert status == 429
 
 
+@pytest.mark.usefixtures("fresh_minute")
 def test_parallel_guesses_across_accounts_share_the_address_budget(app, live_server, monkeypatch):
     checks = _slow_hash_checks(monkeypatch)
     with app.app_context():
@@ -79,6 +83,7 @@ def test_parallel_guesses_across_accounts_share_the_address_budget(app, live_ser
     assert len(checks) == PER_MINUTE
 
 
+@pytest.mark.usefixtures("fresh_minute")
 def test_parallel_successes_give_their_attempts_back(app, live_server, admin_user, monkeypatch):
     """Sign-ins that succeed, even at once, leave the budget whole for later failures."""
     _slow_hash_checks(monkeypatch, seconds=0.1)
