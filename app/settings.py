@@ -129,6 +129,12 @@ SETTINGS: tuple[Setting, ...] = (
         "before they are read.",
     ),
     Setting(
+        "PORTICO_DOCUMENT_MAX_MB",
+        "25",
+        "Largest document a staff member or client uploads, in megabytes (each file of a "
+        "multi-file upload counts on its own).",
+    ),
+    Setting(
         "PORTICO_LOCALES",
         "en",
         "Languages offered, best first (Babel forms such as `en,es`); each page follows the "
@@ -267,6 +273,7 @@ def load(config_override: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTICO_STAFF_IDLE_MINUTES": env_int("PORTICO_STAFF_IDLE_MINUTES", 60),
         "PORTICO_SESSION_MAX_HOURS": env_int("PORTICO_SESSION_MAX_HOURS", 12),
         "PORTICO_MAX_REQUEST_MB": env_int("PORTICO_MAX_REQUEST_MB", 25),
+        "PORTICO_DOCUMENT_MAX_MB": env_int("PORTICO_DOCUMENT_MAX_MB", 25),
         # Flask's own defaults (None) would win over a setdefault: set them here.
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",

@@ -5,6 +5,14 @@ from models.base import Base, LabelledEnum, TimestampMixin, UTCDateTime, db, utc
 from models.contact import Contact, ContactRole
 from models.contact_change import ContactChange
 from models.custom_field import CustomField, CustomFieldType, CustomFieldValue
+from models.document import (
+    AccessAction,
+    Document,
+    DocumentAccess,
+    DocumentCategory,
+    DocumentKind,
+    DocumentSource,
+)
 from models.notification_rule import NotificationRule
 from models.outbox import OutboxMessage, OutboxStatus
 from models.pending_change import ChangeStatus, PendingChange
@@ -24,6 +32,7 @@ from models.workflow import ActionKind, ActionTarget, DelayUnit, Workflow, Workf
 from models.workflow_run import ActionStatus, RunStatus, ScheduledAction, WorkflowRun
 
 __all__ = [
+    "AccessAction",
     "AccountStatus",
     "ActionKind",
     "ActionStatus",
@@ -43,6 +52,11 @@ __all__ = [
     "CustomFieldType",
     "CustomFieldValue",
     "DelayUnit",
+    "Document",
+    "DocumentAccess",
+    "DocumentCategory",
+    "DocumentKind",
+    "DocumentSource",
     "FieldMode",
     "LabelledEnum",
     "LoginCode",

@@ -1,4 +1,5 @@
-"""The configuration every office starts with: staff roles, coverage types and common tags.
+"""The configuration every office starts with: staff roles, coverage types, common tags and
+document categories.
 
 Seeding is idempotent: running it again adds what is missing and never changes what an admin
 has edited.
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from app.services import notification_rules, portal_fields, templates
 from app.services.portal_settings import get_settings
 from app.services.users import ensure_roles
-from models import CoverageType, Role, Tag, db
+from models import CoverageType, DocumentCategory, Role, Tag, db
 
 COVERAGE_TYPES = (
     "Medicare Advantage",
@@ -35,6 +36,15 @@ TAGS = (
     ("Do Not Call", "#2c3e50", "Contact by email or post only."),
 )
 
+#: (name, is the client's ID cards)
+DOCUMENT_CATEGORIES = (
+    ("Policy documents", False),
+    ("ID cards", True),
+    ("Applications", False),
+    ("Correspondence", False),
+    ("Other", False),
+)
+
 
 def seed_defaults() -> dict[str, int]:
     """Create missing defaults; returns how many of each were added."""
@@ -45,6 +55,7 @@ def seed_defaults() -> dict[str, int]:
         "templates": 0,
         "notification_rules": 0,
         "portal_fields": 0,
+        "document_categories": 0,
     }
     get_settings()
     added["templates"] = len(templates.ensure_defaults())
@@ -65,6 +76,14 @@ def seed_defaults() -> dict[str, int]:
         if name.lower() not in existing_tags:
             db.session.add(Tag(name=name, colour=colour, description=description))
             added["tags"] += 1
+
+    existing_categories = {
+        name.lower() for name in db.session.scalars(select(DocumentCategory.name))
+    }
+    for position, (name, is_id_card) in enumerate(DOCUMENT_CATEGORIES):
+        if name.lower() not in existing_categories:
+            db.session.add(DocumentCategory(name=name, is_id_card=is_id_card, position=position))
+            added["document_categories"] += 1
     db.session.flush()
     return added
 

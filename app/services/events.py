@@ -31,7 +31,7 @@ from app.services.notification_rules import (
     rule_for,
 )
 from app.services.templates import Rendered
-from models import ActivityEntry, Record, Task, TaskKind, db, utcnow
+from models import ActivityEntry, Channel, Record, Task, TaskKind, db, utcnow
 
 #: Who acts and the kinds of actor are part of what :func:`emit` takes.
 __all__ = [
@@ -84,9 +84,11 @@ def emit(
     actor: Actor,
     record: Record | None = None,
     details: dict[str, Any] | None = None,
+    customer_channel: Channel | None = None,
 ) -> Emitted:
-    """Record an event and fan it out per its rule (the caller commits)."""
-    the_plan = plan(key, record, actor)
+    """Record an event and fan it out per its rule (the caller commits); ``customer_channel``
+    is the channel a staff member chose for the client's message, if any."""
+    the_plan = plan(key, record, actor, customer_channel=customer_channel)
     spec = the_plan.event
     details = activity.jsonable(details or {})
     summary = summary_for(spec, actor, details)

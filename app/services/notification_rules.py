@@ -212,9 +212,17 @@ class Plan:
 
 
 def plan(
-    key: str, record: Record | None, actor: Actor, rule: NotificationRule | None = None
+    key: str,
+    record: Record | None,
+    actor: Actor,
+    rule: NotificationRule | None = None,
+    *,
+    customer_channel: Channel | None = None,
 ) -> Plan:
-    """Who would hear about this event, and what would be recorded (nothing is written)."""
+    """Who would hear about this event, and what would be recorded (nothing is written).
+    ``customer_channel`` is the channel a staff member chose for the client's message (a
+    notice of shared documents "by email" or "by text"); otherwise the client's preference
+    decides. A text goes only to a mobile whose owner agreed to texts."""
     spec = emittable(key)
     rule = rule or rule_for(key)
     messages: list[PlannedMessage] = []
@@ -259,7 +267,11 @@ def plan(
                 and record.sms_opt_in
                 and (not acting_client or actor.is_primary)
             )
-            if wants_text:
+            if customer_channel == Channel.SMS and not (record.mobile and record.sms_opt_in):
+                skipped.append(
+                    {"to": "customer", "why": "the client has no mobile or has not agreed to texts"}
+                )
+            elif customer_channel == Channel.SMS or (customer_channel is None and wants_text):
                 add(
                     "customer",
                     Channel.SMS,

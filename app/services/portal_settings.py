@@ -54,7 +54,7 @@ MODULES = (
     Module("prescriptions", "module_rx", "Prescriptions (Rx) module"),
     Module("providers", "module_providers", "Providers module"),
     Module("reviews", "module_reviews", "Reviews module", built=False),
-    Module("uploads", "module_uploads", "Client document uploads", built=False),
+    Module("uploads", "module_uploads", "Allow clients to share documents"),
     Module("certificates", "module_certificates", "Certificates module", built=False),
 )
 MODULE_BY_KEY = {module.key: module for module in MODULES}

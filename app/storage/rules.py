@@ -28,6 +28,7 @@ TYPE_LABELS = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel (.xlsx)",
     "application/vnd.oasis.opendocument.text": "OpenDocument text (.odt)",
     "application/vnd.oasis.opendocument.spreadsheet": "OpenDocument spreadsheet (.ods)",
+    "text/plain": "plain text (.txt, .csv)",
 }
 
 MB = 1024 * 1024
@@ -40,6 +41,10 @@ class UploadRule:
     name: str
     types: frozenset[str]
     max_bytes: int
+
+    def with_max_bytes(self, max_bytes: int) -> UploadRule:
+        """The same rule with another size limit (one set by the office)."""
+        return UploadRule(self.name, self.types, max_bytes)
 
     def allows(self, mime: str) -> bool:
         return mime in self.types
@@ -70,6 +75,7 @@ DOCUMENTS = UploadRule(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "application/vnd.oasis.opendocument.text",
             "application/vnd.oasis.opendocument.spreadsheet",
+            "text/plain",
         }
     ),
     20 * MB,
@@ -138,6 +144,29 @@ def _human_size(count: int) -> str:
     return f"{count} bytes"
 
 
+@dataclass(frozen=True)
+class _Kind:
+    mime: str
+    extension: str
+
+
+#: Markup a browser would run or draw: web pages, SVG and XML are never plain text here.
+_MARKUP = re.compile(rb"^\s*<(!doctype|html|head|body|script|svg|\?xml|iframe|!--)", re.IGNORECASE)
+
+
+def _plain_text(head: bytes) -> _Kind | None:
+    """Text no sniffer names: UTF-8 (or ASCII) without NUL bytes or markup at its start."""
+    sample = head.removeprefix(b"\xef\xbb\xbf")
+    if b"\x00" in sample or _MARKUP.match(sample):
+        return None
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(sample) - 3:  # not just a character cut at the end of the head
+            return None
+    return _Kind("text/plain", "txt")
+
+
 def receive(stream: Readable, rule: UploadRule, field: str | None, into: IO[bytes]) -> StoredFile:
     """Sniff, check and copy ``stream`` into ``into`` (a scratch file); raise before anything
     is kept. The key is made here; the backend moves the scratch file to it."""
@@ -145,6 +174,8 @@ def receive(stream: Readable, rule: UploadRule, field: str | None, into: IO[byte
     if not head:
         raise ValidationError(_("The file is empty."), field=field)
     kind = filetype.guess(head)
+    if kind is None and rule.allows("text/plain"):
+        kind = _plain_text(head)
     if kind is None or not rule.allows(kind.mime):
         if kind is None:
             message = _(

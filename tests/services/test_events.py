@@ -299,7 +299,7 @@ def test_planned_events_have_no_switches_and_cannot_be_emitted(household):
         )
     with pytest.raises(ValueError, match="planned"):
         events.emit_many(
-            "staff.document.shared",
+            "staff.certificate.shared",
             actor=Actor.system(),
             records=[household["record"]],
             details_for=lambda record: {},

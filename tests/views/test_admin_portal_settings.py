@@ -82,7 +82,8 @@ def test_only_modules_the_portal_has_are_offered(app, admin_client):
     url = admin_client.get("/admin/portal_settings/").headers["Location"]
     html = admin_client.get(url).get_data(as_text=True)
     assert 'name="module_rx"' in html and 'name="module_providers"' in html
-    for field in ("module_reviews", "module_uploads", "module_certificates"):
+    assert 'name="module_uploads"' in html and "Allow clients to share documents" in html
+    for field in ("module_reviews", "module_certificates"):
         assert f'name="{field}"' not in html
     assert "Reviews module" not in html and "Certificates module" not in html
     response = admin_client.submit(url, settings_form(module_rx="y", module_reviews="y"))
