@@ -207,6 +207,7 @@ def message_context(
         detail_lines=detail_lines(details),
         actor={"label": actor.label},
         customer_message=spec.customer_message or summary,
+        documents=[str(title) for title in details.get("documents") or ()],
         record_url=links.record(record.id) if record else links.home(),
     )
     return context

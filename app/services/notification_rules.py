@@ -57,6 +57,7 @@ def _shipped(key: str) -> dict[str, Any]:
         "log_activity": spec.defaults.log_activity,
         "task_due_hours": 24,
         **DEFAULT_TEMPLATES,
+        **dict(spec.templates),
     }
 
 

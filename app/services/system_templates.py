@@ -305,6 +305,29 @@ SYSTEM_TEMPLATES: dict[str, TemplateSpec] = {
             variables={"customer_message": "a sentence for the client about what happened"},
         ),
         _spec(
+            "documents.shared",
+            Channel.EMAIL,
+            "Shared documents: notice to the client",
+            "New documents in your client portal",
+            "Hello {{ record.first_name }},\n\n"
+            "{{ agent.full_name or office.name }} has shared "
+            "{% if documents|length == 1 %}a document{% else %}{{ documents|length }} documents"
+            "{% endif %} with you in your secure client portal:\n\n"
+            "{% for title in documents %}- {{ title }}\n{% endfor %}\n"
+            "Sign in to see and download them: {{ portal_url }}\n\n"
+            "{{ agent.full_name or office.name }}",
+            variables={"documents": "the titles of the documents shared"},
+        ),
+        _spec(
+            "documents.shared.sms",
+            Channel.SMS,
+            "Shared documents: notice to the client by text",
+            "",
+            "{{ office.name }}: new documents are waiting for you in your client portal. "
+            "{{ portal_url }}",
+            variables={"documents": "the titles of the documents shared"},
+        ),
+        _spec(
             "notify.primary",
             Channel.EMAIL,
             "Notification to the primary applicant",

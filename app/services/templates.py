@@ -376,6 +376,7 @@ def sample_context(key: str, record: Record | None) -> dict[str, Any]:
         "detail_lines": ["Phone: (202) 555-0143 → (202) 555-0199"],
         "actor": {"label": "Pat Example"},
         "record_url": links.record(record.id if record else 1),
+        "documents": ["Auto policy 2027", "ID card"],
     }
     context = base_context(record)
     for name in allowed_variables(key):

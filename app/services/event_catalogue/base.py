@@ -40,6 +40,9 @@ class EventType:
     #: Why the activity log of this event cannot be switched off (security events: sign-ins,
     #: access, changes to who a client is and how we reach them, approvals); empty when it can.
     always_logged: str = ""
+    #: Templates this event's rule ships with instead of the general ones, as
+    #: (rule setting, template key) pairs: a notice that says more than the general one.
+    templates: tuple[tuple[str, str], ...] = ()
 
 
 LOG = Defaults()
@@ -61,9 +64,19 @@ def event(
     *,
     planned: bool = False,
     always_logged: str = "",
+    templates: tuple[tuple[str, str], ...] = (),
 ) -> EventType:
     return EventType(
-        key, label, actor, phrase, carries, defaults, customer_message, planned, always_logged
+        key,
+        label,
+        actor,
+        phrase,
+        carries,
+        defaults,
+        customer_message,
+        planned,
+        always_logged,
+        templates,
     )
 
 

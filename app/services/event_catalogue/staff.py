@@ -85,6 +85,7 @@ STAFF_EVENTS: tuple[EventType, ...] = (
         TELL_CUSTOMER,
         ("documents",),
         "New documents are waiting for you in the portal.",
+        templates=(("customer_template_key", "documents.shared"),),
     ),
     event(
         "staff.document.notified_text",
@@ -94,6 +95,7 @@ STAFF_EVENTS: tuple[EventType, ...] = (
         TELL_CUSTOMER,
         ("documents",),
         "New documents are waiting for you in the portal.",
+        templates=(("customer_sms_template_key", "documents.shared.sms"),),
     ),
     event(
         "staff.certificate.shared",
