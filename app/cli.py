@@ -83,8 +83,8 @@ def seed_demo_command(records: int, random_seed: int | None) -> None:
     elapsed = time.perf_counter() - started
     click.echo(
         f"Added {totals['records']} records, {totals['products']} products, "
-        f"{totals['contacts']} contacts, {totals['tags']} tags and {totals['tasks']} tasks "
-        f"in {elapsed:.1f}s."
+        f"{totals['contacts']} contacts, {totals['tags']} tags, {totals['tasks']} tasks and "
+        f"{totals['documents']} documents in {elapsed:.1f}s."
     )
     for login in DEMO_LOGINS:
         click.echo(f"  {login.role:<6} {login.email} / {login.password}")

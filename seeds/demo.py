@@ -32,6 +32,7 @@ from models import (
 )
 from seeds.campaigns import seed_campaigns
 from seeds.defaults import seed_defaults
+from seeds.demo_documents import seed_demo_documents
 from seeds.demo_rows import contact_rows, product_rows, record_row, task_row
 
 
@@ -104,7 +105,7 @@ def seed_demo(
     if commit:
         db.session.commit()
 
-    totals = {"records": 0, "products": 0, "contacts": 0, "tags": 0, "tasks": 0}
+    totals = {"records": 0, "products": 0, "contacts": 0, "tags": 0, "tasks": 0, "documents": 0}
     today = date.today()
     remaining = records
     while remaining > 0:
@@ -139,4 +140,8 @@ def seed_demo(
         remaining -= size
         if progress:
             progress(size)
+    admin = next((user for user in staff if user.has_role("admin")), staff[0])
+    totals["documents"] = seed_demo_documents(admin)
+    if commit:
+        db.session.commit()
     return totals

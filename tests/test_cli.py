@@ -1,7 +1,18 @@
 from sqlalchemy import func, select
 
 from app.queue import get_queue
-from models import CoverageType, Product, Record, Tag, Task, User, Workflow, db
+from models import (
+    CoverageType,
+    Document,
+    Product,
+    Record,
+    RecordKind,
+    Tag,
+    Task,
+    User,
+    Workflow,
+    db,
+)
 
 
 def run(app, *args, input=None):
@@ -28,6 +39,9 @@ def test_seed_demo_adds_records_and_demo_logins(app):
     with app.app_context():
         assert count(Record) == 30
         assert count(Product) > 0 and count(Task) > 0
+        shared = db.session.scalars(select(Document).where(Document.shared.is_(True))).all()
+        assert shared and {d.record.kind for d in shared} == {RecordKind.CLIENT}
+        assert any(d.category and d.category.is_id_card for d in shared)
         assert {u.email for u in db.session.scalars(select(User))} == {
             "admin@example.com",
             "agent@example.com",
