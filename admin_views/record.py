@@ -30,7 +30,7 @@ from admin_views.filters import (
 from admin_views.record_bulk import RecordBulkTags
 from admin_views.record_page import runs_note
 from admin_views.record_self_service import RecordSelfService
-from app.services import custom_fields, events
+from app.services import custom_fields, documents, events
 from app.services import records as record_service
 from app.services.field_types import service_validator
 from app.services.users import agents_query
@@ -235,6 +235,9 @@ class RecordView(RecordBulkTags, RecordSelfService):
             for field, value in custom_fields.values_of(obj).items():
                 form[custom_fields.form_name(field)].data = value
         return form
+
+    def on_model_delete(self, model: Record) -> None:
+        documents.forget_files_of(model)
 
     def on_model_change(self, form: t.Any, model: Record, is_created: bool) -> None:
         custom = {

@@ -104,8 +104,6 @@ def store_all(
             try:
                 stored = storage().put(upload.stream, rule, field=field)
             except ValidationError as error:
-                if len(uploads) == 1:
-                    raise
                 name = clean_filename(upload.filename)
                 raise ValidationError(f"{name}: {error.message}", field=field) from error
             keep_if_committed(stored.key)
@@ -247,6 +245,17 @@ def remove(document: Document) -> None:
         delete_after_commit(document.storage_key)
     db.session.delete(document)
     db.session.flush()
+
+
+def forget_files_of(record: Record) -> None:
+    """``record`` is being deleted (its document rows go with it, by the database's cascade):
+    their files go from storage once the deletion is committed."""
+    for key in db.session.scalars(
+        select(Document.storage_key).where(
+            Document.record_id == record.id, Document.storage_key.is_not(None)
+        )
+    ):
+        delete_after_commit(str(key))
 
 
 def mark_seen(documents: Sequence[Document]) -> int:
