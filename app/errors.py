@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from flask import Flask, Request, current_app, jsonify, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
@@ -41,6 +44,36 @@ def _respond(code: int, message: str, extra: dict | None = None):  # type: ignor
 RESERVED_ARGS = frozenset({"endpoint", "values", "_anchor", "_method", "_scheme", "_external"})
 
 
+#: Files one document upload request may carry, each within PORTICO_DOCUMENT_MAX_MB (the
+#: documents service refuses more: ``app.services.documents.MAX_FILES``, checked equal by a test).
+MAX_FILES_PER_REQUEST = 10
+
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+def takes_documents(view: V) -> V:
+    """Mark a view that receives document uploads: its requests may carry
+    :data:`MAX_FILES_PER_REQUEST` files of ``PORTICO_DOCUMENT_MAX_MB`` each (checked one by
+    one by the storage rule), not just ``PORTICO_MAX_REQUEST_MB`` in all. The limit is known
+    when the URL is matched, before anything (CSRF protection included) reads the body."""
+    view.takes_documents = True  # type: ignore[attr-defined]
+    return view
+
+
+def document_request_limit() -> int:
+    per_file = int(current_app.config["PORTICO_DOCUMENT_MAX_MB"]) << 20
+    return max(
+        MAX_FILES_PER_REQUEST * per_file + (1 << 20),
+        int(current_app.config.get("MAX_CONTENT_LENGTH") or 0),
+    )
+
+
+def _takes_documents(req: Request) -> bool:
+    rule = req.url_rule
+    view = current_app.view_functions.get(rule.endpoint) if rule is not None else None
+    return bool(getattr(view, "takes_documents", False))
+
+
 class TextCappedRequest(Request):
     """JSON carries text only: it gets the text limit (MAX_FORM_MEMORY_SIZE), not the one sized
     for uploads, so a huge body is refused before it is parsed. Decided when the body is first
@@ -49,6 +82,8 @@ class TextCappedRequest(Request):
     @property
     def max_content_length(self) -> int | None:
         limit = super().max_content_length
+        if self._max_content_length is None and current_app and _takes_documents(self):
+            return document_request_limit()
         if self._max_content_length is None and self.is_json and current_app:
             text = current_app.config.get("MAX_FORM_MEMORY_SIZE")
             if text and (limit is None or text < limit):
@@ -63,6 +98,8 @@ class TextCappedRequest(Request):
 def _too_large():  # type: ignore[no-untyped-def]
     """Refused before the body was read (MAX_CONTENT_LENGTH, MAX_FORM_MEMORY_SIZE)."""
     limit_mb = int(current_app.config["PORTICO_MAX_REQUEST_MB"])
+    if _takes_documents(request):
+        limit_mb = document_request_limit() >> 20
     text = int(current_app.config.get("MAX_FORM_MEMORY_SIZE") or 0)
     text_size = f"{text >> 20} MB" if text % (1 << 20) == 0 else f"{text // 1024} KB"
     return _respond(
