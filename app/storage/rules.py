@@ -150,8 +150,14 @@ class _Kind:
     extension: str
 
 
-#: Markup a browser would run or draw: web pages, SVG and XML are never plain text here.
-_MARKUP = re.compile(rb"^\s*<(!doctype|html|head|body|script|svg|\?xml|iframe|!--)", re.IGNORECASE)
+#: Markup a browser would run or draw: web pages, SVG and XML are never plain text here. The
+#: short tags are those a browser sniffing the bytes takes for a web page (WHATWG MIME
+#: Sniffing, "HTML"), followed by a space, ">" or "/".
+_MARKUP = re.compile(
+    rb"^\s*<(!doctype|html|head|body|script|svg|\?xml|iframe|!--"
+    rb"|(a|b|br|p|h1|div|font|table|style|title|img)[\s>/])",
+    re.IGNORECASE,
+)
 
 
 def _plain_text(head: bytes) -> _Kind | None:
