@@ -14,11 +14,12 @@ so nothing tells them it exists.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app
@@ -168,15 +169,29 @@ def check_count(uploads: Sequence[Upload]) -> None:
         )
 
 
+#: A scheme typed without "//" (javascript:, data:, mailto:): refused, never read as a host
+#: name ("carrier.example:8443/forms" is a host and its port).
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:(?!\d)", re.IGNORECASE)
+
+
+def _port_ok(parts: SplitResult) -> bool:
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        return False
+    return True
+
+
 def check_url(url: str | None) -> str:
     """A website link as typed, checked: http or https, a host, no spaces."""
     text = (url or "").strip()
-    if text and "://" not in text:
+    if text and "://" not in text and not _SCHEME.match(text):
         text = "https://" + text
     parts = urlsplit(text)
     if (
         parts.scheme not in ("http", "https")
         or not parts.hostname
+        or not _port_ok(parts)
         or any(c.isspace() for c in text)
     ):
         raise ValidationError(
