@@ -164,7 +164,7 @@ def notify(documents: Sequence[Document], channel: str, *, actor: Actor, today: 
             customer_channel=Channel.SMS if channel == TEXT else Channel.EMAIL,
         )
         reaching = {record.email, record.mobile} - {None}
-        if not any(message.to in reaching for message in emitted.messages):
+        if not any(message.recipient in reaching for message in emitted.messages):
             why = "; ".join(s.get("why", "") for s in emitted.skipped) or (
                 "the notification matrix sends the client nothing for this event"
             )
