@@ -396,7 +396,7 @@ def test_a_client_upload_refuses_bad_files_and_long_notes(app, staff, cleo):
     account = portal_account(cleo, staff)
     uploads_on(True)
     before = stored_files(app)
-    with pytest.raises(ValidationError, match="bad.pdf"):
+    with pytest.raises(ValidationError, match=r"^bad\.pdf: "):
         client_documents.client_upload(account, [upload("ok.pdf"), upload("bad.pdf", EXE)], "")
     with pytest.raises(ValidationError, match="2,000"):
         client_documents.client_upload(account, [upload("ok.pdf")], "x" * 2001)
