@@ -9,6 +9,7 @@ from flask_admin.theme import Bootstrap4Theme
 from admin_views.activity import ActivityView
 from admin_views.base import plural
 from admin_views.custom_field import CustomFieldView
+from admin_views.document import DocumentCategoryView, DocumentInboxView, DocumentView
 from admin_views.home import HomeView
 from admin_views.notification_rule import NotificationRuleView
 from admin_views.outbox import OutboxView
@@ -28,6 +29,8 @@ from models import (
     ActivityEntry,
     CoverageType,
     CustomField,
+    Document,
+    DocumentCategory,
     MessageTemplate,
     OutboxMessage,
     PendingChange,
@@ -70,6 +73,18 @@ def init_admin(app: Flask) -> Admin:
         MyTaskView(Task, db, name="My open tasks", endpoint="my_tasks", category="Tasks")
     )
     admin.add_view(TaskView(Task, db, name="All tasks", endpoint="task", category="Tasks"))
+    admin.add_view(
+        DocumentView(Document, db, name="All documents", endpoint="document", category="Documents")
+    )
+    admin.add_view(
+        DocumentInboxView(
+            Document,
+            db,
+            name="New from clients",
+            endpoint="document_inbox",
+            category="Documents",
+        )
+    )
     admin.add_view(PendingChangeView(PendingChange, db, name="Approvals", endpoint="approvals"))
     admin.add_view(
         WorkflowView(Workflow, db, name="Workflows", endpoint="workflow", category="Workflows")
@@ -107,6 +122,15 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(
         OutboxView(OutboxMessage, db, name="Outbox", endpoint="outbox", category="Settings")
+    )
+    admin.add_view(
+        DocumentCategoryView(
+            DocumentCategory,
+            db,
+            name="Document categories",
+            endpoint="document_category",
+            category="Settings",
+        )
     )
     admin.add_view(TagView(Tag, db, name="Tags", endpoint="tag", category="Settings"))
     admin.add_view(
