@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
+from admin_views import document_tab
 from admin_views.base import StaffModelView, local_datetime
 from app.services import activity as activity_service
 from app.services import (
@@ -62,6 +63,7 @@ RECORD_TABS: list[RecordTab] = [
     ),
     RecordTab("rx", "Rx", "admin/record/tab_rx.html"),
     RecordTab("providers", "Providers", "admin/record/tab_providers.html"),
+    RecordTab("documents", "Documents", "admin/record/tab_documents.html", document_tab.count_of),
     RecordTab("workflows", "Workflows", "admin/record/tab_workflows.html"),
     RecordTab("activity", "Activity", "admin/record/tab_activity.html"),
 ]
@@ -142,6 +144,7 @@ class RecordPage(StaffModelView):
                 local_datetime=local_datetime,
                 format_phone=format_phone,
                 RecordKind=RecordKind,
+                documents_tab=document_tab.tab_context(record),
             )
             kwargs["record"] = record
         return super().render(template, **kwargs)
