@@ -283,3 +283,31 @@ def test_a_notice_is_refused_for_unshared_or_expired_documents(staff, actor, tod
     assert "not shared" in outcome.refused[0][1]
     with pytest.raises(ValidationError, match="email or text"):
         document_sharing.notify([fine], "fax", actor=actor, today=today)
+
+
+def test_email_when_chosen_though_the_client_prefers_texts(app, mailbox, staff, actor, today, cleo):
+    cleo.preferred_contact = ContactMethod.SMS
+    portal_account(cleo, staff)
+    ready_for_mail(app, mailbox)
+    batch = added(cleo, actor, 2)
+    share(batch, actor, today)
+    assert document_sharing.notify(batch, EMAIL, actor=actor, today=today).done == batch
+    db.session.commit()
+    notices = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.event_key.like("staff.document.notified%"))
+    ).all()
+    assert [(m.channel, m.recipient) for m in notices] == [(Channel.EMAIL, "cleo@example.com")]
+
+
+def test_the_notice_can_be_sent_again_later(app, mailbox, staff, actor, today, cleo):
+    portal_account(cleo, staff)
+    ready_for_mail(app, mailbox)
+    batch = added(cleo, actor, 2)
+    share(batch, actor, today)
+    for _ in range(2):
+        document_sharing.notify(batch, EMAIL, actor=actor, today=today)
+        db.session.commit()
+        run_jobs(app)
+    assert len(mailbox.wait_for(2)) == 2
+    notified = [e for e in document_access.history(batch[0]) if e.action == AccessAction.NOTIFIED]
+    assert len(notified) == 2
