@@ -1,0 +1,94 @@
+"""A staff member in Chromium uploads two files to a record's Documents tab (each with its own
+progress bar), ticks three documents, shares them and emails the client: one email arrives."""
+
+import io
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from app.services import documents
+from app.services.actors import Actor
+from app.services.portal_accounts import enable_self_service
+from models import Document, Record, db
+from tests import factories
+from tests.browser.test_admin_browser import blocked_scripts, sign_in, watch_console
+from tests.conftest import run_jobs
+
+pytestmark = pytest.mark.browser
+
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(32)
+
+
+@pytest.fixture
+def office(app, mailbox):
+    with app.app_context():
+        agent = factories.staff(
+            role="agent", email="dora@example.com", first_name="Dora", last_name="Docs"
+        )
+        record = factories.record(first_name="Clara", last_name="Client", email="clara@example.com")
+        enable_self_service(record, agent)
+        documents.add_files(
+            record,
+            [documents.Upload(io.BytesIO(PDF), "existing policy.pdf")],
+            actor=Actor.staff(agent),
+        )
+        db.session.commit()
+        record_id = record.id
+    run_jobs(app)  # the portal's own emails go before the test starts counting
+    mailbox.clear()
+    return {"record_id": record_id}
+
+
+def test_upload_two_files_share_three_and_email_the_client(
+    app, page: Page, base_url, office, mailbox
+):
+    problems = watch_console(page)
+    sign_in(page, base_url, "dora@example.com")
+    page.goto(
+        f"{base_url}/admin/record/details/?id={office['record_id']}#documents", wait_until="load"
+    )
+    page.get_by_role("tab", name=re.compile("Documents")).click()
+    rows = page.locator("#pt-doc-table tbody tr")
+    expect(rows).to_have_count(1)
+
+    page.set_input_files(
+        "#pt-doc-files",
+        [
+            {"name": "renewal.pdf", "mimeType": "application/pdf", "buffer": PDF},
+            {"name": "card.png", "mimeType": "image/png", "buffer": PNG},
+        ],
+    )
+    page.locator("#pt-doc-upload").get_by_role("button", name="Upload").click()
+    done = page.locator("#pt-doc-progress li[data-state=done]")
+    expect(done).to_have_count(2)
+    bars = page.locator("#pt-doc-progress [role=progressbar]")
+    expect(bars.and_(page.locator("[aria-valuenow='100']"))).to_have_count(2)
+    expect(rows).to_have_count(3)  # the new rows, without reloading the page
+    expect(page.locator("#pt-doc-table")).to_contain_text("renewal.pdf")
+    expect(page.locator("#pt-doc-table")).to_contain_text("card.png")
+
+    page.locator("#pt-doc-tick-all").check()
+    page.get_by_role("button", name="Actions").click()
+    page.get_by_role("button", name="Share", exact=True).click()
+    expect(page.get_by_text("Shared 3 documents with the client.")).to_be_visible()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("button", name="Text the client")).to_be_disabled()
+    dialog.get_by_role("button", name="Email the client").click()
+    expect(page.get_by_text("Sent an email about 3 documents to 1 client")).to_be_visible()
+    expect(page.locator("#pt-doc-table .pt-doc-receipt", has_text="Not opened yet")).to_have_count(
+        3
+    )
+
+    run_jobs(app)
+    received = mailbox.wait_for(1)
+    assert len(received) == 1 and "clara@example.com" in received[0]["To"]
+    with app.app_context():
+        record = db.session.get(Record, office["record_id"])
+        shared = db.session.scalars(
+            select(Document).where(Document.record_id == record.id, Document.shared.is_(True))
+        ).all()
+        assert len(shared) == 3
+    assert blocked_scripts(problems) == []
