@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from app.services import document_access, events
 from app.services.actors import Actor
 from app.services.errors import ValidationError
+from app.services.notification_rules import plan
 from app.services.portal_credentials import primary_account
 from models import AccessAction, AccountStatus, Channel, Document, Record, RecordKind, db, utcnow
 
@@ -156,20 +157,19 @@ def notify(documents: Sequence[Document], channel: str, *, actor: Actor, today: 
         if missing:
             outcome.refused.extend((document, missing) for document in batch)
             continue
-        emitted = events.emit(
-            _NOTICE_EVENTS[channel],
-            actor=actor,
-            record=record,
-            details=_details(batch),
-            customer_channel=Channel.SMS if channel == TEXT else Channel.EMAIL,
-        )
-        reaching = {record.email, record.mobile} - {None}
-        if not any(message.recipient in reaching for message in emitted.messages):
-            why = "; ".join(s.get("why", "") for s in emitted.skipped) or (
+        key, chosen = _NOTICE_EVENTS[channel], Channel.SMS if channel == TEXT else Channel.EMAIL
+        # Planned first: a notice that would not reach the client is refused before anything
+        # is logged or sent (the log would say the client was told; the agent might hear so).
+        planned = plan(key, record, actor, customer_channel=chosen)
+        if not any(message.audience == "customer" for message in planned.messages):
+            why = "; ".join(s.get("why", "") for s in planned.skipped) or (
                 "the notification matrix sends the client nothing for this event"
             )
             outcome.refused.extend((document, why) for document in batch)
             continue
+        events.emit(
+            key, actor=actor, record=record, details=_details(batch), customer_channel=chosen
+        )
         now = utcnow()
         for document in batch:
             document.last_notified_at = now
