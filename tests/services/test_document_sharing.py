@@ -16,6 +16,7 @@ from models import (
     AccessAction,
     Channel,
     ContactMethod,
+    NotificationRule,
     OutboxMessage,
     RecordKind,
     db,
@@ -311,3 +312,27 @@ def test_the_notice_can_be_sent_again_later(app, mailbox, staff, actor, today, c
     assert len(mailbox.wait_for(2)) == 2
     notified = [e for e in document_access.history(batch[0]) if e.action == AccessAction.NOTIFIED]
     assert len(notified) == 2
+
+
+def test_a_matrix_that_tells_the_client_nothing_refuses_and_logs_no_notice(
+    app, mailbox, staff, actor, today, cleo
+):
+    rule = db.session.scalar(
+        select(NotificationRule).where(
+            NotificationRule.event_key == "staff.document.notified_email"
+        )
+    )
+    rule.customer_email = False
+    portal_account(cleo, staff)
+    ready_for_mail(app, mailbox)
+    batch = added(cleo, actor, 2)
+    share(batch, actor, today)
+    outcome = document_sharing.notify(batch, EMAIL, actor=actor, today=today)
+    db.session.commit()
+    assert outcome.done == [] and len(outcome.refused) == 2
+    assert "sends the client nothing" in outcome.refused[0][1]
+    assert all(d.last_notified_at is None for d in batch)
+    # The activity log does not say the client was told.
+    assert entries("staff.document.notified_email") == []
+    run_jobs(app)
+    assert mailbox.wait_for(1, timeout=0.5) == []
