@@ -442,3 +442,35 @@ def test_history_is_newest_first_with_the_address(app, staff, actor, cleo):
     )
     assert downloaded.actor_label == account.person_name
     assert history[0].ip is None and history[0].user_id == staff.id
+
+
+def test_only_pdfs_and_pictures_open_in_the_browser(app, cleo, actor):
+    pdf, text = documents.add_files(
+        cleo, [upload("a.pdf"), upload("b.csv", b"a,b\n1,2\n")], actor=actor
+    )
+    with app.test_request_context():
+        for document, shown in ((pdf, "inline;"), (text, "attachment;")):
+            response = documents.download(document, inline=True)
+            response.close()
+            assert response.headers["Content-Disposition"].startswith(shown)
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+    link = documents.add_link(cleo, "https://carrier.example", "Carrier", actor=actor)
+    with pytest.raises(NotFound):
+        documents.download(link)
+
+
+def test_an_empty_file_is_refused_by_name(cleo, actor):
+    with pytest.raises(ValidationError, match=r"^blank\.pdf: The file is empty"):
+        documents.add_files(cleo, [upload("blank.pdf", b"")], actor=actor)
+
+
+def test_editing_a_link_checks_the_new_address(cleo, actor):
+    link = documents.add_link(cleo, "https://carrier.example", "Carrier", actor=actor)
+    with pytest.raises(ValidationError, match="website address"):
+        documents.edit(
+            link, title="Carrier", category=None, product=None, url="javascript:alert(1)"
+        )
+    with pytest.raises(ValidationError, match="Enter a title"):
+        documents.edit(link, title="  ", category=None, product=None)
+    documents.edit(link, title="Claims", category=None, product=None, url="carrier.example/claims")
+    assert (link.title, link.url) == ("Claims", "https://carrier.example/claims")
