@@ -73,6 +73,19 @@ def _committed(session: Session) -> None:
     _delete(gone)
 
 
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: Any) -> None:
+    """A transaction that ends uncommitted without a rollback (the session closed with work
+    pending: a job or command that failed, an app context torn down) keeps none of its new
+    files either. A committed one has handed its files on already (:func:`_committed`)."""
+    new = session.info.get(_NEW, [])
+    if any(owner is transaction for owner, _key in new):
+        _delete([key for owner, key in new if owner is transaction])
+        session.info[_NEW] = [(owner, key) for owner, key in new if owner is not transaction]
+    if _GONE in session.info:
+        session.info[_GONE] = [(o, k) for o, k in session.info[_GONE] if o is not transaction]
+
+
 @event.listens_for(Session, "after_soft_rollback")
 def _rolled_back(session: Session, previous_transaction: Any) -> None:
     def undone(owner: Any) -> bool:
