@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.services import documents
 from app.services.actors import Actor
@@ -115,3 +116,31 @@ def test_nested_savepoints_undo_only_the_inner_one(record, actor):
         assert exists(middle) and not exists(inner)
     db.session.commit()
     assert exists(middle)
+
+
+def test_a_commit_that_fails_leaves_no_file(record, actor):
+    key = add(record, actor)
+    # A second row naming the same key: the commit fails on the unique key.
+    db.session.add(Document(record_id=record.id, title="copy", storage_key=key, filename="b.pdf"))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    assert not exists(key)
+    assert db.session.scalars(select(Document)).all() == []
+
+
+def test_a_session_closed_without_a_commit_leaves_no_file(record, actor):
+    # A job or command that fails: its app context ends, the session is closed, not rolled back.
+    key = add(record, actor)
+    db.session.close()
+    assert not exists(key)
+
+
+def test_a_session_closed_after_a_removal_keeps_the_file(record, actor):
+    key = add(record, actor)
+    db.session.commit()
+    documents.remove(db.session.scalar(select(Document)))
+    db.session.close()
+    assert exists(key) and db.session.scalar(select(Document)).storage_key == key
+    db.session.commit()
+    assert exists(key)
