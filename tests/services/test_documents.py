@@ -72,14 +72,13 @@ def portal_account(record, staff):
     return account
 
 
-def shared_files(record, staff, count_: int = 1, **share) -> list[Document]:
+def shared_file(record, staff, **share) -> Document:
+    """A file added and shared by ``staff``, committed."""
     actor = Actor.staff(staff)
-    added = documents.add_files(
-        record, [upload(f"policy {n}.pdf") for n in range(count_)], actor=actor
-    )
+    added = documents.add_files(record, [upload("policy.pdf")], actor=actor)
     document_sharing.share(added, actor=actor, today=documents.office_today(), **share)
     db.session.commit()
-    return added
+    return added[0]
 
 
 @pytest.fixture
@@ -274,15 +273,15 @@ def test_a_bad_link_is_refused(cleo, actor, typed):
 
 def test_a_client_sees_only_their_shared_current_documents(staff, actor, cleo):
     today = documents.office_today()
-    mine = shared_files(cleo, staff)[0]
-    last_day = shared_files(cleo, staff, expires_on=today)[0]
-    expired = shared_files(cleo, staff)[0]
+    mine = shared_file(cleo, staff)
+    last_day = shared_file(cleo, staff, expires_on=today)
+    expired = shared_file(cleo, staff)
     expired.share_expires_on = today - timedelta(days=1)
     unshared = documents.add_files(cleo, [upload("draft.pdf")], actor=actor)[0]
     other = factories.record(email="otto@example.com")
-    theirs = shared_files(other, staff)[0]
+    theirs = shared_file(other, staff)
     lead = factories.record(email="lee@example.com")
-    on_lead = shared_files(lead, staff)[0]  # shared while a client, then made a lead
+    on_lead = shared_file(lead, staff)  # shared while a client, then made a lead
     lead.kind = RecordKind.LEAD
     db.session.commit()
 
@@ -301,7 +300,7 @@ def test_a_client_sees_only_their_shared_current_documents(staff, actor, cleo):
 
 def test_opening_logs_the_receipt_once_and_emits_an_event(app, staff, cleo):
     account = portal_account(cleo, staff)
-    document = shared_files(cleo, staff)[0]
+    document = shared_file(cleo, staff)
     client_documents.opened_by_client(account, document.id, inline=True)
     db.session.commit()
     first = document.first_opened_at
@@ -319,7 +318,7 @@ def test_opening_logs_the_receipt_once_and_emits_an_event(app, staff, cleo):
 
 def test_an_id_card_download_is_its_own_event(staff, cleo):
     account = portal_account(cleo, staff)
-    card = shared_files(cleo, staff)[0]
+    card = shared_file(cleo, staff)
     card.category = id_card_category()
     db.session.commit()
     assert client_documents.id_cards(account) == [card]
@@ -330,7 +329,7 @@ def test_an_id_card_download_is_its_own_event(staff, cleo):
 
 
 def test_staff_opening_a_file_sets_no_receipt(app, staff, actor, cleo):
-    document = shared_files(cleo, staff)[0]
+    document = shared_file(cleo, staff)
     with app.test_request_context():
         response = documents.staff_download(document, actor)
         assert response.headers["Content-Disposition"].startswith("attachment;")
@@ -419,7 +418,7 @@ def test_a_lead_cannot_upload(staff):
 
 def test_history_is_newest_first_with_the_address(app, staff, actor, cleo):
     account = portal_account(cleo, staff)
-    document = shared_files(cleo, staff)[0]
+    document = shared_file(cleo, staff)
     with app.test_request_context(
         environ_base={"REMOTE_ADDR": "203.0.113.5", "HTTP_USER_AGENT": "Firefox/130"}
     ):
