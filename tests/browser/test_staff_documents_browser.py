@@ -1,5 +1,6 @@
-"""A staff member in Chromium uploads two files to a record's Documents tab (each with its own
-progress bar), ticks three documents, shares them and emails the client: one email arrives."""
+"""A staff member in Chromium uploads files to a record's Documents tab (each with its own
+progress bar; a refused one says why), ticks three documents, shares them and emails the
+client: one email arrives."""
 
 import io
 import re
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.browser
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(32)
+EXE = b"MZ\x90\x00\x03\x00\x00\x00" + bytes(120)
 
 
 @pytest.fixture
@@ -58,12 +60,17 @@ def test_upload_two_files_share_three_and_email_the_client(
         "#pt-doc-files",
         [
             {"name": "renewal.pdf", "mimeType": "application/pdf", "buffer": PDF},
+            {"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": EXE},
             {"name": "card.png", "mimeType": "image/png", "buffer": PNG},
         ],
     )
     page.locator("#pt-doc-upload").get_by_role("button", name="Upload").click()
     done = page.locator("#pt-doc-progress li[data-state=done]")
     expect(done).to_have_count(2)
+    # The refused file says why next to its name; the files around it stay uploaded.
+    refused = page.locator("#pt-doc-progress li[data-state=refused]")
+    expect(refused).to_contain_text("invoice.pdf")
+    expect(refused.locator(".pt-upload-status")).to_contain_text("not accepted")
     bars = page.locator("#pt-doc-progress [role=progressbar]")
     expect(bars.and_(page.locator("[aria-valuenow='100']"))).to_have_count(2)
     expect(rows).to_have_count(3)  # the new rows, without reloading the page
