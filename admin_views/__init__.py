@@ -80,7 +80,7 @@ def init_admin(app: Flask) -> Admin:
         DocumentInboxView(
             Document,
             db,
-            name="New from clients",
+            name="New client documents",
             endpoint="document_inbox",
             category="Documents",
         )

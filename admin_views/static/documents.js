@@ -114,10 +114,19 @@
     if (button) { button.disabled = true; }
     var single = files.length === 1;
     var shown = files.map(function (file) { return progressItem(list, file); });
-    // One after another: each file is its own request, kept or refused on its own.
+    var maxBytes = parseInt(form.getAttribute("data-max-bytes"), 10) || 0;
+    // One after another: each file is its own request, kept or refused on its own. A file
+    // over the limit is not sent at all (the server would refuse it with the same words).
     var chain = Promise.resolve();
     files.forEach(function (file, index) {
-      chain = chain.then(function () { return sendOne(form, file, single, shown[index]); });
+      chain = chain.then(function () {
+        if (maxBytes && file.size > maxBytes) {
+          shown[index].refused(file.name + ": The file is larger than " +
+            form.getAttribute("data-max-mb") + " MB; upload a smaller one.");
+          return null;
+        }
+        return sendOne(form, file, single, shown[index]);
+      });
     });
     chain.then(function () {
       input.value = "";
