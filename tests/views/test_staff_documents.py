@@ -543,3 +543,16 @@ def test_the_tab_costs_the_same_however_many_documents(
             assert agent_client.get(page_of(record_id)).status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
+
+
+def test_the_list_deletes_through_the_service_file_and_all(app, agent_client, agent_user, cleo):
+    [doc] = add_pdfs(app, cleo, agent_user.email, 1)
+    before = stored_files(app)
+    response = agent_client.submit(
+        "/admin/document/delete/",
+        {"id": str(doc), "url": "/admin/document/"},
+        page="/admin/document/",
+        follow_redirects=True,
+    )
+    assert "Document deleted." in response.get_data(as_text=True)
+    assert all_documents(app) == [] and len(stored_files(app)) == len(before) - 1
