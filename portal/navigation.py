@@ -32,6 +32,7 @@ SECTIONS: list[Section] = [
     Section("details", _l("My details")),
     Section("care_list_prescriptions", _l("Prescriptions"), "prescriptions"),
     Section("care_list_providers", _l("Providers"), "providers"),
+    Section("documents", _l("Documents")),
 ]
 
 
