@@ -70,9 +70,14 @@ class DocumentNotify(StaffModelView):
     """Share, then the dialog offering to tell the client (or not)."""
 
     def share_and_offer_notice(
-        self, chosen: Sequence[Document], back: str, expires_on: date | None = None
+        self,
+        chosen: Sequence[Document],
+        back: str,
+        expires_on: date | None = None,
+        record: Record | None = None,
     ) -> Response:
-        """Share ``chosen``; when any was shared, go on to the notification dialog."""
+        """Share ``chosen``; when any was shared, go on to the notification dialog: on the
+        record's page when they are one record's (``record``), else on a page of its own."""
         if not chosen:
             flash("Tick the documents first.", "error")
             return redirect(back)
@@ -92,6 +97,9 @@ class DocumentNotify(StaffModelView):
             return redirect(back)
         until = f" until {expires_on.isoformat()}" if expires_on else ""
         flash(f"Shared {plural(len(outcome.done), 'document')} with the client{until}.", "success")
+        if record is not None:
+            ids = [document.id for document in outcome.done]
+            return redirect(url_for("record.details_view", id=record.id, notify=ids) + "#documents")
         return redirect(notify_url(outcome.done, back))
 
     @expose("/notify/", methods=("GET", "POST"))

@@ -144,7 +144,7 @@ class DocumentRecordRoutes(DocumentNotify):
             flash(exc.message, "error")
             return redirect(back)
         if operation == "share":
-            return self.share_and_offer_notice(chosen, back, expires_on)
+            return self.share_and_offer_notice(chosen, back, expires_on, record)
         if operation == "notify":
             return redirect(notify_url(chosen, back))
         try:

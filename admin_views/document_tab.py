@@ -6,10 +6,10 @@ from __future__ import annotations
 import typing as t
 from datetime import date, datetime
 
-from flask import g, render_template, url_for
+from flask import g, render_template, request, url_for
 from sqlalchemy import func, select
 
-from admin_views.base import local_datetime, office_zone
+from admin_views.base import int_ids, local_datetime, office_zone
 from app.services import document_sharing, documents
 from models import Document, Product, Record, RecordKind, db
 
@@ -59,6 +59,7 @@ def tab_context(record: Record) -> dict[str, t.Any]:
     g.setdefault("record_documents", {})[record.id] = listed
     return {
         "documents": listed,
+        "notify": _just_shared(record, listed),
         **row_context(record),
         "categories": documents.categories(),
         "products": sorted(record.products, key=lambda p: (p.carrier or "", p.id)),
@@ -66,6 +67,28 @@ def tab_context(record: Record) -> dict[str, t.Any]:
         "lead_refusal": document_sharing.LEAD_REFUSAL,
         "max_mb": documents.upload_rule().max_bytes >> 20,
         "max_files": documents.MAX_FILES,
+    }
+
+
+def _just_shared(record: Record, listed: list[Document]) -> dict[str, t.Any] | None:
+    """After a share from the tab, the address names the documents shared (``notify``): the
+    tab then opens the notification dialog for them (the ones still shared)."""
+    wanted = set(int_ids(request.args.getlist("notify")))
+    chosen = [document for document in listed if document.id in wanted and document.shared]
+    if not chosen:
+        return None
+    can_text = document_sharing.can_text(record)
+    return {
+        "documents": chosen,
+        "records": [record],
+        "can_text": can_text,
+        "cannot_text": [] if can_text else [record],
+        "return_url": url_for("record.details_view", id=record.id) + "#documents",
+        "page_url": url_for(
+            "document.notify_view",
+            document_id=[document.id for document in chosen],
+            url=url_for("record.details_view", id=record.id) + "#documents",
+        ),
     }
 
 

@@ -162,6 +162,15 @@
         });
       }
     }
+    // Just shared: offer the notification as a dialog, over the Documents tab.
+    var offer = document.getElementById("pt-notify-modal");
+    if (offer && window.jQuery) {
+      var tab = document.getElementById("tab-documents");
+      if (tab) { window.jQuery(tab).tab("show"); }
+      // A dialog inside the tab pane would sit under its own backdrop: it belongs to the body.
+      document.body.appendChild(offer);
+      window.jQuery(offer).modal({ backdrop: "static", show: true });
+    }
     var all = document.getElementById("pt-doc-tick-all");
     if (all) {
       all.addEventListener("change", function () {
