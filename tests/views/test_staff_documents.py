@@ -237,7 +237,8 @@ def test_share_with_expiry_then_unshare(app, agent_client, agent_user, cleo):
     response = bulk(agent_client, cleo, "share", [doc], expires_on=until.isoformat())
     html = response.get_data(as_text=True)
     assert f"Shared 1 document with the client until {until.isoformat()}." in html
-    assert "Email the client" in html and "Text the client" in html  # the dialog
+    assert "Email the client" in html and "Text the client" in html
+    assert 'id="pt-notify-modal"' in html  # the dialog, over the record's Documents tab
     assert "has no mobile number or has not agreed to texts" in html
     page = agent_client.get(page_of(cleo)).get_data(as_text=True)
     assert f"until {until.isoformat()}" in page and "Not opened yet" in page
@@ -383,6 +384,7 @@ def test_the_list_shares_in_bulk_and_offers_the_dialog(app, agent_client, agent_
     )
     html = response.get_data(as_text=True)
     assert "Shared 3 documents with the client." in html and "Email the client" in html
+    assert 'id="pt-notify-dialog"' in html  # a page of its own: the rows may be many records'
     listing = agent_client.get("/admin/document/?flt0_shared_equals=1").get_data(as_text=True)
     assert listing.count("Not opened yet") == 3
     opened = agent_client.get("/admin/document/?flt0_not_yet_opened_is=1").get_data(as_text=True)
