@@ -297,6 +297,7 @@ def of_record(record: Record) -> list[Document]:
                 joinedload(Document.category),
                 joinedload(Document.product),
                 joinedload(Document.uploaded_by_account),
+                joinedload(Document.added_by),
             )
             .order_by(Document.created_at.desc(), Document.id.desc())
         )
