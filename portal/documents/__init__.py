@@ -107,12 +107,16 @@ def send(note: str | None) -> list[Document]:
 # -- how a document is described ----------------------------------------------------------------
 
 
-def shared_on(document: Document) -> str:
-    """The day the document was shared, in the office's time zone."""
-    when: datetime | None = document.shared_at
+def local_day(when: datetime | None) -> str:
+    """A moment as the day it was in the office's time zone ("Dec 02, 2026")."""
     if when is None:
         return ""
     return when.astimezone(ZoneInfo(current_app.config["PORTICO_TIMEZONE"])).strftime("%b %d, %Y")
+
+
+def shared_on(document: Document) -> str:
+    """The day the document was shared, in the office's time zone."""
+    return local_day(document.shared_at)
 
 
 def policy(document: Document) -> str | None:

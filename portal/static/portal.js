@@ -1,7 +1,7 @@
-/* Portico client portal: the menu button on small screens. A static file, because the
-   portal's Content-Security-Policy refuses inline scripts. Loaded in <head> without defer so
-   the page is marked as scripted before it is drawn (no flash of an open menu); without it the
-   navigation simply stays open as a list. */
+/* Portico client portal: the menu button on small screens, and an upload's progress. A static
+   file, because the portal's Content-Security-Policy refuses inline scripts. Loaded in <head>
+   without defer so the page is marked as scripted before it is drawn (no flash of an open
+   menu); without it the navigation simply stays open as a list. */
 (function () {
   "use strict";
   document.documentElement.classList.add("pt-js");
@@ -31,5 +31,50 @@
         setOpen(button, false);
       }
     });
+  });
+
+  /* Sending documents: a progress bar while the files go up. The answer (the page with its
+     message, or the form with its errors) replaces the page's main part, as a plain submit
+     would show it; without scripts the form simply posts. */
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var bar = form.classList && form.classList.contains("pt-upload") && form.querySelector(".pt-progress");
+    if (!bar || !window.FormData || !window.DOMParser) {
+      return;
+    }
+    event.preventDefault();
+    var progress = bar.querySelector("progress");
+    var submit = form.querySelector("button[type=submit]");
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.upload.addEventListener("progress", function (e) {
+      if (e.lengthComputable) {
+        progress.value = Math.round((e.loaded / e.total) * 100);
+      }
+    });
+    xhr.addEventListener("load", function () {
+      var answer = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var main = answer.querySelector("main");
+      if (!main) {
+        document.open();
+        document.write(xhr.responseText);
+        document.close();
+        return;
+      }
+      document.querySelector("main").replaceWith(main);
+      document.title = answer.title;
+      if (xhr.responseURL) {
+        history.replaceState(null, "", xhr.responseURL);
+      }
+      main.focus();
+    });
+    xhr.addEventListener("error", function () {
+      bar.hidden = true;
+      submit.disabled = false;
+      form.submit();
+    });
+    bar.hidden = false;
+    submit.disabled = true;
+    xhr.send(new FormData(form));
   });
 })();
