@@ -21,9 +21,8 @@ from admin_views.document_record import DocumentRecordRoutes
 from admin_views.document_tab import expiry_note, receipt_time
 from admin_views.filters import EnumChoice, IntChoice, IntIs, OfficeDayBetween
 from app import transactions
-from app.services import document_sharing, documents
+from app.services import document_categories, document_sharing, documents
 from app.services.actors import Actor
-from app.services.errors import ValidationError
 from models import Document, DocumentCategory, DocumentKind, DocumentSource, db
 
 YES_NO = (("1", "yes"), ("0", "no"))
@@ -233,28 +232,10 @@ class DocumentCategoryView(StaffModelView):
     }
 
     def on_model_change(self, form: t.Any, model: DocumentCategory, is_created: bool) -> None:
-        model.name = (model.name or "").strip()
-        if not model.name:
-            raise ValidationError("Enter a name.", field="name")
-        with db.session.no_autoflush:  # the new row must not find itself
-            taken = db.session.scalar(
-                select(DocumentCategory.id).where(
-                    func.lower(DocumentCategory.name) == model.name.lower(),
-                    DocumentCategory.id != (model.id or 0),
-                )
-            )
-        if taken:
-            raise ValidationError("A category with this name already exists.", field="name")
+        document_categories.check_name(model)
 
     def on_model_delete(self, model: DocumentCategory) -> None:
-        used = db.session.scalar(
-            select(func.count()).select_from(Document).where(Document.category_id == model.id)
-        )
-        if used:
-            raise ValidationError(
-                f"{model.name} is used by {plural(int(used), 'document')}; "
-                "untick Active instead of deleting it."
-            )
+        document_categories.check_removable(model)
 
 
 __all__ = [
