@@ -140,3 +140,78 @@ def test_record_page_costs_the_same_however_much_a_record_holds(
             assert agent_client.get(f"/admin/record/details/?id={record_id}").status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1] and counts[0] <= 18, counts
+
+
+def test_portal_documents_page_costs_the_same_with_1_or_50_documents(app, client, count_queries):
+    """The client's Documents page (and home, with its ID cards): categories, policies and
+    the client's own uploads come with the list, not one query per document."""
+    from app.services import portal_accounts
+    from app.services.portal_settings import get_settings
+    from models import DocumentCategory, DocumentSource, User, utcnow
+    from tests.views.test_portal_signin import _credentials
+
+    with app.app_context():
+        staff = factories.staff(email="docs.staff@example.com")
+        record = factories.record(first_name="Dot", email="dot@example.com")
+        products = [factories.product(record, carrier=f"Carrier {n}") for n in range(3)]
+        portal_accounts.enable_self_service(record, db.session.get(User, staff.id))
+        get_settings().module_uploads = True
+        db.session.commit()
+        ids = {
+            "record": record.id,
+            "products": [p.id for p in products],
+            "categories": list(db.session.scalars(select(DocumentCategory.id))),
+        }
+        person = _credentials(record.id)
+    client.submit(f"/portal/a/{person['token']}", {"password": person["password"]})
+
+    def add(count: int, start: int) -> None:
+        with app.app_context():
+            rows = []
+            for n in range(start, start + count):
+                shared = {"shared": True, "shared_at": utcnow()}
+                rows.append(
+                    {
+                        "record_id": ids["record"],
+                        "kind": DocumentKind.FILE,
+                        "title": f"Document {n}",
+                        "storage_key": f"{n:032x}",
+                        "filename": f"document-{n}.pdf",
+                        "content_type": "application/pdf",
+                        "size": 1000 + n,
+                        "category_id": ids["categories"][n % len(ids["categories"])],
+                        "product_id": ids["products"][n % 3],
+                        "source": DocumentSource.STAFF,
+                        **shared,
+                    }
+                )
+                rows.append(
+                    {
+                        "record_id": ids["record"],
+                        "kind": DocumentKind.FILE,
+                        "title": f"Sent {n}",
+                        "storage_key": f"{n + 10**6:032x}",
+                        "filename": f"sent-{n}.pdf",
+                        "content_type": "application/pdf",
+                        "size": 500,
+                        "source": DocumentSource.CLIENT,
+                        "client_note": "For the claim",
+                        "shared": False,
+                    }
+                )
+            db.session.execute(insert(Document), rows)
+            db.session.commit()
+
+    counts: dict[str, list[int]] = {"/portal/documents": [], "/portal/home": []}
+    for count, start in ((1, 0), (49, 1)):
+        add(count, start)
+        for url, found in counts.items():
+            with count_queries() as counter:
+                response = client.get(url)
+            assert response.status_code == 200
+            found.append(counter.count)
+    page = client.get("/portal/documents").get_data(as_text=True)
+    assert "Document 49" in page and "sent-49.pdf" in page
+    for url, (one, fifty) in counts.items():
+        assert one == fifty, (url, one, fifty)
+    assert counts["/portal/documents"][1] <= 8, counts
