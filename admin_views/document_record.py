@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typing as t
 
-from flask import abort, current_app, flash, jsonify, redirect, request, url_for
+from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_security import current_user
 from werkzeug.wrappers import Response
@@ -20,23 +20,11 @@ from admin_views.document_notify import (
 )
 from admin_views.document_tab import human_size, product_label, receipt_time, render_rows
 from app import transactions
-from app.errors import wants_json
+from app.errors import takes_documents, wants_json
 from app.services import document_access, document_sharing, documents
 from app.services.actors import Actor
 from app.services.errors import NotFound, ValidationError
 from models import Document, DocumentCategory, DocumentKind, Product, Record, db
-
-#: Endpoints that read an upload's body: their request limit is raised before it is read.
-UPLOAD_ENDPOINTS = frozenset({"document.upload"})
-
-
-def _room_for_uploads(endpoint: str | None, values: dict[str, t.Any] | None) -> None:
-    """An upload may carry MAX_FILES files of the office's largest size each: the limit is
-    raised before anything reads the body (CSRF protection does, in a before-request hook),
-    so a file over the per-file limit meets its clear message instead of a cut connection."""
-    if endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
-        per_file = int(current_app.config["PORTICO_DOCUMENT_MAX_MB"])
-        request.max_content_length = (documents.MAX_FILES * per_file + 1) << 20
 
 
 def _tab(record_id: int) -> str:
@@ -49,11 +37,6 @@ def _chosen(model: type, name: str) -> t.Any:
 
 
 class DocumentRecordRoutes(DocumentNotify):
-    def create_blueprint(self, admin: t.Any) -> t.Any:
-        blueprint = super().create_blueprint(admin)
-        blueprint.url_value_preprocessor(_room_for_uploads)
-        return blueprint
-
     def _record(self, record_id: int) -> Record:
         record = db.session.get(Record, record_id)
         if record is None:
@@ -67,6 +50,7 @@ class DocumentRecordRoutes(DocumentNotify):
         return document
 
     @expose("/record/<int:record_id>/upload/", methods=("POST",))
+    @takes_documents
     def upload(self, record_id: int) -> t.Any:
         """One or many files. The page's script sends one file per request and reads JSON
         ({ok, documents} or {error}); a plain form posts them all and comes back to the tab."""

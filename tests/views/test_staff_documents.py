@@ -558,3 +558,9 @@ def test_the_list_deletes_through_the_service_file_and_all(app, agent_client, ag
     )
     assert "Document deleted." in response.get_data(as_text=True)
     assert all_documents(app) == [] and len(stored_files(app)) == len(before) - 1
+
+
+def test_the_request_limit_of_uploads_fits_the_files_the_service_takes():
+    from app.errors import MAX_FILES_PER_REQUEST
+
+    assert MAX_FILES_PER_REQUEST == documents.MAX_FILES
