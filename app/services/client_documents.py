@@ -132,7 +132,7 @@ def for_client(account: PortalAccount, document_id: int) -> Document:
     document = db.session.scalar(
         visible_to_client(account.record_id)
         .where(Document.id == document_id)
-        .options(joinedload(Document.category))
+        .options(joinedload(Document.category), joinedload(Document.product))
     )
     if document is None:
         raise NotFound(_("This document is not available."))
@@ -154,6 +154,10 @@ def opened_by_client(account: PortalAccount, document_id: int, *, inline: bool =
         "portal.id_card.downloaded" if is_card else "portal.document.downloaded",
         actor=actor,
         record=account.record,
-        details={"document": document.title, "document_id": document.id},
+        details={
+            "document": document.title,
+            "document_id": document.id,
+            "product": str(document.product) if document.product else None,
+        },
     )
     return document

@@ -15,6 +15,7 @@ so nothing tells them it exists.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +31,7 @@ from sqlalchemy.orm import joinedload
 from app.services import document_access
 from app.services.actors import Actor
 from app.services.errors import NotFound, ValidationError
+from app.services.validation import check_single_line
 from app.storage import DOCUMENTS, UploadRule, clean_filename, storage
 from app.storage.lifecycle import delete_after_commit, keep_if_committed
 from models import (
@@ -84,6 +86,18 @@ def categories() -> list[DocumentCategory]:
 # -- adding ------------------------------------------------------------------------------------
 
 
+def clean_title(text: str | None) -> str:
+    """A title as typed, made safe to show: no direction-changing or other invisible format
+    characters (they reorder what a reader sees), spaces collapsed, at most 200 characters;
+    a line break or control character is refused."""
+    visible = "".join(char for char in (text or "") if unicodedata.category(char) != "Cf")
+    try:
+        check_single_line(visible)
+    except ValidationError as error:
+        raise ValidationError(error.message, field="title") from error
+    return " ".join(visible.split())[:200]
+
+
 def _display_name(filename: str | None, extension: str, content_type: str) -> str:
     if content_type == "text/plain":
         given = (filename or "").rpartition(".")[2].lower()
@@ -113,7 +127,7 @@ def store_all(
                 Document(
                     record_id=record.id,
                     kind=DocumentKind.FILE,
-                    title=(title or "").strip()[:200] or name.rpartition(".")[0] or name,
+                    title=clean_title(title) or name.rpartition(".")[0] or name,
                     storage_key=stored.key,
                     filename=name,
                     content_type=stored.content_type,
@@ -218,7 +232,7 @@ def add_link(
         record_id=record.id,
         kind=DocumentKind.LINK,
         url=address,
-        title=(title or "").strip()[:200] or (urlsplit(address).hostname or address),
+        title=clean_title(title) or (urlsplit(address).hostname or address),
         category=category,
         product=product,
         source=DocumentSource.STAFF,
@@ -241,7 +255,7 @@ def edit(
     url: str | None = None,
 ) -> Document:
     """Staff change a document's title, category, policy (or a link's address)."""
-    name = (title or "").strip()
+    name = clean_title(title)
     if not name:
         raise ValidationError(_("Enter a title."), field="title")
     _check_owned(document.record, product)

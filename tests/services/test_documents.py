@@ -320,11 +320,13 @@ def test_an_id_card_download_is_its_own_event(staff, cleo):
     account = portal_account(cleo, staff)
     card = shared_file(cleo, staff)
     card.category = id_card_category()
+    card.product = factories.product(cleo, carrier="Harbor Mutual", plan_name="Auto Plus")
     db.session.commit()
     assert client_documents.id_cards(account) == [card]
     client_documents.opened_by_client(account, card.id)
     db.session.commit()
-    assert len(entries("portal.id_card.downloaded")) == 1
+    (entry,) = entries("portal.id_card.downloaded")
+    assert entry.details["product"] == str(card.product)
     assert entries("portal.document.downloaded") == []
 
 
@@ -473,3 +475,13 @@ def test_editing_a_link_checks_the_new_address(cleo, actor):
         documents.edit(link, title="  ", category=None, product=None)
     documents.edit(link, title="Claims", category=None, product=None, url="carrier.example/claims")
     assert (link.title, link.url) == ("Claims", "https://carrier.example/claims")
+
+
+def test_titles_lose_invisible_characters_and_refuse_line_breaks(cleo, actor):
+    (document,) = documents.add_files(
+        cleo, [upload("a.pdf")], actor=actor, title="  Policy\u202e fdp.exe  2027 "
+    )
+    assert document.title == "Policy fdp.exe 2027"
+    with pytest.raises(ValidationError) as refused:
+        documents.edit(document, title="Two\nlines", category=None, product=None)
+    assert refused.value.field == "title"
