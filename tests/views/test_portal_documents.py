@@ -176,8 +176,12 @@ def test_the_page_lists_only_what_is_shared_and_current(app, signed_in, cora, ot
         app, cora["record_id"], staff, PNG, "card.png", title="Member card", category="ID cards"
     )
     add_link(app, cora["record_id"], staff)
+    last_day = add_file(app, cora["record_id"], staff, title="Until today")
+    with app.app_context():
+        today = documents.office_today()
+    change(app, last_day, share_expires_on=today)  # the last day it shows is today
     page = signed_in.get("/portal/documents").get_data(as_text=True)
-    assert "Plan summary" in page and "Policy documents" in page
+    assert "Plan summary" in page and "Policy documents" in page and "Until today" in page
     assert page.index("ID cards") < page.index("Plan summary")
     assert "Member card" in page and "Website link" in page and "Carrier page" in page
     for title in ("Otto", "Lead quote", "Draft", "Old card", "Removed"):
@@ -442,15 +446,22 @@ def test_a_long_note_is_refused(app, signed_in, uploads_on):
     assert count(app, Document) == 0 and stored_files(app) == before
 
 
-def test_a_lead_cannot_send(app, client, cora, uploads_on):
+def test_a_lead_sees_nothing_and_cannot_send(app, client, cora, uploads_on):
+    """Shared while a client, then the record is a lead again: the portal shows nothing."""
+    document_id = add_file(app, cora["record_id"], cora["staff_id"], title="Plan summary")
     with app.app_context():
         record = db.session.get(Record, cora["record_id"])
         record.kind = RecordKind.LEAD
         db.session.commit()
     client.submit(f"/portal/a/{cora['token']}", {"password": cora["password"]})
-    assert 'type="file"' not in client.get("/portal/documents").get_data(as_text=True)
+    page = client.get("/portal/documents").get_data(as_text=True)
+    assert "Plan summary" not in page and 'type="file"' not in page
+    assert client.get("/portal/api/documents").get_json()["documents"] == []
+    for url in URLS:
+        assert fetch(client, url.format(id=document_id)).status_code == 404, url
     assert send(client, [(PDF, "a.pdf")]).status_code == 404
-    assert count(app, Document) == 0
+    assert count(app, Document) == 1
+    assert count(app, DocumentAccess, DocumentAccess.actor_kind == "client") == 0
 
 
 def test_without_the_csrf_token_nothing_is_kept(app, signed_in, uploads_on):
@@ -534,3 +545,16 @@ def test_api_upload_is_404_while_uploads_are_off(app, signed_in):
     response = api_send(signed_in, [(PDF, "a.pdf")], token=api_token(signed_in))
     assert response.status_code == 404 and response.get_json()["error"]["code"] == 404
     assert count(app, Document) == 0
+
+
+def test_sending_is_rate_limited_per_account(app, fresh_minute, signed_in, uploads_on, monkeypatch):
+    monkeypatch.setitem(app.config, "PORTICO_PORTAL_LOGIN_LIMIT", "2 per minute")
+    assert send(signed_in, [(PDF, "a.pdf")]).status_code == 302
+    assert send(signed_in, [(PDF, "b.pdf")]).status_code == 302
+    assert send(signed_in, [(PDF, "c.pdf")]).status_code == 429
+    token = api_token(signed_in)  # the JSON route counts on its own
+    for name in ("d.pdf", "e.pdf"):
+        assert api_send(signed_in, [(PDF, name)], token=token).status_code == 201
+    response = api_send(signed_in, [(PDF, "f.pdf")], token=token)
+    assert response.status_code == 429 and response.get_json()["error"]["code"] == 429
+    assert count(app, Document) == 4
