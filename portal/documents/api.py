@@ -26,6 +26,7 @@ openapi.component(
             "id",
             "title",
             "category",
+            "id_card",
             "policy",
             "shared_at",
             "kind",
