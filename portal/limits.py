@@ -2,7 +2,8 @@
 
 A route takes both: ``@per_ip("scope")`` and ``@per_account("scope", key)``, where the key
 names the account being tried (an email typed in a form, the token in the path, the code
-being verified, the signed-in account). The limit is ``PORTICO_PORTAL_LOGIN_LIMIT``.
+being verified, the signed-in account). The limit is ``PORTICO_PORTAL_LOGIN_LIMIT`` unless
+the route names its own (uploads: :data:`UPLOAD_LIMIT`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,14 @@ from app.services.portal_credentials import token_hash
 
 KeyFunc = Callable[[], str]
 
+#: Document uploads per signed-in account (each may carry several files): enough for a client
+#: sending a year's paperwork, not for filling the office's storage.
+UPLOAD_LIMIT = "20 per hour;60 per day"
+
+
+def upload_limit() -> str:
+    return UPLOAD_LIMIT
+
 
 def _limit() -> str:
     return str(current_app.config["PORTICO_PORTAL_LOGIN_LIMIT"])
@@ -29,9 +38,9 @@ def per_ip(scope: str) -> Any:
     )
 
 
-def per_account(scope: str, key_func: KeyFunc) -> Any:
+def per_account(scope: str, key_func: KeyFunc, limit: Callable[[], str] | None = None) -> Any:
     return limiter.limit(
-        _limit, methods=["POST"], key_func=key_func, scope=f"portal-{scope}-account"
+        limit or _limit, methods=["POST"], key_func=key_func, scope=f"portal-{scope}-account"
     )
 
 

@@ -26,7 +26,6 @@ from app import transactions
 from app.services import client_documents, documents
 from app.services.errors import NotFound
 from models import Document, DocumentKind, PortalAccount, RecordKind
-from portal import bp
 from portal.api import error
 from portal.guards import is_module_enabled
 
@@ -36,8 +35,6 @@ UPLOADS = "uploads"
 ACCEPT = (
     ".pdf,.png,.jpg,.jpeg,.gif,.webp,.heic,.tif,.tiff,.doc,.docx,.xls,.xlsx,.odt,.ods,.txt,.csv"
 )
-#: Endpoints that read an upload's body: their request limit is raised before it is read.
-UPLOAD_ENDPOINTS = frozenset({"portal.upload_documents", "portal.api_documents"})
 
 
 class UploadForm(FlaskForm):
@@ -46,17 +43,6 @@ class UploadForm(FlaskForm):
 
     files = MultipleFileField(_l("Files"))
     note = TextAreaField(_l("Note for the office"), validators=[Optional(), Length(max=2000)])
-
-
-@bp.url_value_preprocessor
-def _room_for_uploads(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    """An upload may carry MAX_FILES files of the office's largest size each: the request
-    limit is raised for it before anything reads the body (CSRF protection does, in a
-    before-request hook, and URL value preprocessors run before those), so each file meets
-    the per-file limit with its clear message instead of the whole request being cut off."""
-    if endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
-        per_file = int(current_app.config["PORTICO_DOCUMENT_MAX_MB"])
-        request.max_content_length = (documents.MAX_FILES * per_file + 1) << 20
 
 
 def account_or_404() -> PortalAccount:

@@ -8,6 +8,7 @@ from typing import Any
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 
+from app.errors import takes_documents
 from app.services import client_documents
 from app.services.errors import NotFound, ValidationError
 from models import Document, DocumentKind
@@ -15,7 +16,7 @@ from portal import bp, openapi
 from portal.api import error
 from portal.documents import account_or_404, can_upload, open_document, policy, send, viewable
 from portal.guards import client_required
-from portal.limits import account_key, per_account
+from portal.limits import account_key, per_account, upload_limit
 from portal.openapi import READ_ERRORS, Reply, ref
 
 openapi.component(
@@ -138,8 +139,9 @@ def _sent_json(document: Document) -> dict[str, Any]:
     },
     errors=(400, 401, 404, 413, 422, 429),
 )
+@takes_documents
 @client_required
-@per_account("documents-upload", account_key)
+@per_account("documents-upload", account_key, upload_limit)
 def api_documents() -> Any:
     account = account_or_404()
     if request.method == "GET":

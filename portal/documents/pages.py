@@ -9,6 +9,7 @@ from flask import abort, current_app, flash, g, redirect, render_template, url_f
 from flask_babel import gettext as _
 
 from app import transactions
+from app.errors import takes_documents
 from app.services import client_documents, documents
 from app.services.errors import NotFound, ValidationError
 from app.storage import DOCUMENTS
@@ -29,7 +30,7 @@ from portal.documents import (
     viewable,
 )
 from portal.guards import client_required, module_enabled
-from portal.limits import account_key, per_account
+from portal.limits import account_key, per_account, upload_limit
 from portal.navigation import client_screen
 
 
@@ -95,9 +96,10 @@ def document_link(document_id: int) -> Any:
 
 
 @bp.post("/documents")
+@takes_documents
 @client_required
 @module_enabled(UPLOADS)
-@per_account("documents-upload", account_key)
+@per_account("documents-upload", account_key, upload_limit)
 def upload_documents() -> Any:
     form = UploadForm()
     if not form.validate_on_submit():

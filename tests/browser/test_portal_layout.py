@@ -47,7 +47,16 @@ LONG_CARRIER = "Blue Cross and Blue Shield of Northeastern Pennsylvania Incorpor
 VIEWPORTS = {"phone": (360, 740), "desktop": (1280, 800)}
 
 #: Portal routes that are not pages a person opens.
-NOT_PAGES = {"portal.static", "portal.branding_css", "portal.logo", "portal.openapi"}
+#: Answers that are not pages: assets, the API document, and a document's file or its link.
+NOT_PAGES = {
+    "portal.static",
+    "portal.branding_css",
+    "portal.logo",
+    "portal.openapi",
+    "portal.document_download",
+    "portal.document_view",
+    "portal.document_link",
+}
 #: Pages a signed-out visitor sees; every other page is opened signed in.
 SIGNED_OUT = {
     "portal.signin",

@@ -548,7 +548,9 @@ def test_api_upload_is_404_while_uploads_are_off(app, signed_in):
 
 
 def test_sending_is_rate_limited_per_account(app, fresh_minute, signed_in, uploads_on, monkeypatch):
-    monkeypatch.setitem(app.config, "PORTICO_PORTAL_LOGIN_LIMIT", "2 per minute")
+    from portal import limits
+
+    monkeypatch.setattr(limits, "UPLOAD_LIMIT", "2 per minute")
     assert send(signed_in, [(PDF, "a.pdf")]).status_code == 302
     assert send(signed_in, [(PDF, "b.pdf")]).status_code == 302
     assert send(signed_in, [(PDF, "c.pdf")]).status_code == 429
