@@ -145,7 +145,9 @@ def opened_by_client(account: PortalAccount, document_id: int, *, inline: bool =
     document; the view answers with its file (:func:`download`) or its link."""
     document = for_client(account, document_id)
     actor = Actor.client(account)
-    viewing = inline or document.kind == DocumentKind.LINK
+    viewing = (inline and document.content_type in documents.INLINE_TYPES) or (
+        document.kind == DocumentKind.LINK
+    )
     document_access.log(
         document, AccessAction.VIEWED if viewing else AccessAction.DOWNLOADED, actor
     )

@@ -313,7 +313,7 @@ SYSTEM_TEMPLATES: dict[str, TemplateSpec] = {
             "{{ agent.full_name or office.name }} has shared "
             "{% if documents|length == 1 %}a document{% else %}{{ documents|length }} documents"
             "{% endif %} with you in your secure client portal:\n\n"
-            "{% for title in documents %}- {{ title }}\n{% endfor %}\n"
+            "{% for title in documents %}- {{ title }}\n{% endfor %}\n\n"
             "Sign in to see and download them: {{ portal_url }}\n\n"
             "{{ agent.full_name or office.name }}",
             variables={"documents": "the titles of the documents shared"},

@@ -1,6 +1,7 @@
 """A staff member in Chromium uploads files to a record's Documents tab (each with its own
 progress bar; a refused one says why), ticks three documents, shares them and emails the
-client: one email arrives."""
+client: one email arrives. The client signs in, downloads one of them, and the staff member
+sees "seen by the client" on it and the download in its history."""
 
 import io
 import re
@@ -15,7 +16,8 @@ from app.services.portal_accounts import enable_self_service
 from models import Document, Record, db
 from tests import factories
 from tests.browser.test_admin_browser import blocked_scripts, sign_in, watch_console
-from tests.conftest import run_jobs
+from tests.conftest import body_of, run_jobs
+from tests.views.test_portal_signin import _credentials
 
 pytestmark = pytest.mark.browser
 
@@ -39,9 +41,10 @@ def office(app, mailbox):
         )
         db.session.commit()
         record_id = record.id
+        clara = _credentials(record_id)  # read before delivery blanks the password
     run_jobs(app)  # the portal's own emails go before the test starts counting
     mailbox.clear()
-    return {"record_id": record_id}
+    return {"record_id": record_id, "clara": clara}
 
 
 def test_upload_two_files_share_three_and_email_the_client(
@@ -93,10 +96,35 @@ def test_upload_two_files_share_three_and_email_the_client(
     run_jobs(app)
     received = mailbox.wait_for(1)
     assert len(received) == 1 and "clara@example.com" in received[0]["To"]
+    notice = body_of(received[0])
+    assert "- renewal\n- card\n\nSign in to see and download them: " in notice.replace("\r", "")
     with app.app_context():
         record = db.session.get(Record, office["record_id"])
         shared = db.session.scalars(
             select(Document).where(Document.record_id == record.id, Document.shared.is_(True))
         ).all()
         assert len(shared) == 3
+    clara = office["clara"]
     assert blocked_scripts(problems) == []
+
+    # The client signs in from the email's portal, finds the three and downloads one.
+    client = page.context.browser.new_context(accept_downloads=True).new_page()
+    client.goto(f"{base_url}/portal/a/{clara['token']}", wait_until="load")
+    client.get_by_label("Password").fill(clara["password"])
+    client.get_by_role("button", name="Sign in").click()
+    client.get_by_role("link", name="Documents", exact=True).click()
+    expect(client.get_by_role("link", name=re.compile("^Download "))).to_have_count(3)
+    with client.expect_download() as download:
+        client.get_by_role("link", name="Download renewal").click()
+    assert download.value.suggested_filename == "renewal.pdf"
+    client.context.close()
+
+    # Staff see the receipt on the tab, and the download in the document's history.
+    page.reload(wait_until="load")
+    page.get_by_role("tab", name=re.compile("Documents")).click()
+    renewal = page.locator("#pt-doc-table tbody tr", has_text="renewal.pdf")
+    expect(renewal.locator(".pt-doc-receipt")).to_contain_text("Seen by the client on")
+    expect(page.locator(".pt-doc-receipt", has_text="Not opened yet")).to_have_count(2)
+    renewal.get_by_role("link", name="History").click()
+    expect(page.locator("table")).to_contain_text("Downloaded")
+    expect(page.locator("table")).to_contain_text("Clara Client")
