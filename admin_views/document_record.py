@@ -220,7 +220,10 @@ class DocumentRecordRoutes(DocumentNotify):
     def _send(self, document_id: int, *, inline: bool) -> Response:
         document = self._document(document_id)
         if document.kind == DocumentKind.LINK:
-            return redirect(str(document.url))
+            address = documents.web_address(document)  # http or https, checked again
+            if address is None:
+                abort(404)
+            return redirect(address)
         try:
             return documents.staff_download(document, Actor.staff(current_user), inline=inline)
         except NotFound:

@@ -102,6 +102,7 @@ def row_context(record: Record) -> dict[str, t.Any]:
         "local_datetime": local_datetime,
         "product_label": product_label,
         "expiry_note": expiry_note,
+        "web_address": documents.web_address,
         "row_template": ROW_TEMPLATE,
         "back": url_for("record.details_view", id=record.id) + "#documents",
     }

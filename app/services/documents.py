@@ -216,6 +216,18 @@ def check_url(url: str | None) -> str:
     return text
 
 
+def web_address(document: Document) -> str | None:
+    """A link's address, checked again whenever someone is sent to it: http or https only. An
+    address that reached the database another way than :func:`check_url` (an import, a hand
+    edit) is never followed or shown as a link: None then."""
+    if document.kind != DocumentKind.LINK or not document.url:
+        return None
+    try:
+        return check_url(document.url)
+    except ValidationError:
+        return None
+
+
 def add_link(
     record: Record,
     url: str | None,

@@ -13,7 +13,6 @@ from app.errors import takes_documents
 from app.services import client_documents, documents
 from app.services.errors import NotFound, ValidationError
 from app.storage import DOCUMENTS
-from models import DocumentKind
 from portal import bp
 from portal.documents import (
     ACCEPT,
@@ -88,11 +87,12 @@ def document_link(document_id: int) -> Any:
     try:
         with transactions.attempt():  # a file asked for as a link logs nothing
             document = client_documents.opened_by_client(account, document_id, inline=True)
-            if document.kind != DocumentKind.LINK or not document.url:
+            address = documents.web_address(document)  # http or https, checked again
+            if address is None:
                 raise NotFound(_("This document is not available."))
     except NotFound:
         abort(404)
-    return redirect(document.url)
+    return redirect(address)
 
 
 @bp.post("/documents")

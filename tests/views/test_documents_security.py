@@ -1,0 +1,308 @@
+"""Documents under attack: what a client, a stranger or a staff member of the wrong role can
+reach or make happen through every document route, page and JSON answer; markup typed into
+titles, names, notes and categories stays text; files answer with the headers that keep a
+browser from running them."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from models import (
+    AccessAction,
+    Document,
+    DocumentAccess,
+    DocumentCategory,
+    OutboxMessage,
+    db,
+)
+from tests import factories
+from tests.views import test_portal_documents as portal
+from tests.views.test_portal_documents import (
+    PDF,
+    PNG,
+    TEXT,
+    add_file,
+    add_link,
+    change,
+    closed,
+    fetch,
+    multipart,
+    send,
+    set_uploads,
+    stored_files,
+)
+
+cora = portal.cora
+signed_in = portal.signed_in
+uploads_on = portal.uploads_on
+
+#: Markup a person could type where the portal or the staff panel shows text.
+MARKUP = '<img src=x onerror="alert(1)">'
+
+
+def count(app: Any, model: Any, *where: Any) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def page_of(record_id: int) -> str:
+    return f"/admin/record/details/?id={record_id}"
+
+
+# -- what a download answers with ---------------------------------------------------------------
+
+
+def assert_file_headers(response: Any) -> None:
+    headers = response.headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in headers["Cache-Control"]
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "\n" not in headers["Content-Disposition"] and "\r" not in headers["Content-Disposition"]
+
+
+def test_every_file_answer_carries_the_headers_that_keep_it_inert(
+    app, signed_in, cora, agent_client
+):
+    pdf = add_file(app, cora["record_id"], cora["staff_id"])
+    for url in (
+        f"/portal/documents/{pdf}/download",
+        f"/portal/documents/{pdf}/view",
+        f"/portal/api/documents/{pdf}/download",
+    ):
+        response = fetch(signed_in, url)
+        assert response.status_code == 200, url
+        assert_file_headers(response)
+    for url in (f"/admin/document/{pdf}/download/", f"/admin/document/{pdf}/view/"):
+        response = fetch(agent_client, url)
+        assert response.status_code == 200, url
+        assert_file_headers(response)
+
+
+def test_a_name_cannot_add_to_the_content_disposition_header(app, signed_in, cora):
+    name = 'bill"; filename="evil.html\r\nSet-Cookie: a=b;.pdf'
+    document_id = add_file(app, cora["record_id"], cora["staff_id"], name=name)
+    response = fetch(signed_in, f"/portal/documents/{document_id}/download")
+    disposition = response.headers["Content-Disposition"]
+    assert "Set-Cookie" not in response.headers
+    assert disposition.count('"') == 2 and disposition.startswith('attachment; filename="')
+    assert 'filename="evil.html' not in disposition
+
+
+def test_a_client_upload_opens_inline_for_staff_only_when_pdf_or_picture(
+    app, signed_in, uploads_on, agent_client
+):
+    assert send(signed_in, [(TEXT, "notes.txt"), (PNG, "photo.png")]).status_code == 302
+    with app.app_context():
+        kept = {d.filename: d.id for d in db.session.scalars(select(Document))}
+    text = fetch(agent_client, f"/admin/document/{kept['notes.txt']}/view/")
+    assert text.headers["Content-Disposition"].startswith("attachment")
+    picture = fetch(agent_client, f"/admin/document/{kept['photo.png']}/view/")
+    assert picture.headers["Content-Disposition"].startswith("inline")
+    assert picture.headers["Content-Type"] == "image/png"
+
+
+# -- markup stays text --------------------------------------------------------------------------
+
+
+def test_markup_in_titles_names_notes_and_categories_is_shown_as_text(
+    app, signed_in, cora, uploads_on, agent_client
+):
+    with app.app_context():
+        db.session.add(DocumentCategory(name=MARKUP[:80], is_id_card=True))
+        db.session.commit()
+    shared = add_file(app, cora["record_id"], cora["staff_id"], PNG, f"{MARKUP}.png", title=MARKUP)
+    change(app, shared, category_id=_category_id(app, MARKUP[:80]))
+    assert send(signed_in, [(PDF, f"{MARKUP}.pdf")], MARKUP).status_code == 302
+    pages = [
+        signed_in.get("/portal/documents"),
+        signed_in.get("/portal/home"),
+        agent_client.get(page_of(cora["record_id"])),
+        agent_client.get("/admin/document/"),
+        agent_client.get("/admin/document_inbox/"),
+        agent_client.get(f"/admin/document/{shared}/history/"),
+        agent_client.get(f"/admin/document/{shared}/edit-document/"),
+        agent_client.get(f"/admin/document/notify/?document_id={shared}"),
+        agent_client.get(f"/portal/preview/{cora['record_id']}/documents"),
+    ]
+    for response in pages:
+        assert response.status_code == 200, response.request.path
+        text = response.get_data(as_text=True)
+        assert "<img src=x" not in text, response.request.path
+    listed = signed_in.get("/portal/api/documents").get_json()["documents"]
+    assert listed[0]["title"] == MARKUP  # JSON carries the text; the page script sets text
+
+
+def _category_id(app: Any, name: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(DocumentCategory.id).where(DocumentCategory.name == name))
+
+
+def test_the_row_an_upload_answers_with_is_escaped(app, agent_client, cora):
+    token = agent_client.csrf_token(page_of(cora["record_id"]))
+    response = agent_client.post(
+        f"/admin/document/record/{cora['record_id']}/upload/",
+        data={"csrf_token": token, "title": MARKUP, "files": [(BytesIO(PDF), "a.pdf")]},
+        content_type="multipart/form-data",
+        headers={"Accept": "application/json"},
+    )
+    [row] = response.get_json()["documents"]
+    assert "<img src=x" not in row["row"] and "&lt;img src=x" in row["row"]
+
+
+# -- links go only to web addresses --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(document.cookie)", "data:text/html,<script>alert(1)</script>"]
+)
+def test_a_link_that_is_not_a_web_address_is_never_followed(
+    app, signed_in, cora, agent_client, url
+):
+    """Addresses are checked when staff type them; one that got into the database another
+    way (an import, a hand edit) is still not where the portal or the staff panel sends anyone."""
+    link = add_link(app, cora["record_id"], cora["staff_id"])
+    change(app, link, url=url)
+    assert fetch(signed_in, f"/portal/documents/{link}/link").status_code == 404
+    assert count(app, DocumentAccess, DocumentAccess.action == AccessAction.VIEWED) == 0
+    response = fetch(agent_client, f"/admin/document/{link}/download/")
+    assert response.status_code == 404 and "Location" not in response.headers
+    tab = agent_client.get(page_of(cora["record_id"])).get_data(as_text=True)
+    row = tab.split(f'id="document-{link}"')[1].split("</tr>")[0]
+    assert 'href="javascript:' not in row and 'href="data:' not in row
+    assert 'href="https://' not in row  # shown as text, not a link
+
+
+def test_a_link_goes_to_the_web_address_only_for_its_client(app, signed_in, cora):
+    with app.app_context():
+        otto = factories.record(first_name="Otto", last_name="Other").id
+    theirs = add_link(app, otto, cora["staff_id"], "https://elsewhere.example/x")
+    response = fetch(signed_in, f"/portal/documents/{theirs}/link")
+    assert response.status_code == 404 and "Location" not in response.headers
+
+
+# -- CSRF on every POST -------------------------------------------------------------------------
+
+
+def test_every_staff_document_post_needs_the_csrf_token(app, agent_client, cora, mailbox):
+    document_id = add_file(app, cora["record_id"], cora["staff_id"], share=False)
+    record = cora["record_id"]
+    before, sent = stored_files(app), count(app, OutboxMessage)
+    posts = {
+        f"/admin/document/record/{record}/upload/": {"files": [(BytesIO(PDF), "a.pdf")]},
+        f"/admin/document/record/{record}/link/": {"url": "https://x.example", "title": "x"},
+        f"/admin/document/record/{record}/bulk/": {
+            "operation": "share",
+            "document_id": str(document_id),
+        },
+        f"/admin/document/{document_id}/delete-document/": {},
+        f"/admin/document/{document_id}/edit-document/": {"title": "Changed"},
+        "/admin/document/notify/": {"document_id": str(document_id), "channel": "email"},
+        "/admin/document/action/": {"action": "share", "rowid": str(document_id)},
+        "/admin/document/delete/": {"id": str(document_id)},
+    }
+    for url, data in posts.items():
+        response = agent_client.post(url, data=data, content_type="multipart/form-data")
+        assert response.status_code == 400, url
+        closed(response)
+    with app.app_context():
+        [document] = db.session.scalars(select(Document))
+        assert document.title != "Changed" and not document.shared
+    assert count(app, Document) == 1 and stored_files(app) == before
+    assert count(app, OutboxMessage) == sent
+
+
+def test_the_portal_upload_page_and_json_need_the_csrf_token(app, signed_in, uploads_on):
+    for url in ("/portal/documents", "/portal/api/documents"):
+        response = closed(signed_in.post(url, **multipart([(PDF, "a.pdf")], note="n")))
+        assert response.status_code == 400, url
+    assert count(app, Document) == 0
+
+
+# -- GET changes nothing but the access log ------------------------------------------------------
+
+
+def test_opening_the_notice_dialog_by_address_sends_nothing(app, agent_client, cora, mailbox):
+    document_id = add_file(app, cora["record_id"], cora["staff_id"])
+    sent = count(app, OutboxMessage)
+    for url in (
+        f"/admin/document/notify/?document_id={document_id}&channel=email",
+        f"{page_of(cora['record_id'])}&notify={document_id}&channel=email",
+    ):
+        assert agent_client.get(url).status_code == 200, url
+    assert count(app, OutboxMessage) == sent
+    assert count(app, DocumentAccess, DocumentAccess.action == AccessAction.NOTIFIED) == 0
+
+
+# -- roles and the preview ----------------------------------------------------------------------
+
+
+def test_staff_without_a_role_reach_no_document(app, client, cora):
+    document_id = add_file(app, cora["record_id"], cora["staff_id"])
+    with app.app_context():
+        nobody = factories.staff(role="agent", email="norole@example.com")
+        nobody.roles = []
+        db.session.commit()
+    portal.signed_in  # noqa: B018 (the fixture module is what gives the client helpers)
+    from tests.conftest import login
+
+    assert login(client, "norole@example.com", factories.PASSWORD).status_code == 302
+    for url in (
+        f"/admin/document/{document_id}/download/",
+        f"/admin/document/{document_id}/history/",
+        "/admin/document/",
+        "/admin/document_category/",
+    ):
+        assert client.get(url).status_code == 403, url
+    assert count(app, DocumentAccess, DocumentAccess.action == AccessAction.DOWNLOADED) == 0
+
+
+def test_agents_cannot_change_categories(app, agent_client):
+    with app.app_context():
+        category = db.session.scalar(select(DocumentCategory).order_by(DocumentCategory.id))
+        category_id, name = category.id, category.name
+    token = agent_client.csrf_token(page_of(factories_record(app)))
+    for url, data in (
+        ("/admin/document_category/new/", {"name": "Mine", "is_id_card": "y"}),
+        (f"/admin/document_category/edit/?id={category_id}", {"name": "Renamed"}),
+        ("/admin/document_category/delete/", {"id": str(category_id)}),
+    ):
+        response = agent_client.post(url, data={**data, "csrf_token": token})
+        assert response.status_code == 403, url
+    with app.app_context():
+        assert db.session.get(DocumentCategory, category_id).name == name
+        assert (
+            db.session.scalar(select(DocumentCategory).where(DocumentCategory.name == "Mine"))
+            is None
+        )
+
+
+def factories_record(app: Any) -> int:
+    with app.app_context():
+        return factories.record().id
+
+
+def test_the_preview_offers_staff_nothing_to_do_as_the_client(app, agent_client, cora):
+    set_uploads(app, True)
+    try:
+        add_file(app, cora["record_id"], cora["staff_id"], PNG, "card.png", category="ID cards")
+        add_link(app, cora["record_id"], cora["staff_id"])
+        for screen in ("documents", "home"):
+            page = agent_client.get(f"/portal/preview/{cora['record_id']}/{screen}")
+            text = page.get_data(as_text=True)
+            assert "/download" not in text and "/link" not in text and "/view" not in text
+            assert 'type="file"' not in text and 'portal/documents"' not in text
+        refused = agent_client.post(
+            f"/portal/preview/{cora['record_id']}/documents",
+            data={"csrf_token": agent_client.csrf_token(page_of(cora["record_id"]))},
+        )
+        assert refused.status_code in (403, 405)
+        # The client's own routes do not know staff.
+        assert fetch(agent_client, "/portal/api/documents").status_code == 401
+    finally:
+        set_uploads(app, False)
+    assert count(app, DocumentAccess, DocumentAccess.actor_kind == "client") == 0
