@@ -306,3 +306,27 @@ def test_the_preview_offers_staff_nothing_to_do_as_the_client(app, agent_client,
     finally:
         set_uploads(app, False)
     assert count(app, DocumentAccess, DocumentAccess.actor_kind == "client") == 0
+
+
+# -- request sizes --------------------------------------------------------------------------------
+
+
+def test_only_signed_in_people_may_send_an_upload_sized_request(
+    app, signed_in, uploads_on, agent_client, cora, monkeypatch
+):
+    """Upload routes take ten files' worth in one request; for anyone not signed in (nothing
+    they send is kept) the body is refused at the request limit before it is read."""
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1 << 20)
+    monkeypatch.setitem(app.config, "PORTICO_DOCUMENT_MAX_MB", 2)
+    body = multipart([(PDF + b"0" * (1536 << 10), "big.pdf")], note="n")
+    record_upload = f"/admin/document/record/{cora['record_id']}/upload/"
+    for url in ("/portal/documents", "/portal/api/documents", record_upload):
+        stranger = app.test_client()
+        assert closed(stranger.post(url, **body)).status_code == 413, url
+    # A client signed in to the portal is a stranger to the staff upload, and the other way.
+    assert closed(signed_in.post(record_upload, **body)).status_code == 413
+    assert closed(agent_client.post("/portal/documents", **body)).status_code == 413
+    # Signed in where they upload, the body is read (and refused here without its token).
+    assert closed(signed_in.post("/portal/documents", **body)).status_code == 400
+    assert closed(agent_client.post(record_upload, **body)).status_code == 400
+    assert count(app, Document) == 0
