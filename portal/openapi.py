@@ -122,6 +122,8 @@ class Operation:
     #: shown as (a name formatted with the path's values).
     body: Callable[..., dict[str, Any]] | None = None
     body_name: str | None = None
+    #: How the body is sent: JSON, or a form with files (multipart/form-data).
+    content_type: str = "application/json"
 
 
 def operation(
@@ -132,12 +134,13 @@ def operation(
     errors: tuple[int, ...] = READ_ERRORS,
     body: Callable[..., dict[str, Any]] | None = None,
     body_name: str | None = None,
+    content_type: str = "application/json",
 ) -> Callable[[View], View]:
     """Document one method of the route below (put it under ``@bp.route``)."""
 
     def declare(view: View) -> View:
         found = view.__dict__.setdefault("openapi", [])
-        found.append(Operation(method, summary, replies, errors, body, body_name))
+        found.append(Operation(method, summary, replies, errors, body, body_name, content_type))
         return view
 
     return declare
@@ -243,7 +246,7 @@ def _operation(op: Operation, values: dict[str, str], schemas: dict[str, Any]) -
             schema = ref(name)
         found["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": schema}},
+            "content": {op.content_type: {"schema": schema}},
         }
     responses: dict[str, Any] = {}
     for code, reply in op.replies.items():

@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.services import portal_accounts
+from app.services.portal_settings import get_settings
 from models import Prescription, Provider, db
 from tests import factories
 from tests.views.test_portal_signin import _credentials
@@ -64,6 +65,7 @@ def api_session(app: Any, client: Any) -> dict[str, str]:
         portal_accounts.enable_self_service(record, staff)
         db.session.add(Prescription(record_id=record.id, drug_name="Lisinopril"))
         db.session.add(Provider(record_id=record.id, name="Dr Who"))
+        get_settings().module_uploads = True  # the upload is tried too, with generated files
         db.session.commit()
         person = _credentials(record.id)
     response = client.submit(f"/portal/a/{person['token']}", {"password": person["password"]})

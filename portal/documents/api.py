@@ -9,7 +9,7 @@ from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 
 from app.errors import takes_documents
-from app.services import client_documents
+from app.services import client_documents, documents
 from app.services.errors import NotFound, ValidationError
 from models import Document, DocumentKind
 from portal import bp, openapi
@@ -125,8 +125,23 @@ def _sent_json(document: Document) -> dict[str, Any]:
 )
 @openapi.operation(
     "post",
-    "Send the office documents (multipart/form-data: up to 10 parts named files, and a note); "
-    "only while the office lets clients share documents",
+    "Send the office documents (up to 10 files, each checked by its content and size, and a "
+    "note); only while the office lets clients share documents",
+    body=lambda: {
+        "type": "object",
+        "required": ["files"],
+        "properties": {
+            "files": {
+                "type": "array",
+                "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+                "minItems": 1,
+                "maxItems": documents.MAX_FILES,
+            },
+            "note": {"type": "string", "maxLength": 2000},
+        },
+        "additionalProperties": False,
+    },
+    content_type="multipart/form-data",
     replies={
         201: Reply(
             "Sent: the files now on the record, for the office",
