@@ -161,6 +161,7 @@ def test_portal_documents_page_costs_the_same_with_1_or_50_documents(app, client
             "record": record.id,
             "products": [p.id for p in products],
             "categories": list(db.session.scalars(select(DocumentCategory.id))),
+            "account": portal_accounts.primary_account(record).id,
         }
         person = _credentials(record.id)
     client.submit(f"/portal/a/{person['token']}", {"password": person["password"]})
@@ -196,6 +197,7 @@ def test_portal_documents_page_costs_the_same_with_1_or_50_documents(app, client
                         "size": 500,
                         "source": DocumentSource.CLIENT,
                         "client_note": "For the claim",
+                        "uploaded_by_account_id": ids["account"],
                         "shared": False,
                     }
                 )

@@ -111,7 +111,9 @@ def id_cards(account: PortalAccount) -> list[Document]:
 
 
 def sent_by(account: PortalAccount) -> list[Document]:
-    """What the client sent the office (their uploads), newest first."""
+    """What this person sent the office (their uploads), newest first. Only theirs: a contact
+    person with portal access of their own is on the same record, and neither reads the names
+    and notes the other sent."""
     if account.record.kind != RecordKind.CLIENT:
         return []
     return list(
@@ -120,6 +122,7 @@ def sent_by(account: PortalAccount) -> list[Document]:
             .where(
                 Document.record_id == account.record_id,
                 Document.source == DocumentSource.CLIENT,
+                Document.uploaded_by_account_id == account.id,
             )
             .order_by(Document.created_at.desc(), Document.id.desc())
         )

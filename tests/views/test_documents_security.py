@@ -11,12 +11,17 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from app.services import client_documents, documents
 from models import (
     AccessAction,
+    AccountStatus,
+    Contact,
+    ContactRole,
     Document,
     DocumentAccess,
     DocumentCategory,
     OutboxMessage,
+    PortalAccount,
     db,
 )
 from tests import factories
@@ -330,3 +335,65 @@ def test_only_signed_in_people_may_send_an_upload_sized_request(
     assert closed(signed_in.post("/portal/documents", **body)).status_code == 400
     assert closed(agent_client.post(record_upload, **body)).status_code == 400
     assert count(app, Document) == 0
+
+
+# -- where staff are sent back to ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "back", ["javascript:alert(1)", "//evil.example/x", "https://evil.example/x", "/\\evil.example"]
+)
+def test_the_notice_dialog_sends_staff_back_only_within_portico(
+    app, agent_client, cora, mailbox, back
+):
+    document_id = add_file(app, cora["record_id"], cora["staff_id"])
+    page = agent_client.get(f"/admin/document/notify/?document_id={document_id}&url={back}")
+    text = page.get_data(as_text=True)
+    assert "evil.example" not in text and 'href="javascript:alert' not in text
+    response = agent_client.submit(
+        "/admin/document/notify/",
+        {"document_id": str(document_id), "channel": "", "url": back},
+        page="/admin/document/",
+    )
+    assert response.status_code == 302
+    assert "evil.example" not in response.headers["Location"]
+    assert not response.headers["Location"].startswith("javascript:")
+
+
+# -- people sharing a record ---------------------------------------------------------------------
+
+
+def test_sent_by_you_lists_only_what_this_person_sent(app, signed_in, cora, uploads_on):
+    """A contact person with their own portal access is on the client's record: what the
+    client sent the office (names, notes) is not theirs to read, nor theirs the client's."""
+    with app.app_context():
+        helper = Contact(
+            record_id=cora["record_id"],
+            role=ContactRole.CONTACT_PERSON,
+            first_name="Hal",
+            last_name="Helper",
+        )
+        db.session.add(helper)
+        db.session.flush()
+        account = PortalAccount(
+            record_id=cora["record_id"],
+            contact_id=helper.id,
+            status=AccountStatus.ENABLED,
+            generation=0,
+            failed_attempts=0,
+        )
+        db.session.add(account)
+        db.session.flush()
+        client_documents.client_upload(
+            account, [documents.Upload(BytesIO(PDF), "hal-payslip.pdf")], "Hal's own pay"
+        )
+        db.session.commit()
+        helper_id = account.id
+    assert send(signed_in, [(PDF, "cora-claim.pdf")], "Cora's claim").status_code == 302
+    page = signed_in.get("/portal/documents").get_data(as_text=True)
+    assert "cora-claim.pdf" in page and "Cora&#39;s claim" in page
+    assert "hal-payslip" not in page and "Hal&#39;s own pay" not in page
+    with app.app_context():
+        helper_account = db.session.get(PortalAccount, helper_id)
+        sent = [d.filename for d in client_documents.sent_by(helper_account)]
+    assert sent == ["hal-payslip.pdf"]
