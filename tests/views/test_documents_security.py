@@ -25,6 +25,7 @@ from models import (
     db,
 )
 from tests import factories
+from tests.conftest import login
 from tests.views import test_portal_documents as portal
 from tests.views.test_portal_documents import (
     PDF,
@@ -252,9 +253,6 @@ def test_staff_without_a_role_reach_no_document(app, client, cora):
         nobody = factories.staff(role="agent", email="norole@example.com")
         nobody.roles = []
         db.session.commit()
-    portal.signed_in  # noqa: B018 (the fixture module is what gives the client helpers)
-    from tests.conftest import login
-
     assert login(client, "norole@example.com", factories.PASSWORD).status_code == 302
     for url in (
         f"/admin/document/{document_id}/download/",
