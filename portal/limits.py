@@ -28,6 +28,17 @@ def upload_limit() -> str:
     return UPLOAD_LIMIT
 
 
+#: Documents opened per signed-in account: each open is logged, and may tell the office.
+READ_LIMIT = "60 per minute;1000 per day"
+
+
+def per_account_reads(scope: str) -> Any:
+    """A limit on a GET that writes (a document's open is logged), per signed-in account."""
+    return limiter.limit(
+        lambda: READ_LIMIT, methods=["GET"], key_func=account_key, scope=f"portal-{scope}-reads"
+    )
+
+
 def _limit() -> str:
     return str(current_app.config["PORTICO_PORTAL_LOGIN_LIMIT"])
 

@@ -53,8 +53,8 @@ ERROR_TEXT = {
     400: "The request could not be read: not a JSON object, the X-CSRFToken header "
     "missing or wrong, or a number out of range",
     401: "Not signed in",
-    403: "Signed in, but not allowed to change this (or, with reason "
-    "fresh_sign_in_required, not before confirming it's you)",
+    403: "Signed in, but not allowed to do this: with reason fresh_sign_in_required, not "
+    "before confirming it's you; a document, not when another site asked for it",
     404: "No such thing (or it belongs to someone else)",
     413: "The request is too large",
     422: "Invalid values; nothing saved",

@@ -147,7 +147,9 @@ def notify(documents: Sequence[Document], channel: str, *, actor: Actor, today: 
     outcome = Outcome()
     ready = []
     for document in documents:
-        if not document.shared or document.expired(today):
+        if document.record.kind != RecordKind.CLIENT:
+            outcome.refused.append((document, LEAD_REFUSAL))
+        elif not document.shared or document.expired(today):
             outcome.refused.append((document, "It is not shared with the client."))
         else:
             ready.append(document)

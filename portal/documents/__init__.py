@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, g, request
+from flask import abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -59,10 +59,24 @@ def can_upload() -> bool:
     return record is not None and record.kind == RecordKind.CLIENT and is_module_enabled(UPLOADS)
 
 
+def not_from_the_portal() -> Any:
+    """Another site sent the browser here (Sec-Fetch-Site: cross-site): nothing is opened or
+    logged, so no page elsewhere can make a client "see" a document; the client lands on
+    their Documents page (API: 403). Links from the portal, bookmarks and typed addresses
+    are same-origin or none; clients that send no such header are not browsers."""
+    if request.headers.get("Sec-Fetch-Site") != "cross-site":
+        return None
+    if request.path.startswith("/portal/api/"):
+        return error(403, _("Open documents from the portal."))
+    return redirect(url_for("portal.documents"))
+
+
 def open_document(document_id: int, *, inline: bool) -> Any:
     """The file, once the service has logged the open; 404 for anything not the client's
     (JSON under /portal/api/)."""
     account = account_or_404()
+    if refused := not_from_the_portal():
+        return refused
     try:
         with transactions.attempt():  # a link asked for as a file logs nothing
             document = client_documents.opened_by_client(account, document_id, inline=inline)

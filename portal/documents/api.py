@@ -16,7 +16,7 @@ from portal import bp, openapi
 from portal.api import error
 from portal.documents import account_or_404, can_upload, open_document, policy, send, viewable
 from portal.guards import client_required
-from portal.limits import account_key, per_account, upload_limit
+from portal.limits import account_key, per_account, per_account_reads, upload_limit
 from portal.openapi import READ_ERRORS, Reply, ref
 
 openapi.component(
@@ -183,8 +183,9 @@ def api_documents() -> Any:
     "get",
     "One shared file, as an attachment (opening it is logged)",
     replies={200: Reply("The file")},
-    errors=READ_ERRORS,
+    errors=(*READ_ERRORS, 403, 429),
 )
 @client_required
+@per_account_reads("documents")
 def api_document_download(document_id: int) -> Any:
     return open_document(document_id, inline=False)

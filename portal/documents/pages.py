@@ -22,6 +22,7 @@ from portal.documents import (
     can_upload,
     human_size,
     local_day,
+    not_from_the_portal,
     open_document,
     policy,
     send,
@@ -29,7 +30,7 @@ from portal.documents import (
     viewable,
 )
 from portal.guards import client_required, module_enabled
-from portal.limits import account_key, per_account, upload_limit
+from portal.limits import account_key, per_account, per_account_reads, upload_limit
 from portal.navigation import client_screen
 
 
@@ -68,12 +69,14 @@ client_screen("/documents")(documents_page)
 
 @bp.get("/documents/<int:document_id>/download")
 @client_required
+@per_account_reads("documents")
 def document_download(document_id: int) -> Any:
     return open_document(document_id, inline=False)
 
 
 @bp.get("/documents/<int:document_id>/view")
 @client_required
+@per_account_reads("documents")
 def document_view(document_id: int) -> Any:
     """Shown in the browser when it is a PDF or a picture; anything else downloads."""
     return open_document(document_id, inline=True)
@@ -81,9 +84,12 @@ def document_view(document_id: int) -> Any:
 
 @bp.get("/documents/<int:document_id>/link")
 @client_required
+@per_account_reads("documents")
 def document_link(document_id: int) -> Any:
     """A website link the office shared: logged, then on to the address staff set."""
     account = account_or_404()
+    if refused := not_from_the_portal():
+        return refused
     try:
         with transactions.attempt():  # a file asked for as a link logs nothing
             document = client_documents.opened_by_client(account, document_id, inline=True)

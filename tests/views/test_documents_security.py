@@ -395,3 +395,67 @@ def test_sent_by_you_lists_only_what_this_person_sent(app, signed_in, cora, uplo
         helper_account = db.session.get(PortalAccount, helper_id)
         sent = [d.filename for d in client_documents.sent_by(helper_account)]
     assert sent == ["hal-payslip.pdf"]
+
+
+#: Access entries that are a client opening a document (not uploads, shares or notices).
+OPENS = DocumentAccess.action.in_([AccessAction.VIEWED, AccessAction.DOWNLOADED])
+
+
+def test_another_site_cannot_make_a_client_open_a_document(app, signed_in, cora):
+    """A page elsewhere that points the signed-in client's browser at a download (an image,
+    a link) would log a receipt "seen by the client" and an event: a cross-site request
+    opens nothing and logs nothing; the client lands on their Documents page."""
+    pdf = add_file(app, cora["record_id"], cora["staff_id"])
+    link = add_link(app, cora["record_id"], cora["staff_id"], "https://carrier.example/claims")
+    elsewhere = {"Sec-Fetch-Site": "cross-site"}
+    for url in (
+        f"/portal/documents/{pdf}/download",
+        f"/portal/documents/{pdf}/view",
+        f"/portal/documents/{link}/link",
+    ):
+        response = signed_in.get(url, headers=elsewhere)
+        assert response.status_code == 302 and response.headers["Location"] == "/portal/documents"
+    response = signed_in.get(f"/portal/api/documents/{pdf}/download", headers=elsewhere)
+    assert response.status_code == 403 and response.get_json()["error"]["code"] == 403
+    assert count(app, DocumentAccess, OPENS) == 0
+    with app.app_context():
+        assert db.session.get(Document, pdf).first_opened_at is None
+    # From the portal itself (or a bookmark) it opens as ever.
+    response = signed_in.get(
+        f"/portal/documents/{pdf}/download", headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    response.get_data()
+    response.close()
+    assert response.status_code == 200 and count(app, DocumentAccess, OPENS) == 1
+
+
+def test_opening_documents_is_rate_limited_per_account(app, signed_in, cora, monkeypatch):
+    from portal import limits
+
+    monkeypatch.setattr(limits, "READ_LIMIT", "3 per minute")
+    pdf = add_file(app, cora["record_id"], cora["staff_id"])
+    statuses = [fetch(signed_in, f"/portal/documents/{pdf}/download").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert count(app, DocumentAccess, OPENS) == 3
+
+
+def test_a_client_made_a_lead_again_is_not_told_of_documents_it_cannot_open(app, cora):
+    from app.services import document_sharing
+    from app.services.actors import Actor
+    from models import Record, RecordKind, User
+
+    pdf = add_file(app, cora["record_id"], cora["staff_id"])
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+        db.session.get(Record, cora["record_id"]).kind = RecordKind.LEAD
+        staff = db.session.get(User, cora["staff_id"])
+        outcome = document_sharing.notify(
+            [db.session.get(Document, pdf)],
+            document_sharing.EMAIL,
+            actor=Actor.staff(staff),
+            today=documents.office_today(),
+        )
+        assert outcome.done == []
+        assert [why for _doc, why in outcome.refused] == [document_sharing.LEAD_REFUSAL]
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == before
+        db.session.rollback()
