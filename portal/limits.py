@@ -24,8 +24,14 @@ KeyFunc = Callable[[], str]
 UPLOAD_LIMIT = "20 per hour;60 per day"
 
 
-def upload_limit() -> str:
-    return UPLOAD_LIMIT
+def uploads_per_account() -> Any:
+    """:data:`UPLOAD_LIMIT` per signed-in account, one count for the page and the API."""
+    return limiter.shared_limit(
+        lambda: UPLOAD_LIMIT,
+        scope="portal-documents-upload-account",
+        key_func=account_key,
+        methods=["POST"],
+    )
 
 
 #: Documents opened per signed-in account: each open is logged, and may tell the office.
@@ -49,9 +55,9 @@ def per_ip(scope: str) -> Any:
     )
 
 
-def per_account(scope: str, key_func: KeyFunc, limit: Callable[[], str] | None = None) -> Any:
+def per_account(scope: str, key_func: KeyFunc) -> Any:
     return limiter.limit(
-        limit or _limit, methods=["POST"], key_func=key_func, scope=f"portal-{scope}-account"
+        _limit, methods=["POST"], key_func=key_func, scope=f"portal-{scope}-account"
     )
 
 

@@ -16,7 +16,7 @@ from portal import bp, openapi
 from portal.api import error
 from portal.documents import account_or_404, can_upload, open_document, policy, send, viewable
 from portal.guards import client_required
-from portal.limits import account_key, per_account, per_account_reads, upload_limit
+from portal.limits import per_account_reads, uploads_per_account
 from portal.openapi import READ_ERRORS, Reply, ref
 
 openapi.component(
@@ -156,7 +156,7 @@ def _sent_json(document: Document) -> dict[str, Any]:
 )
 @takes_documents
 @client_required
-@per_account("documents-upload", account_key, upload_limit)
+@uploads_per_account()
 def api_documents() -> Any:
     account = account_or_404()
     if request.method == "GET":

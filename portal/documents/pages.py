@@ -30,7 +30,7 @@ from portal.documents import (
     viewable,
 )
 from portal.guards import client_required, module_enabled
-from portal.limits import account_key, per_account, per_account_reads, upload_limit
+from portal.limits import per_account_reads, uploads_per_account
 from portal.navigation import client_screen
 
 
@@ -105,7 +105,7 @@ def document_link(document_id: int) -> Any:
 @takes_documents
 @client_required
 @module_enabled(UPLOADS)
-@per_account("documents-upload", account_key, upload_limit)
+@uploads_per_account()
 def upload_documents() -> Any:
     form = UploadForm()
     if not form.validate_on_submit():
