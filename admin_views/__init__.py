@@ -18,6 +18,7 @@ from admin_views.portal_field import PortalFieldView
 from admin_views.portal_settings import PortalSettingsView
 from admin_views.product import CoverageTypeView, ProductView
 from admin_views.record import RecordView
+from admin_views.review import ReviewView
 from admin_views.system import SystemView
 from admin_views.tag import TagView
 from admin_views.task import MyTaskView, TaskView
@@ -37,6 +38,7 @@ from models import (
     PortalSettings,
     Product,
     Record,
+    Review,
     ScheduledAction,
     Tag,
     Task,
@@ -86,6 +88,7 @@ def init_admin(app: Flask) -> Admin:
         )
     )
     admin.add_view(PendingChangeView(PendingChange, db, name="Approvals", endpoint="approvals"))
+    admin.add_view(ReviewView(Review, db, name="Reviews", endpoint="reviews"))
     admin.add_view(
         WorkflowView(Workflow, db, name="Workflows", endpoint="workflow", category="Workflows")
     )

@@ -35,6 +35,7 @@ class PortalSettingsView(StaffModelView):
         "session_idle_minutes",
         "invitation_valid_days",
         *settings_service.BUILT_MODULES,  # modules not built yet have no switch
+        "review_task_threshold",
         "brand_colour",
         "logo_upload",
         "remove_logo",
@@ -72,6 +73,11 @@ class PortalSettingsView(StaffModelView):
         "session_idle_minutes": {"label": "Sign clients out after inactivity (minutes)"},
         "invitation_valid_days": {"label": "Invitations are valid for (days)"},
         **{module.field: {"label": module.label} for module in settings_service.MODULES},
+        "review_task_threshold": {
+            "label": "Follow-up task for reviews rated at or below",
+            "description": "A review with this many stars or fewer makes a task for the "
+            "client's agent, with the comment in it (0: never).",
+        },
         "brand_colour": {
             "label": "Brand colour",
             "description": "Header and buttons of the portal, as #rrggbb.",

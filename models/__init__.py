@@ -23,6 +23,7 @@ from models.prescription import Prescription
 from models.product import CoverageType, Product, ProductStatus
 from models.provider import Provider
 from models.record import ContactMethod, Record, RecordKind
+from models.review import Review, ReviewRequest
 from models.session import SignInSession
 from models.tag import Tag, record_tags
 from models.task import Task, TaskKind
@@ -74,6 +75,8 @@ __all__ = [
     "Provider",
     "Record",
     "RecordKind",
+    "Review",
+    "ReviewRequest",
     "Role",
     "RunStatus",
     "ScheduledAction",

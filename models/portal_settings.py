@@ -45,6 +45,8 @@ class PortalSettings(TimestampMixin, db.Model):
     module_reviews: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     module_uploads: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     module_certificates: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    #: A review rated at or below this makes a follow-up task for the agent (0: never).
+    review_task_threshold: Mapped[int] = mapped_column(Integer, default=2, nullable=False)
 
     #: Branding: a colour for the portal's header and buttons, and a logo.
     brand_colour: Mapped[str] = mapped_column(String(7), default="#1a5d96", nullable=False)

@@ -22,6 +22,7 @@ bp = Blueprint(
 preview_bp = Blueprint("portal_preview", __name__, url_prefix="/portal/preview/<int:record_id>")
 
 # Importing the features registers their routes.
+import portal.reviews  # noqa: E402,F401
 from portal import branding, care_lists, documents, home, openapi, session  # noqa: E402,F401
 from portal.details import contact_changes, sections  # noqa: E402,F401
 from portal.signin import codes, confirm, passwords  # noqa: E402,F401

@@ -33,6 +33,7 @@ SECTIONS: list[Section] = [
     Section("care_list_prescriptions", _l("Prescriptions"), "prescriptions"),
     Section("care_list_providers", _l("Providers"), "providers"),
     Section("documents", _l("Documents")),
+    Section("review", _l("Leave a review"), "reviews"),
 ]
 
 

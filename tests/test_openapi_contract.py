@@ -66,6 +66,7 @@ def api_session(app: Any, client: Any) -> dict[str, str]:
         db.session.add(Prescription(record_id=record.id, drug_name="Lisinopril"))
         db.session.add(Provider(record_id=record.id, name="Dr Who"))
         get_settings().module_uploads = True  # the upload is tried too, with generated files
+        get_settings().module_reviews = True  # and reviews, generated ratings and comments
         db.session.commit()
         person = _credentials(record.id)
     response = client.submit(f"/portal/a/{person['token']}", {"password": person["password"]})

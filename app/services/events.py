@@ -209,6 +209,7 @@ def message_context(
         customer_message=spec.customer_message or summary,
         documents=[str(title) for title in details.get("documents") or ()],
         record_url=links.record(record.id) if record else links.home(),
+        review_url=links.review(),
     )
     return context
 

@@ -51,6 +51,11 @@ def password_reset(token: str) -> str:
     return external("portal.reset_password", token=token)
 
 
+def review() -> str:
+    """The client's "Leave a review" page (sign-in first when not signed in)."""
+    return external("portal.review")
+
+
 def record(record_id: int) -> str:
     """The record's page in the staff panel."""
     return external("record.details_view", id=record_id)

@@ -34,6 +34,7 @@ LIMITS = (
     ("lockout_minutes", 1, 1440, "Pause length"),
     ("session_idle_minutes", 5, 720, "Idle time before sign-out"),
     ("invitation_valid_days", 1, 60, "Invitation validity"),
+    ("review_task_threshold", 0, 5, "The rating that makes a follow-up task"),
 )
 
 
@@ -53,7 +54,7 @@ class Module:
 MODULES = (
     Module("prescriptions", "module_rx", "Prescriptions (Rx) module"),
     Module("providers", "module_providers", "Providers module"),
-    Module("reviews", "module_reviews", "Reviews module", built=False),
+    Module("reviews", "module_reviews", "Reviews module"),
     Module("uploads", "module_uploads", "Allow clients to share documents"),
     Module("certificates", "module_certificates", "Certificates module", built=False),
 )

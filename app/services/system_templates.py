@@ -328,6 +328,20 @@ SYSTEM_TEMPLATES: dict[str, TemplateSpec] = {
             variables={"documents": "the titles of the documents shared"},
         ),
         _spec(
+            "review.request",
+            Channel.EMAIL,
+            "Review request: click to rate",
+            "How did we do? Rate {{ office.name }}",
+            "Hello {{ record.first_name }},\n\n"
+            "{{ agent.full_name or office.name }} would value your opinion of our service. "
+            "It takes a minute: pick from 1 to 5 stars and, if you like, tell us why.\n\n"
+            "Click to rate: {{ review_url }}\n\n"
+            "You will be asked to sign in to your client portal first.\n\n"
+            "{{ agent.full_name or office.name }}",
+            required=("review_url",),
+            variables={"review_url": "the portal's page where the client leaves a review"},
+        ),
+        _spec(
             "notify.primary",
             Channel.EMAIL,
             "Notification to the primary applicant",

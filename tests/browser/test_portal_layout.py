@@ -23,7 +23,8 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from app.services import invitations, password_resets, portal_accounts
+from app.services import invitations, password_resets, portal_accounts, reviews
+from app.services.portal_settings import get_settings
 from models import (
     Contact,
     ContactRole,
@@ -164,6 +165,8 @@ def household(app: Flask) -> dict[str, Any]:
         partner = factories.record(first_name="Pat", last_name="Partner", email=LONG_EMAIL)
         portal_accounts.enable_self_service(partner, staff)
         invitations.invite(record, staff, contact=helper)
+        get_settings().module_reviews = True  # the review page, and home's banner asking for one
+        reviews.request_review(record, staff)
         db.session.commit()
         credentials = _credentials(record.id)
         password_resets.request_password_reset(LONG_EMAIL)

@@ -19,6 +19,7 @@ def settings_form(**values):
         "lockout_minutes": "15",
         "session_idle_minutes": "30",
         "invitation_valid_days": "7",
+        "review_task_threshold": "2",
     }
     form.update(values)
     return form
@@ -83,14 +84,16 @@ def test_only_modules_the_portal_has_are_offered(app, admin_client):
     html = admin_client.get(url).get_data(as_text=True)
     assert 'name="module_rx"' in html and 'name="module_providers"' in html
     assert 'name="module_uploads"' in html and "Allow clients to share documents" in html
-    for field in ("module_reviews", "module_certificates"):
-        assert f'name="{field}"' not in html
-    assert "Reviews module" not in html and "Certificates module" not in html
-    response = admin_client.submit(url, settings_form(module_rx="y", module_reviews="y"))
+    assert 'name="module_reviews"' in html and "Reviews module" in html
+    assert 'name="module_certificates"' not in html and "Certificates module" not in html
+    response = admin_client.submit(
+        url, settings_form(module_rx="y", module_reviews="y", module_certificates="y")
+    )
     assert response.status_code == 302
     with app.app_context():
         settings = get_settings()
-        assert settings.module_rx and not settings.module_reviews and not settings.module_providers
+        assert settings.module_rx and settings.module_reviews and not settings.module_providers
+        assert not settings.module_certificates
         db.session.rollback()
 
 

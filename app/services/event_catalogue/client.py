@@ -253,9 +253,8 @@ CLIENT_EVENTS: tuple[EventType, ...] = (
         "Review submitted",
         CLIENT,
         "left a review",
-        TELL_AGENT,
+        TELL_AGENT_PRIMARY,
         ("rating", "comment"),
-        planned=True,
     ),
     event(
         "portal.referral",

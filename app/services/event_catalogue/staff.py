@@ -135,7 +135,7 @@ STAFF_EVENTS: tuple[EventType, ...] = (
         TELL_CUSTOMER,
         (),
         "We would value your review of our service.",
-        planned=True,
+        templates=(("customer_template_key", "review.request"),),
     ),
     event(
         "staff.change.approved",
