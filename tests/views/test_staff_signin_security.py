@@ -4,9 +4,9 @@ counted before the password is checked, and successes still never count."""
 import threading
 import time
 
-from models import User, db
 import pytest
 
+from models import User, db
 from tests import factories
 from tests.views.test_portal_signin_security import Browser
 
