@@ -23,6 +23,14 @@ preview_bp = Blueprint("portal_preview", __name__, url_prefix="/portal/preview/<
 
 # Importing the features registers their routes.
 import portal.reviews  # noqa: E402,F401
-from portal import branding, care_lists, documents, home, openapi, session  # noqa: E402,F401
+from portal import (  # noqa: E402,F401
+    branding,
+    care_lists,
+    documents,
+    home,
+    openapi,
+    referral,
+    session,
+)
 from portal.details import contact_changes, sections  # noqa: E402,F401
 from portal.signin import codes, confirm, passwords  # noqa: E402,F401

@@ -45,6 +45,39 @@ def per_account_reads(scope: str) -> Any:
     )
 
 
+#: Referrals per signed-in account and per address (IP): each makes a lead and tells the
+#: office, so a client can refer a few friends an hour, never script a list of strangers in.
+#: Only referrals taken count: a typo the form sends back does not use one up.
+REFERRAL_LIMIT = "5 per hour;20 per day"
+REFERRAL_IP_LIMIT = "20 per hour;50 per day"
+
+
+def _referral_taken(response: Any) -> bool:
+    return response.status_code in (201, 302)
+
+
+def referrals_per_account() -> Any:
+    """:data:`REFERRAL_LIMIT` per signed-in account, one count for the page and the API."""
+    return limiter.shared_limit(
+        lambda: REFERRAL_LIMIT,
+        scope="portal-referral-account",
+        key_func=account_key,
+        methods=["POST"],
+        deduct_when=_referral_taken,
+    )
+
+
+def referrals_per_ip() -> Any:
+    """:data:`REFERRAL_IP_LIMIT` per address, one count for the page and the API."""
+    return limiter.shared_limit(
+        lambda: REFERRAL_IP_LIMIT,
+        scope="portal-referral-ip",
+        key_func=get_remote_address,
+        methods=["POST"],
+        deduct_when=_referral_taken,
+    )
+
+
 def _limit() -> str:
     return str(current_app.config["PORTICO_PORTAL_LOGIN_LIMIT"])
 

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 
+from models import RecordKind
 from portal import bp, preview_bp
 from portal.guards import client_required, is_module_enabled
 
@@ -21,8 +23,12 @@ class Section:
     label: Any  # a lazy translation
     #: The portal module that must be on for it to show (None: always shown).
     module: str | None = None
+    #: Shown to clients only (a lead's portal has no such page).
+    clients_only: bool = False
 
     def enabled(self) -> bool:
+        if self.clients_only and getattr(g.get("portal_record"), "kind", None) != RecordKind.CLIENT:
+            return False
         return self.module is None or is_module_enabled(self.module)
 
 
@@ -33,6 +39,7 @@ SECTIONS: list[Section] = [
     Section("care_list_prescriptions", _l("Prescriptions"), "prescriptions"),
     Section("care_list_providers", _l("Providers"), "providers"),
     Section("documents", _l("Documents")),
+    Section("referral", _l("Refer a friend"), clients_only=True),
     Section("review", _l("Leave a review"), "reviews"),
 ]
 

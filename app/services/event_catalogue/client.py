@@ -261,9 +261,17 @@ CLIENT_EVENTS: tuple[EventType, ...] = (
         "Referral",
         CLIENT,
         "referred someone",
-        TELL_AGENT_TASK,
-        ("name", "email", "phone"),
-        planned=True,
+        Defaults(agent_email=True, primary_applicant_email=True, create_task=True),
+        ("name", "email", "phone", "message"),
+        # Also when the person was known already (the summary says so, for staff only).
+        "Thank you for your referral.",
+    ),
+    event(
+        "portal.referral.received",
+        "Referred by a client",
+        CLIENT,
+        "referred this person to the office",
+        carries=("referred_by", "client_record_id"),
     ),
     event(
         "portal.feedback",
