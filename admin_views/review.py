@@ -82,7 +82,9 @@ class ReviewView(StaffModelView):
             .get_query()
             .options(
                 joinedload(Review.record),
+                # Who answered: the contact's name, or the record's for the primary applicant.
                 joinedload(Review.account).joinedload(PortalAccount.contact),
+                joinedload(Review.account).joinedload(PortalAccount.record),
             )
         )
 

@@ -226,3 +226,38 @@ def test_reviews_list_filters_and_trend(app, admin_client, signed_in, cora, revi
     assert "Top marks." not in nobody.get_data(as_text=True)
     day = admin_client.get("/admin/reviews/?flt0_date_between=2020-01-01+to+2020-01-31")
     assert day.status_code == 200 and "Top marks." not in day.get_data(as_text=True)
+    export = admin_client.get("/admin/reviews/export/csv/")
+    assert export.status_code == 200
+    csv = export.get_data(as_text=True)
+    assert "Top marks." in csv and "Cora Client" in csv and "Unasked" in csv
+
+
+def test_the_reviews_list_costs_the_same_with_one_review_or_many(app, admin_client, count_queries):
+    from app.services import reviews as review_service
+    from models import PortalAccount
+
+    def add_reviews(count: int, start: int) -> None:
+        with app.app_context():
+            staff = factories.staff(email=f"staff.{start}@example.com")
+            for n in range(start, start + count):
+                record = factories.record(
+                    first_name=f"R{n}", last_name="Many", email=f"r{n}@example.com"
+                )
+                portal_accounts.enable_self_service(record, staff)
+                db.session.flush()
+                account = db.session.scalar(
+                    select(PortalAccount).where(PortalAccount.record_id == record.id)
+                )
+                review_service.submit(account, 1 + n % 5, f"Comment {n}")
+            db.session.commit()
+
+    def cost() -> int:
+        admin_client.get("/admin/reviews/")  # warm caches (settings, roles)
+        with count_queries() as counter:
+            assert admin_client.get("/admin/reviews/").status_code == 200
+        return counter.count
+
+    add_reviews(1, 0)
+    one = cost()
+    add_reviews(12, 1)
+    assert cost() == one
