@@ -112,6 +112,13 @@ def test_request_review_emails_the_client_and_the_banner_stays_until_answered(
     assert "left a review: 5 out of 5" in activity.get_data(as_text=True)
 
 
+def test_request_review_is_a_post_with_the_csrf_token(app, admin_client, cora, reviews_on):
+    url = f"/admin/reviews/request/{cora['record_id']}/"
+    assert admin_client.post(url, data={}).status_code == 400
+    assert admin_client.get(url).status_code == 405
+    assert pending_id(app, cora["record_id"]) is None
+
+
 def test_request_review_needs_a_client_with_portal_access(app, admin_client, reviews_on):
     with app.app_context():
         lead = factories.record(first_name="Lee", last_name="Lead", email="lee@example.com")
