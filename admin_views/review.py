@@ -18,6 +18,7 @@ from admin_views.filters import IntChoice, IntIs, OfficeDayBetween
 from app import transactions
 from app.services import reviews
 from app.services.errors import ValidationError
+from app.services.portal_settings import module_enabled
 from models import PortalAccount, Record, Review, db
 
 
@@ -93,6 +94,16 @@ class ReviewView(StaffModelView):
             kwargs["review_average"], kwargs["review_count"] = reviews.average()
             kwargs["review_trend"] = reviews.trend()
         return super().render(template, **kwargs)
+
+    def create_blueprint(self, admin: t.Any) -> t.Any:
+        blueprint = super().create_blueprint(admin)
+
+        # The record's Portal tab offers Request review only while the portal has the page.
+        @blueprint.app_template_global()
+        def reviews_module_on() -> bool:
+            return module_enabled(reviews.MODULE)
+
+        return blueprint
 
     @expose("/request/<int:record_id>/", methods=("POST",))
     def request_review(self, record_id: int) -> Response:

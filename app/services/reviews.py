@@ -22,7 +22,7 @@ from app.services import events
 from app.services.actors import Actor
 from app.services.errors import NotFound, ValidationError
 from app.services.portal_credentials import primary_account
-from app.services.portal_settings import get_settings
+from app.services.portal_settings import get_settings, module_enabled
 from models import (
     AccountStatus,
     PortalAccount,
@@ -37,6 +37,8 @@ from models import (
     utcnow,
 )
 
+#: The portal module (portal settings) that must be on for the page, the API and requests.
+MODULE = "reviews"
 LOWEST = 1
 HIGHEST = 5
 COMMENT_MAX = 2000
@@ -71,6 +73,12 @@ def request_review(record: Record, by: User) -> ReviewRequest:
     if not can_request(record):
         raise ValidationError(
             "Only a client with portal access can be asked for a review: enable self service first."
+        )
+    if not module_enabled(MODULE):
+        # The email's link would lead to a page that does not exist, and no banner would show.
+        raise ValidationError(
+            "Switch the Reviews module on in the portal settings first: "
+            "the client's link would lead nowhere while it is off."
         )
     request = open_request(record)
     if request is None:

@@ -31,6 +31,7 @@ def _client(email: str = "rita@example.com", **values):
         first_name="Rita", last_name="Rater", email=email, assigned_agent_id=agent.id, **values
     )
     portal_accounts.enable_self_service(record, agent)
+    get_settings().module_reviews = True  # staff ask for reviews only while it is on
     db.session.flush()
     account = db.session.scalar(
         select(PortalAccount).where(
