@@ -52,7 +52,7 @@ REFERRAL_LIMIT = "5 per hour;20 per day"
 REFERRAL_IP_LIMIT = "20 per hour;50 per day"
 
 
-def _referral_taken(response: Any) -> bool:
+def _taken(response: Any) -> bool:
     return response.status_code in (201, 302)
 
 
@@ -63,7 +63,7 @@ def referrals_per_account() -> Any:
         scope="portal-referral-account",
         key_func=account_key,
         methods=["POST"],
-        deduct_when=_referral_taken,
+        deduct_when=_taken,
     )
 
 
@@ -74,7 +74,24 @@ def referrals_per_ip() -> Any:
         scope="portal-referral-ip",
         key_func=get_remote_address,
         methods=["POST"],
-        deduct_when=_referral_taken,
+        deduct_when=_taken,
+    )
+
+
+#: Reviews per signed-in account, one count for the page and the API: each tells the agent
+#: (a low one makes them a task), so a client may say what they think, not script a flood.
+#: Only reviews taken count: a form sent back to fix does not use one up.
+REVIEW_LIMIT = "5 per hour;10 per day"
+
+
+def reviews_per_account() -> Any:
+    """:data:`REVIEW_LIMIT` per signed-in account, one count for the page and the API."""
+    return limiter.shared_limit(
+        lambda: REVIEW_LIMIT,
+        scope="portal-review-account",
+        key_func=account_key,
+        methods=["POST"],
+        deduct_when=_taken,
     )
 
 

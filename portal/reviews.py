@@ -22,12 +22,12 @@ from models import PortalAccount, Review, ReviewRequest
 from portal import bp, openapi
 from portal.api import error, form_errors, read_body
 from portal.guards import client_required, is_module_enabled, module_enabled
-from portal.limits import account_key, per_account
+from portal.limits import reviews_per_account
 from portal.navigation import client_screen
 from portal.openapi import WRITE_ERRORS, Reply, ref
 from portal.schemas import form_schema
 
-MODULE = "reviews"
+MODULE = reviews.MODULE
 
 
 class ReviewForm(FlaskForm):
@@ -108,7 +108,7 @@ def review() -> Any:
 @bp.post("/review")
 @client_required
 @module_enabled(MODULE)
-@per_account("review", account_key)
+@reviews_per_account()
 def review_submit() -> Any:
     account = _account()
     form = ReviewForm()
@@ -202,7 +202,7 @@ def api_review() -> Any:
 )
 @client_required
 @module_enabled(MODULE)
-@per_account("review", account_key)
+@reviews_per_account()
 def api_review_submit() -> Any:
     account = _account()
     body, refused = read_body(openapi.request_schema())
