@@ -4,8 +4,17 @@ staff's list, and months that end at midnight in the office's time zone, not in 
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from app.services import reviews as review_service
+from models import PortalAccount, Record, RecordKind, Review, db
 from tests.conftest import run_jobs
 from tests.views import test_portal_details as details
+from tests.views.test_referral import leads, refer
 from tests.views.test_reviews import pending_id, request_review, reviews_of, reviews_on
 
 cora = details.cora
@@ -45,10 +54,103 @@ def test_reviews_are_limited_per_account_page_and_api_together(
     assert signed_in.submit("/portal/review", {"rating": "1"}).status_code == 302
     token = api_token(signed_in)
     headers = {"X-CSRFToken": token}
-    assert (
-        signed_in.post("/portal/api/review", json={"rating": 1}, headers=headers).status_code == 201
-    )
+    response = signed_in.post("/portal/api/review", json={"rating": 1}, headers=headers)
+    assert response.status_code == 201
     assert signed_in.submit("/portal/review", {"rating": "1"}).status_code == 429
     response = signed_in.post("/portal/api/review", json={"rating": 1}, headers=headers)
     assert response.status_code == 429 and response.get_json()["error"]["code"] == 429
     assert len(reviews_of(app, cora["record_id"])) == 2
+
+
+# -- the preview ---------------------------------------------------------------------------------
+
+
+def test_the_previews_banner_stays_in_the_preview(
+    app, admin_client, agent_client, cora, reviews_on
+):
+    request_review(admin_client, cora["record_id"])
+    home = agent_client.get(f"/portal/preview/{cora['record_id']}/home").get_data(as_text=True)
+    banner = re.search(r'id="review-banner".*?</p>', home)
+    assert banner and f'href="/portal/preview/{cora["record_id"]}/review"' in banner.group(0)
+    page = agent_client.get(f"/portal/preview/{cora['record_id']}/review")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Send my review" not in html
+    response = agent_client.post(
+        f"/portal/preview/{cora['record_id']}/review", data={"rating": "1"}
+    )
+    assert response.status_code in (403, 405)
+    # Staff signed in to the panel are not a signed-in client of the portal itself.
+    assert agent_client.post("/portal/review", data={"rating": "1"}).status_code in (302, 400)
+    assert agent_client.post("/portal/api/review", json={"rating": 1}).status_code in (400, 401)
+    assert reviews_of(app, cora["record_id"]) == []
+
+
+# -- hostile text --------------------------------------------------------------------------------
+
+
+def test_hostile_comments_and_names_are_text_in_the_staff_list(
+    app, admin_client, signed_in, cora, reviews_on
+):
+    with app.app_context():
+        db.session.get(Record, cora["record_id"]).first_name = "<img src=x onerror=alert(1)>"
+        db.session.commit()
+    comment = "<script>alert('x')</script>"
+    assert (
+        signed_in.submit("/portal/review", {"rating": "1", "comment": comment}).status_code == 302
+    )
+    listing = admin_client.get("/admin/reviews/").get_data(as_text=True)
+    assert "<script>alert" not in listing and "<img src=x" not in listing
+    assert "&lt;script&gt;" in listing
+
+
+# -- the trend -----------------------------------------------------------------------------------
+
+
+def add_review(app: Any, record_id: int, rating: int, at: datetime) -> None:
+    with app.app_context():
+        account = db.session.scalar(
+            select(PortalAccount).where(PortalAccount.record_id == record_id)
+        )
+        db.session.add(
+            Review(record_id=record_id, account_id=account.id, rating=rating, created_at=at)
+        )
+        db.session.commit()
+
+
+def test_the_trend_counts_months_in_the_office_time_zone(app, cora):
+    app.config["PORTICO_TIMEZONE"] = "America/New_York"
+    # 31 Dec, 23:30 in New York is already 1 January in UTC; 1 Dec 00:30 there is 05:30 UTC.
+    add_review(app, cora["record_id"], 1, datetime(2027, 1, 1, 4, 30, tzinfo=UTC))
+    add_review(app, cora["record_id"], 5, datetime(2026, 12, 1, 5, 30, tzinfo=UTC))
+    add_review(app, cora["record_id"], 3, datetime(2026, 12, 1, 4, 30, tzinfo=UTC))  # 30 Nov
+    with app.app_context():
+        months = review_service.trend(6, now=datetime(2027, 1, 1, 4, 45, tzinfo=UTC))
+        assert [m.start.isoformat() for m in months][-3:] == [
+            "2026-10-01",
+            "2026-11-01",
+            "2026-12-01",
+        ]
+        assert [(m.average, m.count) for m in months[-2:]] == [(3.0, 1), (3.0, 2)]
+        after = review_service.trend(2, now=datetime(2027, 1, 1, 5, 0, tzinfo=UTC))
+        assert [(m.start.month, m.average, m.count) for m in after] == [(12, 3.0, 2), (1, None, 0)]
+
+
+# -- referral ------------------------------------------------------------------------------------
+
+
+def test_a_known_address_in_other_letters_or_formatting_is_not_added_again(app, signed_in, cora):
+    assert refer(signed_in, email="  FRAN@Example.COM ", phone="").status_code == 200
+    assert refer(signed_in, email="fran@example.com", phone="").status_code == 200
+    assert refer(signed_in, email="", phone="202.555.0143").status_code == 200  # Cora's phone
+    assert refer(signed_in, email="", phone="+1 (202) 555 0143").status_code == 200
+    assert [lead[1] for lead in leads(app)] == ["FRAN@example.com"]
+
+
+def test_the_lead_is_nowhere_in_the_referring_clients_portal(app, signed_in, cora):
+    refer(signed_in)
+    with app.app_context():
+        lead = db.session.scalar(select(Record).where(Record.kind == RecordKind.LEAD))
+        assert lead.email_opt_in is False and lead.sms_opt_in is False
+    for path in ("/portal/home", "/portal/details", "/portal/documents", "/portal/referral"):
+        page = signed_in.get(path).get_data(as_text=True)
+        assert "Fran" not in page and "fran@example.com" not in page, path
