@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from app.services import events, records
@@ -84,17 +85,21 @@ def check_friend(
     for field, value in (("first_name", first_name), ("last_name", last_name)):
         cleaned = " ".join((_checked(check_single_line, value, field) or "").split())
         if not cleaned:
-            raise ValidationError("Enter a name.", field=field)
+            raise ValidationError(_("Enter a name."), field=field)
         if len(cleaned) > NAME_MAX:
-            raise ValidationError(f"Keep it to {NAME_MAX} characters or fewer.", field=field)
+            raise ValidationError(
+                _("Keep it to %(most)d characters or fewer.", most=NAME_MAX), field=field
+            )
         names[field] = cleaned
     found_email = _checked(normalise_email, email, "email")
     found_phone = _checked(lambda value: normalise_phone(value, region), phone, "phone")
     if not found_email and not found_phone:
-        raise ValidationError("Give an email address or a phone number.", field="email")
+        raise ValidationError(_("Give an email address or a phone number."), field="email")
     text = (note or "").replace("\r\n", "\n").replace("\r", "\n").strip() or None
     if text and len(text) > NOTE_MAX:
-        raise ValidationError(f"Keep the note to {NOTE_MAX} characters or fewer.", field="note")
+        raise ValidationError(
+            _("Keep the note to %(most)d characters or fewer.", most=NOTE_MAX), field="note"
+        )
     return Friend(
         str(names["first_name"]),
         str(names["last_name"]),
@@ -109,7 +114,7 @@ def refer(account: PortalAccount, friend: Friend) -> Referred:
     :class:`NotFound` unless the account's record is a client's."""
     client = account.record
     if client.kind != RecordKind.CLIENT:
-        raise NotFound("Only clients can refer someone.")
+        raise NotFound(_("Only clients can refer someone."))
     actor = Actor.client(account)
     known = known_person(friend)
     details: dict[str, Any] = {

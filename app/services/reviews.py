@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.services import events
@@ -105,13 +106,16 @@ def get_request(account: PortalAccount, request_id: int) -> ReviewRequest:
     """A request made to the account's record; another record's is :class:`NotFound`."""
     request = db.session.get(ReviewRequest, request_id)
     if request is None or request.record_id != account.record_id:
-        raise NotFound("There is no such review request.")
+        raise NotFound(_("There is no such review request."))
     return request
 
 
 def clean_rating(rating: object) -> int:
     if isinstance(rating, bool) or not isinstance(rating, int) or not LOWEST <= rating <= HIGHEST:
-        raise ValidationError(f"Choose a rating from {LOWEST} to {HIGHEST} stars.", field="rating")
+        raise ValidationError(
+            _("Choose a rating from %(low)d to %(high)d stars.", low=LOWEST, high=HIGHEST),
+            field="rating",
+        )
     return rating
 
 
@@ -119,7 +123,8 @@ def clean_comment(comment: str | None) -> str | None:
     text = (comment or "").replace("\r\n", "\n").strip()
     if len(text) > COMMENT_MAX:
         raise ValidationError(
-            f"Keep the comment under {COMMENT_MAX:,} characters.", field="comment"
+            _("Keep the comment under %(most)s characters.", most=f"{COMMENT_MAX:,}"),
+            field="comment",
         )
     return text or None
 
@@ -144,7 +149,7 @@ def submit(
     else:
         request = open_request(record)
     if request is not None and request.answered_at is not None:
-        raise ValidationError("You have already answered this review request. Thank you!")
+        raise ValidationError(_("You have already answered this review request. Thank you!"))
     now = utcnow()
     review = Review(
         record_id=record.id,

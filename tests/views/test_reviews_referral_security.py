@@ -8,9 +8,11 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from app.services import reviews as review_service
+from app.services.errors import ValidationError
 from models import PortalAccount, Record, RecordKind, Review, db
 from tests.conftest import run_jobs
 from tests.views import test_portal_details as details
@@ -154,3 +156,40 @@ def test_the_lead_is_nowhere_in_the_referring_clients_portal(app, signed_in, cor
     for path in ("/portal/home", "/portal/details", "/portal/documents", "/portal/referral"):
         page = signed_in.get(path).get_data(as_text=True)
         assert "Fran" not in page and "fran@example.com" not in page, path
+
+
+# -- the client's language -----------------------------------------------------------------------
+
+
+def marked(text: str, **values: Any) -> str:
+    """A stand-in catalogue: what went through gettext shows it."""
+    return "[fr] " + (text % values if values else text)
+
+
+def test_what_the_service_tells_the_client_goes_through_gettext(
+    app, admin_client, signed_in, cora, reviews_on, monkeypatch
+):
+    monkeypatch.setattr(review_service, "_", marked)
+    request_review(admin_client, cora["record_id"])
+    request_id = pending_id(app, cora["record_id"])
+    answer = {"rating": "5", "review_request_id": str(request_id)}
+    assert signed_in.submit("/portal/review", answer).status_code == 302
+    again = signed_in.submit("/portal/review", answer, follow_redirects=True)
+    assert "[fr] You have already answered this review request." in again.get_data(as_text=True)
+    response = signed_in.post(
+        "/portal/api/review",
+        json={"rating": 5, "review_request_id": request_id + 1000},
+        headers={"X-CSRFToken": api_token(signed_in)},
+    )
+    assert response.status_code == 404
+    assert response.get_json()["error"]["message"] == "[fr] There is no such review request."
+
+
+def test_what_the_referral_service_tells_the_client_goes_through_gettext(monkeypatch):
+    from app.services import referrals
+
+    monkeypatch.setattr(referrals, "_", marked)
+    with pytest.raises(ValidationError, match=r"^\[fr\] Give an email"):
+        referrals.check_friend(first_name="F", last_name="F", email="", phone="", note=None)
+    with pytest.raises(ValidationError, match=r"^\[fr\] Keep it to 80"):
+        referrals.check_friend(first_name="F" * 81, last_name="F", email=None, phone="", note="")
