@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.services import events
 from app.services.actors import Actor
@@ -148,8 +149,9 @@ def submit(
         request: ReviewRequest | None = get_request(account, request_id)
     else:
         request = open_request(record)
+    already = _("You have already answered this review request. Thank you!")
     if request is not None and request.answered_at is not None:
-        raise ValidationError(_("You have already answered this review request. Thank you!"))
+        raise ValidationError(already)
     now = utcnow()
     review = Review(
         record_id=record.id,
@@ -159,10 +161,16 @@ def submit(
         created_at=now,
         review_request_id=request.id if request else None,
     )
-    if request is not None:
-        request.answered_at = now
-    db.session.add(review)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            if request is not None:
+                request.answered_at = now
+            db.session.add(review)
+    except IntegrityError:
+        if request is None:
+            raise
+        # Another answer to it was kept after this one found it open (two tabs, a script).
+        raise ValidationError(already) from None
     events.emit(
         "portal.review.submitted",
         actor=Actor.client(account),

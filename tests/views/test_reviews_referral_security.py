@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.services import reviews as review_service
 from app.services.errors import ValidationError
-from models import PortalAccount, Record, RecordKind, Review, db
+from models import PortalAccount, Record, RecordKind, Review, Task, db
 from tests.conftest import run_jobs
 from tests.views import test_portal_details as details
 from tests.views.test_referral import leads, refer
@@ -193,3 +193,33 @@ def test_what_the_referral_service_tells_the_client_goes_through_gettext(monkeyp
         referrals.check_friend(first_name="F", last_name="F", email="", phone="", note=None)
     with pytest.raises(ValidationError, match=r"^\[fr\] Keep it to 80"):
         referrals.check_friend(first_name="F" * 81, last_name="F", email=None, phone="", note="")
+
+
+# -- one answer per request, even at the same moment -----------------------------------------
+
+
+def test_an_answer_that_lands_while_another_is_sent_is_refused_not_a_server_error(
+    app, admin_client, signed_in, cora, reviews_on
+):
+    request_review(admin_client, cora["record_id"])
+    request_id = pending_id(app, cora["record_id"])
+    # Another tab's (or script's) answer committed after this one read the request open.
+    with app.app_context():
+        db.session.add(Review(record_id=cora["record_id"], rating=5, review_request_id=request_id))
+        db.session.commit()
+    response = signed_in.post(
+        "/portal/api/review",
+        json={"rating": 1, "review_request_id": request_id},
+        headers={"X-CSRFToken": api_token(signed_in)},
+    )
+    assert response.status_code == 422
+    assert "already answered" in response.get_json()["error"]["message"]
+    page = signed_in.submit(
+        "/portal/review",
+        {"rating": "1", "review_request_id": str(request_id)},
+        follow_redirects=True,
+    )
+    assert page.status_code == 200 and "already answered" in page.get_data(as_text=True)
+    assert reviews_of(app, cora["record_id"]) == [(5, None)]
+    with app.app_context():
+        assert db.session.scalar(select(Task).where(Task.record_id == cora["record_id"])) is None
