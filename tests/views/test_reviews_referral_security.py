@@ -223,3 +223,27 @@ def test_an_answer_that_lands_while_another_is_sent_is_refused_not_a_server_erro
     assert reviews_of(app, cora["record_id"]) == [(5, None)]
     with app.app_context():
         assert db.session.scalar(select(Task).where(Task.record_id == cora["record_id"])) is None
+
+
+@pytest.mark.parametrize("rating", [4.5, True, "4", None, 1e3, -1, [4], {"value": 4}])
+def test_the_api_keeps_no_rating_that_is_not_a_whole_number_from_1_to_5(
+    app, signed_in, cora, reviews_on, rating
+):
+    response = signed_in.post(
+        "/portal/api/review",
+        json={"rating": rating},
+        headers={"X-CSRFToken": api_token(signed_in)},
+    )
+    assert response.status_code == 422, response.get_json()
+    assert "rating" in response.get_json()["error"]["fields"]
+    assert reviews_of(app, cora["record_id"]) == []
+
+
+@pytest.mark.parametrize("rating", ["4.5", "3 stars", "1e1", "99999999999", "-3"])
+def test_the_form_keeps_no_rating_that_is_not_a_whole_number_from_1_to_5(
+    app, signed_in, cora, reviews_on, rating
+):
+    response = signed_in.submit("/portal/review", {"rating": rating})
+    assert response.status_code == 422
+    assert "Choose from 1 to 5 stars." in response.get_data(as_text=True)
+    assert reviews_of(app, cora["record_id"]) == []
