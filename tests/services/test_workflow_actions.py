@@ -8,13 +8,17 @@ from app.services.workflows import actions
 from app.services.workflows.actions import REGISTRY, ActionType, action_type, setting_help
 from models import (
     ActionKind,
+    ActionStatus,
     ActionTarget,
     Channel,
+    ContactMethod,
     DelayUnit,
     MessageTemplate,
     ScheduledAction,
+    Workflow,
     WorkflowAction,
     db,
+    utcnow,
 )
 from tests import factories
 
@@ -119,3 +123,29 @@ def test_each_kind_describes_a_scheduled_action(ctx):
         kind=ActionKind.SEND_SMS, params={"target": "agent", "template_key": "gone"}
     )
     assert actions.describe(to_agent, record, names) == "“gone” to the agent"
+
+
+def test_a_workflow_gives_no_portal_access_to_someone_who_never_agreed_to_email(ctx, app):
+    """A friend a client referred is a lead without consent to email: a workflow that
+    enables self service (on the Referral tag, or on every new record) must not mail a
+    stranger a portal link and password. Staff can still enable it by hand."""
+    from app.services import portal_credentials
+
+    enable = action_type(ActionKind.ENABLE_SELF_SERVICE)
+    workflow = Workflow(name="Welcome new leads")
+    stranger = factories.record(email="friend@example.com", email_opt_in=False)
+    outcome = enable.perform(
+        _scheduled(ActionKind.ENABLE_SELF_SERVICE), workflow, stranger, utcnow()
+    )
+    assert outcome[0] == ActionStatus.SKIPPED and "not agreed to email" in outcome[1]
+    assert portal_credentials.primary_account(stranger) is None
+    # Someone who takes texts gets the link by text, as enabling always does.
+    texter = factories.record(
+        email="texter@example.com",
+        email_opt_in=False,
+        mobile="+12025550143",
+        sms_opt_in=True,
+        preferred_contact=ContactMethod.SMS,
+    )
+    outcome = enable.perform(_scheduled(ActionKind.ENABLE_SELF_SERVICE), workflow, texter, utcnow())
+    assert outcome[0] == ActionStatus.DONE

@@ -30,6 +30,7 @@ from models import (
     ActionStatus,
     ActionTarget,
     Channel,
+    ContactMethod,
     MessageTemplate,
     Record,
     ScheduledAction,
@@ -123,6 +124,16 @@ class EnableSelfService(ActionType):
         account = portal_credentials.primary_account(record)
         if account is not None and account.status.value == "enabled":
             return ActionStatus.SKIPPED, "Self service was already enabled."
+        by_text = (
+            record.preferred_contact == ContactMethod.SMS and record.sms_opt_in and record.mobile
+        )
+        if not by_text and not record.email_opt_in:
+            # Someone who never agreed to email (a friend a client referred, say) gets no
+            # portal access by automation; staff can still enable it from the record.
+            return ActionStatus.SKIPPED, (
+                "The client has not agreed to email: a workflow does not send them portal "
+                "access (staff can, from the record)."
+            )
         try:
             portal_accounts.enable_self_service(record, Actor.system(f"Workflow: {workflow.name}"))
         except ValidationError as exc:
