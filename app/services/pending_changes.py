@@ -2,6 +2,9 @@
 (:func:`propose`), and staff approve or reject it, field by field (:func:`approve`,
 :func:`reject`). The client sees each decision once, on the details page
 (:func:`decisions_to_show`, :func:`acknowledge`).
+
+While a proposal waits, the client's form shows it (:func:`shown_value`): sending it back
+unchanged keeps it waiting, a new value replaces it, and the value on file withdraws it.
 """
 
 from __future__ import annotations
@@ -42,30 +45,49 @@ def propose(
     one. False when it is the same proposal again (nothing changes)."""
     previous = values.pending.get(item.key)
     if previous is not None:
-        if comparable(item.type.from_storage(previous.new_value)) == comparable(new):
+        if comparable(proposed_value(item, previous)) == comparable(new):
             return False
         previous.status = ChangeStatus.SUPERSEDED
-    db.session.add(
-        PendingChange(
-            record_id=record.id,
-            field_key=item.key,
-            field_label=item.label,
-            old_display=old_text,
-            new_value=storage(item, new),
-            new_display=new_text,
-            proposed_by_account_id=actor.account_id,
-            proposed_by_label=actor.label,
-            status=ChangeStatus.PENDING,
-        )
+    change = PendingChange(
+        record_id=record.id,
+        field_key=item.key,
+        field_label=item.label,
+        old_display=old_text,
+        new_value=storage(item, new),
+        new_display=new_text,
+        proposed_by_account_id=actor.account_id,
+        proposed_by_label=actor.label,
+        status=ChangeStatus.PENDING,
     )
+    db.session.add(change)
+    values.pending[item.key] = change
     return True
 
 
-def withdraw(values: Values, item: Field) -> None:
-    """The client asked to keep what is there: a proposal of ``item`` waiting is dropped."""
-    existing = values.pending.get(item.key)
-    if existing is not None and item.needs_approval:
+def waiting(values: Values, item: Field) -> PendingChange | None:
+    """The client's proposal of ``item`` waiting for staff, if the field needs approval."""
+    return values.pending.get(item.key) if item.needs_approval else None
+
+
+def proposed_value(item: Field, change: PendingChange) -> Any:
+    return item.type.from_storage(change.new_value)
+
+
+def shown_value(values: Values, item: Field) -> Any:
+    """What the client's form shows: the proposal waiting for staff, else what is on file (so
+    a section saved again sends the proposal back, not the value it would replace)."""
+    change = waiting(values, item)
+    return values.get(item) if change is None else proposed_value(item, change)
+
+
+def withdraw(values: Values, item: Field) -> PendingChange | None:
+    """The client put back the value on file: their proposal of ``item`` waiting is dropped
+    (returned, for the log and the message; None when there was none)."""
+    existing = waiting(values, item)
+    if existing is not None:
         existing.status = ChangeStatus.SUPERSEDED
+        del values.pending[item.key]
+    return existing
 
 
 def approve(change: PendingChange, by: User) -> None:

@@ -139,10 +139,14 @@ class SaveResult:
     verifying: list[ContactChange] = field(default_factory=list)
     #: Sign-in fields the signed-in person may not change, with why; nothing was saved then.
     refused: dict[str, str] = field(default_factory=dict)
+    #: Proposals the client withdrew by putting back the value on file: label, proposed value.
+    withdrawn: dict[str, str] = field(default_factory=dict)
+    #: Proposals a new one replaced: label, the value proposed before.
+    replaced: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
-        return bool(self.saved or self.pending or self.verifying)
+        return bool(self.saved or self.pending or self.verifying or self.withdrawn)
 
 
 def save_section(
@@ -169,16 +173,18 @@ def save_section(
     by = db.session.get(PortalAccount, actor.account_id) if actor.account_id else None
     result = SaveResult()
     changes: list[tuple[Field, Any, bool]] = []
-    kept: list[Field] = []
+    withdrawn: list[Field] = []
     for item in fields_of_section:
         if not item.editable or item.key not in form._fields:
             continue
         if only is not None and item.key not in only:
             continue
         new = form[item.key].data
-        old = values.get(item)
-        if comparable(old) == comparable(new):
-            kept.append(item)  # asked to keep what is there
+        # The form shows a proposal waiting for staff: sent back as shown, it keeps waiting.
+        if comparable(pending_changes.shown_value(values, item)) == comparable(new):
+            continue
+        if comparable(values.get(item)) == comparable(new):
+            withdrawn.append(item)  # the value on file put back: the proposal is dropped
             continue
         # Checked for every field before anything is applied: a refusal saves nothing.
         try:
@@ -197,8 +203,10 @@ def save_section(
         )
         db.session.flush()
         return result
-    for item in kept:  # only now: a refused submission withdraws no proposal either
-        pending_changes.withdraw(values, item)
+    for item in withdrawn:  # only now: a refused submission withdraws no proposal either
+        dropped = pending_changes.withdraw(values, item)
+        if dropped is not None:
+            result.withdrawn[item.label] = dropped.new_display
     # Codes first: a change refused for want of a fresh sign-in or past the limit of codes
     # raises before any other field is applied.
     for item, new, verify in changes:
@@ -244,8 +252,11 @@ def _apply(
     old = values.get(item)
     old_text, new_text = display_value(item, old), display_value(item, new)
     if item.needs_approval:
+        previous = values.pending.get(item.key)
         if pending_changes.propose(record, values, item, new, old_text, new_text, actor):
             result.pending[item.label] = new_text
+            if previous is not None:
+                result.replaced[item.label] = previous.new_display
         return
     set_value(values, item, new)
     result.saved[item.label] = (old_text, new_text)
@@ -270,13 +281,17 @@ def _apply(
 
 
 def _emit(section: Section, record: Record, actor: Actor, result: SaveResult) -> None:
-    if not (result.saved or result.pending):
+    if not (result.saved or result.pending or result.withdrawn):
         return
     details: dict[str, Any] = {"section": section.title}
     if result.saved:
         details["changes"] = {label: list(change) for label, change in result.saved.items()}
     if result.pending:
         details["awaiting_approval"] = result.pending
+    if result.replaced:
+        details["replaced"] = result.replaced
+    if result.withdrawn:
+        details["withdrawn"] = result.withdrawn
     events.emit(section.event_key, actor=actor, record=record, details=details)
 
 

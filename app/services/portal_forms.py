@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from app.services import field_types
+from app.services import field_types, pending_changes
 from app.services.builtin_fields import SIGN_IN_FIELDS
 from app.services.errors import ValidationError
 from app.services.field_values import Field, Values, json_ready
@@ -126,12 +126,13 @@ def section_form(
 
 
 def form_data(fields_of_section: list[Field], values: Values) -> dict[str, Any]:
-    """Current values, shaped for the form (a pending change shows what was proposed)."""
+    """Current values, shaped for the form (a pending change shows what was proposed: sent
+    back unchanged, it keeps waiting)."""
     data = {}
     for item in fields_of_section:
         if not item.editable:
             continue
-        value = values.get(item)
+        value = pending_changes.shown_value(values, item)
         if hasattr(value, "value") and not isinstance(value, Decimal | date):
             value = value.value
         data[item.key] = value
@@ -153,8 +154,10 @@ def forbidden_keys(submitted: set[str], fields_of_section: list[Field]) -> dict[
 
 
 def describe(item: Field, values: Values) -> dict[str, Any]:
-    """A field for the JSON API: its configuration and current value."""
-    pending = values.pending.get(item.key)
+    """A field for the JSON API: its configuration and the value on file; ``pending``, the
+    client's proposal waiting for staff: its ``value`` as the API takes it (sent back
+    unchanged, it keeps waiting), as ``display``ed, and when it was sent (``proposed_at``)."""
+    pending = pending_changes.waiting(values, item)
     description: dict[str, Any] = {
         "key": item.key,
         "label": item.label,
@@ -169,8 +172,10 @@ def describe(item: Field, values: Values) -> dict[str, Any]:
             {"value": v, "label": label} for v, label in field_types.choice_options(item.settings)
         ]
     if pending is not None:
+        proposed = pending_changes.proposed_value(item, pending)
         description["pending"] = {
-            "value": pending.new_display,
+            "value": item.type.json_value(json_ready(proposed)),
+            "display": pending.new_display,
             "proposed_at": pending.proposed_at.isoformat(),
         }
     return description

@@ -4,9 +4,12 @@ messages of the request that came back to it)."""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import g, render_template, session
+from flask import current_app, g, render_template, session
+from flask_babel import format_date
 
 from app.services import (
     builtin_fields,
@@ -71,10 +74,18 @@ def details_page(
         dismiss_form=DismissForm(formdata=None, seen=" ".join(str(d.id) for d in decisions)),
         problems=problems or {},
         display=field_values.display_value,
+        waiting=pending_changes.waiting,
+        sent_on=_sent_on,
         contact_changes=changes,
         code_forms=code_forms,
         identity=_identity(identity),
     ), status
+
+
+def _sent_on(when: datetime) -> str:
+    """The day a change was sent, in the office's time zone: "3 Dec"."""
+    local = when.astimezone(ZoneInfo(current_app.config["PORTICO_TIMEZONE"])).date()
+    return format_date(local, "d MMM")
 
 
 def _readable_phones(form: Any, fields_of_section: list[Any], region: str | None) -> None:

@@ -118,6 +118,11 @@ def _flash_saved(section_key: str, result: portal_fields.SaveResult) -> None:
             ),
             "info" + in_section,
         )
+    for label in result.withdrawn:
+        flash(
+            _("Your earlier proposed change to %(field)s was withdrawn.", field=label),
+            "info" + in_section,
+        )
 
 
 @bp.post("/details/decisions/dismiss")
@@ -162,9 +167,15 @@ openapi.component(
                 },
             },
             "pending": {
+                "description": "The client's change waiting for approval: sent back unchanged, "
+                "it keeps waiting; the value on file withdraws it",
                 "type": "object",
-                "required": ["value", "proposed_at"],
-                "properties": {"value": {"type": "string"}, "proposed_at": {"type": "string"}},
+                "required": ["value", "display", "proposed_at"],
+                "properties": {
+                    "value": {"description": "As the API takes it, like value"},
+                    "display": {"type": "string"},
+                    "proposed_at": {"type": "string", "format": "date-time"},
+                },
             },
         },
     },
@@ -196,6 +207,11 @@ openapi.component(
                 },
             },
             "awaiting_approval": {"type": "object", "additionalProperties": {"type": "string"}},
+            "withdrawn": {
+                "description": "Changes waiting for approval that the value on file withdrew",
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+            },
             "awaiting_verification": {"type": "array", "items": ref("Verification")},
             "section": ref("Section"),
         },
@@ -326,6 +342,7 @@ def api_save_section(section_key: str) -> Any:
                 label: {"old": old, "new": new} for label, (old, new) in result.saved.items()
             },
             "awaiting_approval": result.pending,
+            "withdrawn": result.withdrawn,
             "awaiting_verification": [verification_json(c) for c in result.verifying],
             "section": section_json(section_key, layout, field_values.values_for(record)),
         }

@@ -56,7 +56,8 @@ def test_client_edits_details_and_staff_approve(page: Page, browser: Browser, ba
         confirm.get_by_label("6-digit code").fill(code)
         confirm.get_by_role("button", name=f"Confirm {field}").click()
         expect(page.get_by_text(outcome)).to_be_visible()
-    expect(page.get_by_text("Waiting for approval: cora.new@example.com")).to_be_visible()
+    expect(contact.get_by_label("Email address")).to_have_value("cora.new@example.com")
+    expect(contact.get_by_text("Waiting for approval by your adviser (sent ")).to_be_visible()
     # The number reads as on every other page, whatever way it was typed.
     expect(contact.get_by_label("Mobile phone")).to_have_value("(202) 555-0188")
 

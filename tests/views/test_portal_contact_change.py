@@ -272,7 +272,8 @@ def test_a_new_email_is_confirmed_then_goes_to_staff(app, client, family, admin_
     response = confirm_contact(client, app, follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "Confirmed and sent for approval: Email address." in html
-    assert "Waiting for approval: cleo.new@example.com" in html
+    assert 'value="cleo.new@example.com"' in html
+    assert "Waiting for approval by your adviser (sent " in html
     with app.app_context():
         change_id = db.session.scalar(select(PendingChange.id))
     admin_client.submit(

@@ -131,7 +131,9 @@ def test_approval_field_waits_for_staff(app, signed_in, cora, admin_client):
     response = confirm_contact(signed_in, app, follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "sent for approval: Email address." in html
-    assert "Waiting for approval: cora.new@example.com" in html
+    # The form shows the proposal, with a note: saved again as it is, it keeps waiting.
+    assert 'value="cora.new@example.com"' in html
+    assert "Waiting for approval by your adviser (sent " in html
     assert record_value(app, cora["record_id"], "email") == "cora@example.com"
     queue = admin_client.get("/admin/approvals/?flt0_status_is=pending").get_data(as_text=True)
     assert "cora.new@example.com" in queue and "Cora Client" in queue
