@@ -71,6 +71,9 @@ def api_token(client):
 def test_optional_field_renders_saves_and_refuses_bad_values(app, signed_in, cora):
     page = signed_in.get("/portal/details").get_data(as_text=True)
     assert 'name="phone"' in page and 'value="(202) 555-0143"' in page
+    phone = re.search(r'<input[^>]*name="phone"[^>]*>', page).group(0)
+    assert "required" not in phone  # an optional field is not marked required ("None")
+    assert 'required="None"' not in page
     response = signed_in.submit(
         "/portal/details/contact", contact_form(phone="12"), page="/portal/details"
     )
