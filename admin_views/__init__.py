@@ -19,6 +19,7 @@ from admin_views.portal_settings import PortalSettingsView
 from admin_views.product import CoverageTypeView, ProductView
 from admin_views.record import RecordView
 from admin_views.review import ReviewView
+from admin_views.survey import SurveyQuestionView, SurveyResponseView, SurveyView
 from admin_views.system import SystemView
 from admin_views.tag import TagView
 from admin_views.task import MyTaskView, TaskView
@@ -40,6 +41,9 @@ from models import (
     Record,
     Review,
     ScheduledAction,
+    Survey,
+    SurveyQuestion,
+    SurveyResponse,
     Tag,
     Task,
     User,
@@ -89,6 +93,17 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(PendingChangeView(PendingChange, db, name="Approvals", endpoint="approvals"))
     admin.add_view(ReviewView(Review, db, name="Reviews", endpoint="reviews"))
+    admin.add_view(
+        SurveyResponseView(
+            SurveyResponse, db, name="Answers", endpoint="survey_response", category="Surveys"
+        )
+    )
+    admin.add_view(SurveyView(Survey, db, name="Surveys", endpoint="survey", category="Surveys"))
+    admin.add_view(
+        SurveyQuestionView(
+            SurveyQuestion, db, name="Questions", endpoint="survey_question", category="Surveys"
+        )
+    )
     admin.add_view(
         WorkflowView(Workflow, db, name="Workflows", endpoint="workflow", category="Workflows")
     )

@@ -25,6 +25,7 @@ from models.provider import Provider
 from models.record import ContactMethod, Record, RecordKind
 from models.review import Review, ReviewRequest
 from models.session import SignInSession
+from models.survey import Survey, SurveyQuestion, SurveyResponse
 from models.tag import Tag, record_tags
 from models.task import Task, TaskKind
 from models.template import Channel, MessageTemplate
@@ -82,6 +83,9 @@ __all__ = [
     "ScheduledAction",
     "SignInSession",
     "StaffRole",
+    "Survey",
+    "SurveyQuestion",
+    "SurveyResponse",
     "Tag",
     "Task",
     "TaskKind",

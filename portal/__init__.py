@@ -31,6 +31,7 @@ from portal import (  # noqa: E402,F401
     openapi,
     referral,
     session,
+    surveys,
 )
 from portal.details import contact_changes, sections  # noqa: E402,F401
 from portal.signin import codes, confirm, passwords  # noqa: E402,F401

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.services import notification_rules, portal_fields, templates
 from app.services.portal_settings import get_settings
 from app.services.users import ensure_roles
-from models import CoverageType, DocumentCategory, Role, Tag, db
+from models import CoverageType, DocumentCategory, Role, Survey, SurveyQuestion, Tag, db
 
 COVERAGE_TYPES = (
     "Medicare Advantage",
@@ -45,6 +45,41 @@ DOCUMENT_CATEGORIES = (
     ("Other", False),
 )
 
+#: The portal's surveys and their first questions: (key, title, intro, questions), each
+#: question (label, field type, settings, required). Admins change them afterwards.
+SURVEYS = (
+    (
+        "feedback",
+        "Feedback",
+        "Tell us how we are doing: every answer reaches your adviser.",
+        (
+            (
+                "How easy is it to work with us?",
+                "choice",
+                {"options": ["Very easy", "Easy", "Neither easy nor hard", "Hard", "Very hard"]},
+                True,
+            ),
+            ("What could we do better?", "long_text", {}, False),
+        ),
+    ),
+    (
+        "claim_survey",
+        "Claim experience survey",
+        "Had a claim with us lately? Tell us how it went.",
+        (
+            ("Which claim was it about?", "text", {}, False),
+            (
+                "How satisfied were you with how your claim was handled?",
+                "choice",
+                {"options": ["1", "2", "3", "4", "5"]},
+                True,
+            ),
+            ("Would you recommend us?", "yes_no", {}, False),
+            ("Anything else?", "long_text", {}, False),
+        ),
+    ),
+)
+
 
 def seed_defaults() -> dict[str, int]:
     """Create missing defaults; returns how many of each were added."""
@@ -56,6 +91,7 @@ def seed_defaults() -> dict[str, int]:
         "notification_rules": 0,
         "portal_fields": 0,
         "document_categories": 0,
+        "surveys": 0,
     }
     get_settings()
     added["templates"] = len(templates.ensure_defaults())
@@ -84,6 +120,24 @@ def seed_defaults() -> dict[str, int]:
         if name.lower() not in existing_categories:
             db.session.add(DocumentCategory(name=name, is_id_card=is_id_card, position=position))
             added["document_categories"] += 1
+
+    existing_surveys = set(db.session.scalars(select(Survey.key)))
+    for key, title, intro, questions in SURVEYS:
+        if key in existing_surveys:
+            continue
+        survey = Survey(key=key, title=title, intro=intro, active=True)
+        for position, (label, field_type, settings, required) in enumerate(questions):
+            survey.questions.append(
+                SurveyQuestion(
+                    label=label,
+                    field_type=field_type,
+                    settings=settings,
+                    required=required,
+                    position=position,
+                )
+            )
+        db.session.add(survey)
+        added["surveys"] += 1
     db.session.flush()
     return added
 
