@@ -1,5 +1,5 @@
-"""Home: the client's policies and products, the people on their record, and their ID cards
-(one click to download)."""
+"""Home: the client's policies and products, the people on their record, their ID cards (one
+click to download), and the surveys the office asks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import g, render_template
 
-from app.services import client_documents, contacts, products
+from app.services import client_documents, contacts, products, surveys
+from models import RecordKind
 from portal.navigation import client_screen
 
 
@@ -21,4 +22,5 @@ def home() -> Any:
         products=products.visible_to_client(record),
         contacts=contacts.of_record(record),
         id_cards=client_documents.id_cards(account) if account else [],
+        surveys=surveys.offered() if record.kind == RecordKind.CLIENT else [],
     )

@@ -45,6 +45,17 @@ def get_survey(key: str) -> Survey:
     return survey
 
 
+def offered() -> list[Survey]:
+    """The surveys the portal offers now (switched on), for links on the client's home."""
+    return list(
+        db.session.scalars(
+            select(Survey)
+            .where(Survey.active.is_(True), Survey.key.in_(list(EVENTS)))
+            .order_by(Survey.key.desc())  # feedback first, then the claim survey
+        )
+    )
+
+
 def active_questions(survey: Survey) -> list[SurveyQuestion]:
     """The questions asked now, in order."""
     return list(

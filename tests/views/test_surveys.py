@@ -260,3 +260,18 @@ def test_five_answers_an_hour_per_account(app, signed_in):
         assert answer_feedback(signed_in, app).status_code == 302
     assert answer_feedback(signed_in, app).status_code == 429
     assert len(responses(app)) == 5
+
+
+def test_home_offers_the_surveys_that_are_on_to_clients(app, signed_in, cora):
+    home = signed_in.get("/portal/home").get_data(as_text=True)
+    assert 'href="/portal/feedback"' in home and 'href="/portal/claim-survey"' in home
+    with app.app_context():
+        claim = db.session.scalar(select(Survey).where(Survey.key == "claim_survey"))
+        claim.active = False
+        db.session.commit()
+    home = signed_in.get("/portal/home").get_data(as_text=True)
+    assert 'href="/portal/feedback"' in home and "/portal/claim-survey" not in home
+    with app.app_context():
+        db.session.get(Record, cora["record_id"]).kind = RecordKind.LEAD
+        db.session.commit()
+    assert "/portal/feedback" not in signed_in.get("/portal/home").get_data(as_text=True)
