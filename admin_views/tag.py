@@ -31,3 +31,6 @@ class TagView(StaffModelView):
             model.name, exclude_tag_id=None if is_created else model.id
         )
         model.colour = check_colour(model.colour)
+
+    def on_model_delete(self, model: Tag) -> None:
+        tag_service.check_removable(model)

@@ -10,14 +10,38 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Select, select
 
 from app.services import events, tagging, workflows
+from app.services.errors import ValidationError
 from app.services.events import Actor
 from app.services.validation import check_colour, check_unique_name
-from models import Record, Tag, db
+from models import Record, Tag, Workflow, WorkflowAction, db
 
 
 def check_tag_name(name: str | None, *, exclude_tag_id: int | None = None) -> str:
     """A trimmed, unused tag name (compared without regard to case)."""
     return check_unique_name(name, Tag.name, what="tag", max_length=64, exclude_id=exclude_tag_id)
+
+
+def check_removable(tag: Tag) -> None:
+    """A tag a workflow starts on, or that a workflow's action adds or removes, cannot be
+    deleted: the trigger would be refused by the database, and an action would lose its tag
+    and do nothing. The refusal names the workflows to change first."""
+    triggers = db.session.scalars(
+        select(Workflow.name).where(Workflow.tag_id == tag.id).order_by(Workflow.name)
+    ).all()
+    acting = db.session.scalars(
+        select(Workflow.name)
+        .join(WorkflowAction, WorkflowAction.workflow_id == Workflow.id)
+        .where(WorkflowAction.tag_id == tag.id)
+        .distinct()
+        .order_by(Workflow.name)
+    ).all()
+    uses = [f"{name} (starts on it)" for name in triggers]
+    uses += [f"{name} (an action adds or removes it)" for name in acting if name not in triggers]
+    if uses:
+        raise ValidationError(
+            f"{tag.name} is used by the workflows {', '.join(uses)}; change them first, "
+            "then delete the tag."
+        )
 
 
 def create_tag(name: str, colour: str = "#6c757d", description: str | None = None) -> Tag:

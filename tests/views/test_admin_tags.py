@@ -26,3 +26,40 @@ def test_tag_names_with_markup_are_escaped(app, admin_client):
     html = admin_client.get("/admin/tag/").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_tag_a_workflow_uses_cannot_be_deleted_and_the_refusal_names_it(app, admin_client):
+    from models import ActionKind, ActionTarget, DelayUnit, Workflow, WorkflowAction
+
+    with app.app_context():
+        vip, referral, spare = (
+            db.session.scalar(select(Tag).where(Tag.name == name))
+            for name in ("VIP", "Referral", "Birthday Month")
+        )
+        db.session.add(Workflow(name="VIP welcome", tag_id=vip.id))
+        tagging = Workflow(name="Thank referrers")
+        tagging.actions = [
+            WorkflowAction(
+                position=0,
+                delay_amount=1,
+                delay_unit=DelayUnit.DAYS,
+                kind=ActionKind.ADD_TAG,
+                target=ActionTarget.RECORD,
+                tag_id=referral.id,
+            )
+        ]
+        db.session.add(tagging)
+        db.session.commit()
+        ids = {"vip": vip.id, "referral": referral.id, "spare": spare.id}
+    for key, workflow in (("vip", "VIP welcome (starts on it)"), ("referral", "Thank referrers")):
+        response = admin_client.submit(
+            "/admin/tag/delete/", {"id": ids[key]}, page="/admin/tag/", follow_redirects=True
+        )
+        page = response.get_data(as_text=True)
+        assert workflow in page and "change them first" in page
+    response = admin_client.submit(
+        "/admin/tag/delete/", {"id": ids["spare"]}, page="/admin/tag/", follow_redirects=True
+    )
+    with app.app_context():
+        assert db.session.get(Tag, ids["vip"]) and db.session.get(Tag, ids["referral"])
+        assert db.session.get(Tag, ids["spare"]) is None  # an unused tag still goes
