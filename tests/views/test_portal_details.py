@@ -8,15 +8,19 @@ from sqlalchemy import select
 from app.services import invitations, portal_accounts
 from models import (
     ActivityEntry,
+    Contact,
     ContactMethod,
+    ContactRole,
     FieldMode,
     PendingChange,
     PortalField,
     Prescription,
     Record,
+    User,
     db,
 )
 from tests import factories
+from tests.conftest import body_of, run_jobs
 from tests.views.test_portal_contact_change import confirm_contact, contact_code
 from tests.views.test_portal_signin import _credentials
 
@@ -41,6 +45,32 @@ def cora(app):
 def signed_in(client, cora):
     client.submit(f"/portal/a/{cora['token']}", {"password": cora["password"]})
     return client
+
+
+def sign_in_co_applicant(app, client, cora, mailbox):
+    """Carl, Cora's co-applicant, invited by her agent and signed up in ``client``; the
+    mailbox is emptied after (the invitation is not what a test counts)."""
+    with app.app_context():
+        record = db.session.get(Record, cora["record_id"])
+        carl = Contact(
+            record_id=record.id,
+            role=ContactRole.CO_APPLICANT,
+            first_name="Carl",
+            last_name="Partner",
+            email="carl@example.com",
+        )
+        db.session.add(carl)
+        db.session.flush()
+        invitations.invite(record, db.session.get(User, cora["staff_id"]), contact=carl)
+        db.session.commit()
+    run_jobs(app)
+    [invitation] = mailbox.to("carl@example.com")
+    token = re.search(r"/portal/invite/([\w-]+)", body_of(invitation)).group(1)
+    client.submit(
+        f"/portal/invite/{token}",
+        {"password": "carl's long password", "confirm": "carl's long password"},
+    )
+    mailbox.clear()
 
 
 def set_mode(app, key, mode):

@@ -9,15 +9,11 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from app.services import invitations
 from models import (
     ActivityEntry,
-    Contact,
-    ContactRole,
     Record,
     RecordKind,
     Task,
-    User,
     db,
 )
 from tests import factories
@@ -143,27 +139,7 @@ def test_without_the_csrf_token_nothing_is_made(app, signed_in):
 
 
 def test_a_co_applicants_referral_emails_the_primary_applicant(app, client, cora, mailbox):
-    with app.app_context():
-        record = db.session.get(Record, cora["record_id"])
-        carl = Contact(
-            record_id=record.id,
-            role=ContactRole.CO_APPLICANT,
-            first_name="Carl",
-            last_name="Partner",
-            email="carl@example.com",
-        )
-        db.session.add(carl)
-        db.session.flush()
-        invitations.invite(record, db.session.get(User, cora["staff_id"]), contact=carl)
-        db.session.commit()
-    run_jobs(app)
-    [invitation] = mailbox.to("carl@example.com")
-    token = re.search(r"/portal/invite/([\w-]+)", body_of(invitation)).group(1)
-    client.submit(
-        f"/portal/invite/{token}",
-        {"password": "carl's long password", "confirm": "carl's long password"},
-    )
-    mailbox.clear()
+    details.sign_in_co_applicant(app, client, cora, mailbox)
 
     assert THANKS in refer(client).get_data(as_text=True)
 

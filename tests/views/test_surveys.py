@@ -5,21 +5,16 @@ agents cannot, the JSON API, the rate limit, and staff's answers and summary pag
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import select
 
-from app.services import invitations
 from models import (
-    Contact,
-    ContactRole,
     Record,
     RecordKind,
     Survey,
     SurveyQuestion,
     SurveyResponse,
-    User,
     db,
 )
 from tests.conftest import body_of, run_jobs
@@ -96,27 +91,7 @@ def test_required_and_bad_answers_are_refused(app, signed_in):
 
 
 def test_a_co_applicants_answer_emails_the_primary_applicant(app, client, cora, mailbox):
-    with app.app_context():
-        record = db.session.get(Record, cora["record_id"])
-        carl = Contact(
-            record_id=record.id,
-            role=ContactRole.CO_APPLICANT,
-            first_name="Carl",
-            last_name="Partner",
-            email="carl@example.com",
-        )
-        db.session.add(carl)
-        db.session.flush()
-        invitations.invite(record, db.session.get(User, cora["staff_id"]), contact=carl)
-        db.session.commit()
-    run_jobs(app)
-    [invitation] = mailbox.to("carl@example.com")
-    token = re.search(r"/portal/invite/([\w-]+)", body_of(invitation)).group(1)
-    client.submit(
-        f"/portal/invite/{token}",
-        {"password": "carl's long password", "confirm": "carl's long password"},
-    )
-    mailbox.clear()
+    details.sign_in_co_applicant(app, client, cora, mailbox)
     q = ids(app, "claim_survey")
     happy = "How satisfied were you with how your claim was handled?"
     response = client.submit("/portal/claim-survey", {f"q{q[happy]}": "4"}, follow_redirects=True)
