@@ -4,6 +4,15 @@ from models.activity import ActivityChainHead, ActivityEntry, AppendOnlyError
 from models.base import Base, LabelledEnum, TimestampMixin, UTCDateTime, db, utcnow
 from models.contact import Contact, ContactRole
 from models.contact_change import ContactChange
+from models.conversation import (
+    Conversation,
+    ConversationKind,
+    ConversationMessage,
+    ConversationStatus,
+    RequestEvent,
+    RequestField,
+    RequestType,
+)
 from models.custom_field import CustomField, CustomFieldType, CustomFieldValue
 from models.document import (
     AccessAction,
@@ -49,6 +58,10 @@ __all__ = [
     "ContactChange",
     "ContactMethod",
     "ContactRole",
+    "Conversation",
+    "ConversationKind",
+    "ConversationMessage",
+    "ConversationStatus",
     "CoverageType",
     "CustomField",
     "CustomFieldType",
@@ -76,6 +89,9 @@ __all__ = [
     "Provider",
     "Record",
     "RecordKind",
+    "RequestEvent",
+    "RequestField",
+    "RequestType",
     "Review",
     "ReviewRequest",
     "Role",

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import LabelledEnum, TimestampMixin, UTCDateTime, db, str_enum, utcnow
 
 if TYPE_CHECKING:
+    from models.conversation import ConversationMessage
     from models.portal_account import PortalAccount
     from models.product import Product
     from models.record import Record
@@ -121,6 +122,12 @@ class Document(TimestampMixin, db.Model):
     #: When the client first opened or downloaded it (the receipt); None: not opened yet.
     first_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The conversation message it was sent with (a request's attachment); None otherwise.
+    #: Sent by staff, it is seen through its conversation, not on the Documents page.
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversation_messages.id", ondelete="SET NULL"), index=True
+    )
+    message: Mapped[ConversationMessage | None] = relationship(back_populates="attachments")
 
     def __str__(self) -> str:
         return self.title

@@ -30,6 +30,7 @@ from portal import (  # noqa: E402,F401
     home,
     openapi,
     referral,
+    requests,
     session,
     surveys,
 )

@@ -85,10 +85,12 @@ def emit(
     record: Record | None = None,
     details: dict[str, Any] | None = None,
     customer_channel: Channel | None = None,
+    customer_to: tuple[str, str] | None = None,
 ) -> Emitted:
     """Record an event and fan it out per its rule (the caller commits); ``customer_channel``
-    is the channel a staff member chose for the client's message, if any."""
-    the_plan = plan(key, record, actor, customer_channel=customer_channel)
+    is the channel a staff member chose for the client's message, if any; ``customer_to``
+    the (address, name) of the record's person who hears in place of its client."""
+    the_plan = plan(key, record, actor, customer_channel=customer_channel, customer_to=customer_to)
     spec = the_plan.event
     details = activity.jsonable(details or {})
     summary = summary_for(spec, actor, details)
@@ -146,12 +148,20 @@ def emit(
                     to_name=planned.to_name,
                     record_id=record.id if record else None,
                     event_key=key,
-                    reply_to=templates.reply_address(record),
+                    reply_to=_reply_to(planned, actor, record),
                 )
             )
     if task is not None or messages:
         db.session.flush()
     return Emitted(entry, task, messages, the_plan.skipped)
+
+
+def _reply_to(planned: PlannedMessage, actor: Actor, record: Record | None) -> str | None:
+    """Where a reply to an event's message goes: to the client who acted, for the office's
+    own mail (the agent answers them straight from the email); otherwise to their agent."""
+    if planned.audience == "agent" and actor.kind == CLIENT and actor.email:
+        return actor.email
+    return templates.reply_address(record)
 
 
 def emit_many(
@@ -208,10 +218,20 @@ def message_context(
         actor={"label": actor.label},
         customer_message=spec.customer_message or summary,
         documents=[str(title) for title in details.get("documents") or ()],
+        subject=str(details.get("subject") or ""),
+        message=str(details.get("message") or ""),
         record_url=links.record(record.id) if record else links.home(),
         review_url=links.review(),
+        request_url=_request_url(details.get("conversation")),
     )
     return context
+
+
+def _request_url(conversation_id: object) -> str:
+    """The client's page of the conversation an event is about (their portal otherwise)."""
+    if isinstance(conversation_id, int):
+        return links.portal_request(conversation_id)
+    return links.portal()
 
 
 @dataclass

@@ -56,6 +56,11 @@ def review() -> str:
     return external("portal.review")
 
 
+def portal_request(conversation_id: int) -> str:
+    """A conversation's page in the client's portal (sign-in first when not signed in)."""
+    return external("portal.request_thread", conversation_id=conversation_id)
+
+
 def record(record_id: int) -> str:
     """The record's page in the staff panel."""
     return external("record.details_view", id=record_id)

@@ -219,11 +219,14 @@ def plan(
     rule: NotificationRule | None = None,
     *,
     customer_channel: Channel | None = None,
+    customer_to: tuple[str, str] | None = None,
 ) -> Plan:
     """Who would hear about this event, and what would be recorded (nothing is written).
     ``customer_channel`` is the channel a staff member chose for the client's message (a
     notice of shared documents "by email" or "by text"); otherwise the client's preference
-    decides. A text goes only to a mobile whose owner agreed to texts."""
+    decides. A text goes only to a mobile whose owner agreed to texts. ``customer_to``
+    (address, name) is the person of the record a staff member answers (a contact person who
+    wrote to the office): they hear by email, in place of the record's client."""
     spec = emittable(key)
     rule = rule or rule_for(key)
     messages: list[PlannedMessage] = []
@@ -258,7 +261,16 @@ def plan(
                 rule.agent_template_key,
                 "no agent is assigned and no office address is set",
             )
-        if rule.customer_email:
+        if rule.customer_email and customer_to is not None:
+            add(
+                "customer",
+                Channel.EMAIL,
+                customer_to[0],
+                customer_to[1],
+                rule.customer_template_key,
+                "no email address for the client",
+            )
+        elif rule.customer_email:
             acting_client = actor.kind == CLIENT
             to = actor.email if acting_client else record.email
             name = actor.label if acting_client else record.full_name

@@ -223,7 +223,8 @@ def test_messages_say_what_happened(household):
     assert agent_mail.subject == "Personal details updated: Paula Primary"
     assert "Cole Contact updated their personal details." in agent_mail.body_text
     assert "Phone: (202) 555-0143 → (202) 555-0199" in agent_mail.body_text
-    assert agent_mail.reply_to == "agent.amy@example.com"
+    # The agent answers the client who acted straight from the email.
+    assert agent_mail.reply_to == "cole@example.com"
 
 
 def test_an_action_that_rolls_back_leaves_nothing(app):

@@ -51,6 +51,11 @@ TELL_AGENT_TASK = Defaults(agent_email=True, create_task=True)
 TELL_BOTH_TASK = Defaults(agent_email=True, customer_email=True, create_task=True)
 TELL_AGENT_PRIMARY = Defaults(agent_email=True, primary_applicant_email=True)
 TELL_CUSTOMER = Defaults(customer_email=True)
+#: The agent, the client who acted and (the household rule: when a co-applicant or a contact
+#: person acted) the primary applicant; and a task.
+TELL_HOUSEHOLD_TASK = Defaults(
+    agent_email=True, customer_email=True, primary_applicant_email=True, create_task=True
+)
 
 
 def event(

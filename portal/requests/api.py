@@ -1,0 +1,1 @@
+"""Requests: api (being built)."""

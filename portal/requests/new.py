@@ -1,0 +1,1 @@
+"""Requests: new (being built)."""
