@@ -12,13 +12,18 @@ from sqlalchemy import select
 from app.services import conversations, portal_accounts
 from app.services.errors import NotFound, ValidationError
 from models import (
+    AccountStatus,
     ActivityEntry,
+    Contact,
+    ContactRole,
     ConversationStatus,
     Document,
     DocumentSource,
     OutboxMessage,
     PortalAccount,
     RecordKind,
+    RequestEvent,
+    RequestType,
     Task,
     db,
 )
@@ -156,3 +161,77 @@ def test_past_due_dates_are_refused(ctx):
             record, agent, "Late", "x", due_on=date.today() - timedelta(days=3)
         )
     assert db.session.scalar(select(db.func.count(Document.id))) == 0
+
+
+def _co_applicant(record) -> PortalAccount:
+    contact = Contact(
+        record_id=record.id,
+        role=ContactRole.CO_APPLICANT,
+        first_name="Carl",
+        last_name="Client",
+        email="carl@example.com",
+    )
+    db.session.add(contact)
+    db.session.flush()
+    account = PortalAccount(
+        record_id=record.id,
+        contact_id=contact.id,
+        status=AccountStatus.ENABLED,
+        email="carl@example.com",
+    )
+    db.session.add(account)
+    db.session.flush()
+    return account
+
+
+def _recipients(event_key: str) -> list[str]:
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.event_key == event_key))
+    return sorted(message.recipient for message in rows)
+
+
+def test_a_co_applicants_change_request_tells_the_primary_applicant_the_primarys_own_does_not(
+    ctx,
+):
+    record, agent, primary = _client()
+    co = _co_applicant(record)
+    change = RequestType(key="personal-change", name="Personal change request")
+    change.event = RequestEvent.PERSONAL
+    db.session.add(change)
+    db.session.flush()
+    key = "portal.change_request.personal"
+
+    conversations.start_client_request(primary, change, "What: new address")
+    assert _recipients(key) == sorted([agent.email, "cleo@example.com"])
+    conversations.start_client_request(co, change, "What: add a driver")
+    assert _recipients(key) == sorted(
+        [agent.email, agent.email, "carl@example.com", "cleo@example.com", "cleo@example.com"]
+    )
+    assert len(_events(key)) == 2
+    assert len(db.session.scalars(select(Task).where(Task.record_id == record.id)).all()) == 2
+
+
+def test_a_household_does_not_read_each_others_threads_but_all_see_the_offices_requests(ctx):
+    record, agent, primary = _client()
+    co = _co_applicant(record)
+    private = conversations.contact_us(co, "Just me", "A question of my own")
+    asked = conversations.send_request(record, agent, "For the household", "Please")
+    db.session.flush()
+    assert [c.id for c in conversations.of_client(co)] == [asked.id, private.id]
+    assert [c.id for c in conversations.of_client(primary)] == [asked.id]
+    with pytest.raises(NotFound):
+        conversations.for_client(primary, private.id)
+
+    # The office's answer reaches the person who wrote, not the primary applicant.
+    conversations.reply_as_staff(private, agent, "Here is the answer.")
+    assert _recipients("staff.request.replied") == ["carl@example.com"]
+
+
+def test_a_staff_reply_to_a_closed_conversation_reopens_it(ctx):
+    _record, agent, account = _client()
+    conversation = conversations.contact_us(account, "Hello", "Are you there?")
+    conversations.close(conversation, agent)
+    conversations.reply_as_staff(conversation, agent, "Yes, sorry for the wait.")
+    assert conversation.status == ConversationStatus.WAITING and conversation.closed_at is None
+    assert _events("staff.request.reopened")
+    with pytest.raises(ValidationError, match="Write your message"):
+        conversations.reply_as_staff(conversation, agent, "   ")

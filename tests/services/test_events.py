@@ -262,9 +262,10 @@ def test_request_origin_is_recorded(app):
 
 
 def _source_outside_the_catalogue():
-    """Our Python source, less the catalogue (naming a key there emits nothing)."""
+    """Our Python source, less the catalogue (naming a key there emits nothing). Models
+    count: a request type's event is a choice of the model's (RequestEvent), emitted as such."""
     catalogue = ROOT / "app" / "services" / "event_catalogue"
-    for folder in ("app", "portal", "admin_views", "jobs"):
+    for folder in ("app", "models", "portal", "admin_views", "jobs"):
         for path in sorted((ROOT / folder).rglob("*.py")):
             if not path.is_relative_to(catalogue):
                 yield path, path.read_text(encoding="utf-8")
@@ -290,12 +291,11 @@ def test_emitted_keys_in_the_code_are_in_the_catalogue():
 
 
 def test_planned_events_have_no_switches_and_cannot_be_emitted(household):
-    assert "portal.change_request.personal" not in EMITTED
     assert "portal.certificate.requested" not in EMITTED
     with pytest.raises(ValueError, match="planned"):
         events.emit(
-            "portal.change_request.personal",
-            actor=actor_for("portal.change_request.personal", household),
+            "portal.certificate.requested",
+            actor=actor_for("portal.certificate.requested", household),
             record=household["record"],
         )
     with pytest.raises(ValueError, match="planned"):
