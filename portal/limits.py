@@ -95,6 +95,39 @@ def reviews_per_account() -> Any:
     )
 
 
+#: Replies per signed-in account in request threads, one count for the page and the API: each
+#: tells the office (and may carry files), enough for a conversation, not for a flood. Only
+#: replies taken count: a message sent back to fix does not use one up.
+REPLY_LIMIT = "30 per hour;200 per day"
+
+
+def replies_per_account() -> Any:
+    """:data:`REPLY_LIMIT` per signed-in account, one count for the page and the API."""
+    return limiter.shared_limit(
+        lambda: REPLY_LIMIT,
+        scope="portal-request-reply-account",
+        key_func=account_key,
+        methods=["POST"],
+        deduct_when=_taken,
+    )
+
+
+#: Messages through *Contact us* per signed-in account, one count for the page and the API:
+#: each emails the adviser and starts a thread. Only messages taken count.
+CONTACT_LIMIT = "10 per hour;30 per day"
+
+
+def contact_per_account() -> Any:
+    """:data:`CONTACT_LIMIT` per signed-in account, one count for the page and the API."""
+    return limiter.shared_limit(
+        lambda: CONTACT_LIMIT,
+        scope="portal-contact-account",
+        key_func=account_key,
+        methods=["POST"],
+        deduct_when=_taken,
+    )
+
+
 def _limit() -> str:
     return str(current_app.config["PORTICO_PORTAL_LOGIN_LIMIT"])
 
