@@ -10,6 +10,7 @@ from typing import Any
 from flask import g
 from flask_babel import lazy_gettext as _l
 
+from app.services import conversations
 from models import RecordKind
 from portal import bp, preview_bp
 from portal.guards import client_required, is_module_enabled
@@ -25,6 +26,10 @@ class Section:
     module: str | None = None
     #: Shown to clients only (a lead's portal has no such page).
     clients_only: bool = False
+    #: In the "More" menu: the navigation keeps its row for the screens used most.
+    more: bool = False
+    #: A number shown beside the label when not zero (unread requests).
+    badge: Callable[[], int] | None = None
 
     def enabled(self) -> bool:
         if self.clients_only and getattr(g.get("portal_record"), "kind", None) != RecordKind.CLIENT:
@@ -39,9 +44,20 @@ SECTIONS: list[Section] = [
     Section("care_list_prescriptions", _l("Prescriptions"), "prescriptions"),
     Section("care_list_providers", _l("Providers"), "providers"),
     Section("documents", _l("Documents")),
-    Section("referral", _l("Refer a friend"), clients_only=True),
-    Section("review", _l("Leave a review"), "reviews"),
+    Section("requests", _l("Requests"), badge=lambda: unread_requests()),
+    Section("contact", _l("Contact us"), more=True),
+    Section("referral", _l("Refer a friend"), clients_only=True, more=True),
+    Section("review", _l("Leave a review"), "reviews", more=True),
 ]
+
+
+def unread_requests() -> int:
+    """Conversations the office wrote in since the client last read them: the Requests badge
+    and home's box. One COUNT, once a request, however often a page asks."""
+    if "portal_unread" not in g:
+        account = g.get("portal_account")
+        g.portal_unread = conversations.unread_count(account) if account is not None else 0
+    return int(g.portal_unread)
 
 
 def navigation() -> list[Section]:
@@ -58,3 +74,11 @@ def client_screen(rule: str, **options: Any) -> Callable[[Callable[..., Any]], C
         return guarded
 
     return register
+
+
+def _badges() -> dict[str, Any]:
+    return {"unread_requests": unread_requests}
+
+
+bp.context_processor(_badges)
+preview_bp.context_processor(_badges)

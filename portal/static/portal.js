@@ -33,6 +33,22 @@
     });
   });
 
+  /* The navigation's "More" menu works as a <details> without scripts; with them, Escape or a
+     click elsewhere closes it, as it does the phone's menu. */
+  document.addEventListener("keydown", function (event) {
+    var open = document.querySelector(".pt-more details[open]");
+    if (event.key === "Escape" && open) {
+      open.removeAttribute("open");
+      open.querySelector("summary").focus();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var open = document.querySelector(".pt-more details[open]");
+    if (open && !open.contains(event.target)) {
+      open.removeAttribute("open");
+    }
+  });
+
   /* Sending documents: a progress bar while the files go up. The answer (the page with its
      message, or the form with its errors) replaces the page's main part, as a plain submit
      would show it; without scripts the form simply posts. */
