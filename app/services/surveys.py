@@ -13,23 +13,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from app.services import events, field_types
+from app.services import events, field_types, question_forms
 from app.services.actors import Actor
 from app.services.errors import NotFound, ValidationError
-from app.services.field_types import check_form_text
 from models import PortalAccount, RecordKind, Survey, SurveyQuestion, SurveyResponse, db
 
 #: The surveys the portal asks, by key, and the event each emits.
 EVENTS = {"feedback": "portal.feedback", "claim_survey": "portal.claim_survey"}
-#: The field types a question may take (those that need no record, such as a phone
-#: number read in the record's country, are left out).
-QUESTION_TYPES = ("text", "long_text", "number", "date", "yes_no", "choice")
+#: The field types a question may take.
+QUESTION_TYPES = question_forms.QUESTION_TYPES
 
 
 def field_name(question: SurveyQuestion) -> str:
@@ -67,73 +64,27 @@ def active_questions(survey: Survey) -> list[SurveyQuestion]:
     )
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(question_forms.QuestionForm):
     """Base of every generated survey form."""
-
-    questions: list[SurveyQuestion] = []
-
-    def validate(self, extra_validators: Any = None) -> bool:
-        valid = super().validate(extra_validators)
-        return check_form_text(self) and valid
-
-    def answers(self) -> dict[str, Any]:
-        """The validated answers, ``{question id: JSON value}``; unanswered ones left out."""
-        result = {}
-        for question in self.questions:
-            kind = field_types.get(question.field_type)
-            value = kind.json_value(self[field_name(question)].data)
-            if value is not None and value != "":
-                result[str(question.id)] = value
-        return result
 
 
 def form_class(survey: Survey, questions: list[SurveyQuestion] | None = None) -> type[SurveyForm]:
     """The survey's form, built now from its active questions."""
     asked = active_questions(survey) if questions is None else questions
-    attributes: dict[str, Any] = {"questions": asked}
-    for question in asked:
-        kind = field_types.get(question.field_type)
-        unbound = kind.field(
-            question.label, question.help_text, question.required, question.settings or {}, {}
-        )
-        if question.field_type == "choice" and question.required:
-            # No answer picked for the client: a required choice starts blank, and stays
-            # refused until they choose (the details' choices start from the saved value).
-            unbound.kwargs["choices"] = [("", _("Choose…")), *unbound.kwargs["choices"]]
-        attributes[field_name(question)] = unbound
-    return type(f"{survey.key.title()}SurveyForm", (SurveyForm,), attributes)
+    built = question_forms.form_class(
+        f"{survey.key.title()}SurveyForm", asked, base=SurveyForm, prefix="q"
+    )
+    return cast(type[SurveyForm], built)
 
 
 def question_schema(question: SurveyQuestion, *, required: bool) -> dict[str, Any]:
     """A question's value as JSON Schema, from its field type."""
-    schema = field_types.get(question.field_type).json_schema(question.settings or {})
-    schema["title"] = question.label
-    if question.help_text:
-        schema["description"] = question.help_text
-    if required and isinstance(schema.get("type"), list):
-        kept = [kind for kind in schema["type"] if kind != "null"]
-        schema["type"] = kept[0] if len(kept) == 1 else kept
-        if "enum" in schema:
-            schema["enum"] = [value for value in schema["enum"] if value is not None]
-    return schema
+    return question_forms.value_schema(question, required=required)
 
 
 def describe(question: SurveyQuestion) -> dict[str, Any]:
     """A question for the JSON API."""
-    described: dict[str, Any] = {
-        "name": field_name(question),
-        "label": question.label,
-        "help": question.help_text,
-        "type": question.field_type,
-        "required": question.required,
-        "schema": question_schema(question, required=question.required),
-    }
-    if question.field_type == "choice":
-        described["options"] = [
-            {"value": value, "label": label}
-            for value, label in field_types.choice_options(question.settings or {})
-        ]
-    return described
+    return question_forms.describe(question, field_name(question))
 
 
 def submit(account: PortalAccount, survey_key: str, answers: dict[str, Any]) -> SurveyResponse:
@@ -173,9 +124,7 @@ def submit(account: PortalAccount, survey_key: str, answers: dict[str, Any]) -> 
 
 def display(question: SurveyQuestion, value: Any) -> str:
     """An answer as staff read it."""
-    if question.field_type == "yes_no":
-        return _("Yes") if value else _("No")
-    return "" if value is None else str(value)
+    return question_forms.display(question, value)
 
 
 # -- figures for staff ----------------------------------------------------------------------
@@ -233,9 +182,10 @@ def summary(survey: Survey) -> list[QuestionSummary]:
 
 def check_question(question: SurveyQuestion, settings: dict[str, Any]) -> None:
     """Tidy a question an admin saves: a known type, its settings checked by the type."""
-    if question.field_type not in QUESTION_TYPES:
-        raise ValidationError("Choose one of the question types offered.", field="field_type")
-    question.label = " ".join((question.label or "").split())
-    if not question.label:
-        raise ValidationError("Give the question.", field="label")
-    question.settings = field_types.get(question.field_type).check_settings(settings)
+    question_forms.check_row(
+        question,
+        settings,
+        QUESTION_TYPES,
+        wrong_type="Choose one of the question types offered.",
+        missing_label="Give the question.",
+    )
