@@ -8,6 +8,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from admin_views.activity import ActivityView
 from admin_views.base import plural
+from admin_views.conversation import ConversationView
 from admin_views.custom_field import CustomFieldView
 from admin_views.document import DocumentCategoryView, DocumentInboxView, DocumentView
 from admin_views.home import HomeView
@@ -29,6 +30,7 @@ from admin_views.workflow import ScheduledActionView, WorkflowView
 from app.headers import csp_nonce
 from models import (
     ActivityEntry,
+    Conversation,
     CoverageType,
     CustomField,
     Document,
@@ -91,6 +93,7 @@ def init_admin(app: Flask) -> Admin:
             category="Documents",
         )
     )
+    admin.add_view(ConversationView(Conversation, db, name="Requests", endpoint="requests"))
     admin.add_view(PendingChangeView(PendingChange, db, name="Approvals", endpoint="approvals"))
     admin.add_view(ReviewView(Review, db, name="Reviews", endpoint="reviews"))
     admin.add_view(

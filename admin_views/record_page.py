@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
-from admin_views import document_tab
+from admin_views import conversation_thread, document_tab
 from admin_views.base import StaffModelView, local_datetime
 from app.services import activity as activity_service
 from app.services import (
@@ -64,6 +64,9 @@ RECORD_TABS: list[RecordTab] = [
     RecordTab("rx", "Rx", "admin/record/tab_rx.html"),
     RecordTab("providers", "Providers", "admin/record/tab_providers.html"),
     RecordTab("documents", "Documents", "admin/record/tab_documents.html", document_tab.count_of),
+    RecordTab(
+        "requests", "Requests", "admin/record/tab_requests.html", conversation_thread.count_of
+    ),
     RecordTab("workflows", "Workflows", "admin/record/tab_workflows.html"),
     RecordTab("activity", "Activity", "admin/record/tab_activity.html"),
 ]
@@ -145,6 +148,7 @@ class RecordPage(StaffModelView):
                 format_phone=format_phone,
                 RecordKind=RecordKind,
                 documents_tab=document_tab.tab_context(record),
+                requests_tab=conversation_thread.tab_context(record),
             )
             kwargs["record"] = record
         return super().render(template, **kwargs)
