@@ -13,6 +13,7 @@ from app.services import notification_rules, portal_fields, templates
 from app.services.portal_settings import get_settings
 from app.services.users import ensure_roles
 from models import CoverageType, DocumentCategory, Role, Survey, SurveyQuestion, Tag, db
+from seeds.request_types import ensure_request_types
 
 COVERAGE_TYPES = (
     "Medicare Advantage",
@@ -92,6 +93,7 @@ def seed_defaults() -> dict[str, int]:
         "portal_fields": 0,
         "document_categories": 0,
         "surveys": 0,
+        "request_types": 0,
     }
     get_settings()
     added["templates"] = len(templates.ensure_defaults())
@@ -138,6 +140,7 @@ def seed_defaults() -> dict[str, int]:
             )
         db.session.add(survey)
         added["surveys"] += 1
+    added["request_types"] = ensure_request_types()
     db.session.flush()
     return added
 
