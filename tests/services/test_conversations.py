@@ -194,7 +194,7 @@ def test_a_co_applicants_change_request_tells_the_primary_applicant_the_primarys
 ):
     record, agent, primary = _client()
     co = _co_applicant(record)
-    change = RequestType(key="personal-change", name="Personal change request")
+    change = RequestType(key="test-personal-change", name="Personal change request")
     change.event = RequestEvent.PERSONAL
     db.session.add(change)
     db.session.flush()
