@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from app.services import invitations, password_resets, portal_accounts, reviews
+from app.services import conversations, invitations, password_resets, portal_accounts, reviews
 from app.services.portal_settings import get_settings
 from models import (
     Contact,
@@ -57,6 +58,7 @@ NOT_PAGES = {
     "portal.document_download",
     "portal.document_view",
     "portal.document_link",
+    "portal.request_file",
 }
 #: Pages a signed-out visitor sees; every other page is opened signed in.
 SIGNED_OUT = {
@@ -92,6 +94,11 @@ EXAMPLES: dict[str, Callable[[dict[str, Any]], list[tuple[dict[str, Any], int]]]
     "portal.reset_password": lambda d: [({"token": d["reset"]}, 200), ({"token": "x.y"}, 404)],
     "portal.edit_care_entry": _entries,
     "portal.delete_care_entry": _entries,
+    "portal.request_thread": lambda d: [
+        ({"conversation_id": d["request"]}, 200),
+        ({"conversation_id": 10**6}, 404),
+    ],
+    "portal.request_new_type": lambda d: [({"key": "personal-change"}, 200), ({"key": "x"}, 404)],
 }
 
 
@@ -167,6 +174,14 @@ def household(app: Flask) -> dict[str, Any]:
         invitations.invite(record, staff, contact=helper)
         get_settings().module_reviews = True  # the review page, and home's banner asking for one
         reviews.request_review(record, staff)
+        asked = conversations.send_request(  # a thread with a long address and a file
+            record,
+            staff,
+            "Please send the declarations page of your homeowners policy for the renewal",
+            "See https://carrier.example/very/long/path/to/the/declarations-page-instructions"
+            "-for-homeowners-renewals-2026?reference=H1234-567-89012345678901234",
+            [conversations.Upload(BytesIO(b"%PDF-1.4\n%%EOF\n"), "a-" + "long-" * 12 + ".pdf")],
+        )
         db.session.commit()
         credentials = _credentials(record.id)
         password_resets.request_password_reset(LONG_EMAIL)
@@ -184,6 +199,7 @@ def household(app: Flask) -> dict[str, Any]:
             "invitation": invitation,
             "reset": reset,
             "entries": {"prescriptions": prescription.id, "providers": provider.id},
+            "request": asked.id,
         }
 
 
@@ -461,10 +477,14 @@ def test_the_staff_preview_of_every_screen_fits_too(
     with app.test_request_context():
         from flask import url_for
 
-        urls = [
-            (rule.endpoint, url_for(rule.endpoint, record_id=household["record_id"]))
-            for rule in rules
-        ]
+        urls = []
+        for rule in rules:
+            # A page with arguments in the path: its first example that opens (a thread).
+            name = "portal." + rule.endpoint.split(".", 1)[1]
+            args = EXAMPLES[name](household)[0][0] if name in EXAMPLES else {}
+            urls.append(
+                (rule.endpoint, url_for(rule.endpoint, record_id=household["record_id"], **args))
+            )
     for endpoint, path in sorted(urls):
         visit.open(endpoint, path)
     context.close()
