@@ -19,6 +19,7 @@ from admin_views.portal_field import PortalFieldView
 from admin_views.portal_settings import PortalSettingsView
 from admin_views.product import CoverageTypeView, ProductView
 from admin_views.record import RecordView
+from admin_views.request_type import RequestFieldView, RequestTypeView
 from admin_views.review import ReviewView
 from admin_views.survey import SurveyQuestionView, SurveyResponseView, SurveyView
 from admin_views.system import SystemView
@@ -41,6 +42,8 @@ from models import (
     PortalSettings,
     Product,
     Record,
+    RequestField,
+    RequestType,
     Review,
     ScheduledAction,
     Survey,
@@ -127,6 +130,16 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(
         PortalFieldView(name="Portal fields", endpoint="portal_fields", category="Settings")
+    )
+    admin.add_view(
+        RequestTypeView(
+            RequestType, db, name="Request types", endpoint="request_type", category="Settings"
+        )
+    )
+    admin.add_view(
+        RequestFieldView(
+            RequestField, db, name="Request fields", endpoint="request_field", category="Settings"
+        )
     )
     admin.add_view(
         CustomFieldView(

@@ -322,11 +322,12 @@ def check_type(request_type: RequestType) -> None:
             "The key takes lower-case letters, digits and hyphens (for example add-a-driver).",
             field="key",
         )
-    taken = db.session.scalar(
-        select(func.count())
-        .select_from(RequestType)
-        .where(RequestType.key == request_type.key, RequestType.id != (request_type.id or 0))
-    )
+    with db.session.no_autoflush:  # the type itself is not in the database yet
+        taken = db.session.scalar(
+            select(func.count())
+            .select_from(RequestType)
+            .where(RequestType.key == request_type.key, RequestType.id != (request_type.id or 0))
+        )
     if taken:
         raise ValidationError("Another request type has this key.", field="key")
     request_type.description = (request_type.description or "").strip()
@@ -344,11 +345,14 @@ def requests_sent(request_type: RequestType) -> int:
     )
 
 
-def check_delete(request_type: RequestType) -> None:
-    """Refuse to delete a type clients have sent requests of: switch it off instead."""
+def before_delete(request_type: RequestType) -> None:
+    """An admin deletes a type: refused when clients have sent requests of it (switch it off
+    instead); otherwise its fields go with it."""
     sent = requests_sent(request_type)
     if sent:
         raise ValidationError(
             f"{request_type.name} cannot be deleted: clients have sent {sent} request"
             f"{'' if sent == 1 else 's'} of this type. Switch it off (Active) instead."
         )
+    for field in list(request_type.fields):
+        db.session.delete(field)
