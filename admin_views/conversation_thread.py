@@ -269,13 +269,11 @@ class ConversationRoutes:
 
 def answer_rows(conversation: Conversation) -> list[tuple[str, str, list[t.Any]]]:
     """A client request's answers as (label, text, files), in the request type's order; an
-    answer to a field no longer in the type keeps a plain label."""
-    if not conversation.answers:
+    answer to a field no longer in the type keeps a plain label. Without its request type (an
+    admin deleted it) there are no labels: the message, the answers as lines, says it all."""
+    if not conversation.answers or conversation.request_type is None:
         return []
-    fields = {
-        str(f.id): f
-        for f in (conversation.request_type.fields if conversation.request_type else [])
-    }
+    fields = {str(f.id): f for f in conversation.request_type.fields}
     files = {
         document.id: document
         for message in conversation.messages

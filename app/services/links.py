@@ -66,6 +66,11 @@ def record(record_id: int) -> str:
     return external("record.details_view", id=record_id)
 
 
+def staff_conversation(conversation_id: int) -> str:
+    """A conversation's thread in the staff panel (the Requests inbox)."""
+    return external("requests.thread", conversation_id=conversation_id)
+
+
 def my_tasks() -> str:
     return external("my_tasks.index_view")
 

@@ -10,7 +10,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app.services import conversations, documents
 from app.services.portal_accounts import enable_self_service
@@ -347,3 +347,50 @@ def test_client_request_answers_show_as_a_definition_list(app, agent_client, cle
     assert "Sam &lt;Sammy&gt;" in html and ">Yes</dd>" in html
     inbox = agent_client.get("/admin/requests/").get_data(as_text=True)
     assert "Add a driver" in inbox and "Client request" in inbox
+
+
+def test_file_answers_link_their_download_and_a_deleted_type_leaves_the_message(
+    app, agent_client, cleo
+):
+    from models import RequestField, RequestType
+
+    with app.app_context():
+        kind = RequestType(key="add_vehicle", name="Add a vehicle")
+        db.session.add(kind)
+        db.session.flush()
+        vin = RequestField(request_type_id=kind.id, label="VIN", field_type="text")
+        title = RequestField(request_type_id=kind.id, label="Title document", field_type="file")
+        db.session.add_all([vin, title])
+        db.session.flush()
+        conversation = conversations.start_client_request(
+            client_account(cleo),
+            kind,
+            "VIN: 1HGCM82633A004352",
+            [conversations.Upload(io.BytesIO(PDF), "title.pdf")],
+        )
+        db.session.flush()
+        [document] = conversation.messages[0].attachments
+        conversation.answers = {str(vin.id): "1HGCM82633A004352", str(title.id): [document.id]}
+        db.session.commit()
+        conversation_id, document_id, kind_id = conversation.id, document.id, kind.id
+    html = agent_client.get(f"/admin/requests/{conversation_id}/").get_data(as_text=True)
+    answers = html[html.index('id="pt-thread-answers"') : html.index("</dl>")]
+    assert "VIN" in answers and "1HGCM82633A004352" in answers
+    assert f'<a href="/admin/document/{document_id}/download/">title.pdf</a>' in answers
+    with app.app_context():
+        db.session.execute(delete(RequestType).where(RequestType.id == kind_id))
+        db.session.commit()
+    html = agent_client.get(f"/admin/requests/{conversation_id}/").get_data(as_text=True)
+    assert 'id="pt-thread-answers"' not in html and "VIN: 1HGCM82633A004352" in html
+
+
+def test_staff_link_to_a_thread_opens_it(app, agent_client, cleo):
+    from app.services import links
+
+    send(agent_client, cleo)
+    conversation = the_conversation(app)
+    with app.test_request_context():
+        address = links.staff_conversation(conversation.id)
+    assert address.endswith(f"/admin/requests/{conversation.id}/")
+    path = "/" + address.split("://", 1)[1].split("/", 1)[1]
+    assert agent_client.get(path).status_code == 200
