@@ -175,7 +175,6 @@ class ConversationView(ConversationRoutes, StaffModelView):
         if template == self.list_template:
             kwargs["today"] = documents.office_today()
             kwargs["mine_url"] = url_for(".index_view", flt0_assigned_to_me_is="1")
-            kwargs["office_turn"] = [status.value for status in conversations.OFFICE_TURN]
         return super().render(template, **kwargs)
 
     def _chosen(self, ids: list[str]) -> list[Conversation]:
