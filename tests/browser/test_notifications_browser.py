@@ -56,7 +56,7 @@ def test_security_rows_are_fixed_on_and_features_not_built_are_not_offered(
     expect(fixed).to_be_disabled()
     row = page.locator('tr[id="rule-portal.login.failed"]')
     expect(row).to_contain_text("Sign-ins, failed sign-ins and pauses are always logged")
-    expect(page.get_by_text("Change request (personal)")).to_have_count(0)
+    expect(page.get_by_text("Self-service journey completed")).to_have_count(0)
     expect(page.get_by_text("Certificate requested")).to_have_count(0)
 
     # An ordinary row can have its log switched off; the security row keeps its log.

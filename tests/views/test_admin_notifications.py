@@ -45,11 +45,13 @@ def test_the_matrix_lists_the_events_something_emits_and_no_others(admin_client)
     html = admin_client.get("/admin/notifications/").get_data(as_text=True)
     for key in EMITTED:
         assert f'id="rule-{key}"' in html
-    for key in ("portal.change_request.personal", "portal.certificate.requested", "flow.completed"):
+    # Events still planned (change requests and contact us are built now: they have rows).
+    for key in ("portal.sign_request.signed", "portal.certificate.requested", "flow.completed"):
         assert key not in EMITTED
         assert f'id="rule-{key}"' not in html and key not in html
-    assert "Change request (personal)" not in html
-    assert admin_client.get("/admin/notifications/portal.contact_us/").status_code == 302
+    assert 'id="rule-portal.change_request.personal"' in html
+    assert "Self-service journey completed" not in html
+    assert admin_client.get("/admin/notifications/flow.completed/").status_code == 302
     preview = admin_client.get("/admin/notifications/preview/").get_data(as_text=True)
     assert "portal.certificate.requested" not in preview and "portal.rx.updated" in preview
 
