@@ -223,8 +223,16 @@ def message_context(
         record_url=links.record(record.id) if record else links.home(),
         review_url=links.review(),
         request_url=_request_url(details.get("conversation")),
+        conversation_url=_conversation_url(details.get("conversation"), record),
     )
     return context
+
+
+def _conversation_url(conversation_id: object, record: Record | None) -> str:
+    """The office's page of the conversation an event is about (the record's otherwise)."""
+    if isinstance(conversation_id, int):
+        return links.staff_conversation(conversation_id)
+    return links.record(record.id) if record else links.home()
 
 
 def _request_url(conversation_id: object) -> str:

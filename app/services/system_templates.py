@@ -9,50 +9,21 @@ placeholders and only the common variables.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from app.services.request_templates import REQUEST_TEMPLATES
+from app.services.template_specs import COMMON_VARIABLES, TemplateSpec, TemplateText
 from models import Channel
 
-#: Variables every template may use.
-COMMON_VARIABLES = {
-    "record": "the client: first_name, last_name, full_name, display_name, email, company_name",
-    "agent": "the assigned agent: full_name, first_name, email, phone",
-    "office": "the office: name, email, phone",
-    "portal_url": "the portal's sign-in page",
-}
-
-
-@dataclass(frozen=True)
-class TemplateText:
-    """A template's shipped text, as "restore default text" puts it back."""
-
-    key: str
-    channel: Channel
-    name: str
-    subject: str
-    body: str
-
-    def row(self) -> dict[str, Any]:
-        """The stored template's columns this text fills (the channel only on a new row)."""
-        return {
-            "channel": self.channel,
-            "name": self.name,
-            "subject": self.subject,
-            "body": self.body,
-        }
-
-
-@dataclass(frozen=True)
-class TemplateSpec(TemplateText):
-    """A system template: its text, and what it must keep and may use."""
-
-    #: Placeholders the template must keep.
-    required: tuple[str, ...] = ()
-    #: Extra variables this template may use, with what they hold.
-    variables: dict[str, str] = field(default_factory=dict)
-    #: Messages from it carry credentials: redacted for staff, blanked after delivery.
-    sensitive: bool = False
+__all__ = [
+    "COMMON_VARIABLES",
+    "SYSTEM_TEMPLATES",
+    "TemplateSpec",
+    "TemplateText",
+    "allowed_variables",
+    "is_system",
+    "spec_for",
+]
 
 
 def _spec(*args: Any, **kwargs: Any) -> TemplateSpec:
@@ -328,55 +299,6 @@ SYSTEM_TEMPLATES: dict[str, TemplateSpec] = {
             variables={"documents": "the titles of the documents shared"},
         ),
         _spec(
-            "requests.contact_us",
-            Channel.EMAIL,
-            "Contact us: the client's message to the agent",
-            "Portal message from {{ actor.label }}: {{ subject }}",
-            "{{ actor.label }} ({{ record.display_name }}) wrote through the client portal.\n\n"
-            "Subject: {{ subject }}\n\n{{ message }}\n\n"
-            "{% if documents %}Files sent with it, kept on the record:\n"
-            "{% for title in documents %}- {{ title }}\n{% endfor %}\n{% endif %}"
-            "Reply to this email to answer {{ actor.label }} directly, or answer in Portico, "
-            "where the message is kept: {{ record_url }}",
-            variables={
-                "subject": "the subject the client gave",
-                "message": "the client's message, as typed",
-                "documents": "the names of the files sent with it",
-            },
-        ),
-        _spec(
-            "requests.created",
-            Channel.EMAIL,
-            "Request to the client: notice",
-            "A request from {{ agent.full_name or office.name }}: {{ subject }}",
-            "Hello,\n\n"
-            "{{ agent.full_name or office.name }} has sent you a request in your secure client "
-            "portal: {{ subject }}.\n\n"
-            "Open it to read it and answer, with documents if you have them: {{ request_url }}"
-            "\n\n{{ agent.full_name or office.name }}\n{{ office.phone or '' }}",
-            required=("request_url",),
-            variables={
-                "subject": "the request's subject",
-                "request_url": "the request's page in the client's portal",
-            },
-        ),
-        _spec(
-            "requests.replied",
-            Channel.EMAIL,
-            "Request answered by the office: notice",
-            "New answer from {{ agent.full_name or office.name }}: {{ subject }}",
-            "Hello,\n\n"
-            '{{ agent.full_name or office.name }} has answered you about "{{ subject }}" in '
-            "your secure client portal.\n\n"
-            "Read the answer: {{ request_url }}"
-            "\n\n{{ agent.full_name or office.name }}\n{{ office.phone or '' }}",
-            required=("request_url",),
-            variables={
-                "subject": "the conversation's subject",
-                "request_url": "the conversation's page in the client's portal",
-            },
-        ),
-        _spec(
             "review.request",
             Channel.EMAIL,
             "Review request: click to rate",
@@ -406,6 +328,7 @@ SYSTEM_TEMPLATES: dict[str, TemplateSpec] = {
                 "detail_lines": "what changed, line by line",
             },
         ),
+        *REQUEST_TEMPLATES,
     )
 }
 
