@@ -20,7 +20,7 @@ from admin_views.base import StaffModelView, int_ids, local_datetime, plural, re
 from admin_views.conversation_thread import ConversationRoutes
 from admin_views.filters import EnumChoice, IntChoice, IntIs, agent_options
 from app import transactions
-from app.services import conversations, documents
+from app.services import conversation_access, conversations, documents
 from app.services.errors import ValidationError
 from models import Conversation, ConversationKind, ConversationStatus, db
 
@@ -58,7 +58,7 @@ class Mine(_Condition):
 
 class Overdue(_Condition):
     """Past its due day on the office's calendar, still waiting on the client (the rule of
-    conversations.is_overdue, as SQL)."""
+    conversation_access.is_overdue, as SQL)."""
 
     def __init__(self) -> None:
         super().__init__("Overdue")
@@ -93,7 +93,7 @@ def _subject(view: t.Any, context: t.Any, model: Conversation, name: str) -> Mar
 def _due(view: t.Any, context: t.Any, model: Conversation, name: str) -> Markup | str:
     if model.due_on is None:
         return ""
-    if conversations.is_overdue(model, context.get("today") or documents.office_today()):
+    if conversation_access.is_overdue(model, context.get("today") or documents.office_today()):
         return Markup('<span class="text-danger font-weight-bold">{} (overdue)</span>').format(
             model.due_on.isoformat()
         )

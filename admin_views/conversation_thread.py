@@ -18,7 +18,7 @@ from admin_views.base import local_datetime
 from admin_views.document_tab import human_size
 from app import transactions
 from app.errors import takes_documents
-from app.services import conversations, documents, portal_credentials
+from app.services import conversation_access, conversations, documents, portal_credentials
 from app.services.errors import NotFound, ValidationError
 from app.services.users import agents_query
 from models import AccountStatus, Conversation, ConversationStatus, Record, User, db
@@ -75,20 +75,20 @@ def count_of(record: Record) -> int:
     answered), counted from the tab's own list when this request has read it."""
     listed = g.get("record_conversations", {}).get(record.id)
     if listed is None:
-        listed = conversations.of_record(record)
+        listed = conversation_access.of_record(record)
     return sum(1 for conversation in listed if conversation.status in conversations.OFFICE_TURN)
 
 
 def tab_context(record: Record) -> dict[str, t.Any]:
     """What the record page's Requests tab reads, as ``requests_tab``."""
-    listed = conversations.of_record(record)
+    listed = conversation_access.of_record(record)
     g.setdefault("record_conversations", {})[record.id] = listed
     return {
         "conversations": listed,
         "form": new_form_context(record),
         "today": documents.office_today(),
         "local_datetime": local_datetime,
-        "is_overdue": conversations.is_overdue,
+        "is_overdue": conversation_access.is_overdue,
         "can_answer": can_answer,
     }
 
@@ -157,7 +157,7 @@ class ConversationRoutes:
 
     def _thread(self, conversation_id: int) -> Conversation:
         try:
-            return conversations.thread(conversation_id)
+            return conversation_access.thread(conversation_id)
         except NotFound:
             abort(404)
 
@@ -202,7 +202,7 @@ class ConversationRoutes:
     def thread(self, conversation_id: int) -> t.Any:
         conversation = self._thread(conversation_id)
         if not _cross_site():
-            conversations.read_by_staff(conversation)
+            conversation_access.read_by_staff(conversation)
         return self._render_thread(conversation)
 
     def _render_thread(
@@ -216,7 +216,7 @@ class ConversationRoutes:
             staff=staff_options(),
             values=values or {},
             error=error,
-            overdue=conversations.is_overdue(conversation),
+            overdue=conversation_access.is_overdue(conversation),
             closed=conversation.status == ConversationStatus.CLOSED,
             linked_text=linked_text,
             local_datetime=local_datetime,

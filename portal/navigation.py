@@ -10,7 +10,7 @@ from typing import Any
 from flask import g
 from flask_babel import lazy_gettext as _l
 
-from app.services import conversations
+from app.services import conversation_access
 from models import RecordKind
 from portal import bp, preview_bp
 from portal.guards import client_required, is_module_enabled
@@ -56,7 +56,7 @@ def unread_requests() -> int:
     and home's box. One COUNT, once a request, however often a page asks."""
     if "portal_unread" not in g:
         account = g.get("portal_account")
-        g.portal_unread = conversations.unread_count(account) if account is not None else 0
+        g.portal_unread = conversation_access.unread_count(account) if account is not None else 0
     return int(g.portal_unread)
 
 

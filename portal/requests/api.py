@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from app import transactions
 from app.errors import takes_documents
-from app.services import conversations, documents
+from app.services import conversation_access, conversations, documents
 from app.services.errors import NotFound, ValidationError
 from models import Conversation, ConversationKind, ConversationMessage, PortalAccount
 from portal import bp, openapi
@@ -110,7 +110,7 @@ def summary_json(conversation: Conversation) -> dict[str, Any]:
         "status": conversation.status.value,
         "status_text": status_words(conversation),
         "due_on": conversation.due_on.isoformat() if conversation.due_on else None,
-        "overdue": conversations.is_overdue(conversation),
+        "overdue": conversation_access.is_overdue(conversation),
         "unread": conversation.unread_by_client,
         "last_message_at": conversation.last_message_at.isoformat(),
         "url": url_for("portal.request_thread", conversation_id=conversation.id),
@@ -188,7 +188,7 @@ def _refused(refused: ValidationError) -> Any:
 @client_required
 def api_requests() -> Any:
     account = account_or_404()
-    found = conversations.of_client(account)
+    found = conversation_access.of_client(account)
     return jsonify(
         {
             "requests": [summary_json(c) for c in found],
@@ -208,7 +208,7 @@ def api_requests() -> Any:
 def api_request(conversation_id: int) -> Any:
     account = account_or_404()
     try:
-        conversation = conversations.for_client(account, conversation_id)
+        conversation = conversation_access.for_client(account, conversation_id)
     except NotFound as missing:
         return error(404, str(missing))
     return jsonify(_thread_json(account, conversation))
@@ -225,10 +225,10 @@ def api_request(conversation_id: int) -> Any:
 def api_request_read(conversation_id: int) -> Any:
     account = account_or_404()
     try:
-        conversation = conversations.for_client(account, conversation_id)
+        conversation = conversation_access.for_client(account, conversation_id)
     except NotFound as missing:
         return error(404, str(missing))
-    conversations.read_by_client(conversation)
+    conversation_access.read_by_client(conversation)
     return jsonify(summary_json(conversation))
 
 
@@ -260,7 +260,7 @@ def api_request_reply(conversation_id: int) -> Any:
             conversations.reply_as_client(
                 account, conversation_id, form.message.data, received_files()
             )
-            conversation = conversations.for_client(account, conversation_id)
+            conversation = conversation_access.for_client(account, conversation_id)
     except NotFound as missing:
         return error(404, str(missing))
     except ValidationError as refused:

@@ -33,7 +33,7 @@ from wtforms import MultipleFileField, StringField, TextAreaField
 
 from app import transactions
 from app.errors import takes_documents
-from app.services import conversations, documents
+from app.services import conversation_access, conversations, documents
 from app.services.errors import NotFound, ValidationError
 from app.storage import DOCUMENTS
 from models import (
@@ -149,7 +149,7 @@ def _helpers() -> dict[str, Any]:
         "author": author,
         "linkify": linkify,
         "human_size": human_size,
-        "is_overdue": conversations.is_overdue,
+        "is_overdue": conversation_access.is_overdue,
         "new_request": new_request_endpoint(),
         **upload_help(),
     }
@@ -160,7 +160,7 @@ def _helpers() -> dict[str, Any]:
 
 def requests() -> Any:
     account = g.get("portal_account")
-    found = conversations.of_client(account) if account is not None else []
+    found = conversation_access.of_client(account) if account is not None else []
     return render_template(
         "portal/requests.html",
         incoming=[c for c in found if c.kind == ConversationKind.STAFF_REQUEST],
@@ -188,11 +188,11 @@ def _thread(conversation_id: int, form: ReplyForm, status: int = 200, error: str
     if account is None:
         abort(404)
     try:
-        conversation = conversations.for_client(account, conversation_id)
+        conversation = conversation_access.for_client(account, conversation_id)
     except NotFound:
         abort(404)
     if request.method == "GET" and _from_the_portal():
-        conversations.read_by_client(conversation)
+        conversation_access.read_by_client(conversation)
     page = render_template(
         "portal/request_thread.html",
         conversation=conversation,
@@ -248,7 +248,9 @@ def request_file(conversation_id: int, document_id: int) -> Any:
         return redirect(url_for("portal.request_thread", conversation_id=conversation_id))
     try:
         with transactions.attempt():
-            document = conversations.attachment_for_client(account, conversation_id, document_id)
+            document = conversation_access.attachment_for_client(
+                account, conversation_id, document_id
+            )
             return documents.download(document, inline=False)
     except NotFound:
         abort(404)

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.services import conversations, portal_accounts
+from app.services import conversation_access, conversations, portal_accounts
 from app.services.errors import NotFound, ValidationError
 from models import (
     AccountStatus,
@@ -96,7 +96,7 @@ def test_empty_and_oversized_messages_are_refused_and_keep_nothing(ctx):
         conversations.contact_us(account, "Hi", "bad \x00 byte")
     with pytest.raises(ValidationError, match="one line"):
         conversations.contact_us(account, "Hi\nthere", "Hello")
-    assert conversations.of_client(account) == []
+    assert conversation_access.of_client(account) == []
 
 
 def test_a_staff_request_answered_by_the_client_moves_through_its_statuses(ctx):
@@ -110,7 +110,7 @@ def test_a_staff_request_answered_by_the_client_moves_through_its_statuses(ctx):
     )
     db.session.flush()
     assert request.status == ConversationStatus.WAITING
-    assert conversations.unread_count(account) == 1
+    assert conversation_access.unread_count(account) == 1
     notice = db.session.scalar(
         select(OutboxMessage).where(OutboxMessage.event_key == "staff.request.created")
     )
@@ -118,9 +118,9 @@ def test_a_staff_request_answered_by_the_client_moves_through_its_statuses(ctx):
     assert f"/portal/requests/{request.id}" in notice.body_text
     assert "utility bill" not in notice.body_text  # the message stays in the portal
 
-    seen = conversations.for_client(account, request.id)
-    conversations.read_by_client(seen)
-    assert conversations.unread_count(account) == 0
+    seen = conversation_access.for_client(account, request.id)
+    conversation_access.read_by_client(seen)
+    assert conversation_access.unread_count(account) == 0
 
     conversations.reply_as_client(account, request.id, "Here it is.", [_file("bill.pdf")])
     db.session.flush()
@@ -144,13 +144,13 @@ def test_a_client_never_reaches_another_clients_conversation_or_its_files(ctx):
     db.session.flush()
     [document] = request.messages[0].attachments
     for attempt in (
-        lambda: conversations.for_client(stranger, request.id),
+        lambda: conversation_access.for_client(stranger, request.id),
         lambda: conversations.reply_as_client(stranger, request.id, "hi"),
-        lambda: conversations.attachment_for_client(stranger, request.id, document.id),
+        lambda: conversation_access.attachment_for_client(stranger, request.id, document.id),
     ):
         with pytest.raises(NotFound):
             attempt()
-    assert conversations.attachment_for_client(account, request.id, document.id) is document
+    assert conversation_access.attachment_for_client(account, request.id, document.id) is document
     assert document.first_opened_at is not None
 
 
@@ -216,10 +216,10 @@ def test_a_household_does_not_read_each_others_threads_but_all_see_the_offices_r
     private = conversations.contact_us(co, "Just me", "A question of my own")
     asked = conversations.send_request(record, agent, "For the household", "Please")
     db.session.flush()
-    assert [c.id for c in conversations.of_client(co)] == [asked.id, private.id]
-    assert [c.id for c in conversations.of_client(primary)] == [asked.id]
+    assert [c.id for c in conversation_access.of_client(co)] == [asked.id, private.id]
+    assert [c.id for c in conversation_access.of_client(primary)] == [asked.id]
     with pytest.raises(NotFound):
-        conversations.for_client(primary, private.id)
+        conversation_access.for_client(primary, private.id)
 
     # The office's answer reaches the person who wrote, not the primary applicant.
     conversations.reply_as_staff(private, agent, "Here is the answer.")

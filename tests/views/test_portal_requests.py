@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.services import conversations, documents
+from app.services import conversation_access, conversations, documents
 from models import (
     Conversation,
     ConversationStatus,
@@ -90,7 +90,7 @@ def contact(client: Any, subject: str, message: str, files=(), **kwargs: Any):
 
 def thread(app: Any, conversation_id: int) -> Conversation:
     with app.app_context():
-        found = conversations.thread(conversation_id)
+        found = conversation_access.thread(conversation_id)
         for message in found.messages:
             list(message.attachments)
         db.session.expunge_all()
