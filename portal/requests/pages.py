@@ -103,6 +103,16 @@ _TRAILING = ".,;:!?)]}*"
 _LINK = Markup('<a href="{address}" rel="noopener nofollow ugc" target="_blank">{address}</a>')
 
 
+def _web_address(text: str) -> bool:
+    """Whether ``text`` reads as an http or https address with a host ("http://[x" does
+    not: it stays text rather than failing the page)."""
+    try:
+        parts = urlsplit(text)
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
 def linkify(text: str) -> Markup:
     """Plain text, escaped, with its http and https addresses made links (to where they say,
     opened apart from the portal); nothing else of it is markup."""
@@ -114,8 +124,7 @@ def linkify(text: str) -> Markup:
         if stripped.count("(") > stripped.count(")") and address[len(stripped) :].startswith(")"):
             stripped += ")"  # a Wikipedia-style address keeps its closing parenthesis
         out.append(text[position : match.start()])
-        parts = urlsplit(stripped)
-        if parts.scheme.lower() in ("http", "https") and parts.hostname:
+        if _web_address(stripped):
             out.append(_LINK.format(address=stripped))
         else:
             out.append(stripped)

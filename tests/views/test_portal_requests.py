@@ -270,6 +270,18 @@ def test_what_a_client_types_is_text_and_only_web_addresses_become_links(app, si
     assert 'href="http://evil.example/"' in page and 'onmouseover="x"' not in page
 
 
+def test_an_address_no_parser_reads_stays_text_and_the_thread_still_opens(app, signed_in, cora):
+    """ "http://[x" is not an address (an unclosed IPv6 host): it must not fail the page for
+    the client (who could not open their thread again) nor for staff."""
+    conversation_id = staff_request(app, cora, body="See http://[fe80::1 and https://ok.example")
+    assert reply(signed_in, conversation_id, "Mine: http://[oops").status_code == 302
+    page = signed_in.get(f"/portal/requests/{conversation_id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "http://[fe80::1" in text and "http://[oops" in text
+    assert 'href="http://[' not in text and 'href="https://ok.example"' in text
+
+
 # -- who sees what ------------------------------------------------------------------------------
 
 
