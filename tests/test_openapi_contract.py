@@ -82,10 +82,12 @@ def test_every_answer_is_the_documented_one(
 ) -> None:
     """Positive cases (valid by the document) and negative ones (invalid by it), for every
     operation; every mismatch is collected, so one run lists them all."""
+    import portal.requests.new
     import portal.surveys
 
     # Five survey answers an hour per account: the generated valid ones are more.
     monkeypatch.setattr(portal.surveys, "SURVEY_LIMIT", "1000 per hour")
+    monkeypatch.setattr(portal.requests.new, "REQUEST_LIMIT", "1000 per hour")
     schema = schemathesis.openapi.from_wsgi("/portal/api/openapi.json", app)
     schema.config.checks.positive_data_acceptance = PositiveDataAcceptanceConfig(
         expected_statuses=["2xx", "404", "422"]
