@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from flask import Flask, Request, current_app, jsonify, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 from app.security import STAFF_SID
 
@@ -104,6 +104,13 @@ class TextCappedRequest(Request):
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
         self._max_content_length = value
+
+    def _load_form_data(self) -> None:
+        """A form part without a name (``name="\\r"`` parses to none) is the sender's error:
+        refused with a 400 before anything (CSRF protection first) looks up a field by name."""
+        super()._load_form_data()
+        if None in self.form or None in self.files:
+            raise BadRequest("Every part of the form needs a name.")
 
 
 def _too_large():  # type: ignore[no-untyped-def]

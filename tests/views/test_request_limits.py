@@ -112,3 +112,14 @@ def test_requests_under_the_limit_work(small):
         factories.staff(email="fits@example.com")
     client = small.test_client()
     assert login(client, "fits@example.com", factories.PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("path", ["/staff/login", "/portal/api/contact", "/portal/api/documents"])
+def test_a_form_part_without_a_name_is_refused_not_a_server_error(app, path):
+    # 'name="\r"' parses to no name at all; CSRF protection looked fields up by name and failed.
+    body = b'--b\r\nContent-Disposition: form-data; name="\r"\r\n\r\nx\r\n--b--\r\n'
+    response = app.test_client().post(
+        path, data=body, content_type="multipart/form-data; boundary=b"
+    )
+    assert response.status_code in (400, 401)
+    assert b"Traceback" not in response.data
