@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, url_for
+from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 
 from app import transactions
@@ -18,7 +18,7 @@ from app.services import conversation_access, conversations, documents
 from app.services.errors import NotFound, ValidationError
 from models import Conversation, ConversationKind, ConversationMessage, PortalAccount
 from portal import bp, openapi
-from portal.api import error
+from portal.api import error, read_body
 from portal.documents import account_or_404, received_files
 from portal.guards import client_required
 from portal.limits import contact_per_account, replies_per_account
@@ -157,6 +157,40 @@ def _files_schema() -> dict[str, Any]:
     }
 
 
+def _reply_body() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "message": {"type": "string", "maxLength": conversations.MAX_BODY},
+            "files": _files_schema(),
+        },
+        "additionalProperties": False,
+    }
+
+
+def _contact_body() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["subject", "message"],
+        "properties": {
+            "subject": {"type": "string", "minLength": 1, "maxLength": 200},
+            "message": {"type": "string", "minLength": 1, "maxLength": conversations.MAX_BODY},
+            "files": _files_schema(),
+        },
+        "additionalProperties": False,
+    }
+
+
+def _json_refused(schema: dict[str, Any]) -> Any:
+    """The answer to a JSON body that is not an object of text (the form would read a list
+    or an object as text, or fail on a body that is not an object); None for any other body.
+    The documented body is multipart; a JSON object of text values is read alike."""
+    if not request.is_json:
+        return None
+    _body, refused = read_body(schema)
+    return refused
+
+
 def _refused(refused: ValidationError) -> Any:
     return error(
         422,
@@ -237,14 +271,7 @@ def api_request_read(conversation_id: int) -> Any:
     "post",
     "Reply in a request with a message, files (each checked by its content and size), or "
     "both; a closed request takes no reply (422)",
-    body=lambda: {
-        "type": "object",
-        "properties": {
-            "message": {"type": "string", "maxLength": conversations.MAX_BODY},
-            "files": _files_schema(),
-        },
-        "additionalProperties": False,
-    },
+    body=_reply_body,
     content_type="multipart/form-data",
     replies={201: Reply("Sent", "request_thread")},
     errors=(400, 401, 404, 413, 422, 429),
@@ -254,6 +281,9 @@ def api_request_read(conversation_id: int) -> Any:
 @replies_per_account()
 def api_request_reply(conversation_id: int) -> Any:
     account = account_or_404()
+    not_text = _json_refused(_reply_body())
+    if not_text is not None:
+        return not_text
     form = ReplyForm(meta={"csrf": False})
     try:
         with transactions.attempt():
@@ -273,16 +303,7 @@ def api_request_reply(conversation_id: int) -> Any:
     "post",
     "Write to the adviser (Contact us): a subject, a message and files; kept as a request "
     "of the client's, and the adviser is emailed",
-    body=lambda: {
-        "type": "object",
-        "required": ["subject", "message"],
-        "properties": {
-            "subject": {"type": "string", "minLength": 1, "maxLength": 200},
-            "message": {"type": "string", "minLength": 1, "maxLength": conversations.MAX_BODY},
-            "files": _files_schema(),
-        },
-        "additionalProperties": False,
-    },
+    body=_contact_body,
     content_type="multipart/form-data",
     replies={201: Reply("Sent: the new request's thread", "request_thread")},
     errors=(400, 401, 404, 413, 422, 429),
@@ -292,6 +313,9 @@ def api_request_reply(conversation_id: int) -> Any:
 @contact_per_account()
 def api_contact() -> Any:
     account = account_or_404()
+    not_text = _json_refused(_contact_body())
+    if not_text is not None:
+        return not_text
     form = ContactForm(meta={"csrf": False})
     try:
         with transactions.attempt():

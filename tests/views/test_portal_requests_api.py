@@ -184,6 +184,34 @@ def test_the_api_answers_bad_input_with_field_errors_and_keeps_nothing(app, sign
     assert no_token.status_code == 400
 
 
+def test_a_json_body_of_other_kinds_than_text_is_refused_and_keeps_nothing(app, signed_in, cora):
+    """A list or an object where text is expected is refused (422), a body that is not an
+    object too (400): never read as text (a thread saying "{'a': 1}") nor a server error."""
+    asked = staff_request(app, cora)
+    token = api_token(signed_in)
+    before = _written(app)
+    replies, contact = f"/portal/api/requests/{asked}/replies", "/portal/api/contact"
+    for url, body, code in (
+        (replies, {"message": {"a": 1}}, 422),
+        (replies, {"message": ["a", "b"]}, 422),
+        (replies, {"message": 5}, 422),
+        (replies, {"message": "hi", "status": "closed"}, 422),
+        (replies, [1, 2], 400),
+        (replies, "hello", 400),
+        (contact, {"subject": ["x"], "message": "y"}, 422),
+        (contact, {"subject": {"a": 1}, "message": "y"}, 422),
+        (contact, {"subject": "s", "message": True}, 422),
+        (contact, [["subject", "s"]], 400),
+    ):
+        response = closed(signed_in.post(url, json=body, headers={"X-CSRFToken": token}))
+        assert response.status_code == code, (url, body, response.get_data(as_text=True))
+        assert "error" in response.get_json()
+    assert _written(app) == before
+    # A JSON object of text is read as the form is.
+    sent = closed(signed_in.post(replies, json={"message": "Done"}, headers={"X-CSRFToken": token}))
+    assert sent.status_code == 201 and sent.get_json()["messages"][-1]["body"] == "Done"
+
+
 def test_contact_us_is_limited_per_account_and_only_messages_taken_count(
     app, signed_in, cora, monkeypatch
 ):
