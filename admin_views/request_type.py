@@ -50,7 +50,7 @@ class RequestTypeView(StaffModelView):
     form_args = {
         "key": {
             "description": "In the portal's address (/portal/requests/new/<key>): lower-case "
-            "letters, digits and hyphens.",
+            "letters, digits, hyphens and underscores.",
         },
         "description": {"description": "Shown to the client with the type and above its fields."},
         "event": {

@@ -47,7 +47,7 @@ FIELD_TYPES = (*question_forms.QUESTION_TYPES, "email", "phone", "file")
 PREFIX = "f"
 #: The policy choice's name in the form and in API bodies.
 POLICY = "policy"
-KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+KEY_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 
 
 def field_name(field: RequestField) -> str:
@@ -311,15 +311,17 @@ def check_field(field: RequestField, settings: dict[str, Any]) -> None:
 
 
 def check_type(request_type: RequestType) -> None:
-    """Tidy a request type an admin saves: a name, and a key of lower-case letters, digits
-    and hyphens that no other type has (it is in the portal's addresses)."""
+    """Tidy a request type an admin saves: a name, and a key of lower-case letters, digits,
+    hyphens and underscores (like the surveys' keys) that no other type has: it is in the
+    portal's addresses."""
     request_type.name = " ".join((request_type.name or "").split())
     if not request_type.name:
         raise ValidationError("Give the request type a name.", field="name")
     request_type.key = (request_type.key or "").strip().lower()
     if not KEY_PATTERN.match(request_type.key) or len(request_type.key) > 60:
         raise ValidationError(
-            "The key takes lower-case letters, digits and hyphens (for example add-a-driver).",
+            "The key takes lower-case letters, digits, hyphens and underscores "
+            "(for example add-a-driver).",
             field="key",
         )
     with db.session.no_autoflush:  # the type itself is not in the database yet
