@@ -293,7 +293,7 @@ def int_ids(values: t.Iterable[t.Any]) -> list[int]:
     found = set()
     for value in values:
         text = str(value).strip()
-        if text.isdigit() and int(text) <= MAX_ID:
+        if text.isascii() and text.isdigit() and int(text) <= MAX_ID:  # not "²"
             found.add(int(text))
     return sorted(found)
 

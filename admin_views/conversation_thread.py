@@ -132,7 +132,8 @@ def _staff_member(text: str | None, *, required: bool = False) -> User | None:
         if required:
             raise ValidationError("Choose a staff member.", field="assignee_id")
         return None
-    user = db.session.get(User, int(text)) if text.isdigit() and len(text) < 19 else None
+    digits = text.isascii() and text.isdigit()  # "²" is a digit to str.isdigit, not to int()
+    user = db.session.get(User, int(text)) if digits and len(text) < 19 else None
     if user is None or not user.active:
         raise ValidationError("Choose an active staff member.", field="assignee_id")
     return user

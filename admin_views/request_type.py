@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectField, StringField, TextAreaField, validators
 
-from admin_views.base import ADMIN_ONLY, StaffModelView
+from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids
 from admin_views.filters import IntChoice
 from app.services import request_types
 from models import RequestField, RequestType, db
@@ -152,8 +152,8 @@ class RequestFieldView(StaffModelView):
         return form
 
     def _chosen_type(self) -> RequestType | None:
-        raw = request.args.get("request_type", "")
-        return db.session.get(RequestType, int(raw)) if raw.isdigit() else None
+        found = int_ids([request.args.get("request_type", "")])
+        return db.session.get(RequestType, found[0]) if found else None
 
     def on_form_prefill(self, form: t.Any, id: t.Any) -> None:
         field = self.get_one(id)

@@ -25,6 +25,9 @@ def _type(app: Any, key: str) -> dict[str, Any]:
 
 def test_admins_add_a_type_with_a_choice_field_and_archive_it(app, admin_client, signed_in):
     assert admin_client.get("/admin/request_type/").status_code == 200
+    # A type chosen by an address that is no id ("²" is a digit to str.isdigit) is no type.
+    for odd in ("%C2%B2", "x"):
+        assert admin_client.get(f"/admin/request_field/new/?request_type={odd}").status_code == 200
     form = admin_client.get("/admin/request_type/new/").get_data(as_text=True)
     assert "Change request (personal)" in form  # the event's readable label
     response = admin_client.submit(

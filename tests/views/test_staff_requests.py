@@ -227,6 +227,12 @@ def test_close_and_reopen_are_logged_and_assign_hands_it_over(app, agent_client,
         f"{thread}assign/", {"assignee_id": "999999"}, page=thread, follow_redirects=True
     )
     assert "Choose an active staff member." in refused.get_data(as_text=True)
+    # Digits other than 0-9 (a superscript two, Arabic-Indic digits) are no one either.
+    for typed in ("²", "١٢", "1²"):
+        refused = agent_client.submit(
+            f"{thread}assign/", {"assignee_id": typed}, page=thread, follow_redirects=True
+        )
+        assert "Choose an active staff member." in refused.get_data(as_text=True), typed
 
 
 @pytest.mark.parametrize(

@@ -152,7 +152,7 @@ def test_bulk_close_and_assign_to_me(app, agent_client, agent_user, inbox):
     assert "Assigned 2 requests to you." in response.get_data(as_text=True)
     response = agent_client.submit(
         f"{INBOX}action/",
-        {"action": "close", "rowid": [str(inbox["later"]), str(inbox["done"]), "x"]},
+        {"action": "close", "rowid": [str(inbox["later"]), str(inbox["done"]), "x", "²"]},
         page=INBOX,
         follow_redirects=True,
     )
