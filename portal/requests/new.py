@@ -20,7 +20,7 @@ from app.services import request_types
 from app.services.errors import NotFound, ValidationError
 from models import PortalAccount, RecordKind, RequestType
 from portal import bp, openapi
-from portal.api import error, form_errors
+from portal.api import error, form_errors, read_body
 from portal.guards import client_required
 from portal.limits import account_key
 from portal.navigation import client_screen
@@ -301,6 +301,10 @@ def api_request_send(key: str) -> Any:
         request_type = None
     if account is None or request_type is None:
         return error(404, _("This page does not exist."))
+    if request.is_json:  # an object of text (or true/false, numbers) is read as the parts are
+        _body_read, not_text = read_body(_body(key))
+        if not_text is not None:
+            return not_text
     form = request_types.form_class(request_type, account)(meta={"csrf": False})
     problems = _unreadable_parts(form)
     if problems:

@@ -236,3 +236,25 @@ def test_staff_preview_shows_the_fields_without_a_form(app, admin_client, cora):
     assert page.status_code == 200 and "Add a driver" in page.get_data(as_text=True)
     page = admin_client.get(f"{base}/requests/new/add-driver").get_data(as_text=True)
     assert "Date of birth" in page and "<form" not in page.split("</nav>")[-1]
+
+
+def test_a_json_body_of_other_kinds_than_its_fields_is_refused_and_keeps_nothing(
+    app, signed_in, cora
+):
+    """A list or an object where a field's text is expected is refused (422), a body that is
+    not an object too (400): never kept as the text "{'a': 1}", never a server error."""
+    token = details.api_token(signed_in)
+    what = fields(app, "general")
+    name = next(iter(what.values()))
+    before = count(app, Conversation)
+    for body, code in (
+        ({name: {"a": 1}}, 422),
+        ({name: ["a", "b"]}, 422),
+        ([1, 2], 400),
+        ("hello", 400),
+    ):
+        response = signed_in.post(
+            "/portal/api/request-types/general", json=body, headers={"X-CSRFToken": token}
+        )
+        assert response.status_code == code, (body, response.get_data(as_text=True))
+    assert count(app, Conversation) == before
