@@ -82,9 +82,7 @@ def ensure_request_types() -> int:
     """Add the request types whose key is missing; returns how many were added."""
     existing = set(db.session.scalars(select(RequestType.key)))
     added = 0
-    for position, (key, name, description, event, asks_policy, fields) in enumerate(
-        REQUEST_TYPES
-    ):
+    for position, (key, name, description, event, asks_policy, fields) in enumerate(REQUEST_TYPES):
         if key in existing:
             continue
         request_type = RequestType(
