@@ -4,14 +4,12 @@ someone. The inbox that lists every record's requests is admin_views.conversatio
 
 from __future__ import annotations
 
-import re
 import typing as t
 from datetime import date
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_security import current_user
-from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from admin_views.base import local_datetime
@@ -21,32 +19,8 @@ from app.errors import takes_documents
 from app.services import conversation_access, conversations, documents, portal_credentials
 from app.services.errors import NotFound, ValidationError
 from app.services.users import agents_query
+from app.text import linkify
 from models import AccountStatus, Conversation, ConversationStatus, Record, User, db
-
-#: A web address in a message: only these become links; anything else stays text.
-_WEB_ADDRESS = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-#: Punctuation that ends a sentence rather than an address ("see https://x.com/a.").
-_TRAILING = ".,;:!?)]}'\""
-
-
-def linked_text(text: str | None) -> Markup:
-    """A message as typed, escaped, with its http and https addresses made links (and
-    nothing else rendered); keep its lines with ``white-space: pre-wrap``."""
-    text = text or ""
-    parts: list[Markup] = []
-    position = 0
-    for match in _WEB_ADDRESS.finditer(text):
-        address = match.group(0).rstrip(_TRAILING)
-        end = match.start() + len(address)
-        parts.append(escape(text[position : match.start()]))
-        parts.append(
-            Markup('<a href="{}" target="_blank" rel="noopener noreferrer nofollow">{}</a>').format(
-                address, address
-            )
-        )
-        position = end
-    parts.append(escape(text[position:]))
-    return Markup("").join(parts)
 
 
 def record_requests_url(record_id: int) -> str:
@@ -219,7 +193,7 @@ class ConversationRoutes:
             error=error,
             overdue=conversation_access.is_overdue(conversation),
             closed=conversation.status == ConversationStatus.CLOSED,
-            linked_text=linked_text,
+            linked_text=linkify,
             local_datetime=local_datetime,
             human_size=human_size,
             back=record_requests_url(conversation.record_id),
@@ -304,4 +278,4 @@ def _shown(value: t.Any) -> str:
     return str(value)
 
 
-__all__ = ["ConversationRoutes", "count_of", "linked_text", "tab_context"]
+__all__ = ["ConversationRoutes", "count_of", "tab_context"]

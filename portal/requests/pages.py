@@ -9,10 +9,8 @@ browser here, so nobody elsewhere can clear a client's badge). A file opens like
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -25,10 +23,10 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from markupsafe import Markup
 from wtforms import MultipleFileField, StringField, TextAreaField
 
 from app import transactions
@@ -36,6 +34,7 @@ from app.errors import takes_documents
 from app.services import conversation_access, conversations, documents
 from app.services.errors import NotFound, ValidationError
 from app.storage import DOCUMENTS
+from app.text import linkify
 from models import (
     Conversation,
     ConversationKind,
@@ -80,57 +79,21 @@ def status_words(conversation: Conversation) -> str:
 
 
 def local_time(when: datetime | None) -> str:
-    """A moment in the office's time zone ("Dec 02, 2026, 3:04 PM")."""
+    """A moment in the office's time zone, in the client's language ("Dec 2, 2026, 3:04 PM")."""
     if when is None:
         return ""
     local = when.astimezone(ZoneInfo(current_app.config["PORTICO_TIMEZONE"]))
-    return local.strftime("%b %d, %Y, %I:%M %p").replace(", 0", ", ")
+    return f"{format_date(local.date())}, {format_time(local, 'short', rebase=False)}"
 
 
 def due_day(conversation: Conversation) -> str:
-    return conversation.due_on.strftime("%b %d, %Y") if conversation.due_on else ""
+    return format_date(conversation.due_on) if conversation.due_on else ""
 
 
 def author(message: ConversationMessage, account: PortalAccount | None) -> str:
     if account is not None and message.author_account_id == account.id:
         return _("You")
     return message.author_name
-
-
-_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
-#: Punctuation that ends a sentence rather than the address it follows.
-_TRAILING = ".,;:!?)]}*"
-_LINK = Markup('<a href="{address}" rel="noopener nofollow ugc" target="_blank">{address}</a>')
-
-
-def _web_address(text: str) -> bool:
-    """Whether ``text`` reads as an http or https address with a host ("http://[x" does
-    not: it stays text rather than failing the page)."""
-    try:
-        parts = urlsplit(text)
-        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-    except ValueError:
-        return False
-
-
-def linkify(text: str) -> Markup:
-    """Plain text, escaped, with its http and https addresses made links (to where they say,
-    opened apart from the portal); nothing else of it is markup."""
-    out: list[str | Markup] = []
-    position = 0
-    for match in _URL.finditer(text):
-        address = match.group(0)
-        stripped = address.rstrip(_TRAILING)
-        if stripped.count("(") > stripped.count(")") and address[len(stripped) :].startswith(")"):
-            stripped += ")"  # a Wikipedia-style address keeps its closing parenthesis
-        out.append(text[position : match.start()])
-        if _web_address(stripped):
-            out.append(_LINK.format(address=stripped))
-        else:
-            out.append(stripped)
-        position = match.start() + len(stripped)
-    out.append(text[position:])
-    return Markup("").join(out)  # each text part is escaped by join
 
 
 def upload_help() -> dict[str, Any]:

@@ -61,7 +61,7 @@ def test_a_client_answers_a_request_with_a_file_and_writes_to_the_office(
     page.get_by_role("link", name=SUBJECT).click()
     expect(page.get_by_role("heading", name=SUBJECT)).to_be_visible()
     link = page.get_by_role("link", name="https://carrier.example/forms")
-    expect(link).to_have_attribute("rel", "noopener nofollow ugc")
+    expect(link).to_have_attribute("rel", "noopener noreferrer nofollow ugc")
     # Read now: the badge is gone.
     expect(page.get_by_role("link", name="Requests", exact=True)).to_be_visible()
     fits(page)

@@ -108,7 +108,7 @@ def test_send_a_request_then_read_the_answer_reply_and_close(
     expect(messages).to_have_count(2)
     expect(messages.nth(1)).to_contain_text("Here is my gas bill")
     expect(messages.nth(1).get_by_role("link", name="https://example.com/bill")).to_have_attribute(
-        "rel", "noopener noreferrer nofollow"
+        "rel", "noopener noreferrer nofollow ugc"
     )
     with page.expect_download() as download:
         messages.nth(1).get_by_role("link", name="gas bill.pdf").click()

@@ -172,13 +172,14 @@ def test_a_staff_request_answered_with_a_document_reaches_the_office(app, signed
     assert 'class="pt-badge">1<' in home  # the navigation's Requests entry
     listing = signed_in.get("/portal/requests").get_data(as_text=True)
     assert "Your renewal" in listing and "Waiting for your answer" in listing
-    assert "Due " + tomorrow.strftime("%b %d, %Y") in listing and "New" in listing
+    day = f"{tomorrow:%b} {tomorrow.day}, {tomorrow.year}"
+    assert "Due " + day in listing and "New" in listing
 
     page = signed_in.get(f"/portal/requests/{conversation_id}").get_data(as_text=True)
     assert "Please send us your new ID card." in page
     assert (
-        '<a href="https://carrier.example/help" rel="noopener nofollow ugc" target="_blank">'
-        in page
+        '<a href="https://carrier.example/help" '
+        'rel="noopener noreferrer nofollow ugc" target="_blank">' in page
     )
     with app.app_context():
         assert not db.session.get(Conversation, conversation_id).unread_by_client

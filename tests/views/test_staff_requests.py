@@ -137,7 +137,7 @@ def test_the_clients_answer_with_a_document_shows_in_the_thread_and_downloads(
     assert "gas bill.pdf" in html and f"/admin/document/{document_id}/download/" in html
     # Plain text: the address is a link, the markup is text.
     assert (
-        '<a href="https://example.com/bill" target="_blank" rel="noopener noreferrer nofollow">'
+        '<a href="https://example.com/bill" rel="noopener noreferrer nofollow ugc" target="_blank">'
         in html
     )
     assert "&lt;b&gt;thanks&lt;/b&gt;" in html and "<b>thanks" not in html
