@@ -56,26 +56,23 @@ def _taken(response: Any) -> bool:
     return response.status_code in (201, 302)
 
 
+def taken_only(limit: Callable[[], str], scope: str, key: KeyFunc | None = None) -> Any:
+    """``limit()`` (read when a request comes, so a test may lift it) per signed-in account
+    (or per ``key``), one count for every route it decorates, page and API alike; only what is
+    taken counts (201 or a redirect after a form): a form sent back to fix uses nothing up."""
+    return limiter.shared_limit(
+        limit, scope=scope, key_func=key or account_key, methods=["POST"], deduct_when=_taken
+    )
+
+
 def referrals_per_account() -> Any:
     """:data:`REFERRAL_LIMIT` per signed-in account, one count for the page and the API."""
-    return limiter.shared_limit(
-        lambda: REFERRAL_LIMIT,
-        scope="portal-referral-account",
-        key_func=account_key,
-        methods=["POST"],
-        deduct_when=_taken,
-    )
+    return taken_only(lambda: REFERRAL_LIMIT, "portal-referral-account")
 
 
 def referrals_per_ip() -> Any:
     """:data:`REFERRAL_IP_LIMIT` per address, one count for the page and the API."""
-    return limiter.shared_limit(
-        lambda: REFERRAL_IP_LIMIT,
-        scope="portal-referral-ip",
-        key_func=get_remote_address,
-        methods=["POST"],
-        deduct_when=_taken,
-    )
+    return taken_only(lambda: REFERRAL_IP_LIMIT, "portal-referral-ip", key=get_remote_address)
 
 
 #: Reviews per signed-in account, one count for the page and the API: each tells the agent
@@ -86,13 +83,7 @@ REVIEW_LIMIT = "5 per hour;10 per day"
 
 def reviews_per_account() -> Any:
     """:data:`REVIEW_LIMIT` per signed-in account, one count for the page and the API."""
-    return limiter.shared_limit(
-        lambda: REVIEW_LIMIT,
-        scope="portal-review-account",
-        key_func=account_key,
-        methods=["POST"],
-        deduct_when=_taken,
-    )
+    return taken_only(lambda: REVIEW_LIMIT, "portal-review-account")
 
 
 #: Replies per signed-in account in request threads, one count for the page and the API: each
@@ -103,13 +94,7 @@ REPLY_LIMIT = "30 per hour;200 per day"
 
 def replies_per_account() -> Any:
     """:data:`REPLY_LIMIT` per signed-in account, one count for the page and the API."""
-    return limiter.shared_limit(
-        lambda: REPLY_LIMIT,
-        scope="portal-request-reply-account",
-        key_func=account_key,
-        methods=["POST"],
-        deduct_when=_taken,
-    )
+    return taken_only(lambda: REPLY_LIMIT, "portal-request-reply-account")
 
 
 #: Messages through *Contact us* per signed-in account, one count for the page and the API:
@@ -119,13 +104,7 @@ CONTACT_LIMIT = "10 per hour;30 per day"
 
 def contact_per_account() -> Any:
     """:data:`CONTACT_LIMIT` per signed-in account, one count for the page and the API."""
-    return limiter.shared_limit(
-        lambda: CONTACT_LIMIT,
-        scope="portal-contact-account",
-        key_func=account_key,
-        methods=["POST"],
-        deduct_when=_taken,
-    )
+    return taken_only(lambda: CONTACT_LIMIT, "portal-contact-account")
 
 
 def _limit() -> str:

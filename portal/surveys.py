@@ -12,14 +12,13 @@ from flask import abort, flash, g, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from app import transactions
-from app.extensions import limiter
 from app.services import surveys
 from app.services.errors import NotFound, ValidationError
 from models import PortalAccount, RecordKind, Survey
 from portal import bp, openapi
 from portal.api import error, form_errors, read_body
 from portal.guards import client_required
-from portal.limits import account_key
+from portal.limits import taken_only
 from portal.navigation import client_screen
 from portal.openapi import WRITE_ERRORS, Reply
 
@@ -31,19 +30,9 @@ SURVEY_LIMIT = "5 per hour"
 SURVEY_KEY = f"<any({', '.join(surveys.EVENTS)}):survey_key>"
 
 
-def _taken(response: Any) -> bool:
-    return response.status_code in (201, 302)
-
-
 def surveys_per_account() -> Any:
     """:data:`SURVEY_LIMIT` per signed-in account."""
-    return limiter.shared_limit(
-        lambda: SURVEY_LIMIT,
-        scope="portal-survey-account",
-        key_func=account_key,
-        methods=["POST"],
-        deduct_when=_taken,
-    )
+    return taken_only(lambda: SURVEY_LIMIT, "portal-survey-account")
 
 
 def _survey_or_404(key: str) -> Survey:

@@ -15,14 +15,13 @@ from flask_babel import gettext as _
 
 from app import transactions
 from app.errors import takes_documents
-from app.extensions import limiter
 from app.services import request_types
 from app.services.errors import NotFound, ValidationError
 from models import PortalAccount, RecordKind, RequestType
 from portal import bp, openapi
 from portal.api import error, form_errors, read_body
 from portal.guards import client_required
-from portal.limits import account_key
+from portal.limits import taken_only
 from portal.navigation import client_screen
 from portal.openapi import Reply, ref
 from portal.requests.pages import upload_help
@@ -33,19 +32,9 @@ from portal.requests.pages import upload_help
 REQUEST_LIMIT = "10 per hour;30 per day"
 
 
-def _taken(response: Any) -> bool:
-    return response.status_code in (201, 302)
-
-
 def requests_per_account() -> Any:
     """:data:`REQUEST_LIMIT` per signed-in account, one count for the page and the API."""
-    return limiter.shared_limit(
-        lambda: REQUEST_LIMIT,
-        scope="portal-request-new-account",
-        key_func=account_key,
-        methods=["POST"],
-        deduct_when=_taken,
-    )
+    return taken_only(lambda: REQUEST_LIMIT, "portal-request-new-account")
 
 
 def _for_clients() -> None:
@@ -116,7 +105,7 @@ def request_new_type_send(key: str) -> Any:
         else:
             flash(refused.message, "error")
         return _form_page(request_type, form, 422)
-    flash(_("Your request reached your adviser"), "success")
+    flash(_("Your request reached your adviser."), "success")
     return redirect(url_for("portal.request_thread", conversation_id=conversation.id))
 
 
@@ -325,7 +314,7 @@ def api_request_send(key: str) -> Any:
                 "id": conversation.id,
                 "subject": conversation.subject,
                 "url": url_for("portal.request_thread", conversation_id=conversation.id),
-                "message": _("Your request reached your adviser"),
+                "message": _("Your request reached your adviser."),
             }
         ),
         201,

@@ -29,7 +29,7 @@ signed_in = details.signed_in
 api_token = details.api_token
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-THANKS = "Your request reached your adviser"
+THANKS = "Your request reached your adviser."
 WHAT = "What would you like to change?"
 
 
