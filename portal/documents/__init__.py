@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, g, redirect, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -108,10 +109,11 @@ def send(note: str | None) -> list[Document]:
 
 
 def local_day(when: datetime | None) -> str:
-    """A moment as the day it was in the office's time zone ("Dec 02, 2026")."""
+    """A moment as the day it was in the office's time zone, in the client's language
+    ("Dec 2, 2026"; "2 dic 2026")."""
     if when is None:
         return ""
-    return when.astimezone(ZoneInfo(current_app.config["PORTICO_TIMEZONE"])).strftime("%b %d, %Y")
+    return format_date(when.astimezone(ZoneInfo(current_app.config["PORTICO_TIMEZONE"])).date())
 
 
 def shared_on(document: Document) -> str:
