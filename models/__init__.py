@@ -34,6 +34,19 @@ from models.provider import Provider
 from models.record import ContactMethod, Record, RecordKind
 from models.review import Review, ReviewRequest
 from models.session import SignInSession
+from models.sign_request import (
+    OPEN_STATUSES,
+    Disclosure,
+    SignatureStyle,
+    SignerRole,
+    SignerStatus,
+    SignField,
+    SignFieldKind,
+    SignRequest,
+    SignRequestSigner,
+    SignRequestStatus,
+    SignTemplate,
+)
 from models.survey import Survey, SurveyQuestion, SurveyResponse
 from models.tag import Tag, record_tags
 from models.task import Task, TaskKind
@@ -43,6 +56,7 @@ from models.workflow import ActionKind, ActionTarget, DelayUnit, Workflow, Workf
 from models.workflow_run import ActionStatus, RunStatus, ScheduledAction, WorkflowRun
 
 __all__ = [
+    "OPEN_STATUSES",
     "AccessAction",
     "AccountStatus",
     "ActionKind",
@@ -67,6 +81,7 @@ __all__ = [
     "CustomFieldType",
     "CustomFieldValue",
     "DelayUnit",
+    "Disclosure",
     "Document",
     "DocumentAccess",
     "DocumentCategory",
@@ -97,7 +112,16 @@ __all__ = [
     "Role",
     "RunStatus",
     "ScheduledAction",
+    "SignField",
+    "SignFieldKind",
     "SignInSession",
+    "SignRequest",
+    "SignRequestSigner",
+    "SignRequestStatus",
+    "SignTemplate",
+    "SignatureStyle",
+    "SignerRole",
+    "SignerStatus",
     "StaffRole",
     "Survey",
     "SurveyQuestion",
