@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 
 class SignRequestStatus(LabelledEnum):
+    #: Staff are still placing fields: no signer knows of it yet.
+    DRAFT = "draft", "Draft"
     SENT = "sent", "Sent"
     #: At least one signer opened it; not everyone has signed yet.
     VIEWED = "viewed", "Viewed"

@@ -77,6 +77,7 @@ def upgrade():
         sa.Column(
             "status",
             sa.Enum(
+                "draft",
                 "sent",
                 "viewed",
                 "signed",
