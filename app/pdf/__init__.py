@@ -8,15 +8,35 @@ office's key (:mod:`app.pdf.sealing`), so a changed byte is caught by ``flask pd
 
 from app.pdf.document import Branding, Document, office_branding
 from app.pdf.sealing import OfficeKey, SealError, Verdict, office_key, seal, verify
+from app.pdf.signing import (
+    AuditSigner,
+    PdfInfo,
+    PdfRefused,
+    Placement,
+    audit_trail,
+    inspect,
+    render_page,
+    signed_pdf,
+    stamp,
+)
 
 __all__ = [
+    "AuditSigner",
     "Branding",
     "Document",
     "OfficeKey",
+    "PdfInfo",
+    "PdfRefused",
+    "Placement",
     "SealError",
     "Verdict",
+    "audit_trail",
+    "inspect",
     "office_branding",
     "office_key",
+    "render_page",
     "seal",
+    "signed_pdf",
+    "stamp",
     "verify",
 ]
