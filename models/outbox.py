@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import LabelledEnum, UTCDateTime, db, str_enum, utcnow
 from models.template import Channel
+
+if TYPE_CHECKING:
+    from models.document import Document
 
 
 class OutboxStatus(LabelledEnum):
@@ -43,6 +47,12 @@ class OutboxMessage(db.Model):
         ForeignKey("records.id", ondelete="SET NULL"), index=True
     )
     template_key: Mapped[str | None] = mapped_column(String(80))
+    #: A document whose file goes with the email (a signed PDF). Sent without it, saying the
+    #: file is in the portal, when the document or its file is gone or too large to attach.
+    attachment_document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL")
+    )
+    attachment_document: Mapped[Document | None] = relationship()
     event_key: Mapped[str | None] = mapped_column(String(80))
     status: Mapped[OutboxStatus] = mapped_column(
         str_enum(OutboxStatus, 16), default=OutboxStatus.QUEUED, nullable=False

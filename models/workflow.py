@@ -13,6 +13,7 @@ from models.product import ProductStatus
 
 if TYPE_CHECKING:
     from models.product import CoverageType
+    from models.sign_request import SignTemplate
     from models.tag import Tag
     from models.user import User
 
@@ -38,6 +39,7 @@ class ActionKind(LabelledEnum):
     CREATE_CALL = "create_call", "Create call task"
     ADD_TAG = "add_tag", "Add tag"
     REMOVE_TAG = "remove_tag", "Remove tag"
+    SEND_SIGN_REQUEST = "send_sign_request", "Send sign request"
 
 
 class ActionTarget(LabelledEnum):
@@ -112,6 +114,11 @@ class WorkflowAction(db.Model):
     tag: Mapped[Tag | None] = relationship()
     #: Title of the task or call (may use {{ record.full_name }} and the like).
     task_title: Mapped[str | None] = mapped_column(String(200))
+    #: The saved sign request (layout and PDF) that "Send sign request" sends.
+    sign_template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sign_templates.id", ondelete="SET NULL")
+    )
+    sign_template: Mapped[SignTemplate | None] = relationship()
 
     def __str__(self) -> str:
         return f"{self.kind.label} after {self.delay_amount} {self.delay_unit.label}"
