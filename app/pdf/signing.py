@@ -28,6 +28,7 @@ import pypdfium2 as pdfium
 from flask_babel import gettext as _
 from fontTools import ttLib
 from fpdf import FPDF
+from fpdf.fonts import SubsetMap, TTFFont
 from PIL import Image
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
 from pypdf.errors import PyPdfError
@@ -233,12 +234,27 @@ def _check(placement: Placement, pages: int) -> None:
 
 
 @cache
-def _script_characters() -> frozenset[int]:
-    font = ttLib.TTFont(FONT_DIR / SCRIPT_FILE, lazy=True)
-    try:
-        return frozenset(font.getBestCmap())
-    finally:
-        font.close()
+def _script_font() -> tuple[TTFFont, bytes, frozenset[int]]:
+    """The handwriting font's metrics, read once per process (as the DejaVu fonts are, in
+    app/pdf/document.py), its bytes, and the characters it can draw."""
+    path = FONT_DIR / SCRIPT_FILE
+    template = TTFFont(FPDF(), path, SCRIPT_FAMILY.lower(), "")
+    return template, path.read_bytes(), frozenset(template.ttfont.getBestCmap())
+
+
+def _add_script_font(pdf: FPDF) -> None:
+    template, raw, _chars = _script_font()
+    font = TTFFont.__new__(TTFFont)
+    for slot in TTFFont.__slots__:
+        if hasattr(template, slot):
+            setattr(font, slot, getattr(template, slot))
+    font.i = len(pdf.fonts) + 1
+    font.ttfont = ttLib.TTFont(BytesIO(raw), recalcTimestamp=False, lazy=True)
+    font.missing_glyphs = []
+    font.biggest_size_pt = 0
+    font._hbfont = None
+    font.subset = SubsetMap(font)
+    pdf.fonts[template.fontkey] = font
 
 
 class _Overlay:
@@ -249,7 +265,7 @@ class _Overlay:
         self.pdf.set_auto_page_break(False)
         self.pdf.set_margins(0, 0, 0)
         _add_fonts(self.pdf)
-        self.pdf.add_font(SCRIPT_FAMILY, "", FONT_DIR / SCRIPT_FILE)
+        _add_script_font(self.pdf)
 
     def page(self, width: float, height: float, placements: Sequence[Placement]) -> None:
         self.pdf.add_page(format=(width, height))
@@ -290,7 +306,7 @@ class _Overlay:
         pdf = self.pdf
         # A name the handwriting font cannot spell (Cyrillic, Greek, ...) is set in DejaVu Sans,
         # so the signature is never a row of empty boxes.
-        if script and all(ord(char) in _script_characters() for char in text):
+        if script and all(ord(char) in _script_font()[2] for char in text):
             family, colour, fill = SCRIPT_FAMILY, _INK, 0.8
         else:
             family, colour, fill = FAMILY, (_INK if script else _TEXT), 0.62
