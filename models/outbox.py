@@ -53,6 +53,8 @@ class OutboxMessage(db.Model):
         ForeignKey("documents.id", ondelete="SET NULL")
     )
     attachment_document: Mapped[Document | None] = relationship()
+    #: The attached document's title when queued: still known once the document is deleted.
+    attachment_title: Mapped[str | None] = mapped_column(String(200))
     event_key: Mapped[str | None] = mapped_column(String(80))
     status: Mapped[OutboxStatus] = mapped_column(
         str_enum(OutboxStatus, 16), default=OutboxStatus.QUEUED, nullable=False

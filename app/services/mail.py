@@ -12,10 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, g
+from flask_babel import gettext as _
 from flask_mailman import EmailMultiAlternatives
+from markupsafe import escape
 
+from app.services.errors import NotFound
 from app.services.validation import header_safe
-from models import OutboxMessage
+from app.storage import storage
+from models import Document, OutboxMessage, db
+
+#: Files larger than this are not attached (many mail servers refuse messages over 20-25 MB,
+#: and base64 makes a file a third larger): the email says where to find it instead.
+MAX_ATTACHMENT = 15 * 1024 * 1024
 
 
 class PermanentDeliveryError(Exception):
@@ -47,9 +55,53 @@ def build(message: OutboxMessage, connection: object | None = None) -> EmailMult
         headers={"Message-ID": _message_id(message), "Auto-Submitted": "auto-generated"},
         connection=connection,
     )
-    if message.body_html:
-        email.attach_alternative(message.body_html, "text/html")
+    html = message.body_html
+    wanted = message.attachment_document_id or message.attachment_title
+    if wanted and not _attach(email, message.attachment_document_id):
+        line = _(
+            "The file “%(title)s” is not attached to this email: you can download it "
+            "from the portal, or ask us for it.",
+            title=message.attachment_title or _("document"),
+        )
+        email.body = f"{email.body.rstrip()}\n\n{line}\n"
+        if html:
+            html = _with_paragraph(html, str(escape(line)))
+    if html:
+        email.attach_alternative(html, "text/html")
     return email
+
+
+def attachment_title(document_id: int | None) -> str | None:
+    """The title an attachment is known by in the outbox (kept when the document goes)."""
+    document = db.session.get(Document, document_id) if document_id else None
+    return document.title[:200] if document is not None else None
+
+
+def _attach(email: EmailMultiAlternatives, document_id: int | None) -> bool:
+    """Attach the document's file; False when the document or its file is gone, or the file
+    is too large to send by email."""
+    document = db.session.get(Document, document_id) if document_id else None
+    if document is None or not document.storage_key:
+        return False
+    files = storage()
+    try:
+        if files.size(document.storage_key) > MAX_ATTACHMENT:
+            return False
+        with files.open(document.storage_key) as stream:
+            data = stream.read(MAX_ATTACHMENT + 1)
+    except (NotFound, OSError):
+        return False
+    if len(data) > MAX_ATTACHMENT:
+        return False
+    name = header_safe(document.filename or document.title) or "document"
+    email.attach(name, data, document.content_type or "application/octet-stream")
+    return True
+
+
+def _with_paragraph(html: str, text: str) -> str:
+    paragraph = f"<p>{text}</p>"
+    at = html.lower().rfind("</body>")
+    return f"{html[:at]}{paragraph}{html[at:]}" if at >= 0 else f"{html}{paragraph}"
 
 
 def send(message: OutboxMessage) -> str:

@@ -60,11 +60,6 @@ BASE_DELAY = timedelta(seconds=30)
 DELIVERY_SLOTS = 2
 
 
-def job_id(message: OutboxMessage) -> str:
-    """The fixed id of the delivery job this message rides with (enqueueing twice runs once)."""
-    return f"portico-deliver-{message.channel.value}-{message.id % DELIVERY_SLOTS}"
-
-
 def queue_for(channel: Channel) -> str:
     return "email" if channel == Channel.EMAIL else "sms"
 
@@ -83,8 +78,10 @@ def put(
     template_key: str | None = None,
     event_key: str | None = None,
     sensitive: bool = False,
+    attachment_document_id: int | None = None,
 ) -> OutboxMessage:
-    """Add a message (or return the one already there under ``key``) and deliver after commit."""
+    """Add a message (or return the one already there under ``key``) and deliver after commit.
+    ``attachment_document_id``: a document whose file goes with an email (mail.build)."""
     existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
     if existing is not None:
         return existing
@@ -102,6 +99,8 @@ def put(
         record_id=record_id,
         template_key=template_key,
         event_key=event_key,
+        attachment_document_id=attachment_document_id,
+        attachment_title=mail.attachment_title(attachment_document_id),
         status=OutboxStatus.QUEUED,
         next_attempt_at=utcnow(),
     )
@@ -159,6 +158,7 @@ def _schedule(message: OutboxMessage) -> None:
 
 
 def _enqueue_delivery(channel: Channel, slot: int) -> None:
+    """The delivery job has a fixed id per channel and slot: enqueueing twice runs once."""
     enqueue_after_commit(
         "jobs.delivery.deliver_due",
         channel.value,

@@ -1,9 +1,9 @@
 """Attachments in the outbox; the workflow action "Send sign request"
 
-An outbox email may carry a document's file (the signed PDF that each signer receives); the
-document going away leaves the message, which is then sent without it. Workflow actions gain
-the kind "send_sign_request" (the CHECK of the kind, on actions and on scheduled actions) and
-the saved sign request it sends.
+An outbox email may carry a document's file (the signed PDF that each signer receives), with
+the document's title as queued; the document going away leaves the message, which is then sent
+without the file, saying so. Workflow actions gain the kind "send_sign_request" (the CHECK of
+the kind, on actions and on scheduled actions) and the saved sign request it sends.
 
 Revision ID: 0014
 Revises: 0013
@@ -85,6 +85,7 @@ def _alter_kind_sqlite(batch_op, old, new):
 def upgrade():
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("attachment_document_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("attachment_title", sa.String(length=200), nullable=True))
         batch_op.create_foreign_key(
             batch_op.f("fk_outbox_messages_attachment_document_id_documents"),
             "documents",
@@ -128,4 +129,5 @@ def downgrade():
         batch_op.drop_constraint(
             batch_op.f("fk_outbox_messages_attachment_document_id_documents"), type_="foreignkey"
         )
+        batch_op.drop_column("attachment_title")
         batch_op.drop_column("attachment_document_id")
