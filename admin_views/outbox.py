@@ -43,6 +43,13 @@ def _body(view: t.Any, context: t.Any, model: OutboxMessage, name: str) -> Marku
     return Markup('<pre style="white-space: pre-wrap">{}</pre>').format(text)
 
 
+def _file(view: t.Any, context: t.Any, model: OutboxMessage, name: str) -> str:
+    if not model.attachment_title:
+        return ""
+    gone = "" if model.attachment_document_id else " (document deleted: sent without it)"
+    return f"{model.attachment_title}{gone}"
+
+
 class OutboxView(StaffModelView):
     noun = "Message"
     required_roles = ADMIN_ONLY
@@ -62,7 +69,11 @@ class OutboxView(StaffModelView):
         "last_error",
         "sent_at",
     )
-    column_labels = {"template_key": "Template", "created_at": "Queued"}
+    column_labels = {
+        "template_key": "Template",
+        "created_at": "Queued",
+        "attachment_title": "Attachment",
+    }
     column_default_sort = ("id", True)
     column_searchable_list = ("recipient", "subject")
     column_filters = (
@@ -83,6 +94,7 @@ class OutboxView(StaffModelView):
         "reply_to",
         "subject",
         "body_text",
+        "attachment_title",
         "template_key",
         "event_key",
         "record_id",
@@ -94,7 +106,7 @@ class OutboxView(StaffModelView):
         "last_error",
         "idempotency_key",
     )
-    column_formatters_detail = {"status": _status, "body_text": _body}
+    column_formatters_detail = {"status": _status, "body_text": _body, "attachment_title": _file}
 
     @action("retry", "Retry", "Try to send the selected failed messages again?")
     def action_retry(self, ids: list[str]) -> t.Any:

@@ -139,3 +139,16 @@ def test_eml_files_carry_the_attachment(make_app):
     parsed = message_from_bytes(path.read_bytes(), policy=policy.default)
     [(name, _, data)] = attachments_of(parsed)
     assert (name, data) == ("disclosure-signed.pdf", PDF)
+
+
+def test_staff_see_the_attachment_on_the_message(app, admin_client):
+    with app.app_context():
+        kept = put_with(signed_document("Kept (signed)").id, key="kept").id
+        document = signed_document("Dropped (signed)")
+        dropped = put_with(document.id, key="dropped").id
+        documents.remove(document)
+        db.session.commit()
+    page = admin_client.get(f"/admin/outbox/details/?id={kept}").get_data(as_text=True)
+    assert "Attachment" in page and "Kept (signed)" in page
+    page = admin_client.get(f"/admin/outbox/details/?id={dropped}").get_data(as_text=True)
+    assert "Dropped (signed) (document deleted: sent without it)" in page
