@@ -135,6 +135,11 @@ SETTINGS: tuple[Setting, ...] = (
         "multi-file upload counts on its own).",
     ),
     Setting(
+        "PORTICO_SIGN_MAX_PAGES",
+        "100",
+        "Most pages a PDF sent for signature may have; longer ones are refused at upload.",
+    ),
+    Setting(
         "PORTICO_LOCALES",
         "en",
         "Languages offered, best first (Babel forms such as `en,es`); each page follows the "
@@ -274,6 +279,7 @@ def load(config_override: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTICO_SESSION_MAX_HOURS": env_int("PORTICO_SESSION_MAX_HOURS", 12),
         "PORTICO_MAX_REQUEST_MB": env_int("PORTICO_MAX_REQUEST_MB", 25),
         "PORTICO_DOCUMENT_MAX_MB": env_int("PORTICO_DOCUMENT_MAX_MB", 25),
+        "PORTICO_SIGN_MAX_PAGES": env_int("PORTICO_SIGN_MAX_PAGES", 100),
         # Flask's own defaults (None) would win over a setdefault: set them here.
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",

@@ -13,6 +13,7 @@ from datetime import datetime
 from app.queue import enqueue_after_commit
 from app.redis import get_redis
 from app.services import outbox, tasks, workflows
+from app.services.signing import reminders as sign_reminders
 from jobs.maintenance import HOUSEKEEPING_EVERY_SECONDS
 from models import db, utcnow
 
@@ -37,6 +38,8 @@ def sweep(now: datetime | None = None, *, judge_workers: bool = True) -> dict[st
     result["messages_resumed"] = outbox.resume_after_outage(now)
     result["messages_requeued"] = outbox.requeue_due(now)
     result["reminders_sent"] = tasks.send_due_reminders(now)
+    result["sign_reminders_sent"] = sign_reminders.send_due(now)
+    result["sign_requests_expired"] = sign_reminders.expire_due(now)
     if get_redis().set(HOUSEKEEPING_KEY, "1", nx=True, ex=HOUSEKEEPING_EVERY_SECONDS):
         enqueue_after_commit("jobs.maintenance.housekeeping", queue="default")
         result["housekeeping_queued"] = 1

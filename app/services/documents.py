@@ -42,6 +42,8 @@ from models import (
     DocumentSource,
     Product,
     Record,
+    SignRequest,
+    SignRequestStatus,
     db,
     utcnow,
 )
@@ -50,6 +52,8 @@ from models import (
 TEXT_EXTENSIONS = frozenset({"txt", "csv", "tsv", "log", "md"})
 #: Files one upload request may carry (each within the size limit).
 MAX_FILES = 10
+#: Sign requests whose document must stay: being prepared, or out for signature.
+SIGNING = (SignRequestStatus.DRAFT, SignRequestStatus.SENT, SignRequestStatus.VIEWED)
 #: Types a browser shows itself: only these may be opened in the browser; the rest download.
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"})
 
@@ -281,7 +285,16 @@ def edit(
 
 
 def remove(document: Document) -> None:
-    """Delete a document; its file goes from storage once the deletion is committed."""
+    """Delete a document; its file goes from storage once the deletion is committed. A
+    document a draft or open sign request is signing is refused."""
+    if db.session.scalar(
+        select(SignRequest.id)
+        .where(SignRequest.document_id == document.id, SignRequest.status.in_(SIGNING))
+        .limit(1)
+    ):
+        raise ValidationError(
+            _("This document is out for signature: cancel its sign request first.")
+        )
     if document.storage_key:
         delete_after_commit(document.storage_key)
     db.session.delete(document)

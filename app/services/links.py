@@ -77,3 +77,13 @@ def my_tasks() -> str:
 
 def staff_sign_in() -> str:
     return external("security.login")
+
+
+def sign_link(token: str) -> str:
+    """A signer's personal link to a document to sign (then a one-time code)."""
+    return external("portal.sign_link", token=token)
+
+
+def staff_sign_request(request_id: int) -> str:
+    """A sign request's page in the staff panel."""
+    return external("sign_requests.request_page", request_id=request_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.services.request_templates import REQUEST_TEMPLATES
+from app.services.signing.messages import SIGN_TEMPLATES
 from app.services.template_specs import COMMON_VARIABLES, TemplateSpec, TemplateText
 from models import Channel
 
@@ -329,6 +330,7 @@ SYSTEM_TEMPLATES: dict[str, TemplateSpec] = {
             },
         ),
         *REQUEST_TEMPLATES,
+        *SIGN_TEMPLATES,
     )
 }
 

@@ -236,14 +236,28 @@ CLIENT_EVENTS: tuple[EventType, ...] = (
         planned=True,
     ),
     event(
+        "portal.sign_request.viewed",
+        "Document to sign opened",
+        CLIENT,
+        "opened a document to sign",
+        carries=("document", "sign_request"),
+    ),
+    # Signers get the completion email with the signed PDF; the matrix tells the agent.
+    event(
         "portal.sign_request.signed",
         "Document signed",
         CLIENT,
         "signed a document",
-        Defaults(agent_email=True, customer_email=True),
-        ("document",),
-        "Thank you: your signed document is in the portal.",
-        planned=True,
+        TELL_AGENT,
+        ("document", "sign_request"),
+    ),
+    event(
+        "portal.sign_request.declined",
+        "Signing declined",
+        CLIENT,
+        "declined to sign a document",
+        TELL_AGENT_TASK,
+        ("document", "sign_request", "reason"),
     ),
     event(
         "portal.review.submitted",

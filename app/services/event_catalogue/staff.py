@@ -9,6 +9,7 @@ from app.services.event_catalogue.base import (
     SIGN_IN,
     STAFF,
     SYSTEM,
+    TELL_AGENT,
     TELL_CUSTOMER,
     EventType,
     event,
@@ -141,15 +142,21 @@ STAFF_EVENTS: tuple[EventType, ...] = (
         "reopened a request",
         carries=("subject",),
     ),
+    # The signers' own email (with their personal link) always goes, like an invitation:
+    # the matrix only logs by default.
     event(
         "staff.sign_request.sent",
         "Signature requested",
         STAFF,
-        "asked the client to sign a document",
-        TELL_CUSTOMER,
-        ("document",),
-        "A document is waiting for your signature in the portal.",
-        planned=True,
+        "asked for signatures on a document",
+        carries=("document", "sign_request", "signers"),
+    ),
+    event(
+        "staff.sign_request.cancelled",
+        "Sign request cancelled",
+        STAFF,
+        "cancelled a sign request",
+        carries=("document", "sign_request"),
     ),
     event(
         "staff.review.requested",
@@ -212,6 +219,22 @@ STAFF_EVENTS: tuple[EventType, ...] = (
 )
 
 SYSTEM_EVENTS: tuple[EventType, ...] = (
+    event(
+        "sign_request.completed",
+        "Sign request completed",
+        SYSTEM,
+        "received every signature",
+        TELL_AGENT,
+        ("document", "sign_request"),
+    ),
+    event(
+        "sign_request.expired",
+        "Sign request expired",
+        SYSTEM,
+        "expired a sign request nobody finished signing",
+        TELL_AGENT,
+        ("document", "sign_request"),
+    ),
     event(
         "workflow.action.fired",
         "Workflow action",
