@@ -36,3 +36,4 @@ from portal import (  # noqa: E402,F401
 )
 from portal.details import contact_changes, sections  # noqa: E402,F401
 from portal.signin import codes, confirm, passwords  # noqa: E402,F401
+from portal.signing import link, pages  # noqa: E402,F401

@@ -11,6 +11,7 @@ from flask import g
 from flask_babel import lazy_gettext as _l
 
 from app.services import conversation_access
+from app.services.signing import access
 from models import RecordKind
 from portal import bp, preview_bp
 from portal.guards import client_required, is_module_enabled
@@ -44,7 +45,7 @@ SECTIONS: list[Section] = [
     Section("care_list_prescriptions", _l("Prescriptions"), "prescriptions"),
     Section("care_list_providers", _l("Providers"), "providers"),
     Section("documents", _l("Documents")),
-    Section("requests", _l("Requests"), badge=lambda: unread_requests()),
+    Section("requests", _l("Requests"), badge=lambda: unread_requests() + pending_signatures()),
     Section("contact", _l("Contact us"), more=True),
     Section("referral", _l("Refer a friend"), clients_only=True, more=True),
     Section("review", _l("Leave a review"), "reviews", more=True),
@@ -58,6 +59,14 @@ def unread_requests() -> int:
         account = g.get("portal_account")
         g.portal_unread = conversation_access.unread_count(account) if account is not None else 0
     return int(g.portal_unread)
+
+
+def pending_signatures() -> int:
+    """Sign requests waiting for this client's signature: counted in the Requests badge."""
+    if "portal_pending_signatures" not in g:
+        account = g.get("portal_account")
+        g.portal_pending_signatures = access.pending_count(account) if account is not None else 0
+    return int(g.portal_pending_signatures)
 
 
 def navigation() -> list[Section]:
