@@ -21,7 +21,14 @@ from app.services import conversations, documents
 from app.services.actors import Actor
 from app.services.errors import ValidationError
 from app.services.signing import layouts, pdf_files
-from app.services.signing.sending import cancel, end_of_day, notify_next, remind_now, send
+from app.services.signing.sending import (
+    cancel,
+    end_of_day,
+    expires_on,
+    notify_next,
+    remind_now,
+    send,
+)
 from models import (
     ContactRole,
     Document,
@@ -42,6 +49,7 @@ __all__ = [
     "cancel",
     "discard",
     "eligible_signers",
+    "expires_on",
     "for_record",
     "get_for_staff",
     "notify_next",
