@@ -21,6 +21,8 @@ from admin_views.product import CoverageTypeView, ProductView
 from admin_views.record import RecordView
 from admin_views.request_type import RequestFieldView, RequestTypeView
 from admin_views.review import ReviewView
+from admin_views.sign_admin import DisclosureView, SignLayoutView, VerifyView
+from admin_views.sign_request import SignRequestView
 from admin_views.survey import SurveyQuestionView, SurveyResponseView, SurveyView
 from admin_views.system import SystemView
 from admin_views.tag import TagView
@@ -46,6 +48,7 @@ from models import (
     RequestType,
     Review,
     ScheduledAction,
+    SignRequest,
     Survey,
     SurveyQuestion,
     SurveyResponse,
@@ -97,6 +100,20 @@ def init_admin(app: Flask) -> Admin:
         )
     )
     admin.add_view(ConversationView(Conversation, db, name="Requests", endpoint="requests"))
+    admin.add_view(
+        SignRequestView(
+            SignRequest, db, name="Sign requests", endpoint="sign_requests", category="Signing"
+        )
+    )
+    admin.add_view(
+        VerifyView(name="Verify a signed PDF", endpoint="sign_verify", category="Signing")
+    )
+    admin.add_view(
+        SignLayoutView(name="Saved layouts", endpoint="sign_layouts", category="Signing")
+    )
+    admin.add_view(
+        DisclosureView(name="Disclosure", endpoint="sign_disclosure", category="Signing")
+    )
     admin.add_view(PendingChangeView(PendingChange, db, name="Approvals", endpoint="approvals"))
     admin.add_view(ReviewView(Review, db, name="Reviews", endpoint="reviews"))
     admin.add_view(
