@@ -74,6 +74,7 @@ class ActionInline(InlineFormAdmin):
         "template_key",
         "tag",
         "task_title",
+        "sign_template",
     )
     form_label = "Action"
     column_labels = {
@@ -82,6 +83,7 @@ class ActionInline(InlineFormAdmin):
         "staff_user": "Staff member",
         "template_key": "Template",
         "task_title": "Task title",
+        "sign_template": "Saved sign request",
     }
     form_overrides = {"template_key": SelectField}
     form_args = {
@@ -101,6 +103,10 @@ class ActionInline(InlineFormAdmin):
             "description": "When the target is a chosen staff member.",
         },
         "tag": {"blank_text": "—", "description": workflows.setting_help("tag")},
+        "sign_template": {
+            "blank_text": "—",
+            "description": workflows.setting_help("sign_template"),
+        },
     }
 
 

@@ -15,6 +15,7 @@ from models import (
     DelayUnit,
     MessageTemplate,
     ScheduledAction,
+    SignTemplate,
     Workflow,
     WorkflowAction,
     db,
@@ -89,6 +90,11 @@ def test_each_kind_checks_its_settings(ctx):
         ),
         (ActionKind.ADD_TAG, ({}, "Add tag: choose the tag."), {"tag_id": tag.id}),
         (ActionKind.REMOVE_TAG, ({}, "Remove tag: choose the tag."), {"tag": tag}),
+        (
+            ActionKind.SEND_SIGN_REQUEST,
+            ({"sign_template_id": 0}, "Send sign request: choose the saved sign request."),
+            {"sign_template": SignTemplate(name="Annual disclosure")},
+        ),
     ]
     assert {case[0] for case in cases} == set(ActionKind)
     for kind, refused, taken in cases:
@@ -118,6 +124,7 @@ def test_each_kind_describes_a_scheduled_action(ctx):
         ActionKind.CREATE_CALL: "Call Ada Lovelace",
         ActionKind.ADD_TAG: "Registry check",
         ActionKind.REMOVE_TAG: "Registry check",
+        ActionKind.SEND_SIGN_REQUEST: "(a saved sign request since deleted)",
     }
     to_agent = ScheduledAction(
         kind=ActionKind.SEND_SMS, params={"target": "agent", "template_key": "gone"}

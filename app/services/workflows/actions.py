@@ -392,3 +392,7 @@ def perform(action: ScheduledAction, workflow: Workflow, record: Record, now: da
     if found is None:
         return ActionStatus.SKIPPED, f"Unknown action {action.kind}."
     return found.perform(action, workflow, record, now)
+
+
+# Kinds kept in modules of their own register themselves on import (they import this one).
+from app.services.workflows import sign_action  # noqa: E402, F401

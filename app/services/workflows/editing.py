@@ -206,6 +206,7 @@ def copy_workflow(workflow: Workflow, actor: Actor | None = None) -> Workflow:
             template_key=a.template_key,
             tag_id=a.tag_id,
             task_title=a.task_title,
+            sign_template_id=a.sign_template_id,
         )
         for a in workflow.actions
     ]

@@ -48,6 +48,7 @@ def params_of(action: WorkflowAction) -> dict[str, Any]:
         "template_key": action.template_key,
         "tag_id": action.tag_id,
         "task_title": action.task_title,
+        "sign_template_id": action.sign_template_id,
         "delay": f"{action.delay_amount} {action.delay_unit.value}",
     }
 
