@@ -313,7 +313,8 @@ def decline(
 
 
 def _purpose(signer: SignRequestSigner) -> str:
-    return f"sign:{signer.id}"
+    """A code's purpose names no colon (it separates purpose and address in the key)."""
+    return f"sign-{signer.id}"
 
 
 def _address(signer: SignRequestSigner) -> str:
