@@ -10,7 +10,8 @@
     target: ["send_email", "send_sms", "create_task", "create_call"],
     template_key: ["send_email", "send_sms"],
     tag: ["add_tag", "remove_tag"],
-    task_title: ["create_task", "create_call"]
+    task_title: ["create_task", "create_call"],
+    sign_template: ["send_sign_request"]
   };
 
   function group(id) {
