@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from fpdf import FPDF
@@ -27,8 +27,10 @@ _counter = itertools.count(1)
 
 
 def pdf_bytes(pages: int = 2, *, text: str = "Broker of record letter") -> bytes:
-    """A real PDF of ``pages`` A4 pages, each saying which page it is."""
+    """A real PDF of ``pages`` A4 pages, each saying which page it is (the same bytes for the
+    same arguments)."""
     document = FPDF(format="A4", unit="mm")
+    document.set_creation_date(datetime(2026, 1, 1, tzinfo=UTC))  # the same bytes every time
     document.set_font("Helvetica", size=14)
     for number in range(1, pages + 1):
         document.add_page()
