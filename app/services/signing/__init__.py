@@ -21,6 +21,8 @@ import importlib
 from types import ModuleType
 
 __all__ = [
+    "access",
+    "completion",
     "disclosures",
     "layouts",
     "messages",
@@ -29,6 +31,8 @@ __all__ = [
     "requests",
     "saved_layouts",
     "sending",
+    "signing",
+    "signing_checks",
 ]
 
 
