@@ -310,7 +310,10 @@
       }
       setMark(current, mark);
       close();
-      save();
+      if (timer) {
+        clearTimeout(timer);
+      }
+      send(false);
     });
     window.addEventListener("resize", function () {
       if (dialog.open && tab === "draw") {

@@ -59,6 +59,8 @@ NOT_PAGES = {
     "portal.document_view",
     "portal.document_link",
     "portal.request_file",
+    "portal.sign_page_image",
+    "portal.sign_download",
 }
 #: Pages a signed-out visitor sees; every other page is opened signed in.
 SIGNED_OUT = {
@@ -99,6 +101,9 @@ EXAMPLES: dict[str, Callable[[dict[str, Any]], list[tuple[dict[str, Any], int]]]
         ({"conversation_id": 10**6}, 404),
     ],
     "portal.request_new_type": lambda d: [({"key": "personal-change"}, 200), ({"key": "x"}, 404)],
+    # The signing page itself is swept in test_portal_signing_browser (a request to sign).
+    "portal.sign_page": lambda d: [({"signer_id": 10**6}, 404)],
+    "portal.sign_link": lambda d: [({"token": "gone"}, 404)],
 }
 
 
