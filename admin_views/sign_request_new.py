@@ -63,7 +63,9 @@ class NewSignRequestForm(FlaskForm):
     """Step 1. The PDF comes from exactly one of: an upload, a PDF document of the record, a
     saved layout (the service refuses none or several)."""
 
-    title = StringField("Title", validators=[Optional(), Length(max=200)])
+    title = StringField(
+        "Title", validators=[Optional(), Length(max=200)], render_kw={"maxlength": 200}
+    )
     file = FileField("Upload a PDF")
     #: Matched against the record's PDFs and the layouts in the view: anything else is none.
     document_id = SelectField("Or a PDF document of the record", choices=[], validate_choice=False)
@@ -79,11 +81,16 @@ class NewSignRequestForm(FlaskForm):
         ],
         default="1",
     )
-    message = TextAreaField("Message to the signers", validators=[Optional(), Length(max=5000)])
+    message = TextAreaField(
+        "Message to the signers",
+        validators=[Optional(), Length(max=5000)],
+        render_kw={"rows": 4},
+    )
     expires_on = DateField("Expires after (last day to sign)", validators=[InputRequired()])
     remind_every_days = IntegerField(
         "Remind every (days)",
         validators=[Optional(), NumberRange(1, 30, "Remind every 1 to 30 days, or leave empty.")],
+        render_kw={"min": 1, "max": 30},
     )
 
     def validate(self, extra_validators: t.Any = None) -> bool:

@@ -16,6 +16,7 @@ from pypdf import PdfReader, PdfWriter
 from sqlalchemy import select
 
 from app.services import documents
+from app.services.actors import Actor
 from app.services.signing import disclosures, signing
 from app.services.signing.signing_checks import SignatureInput
 from models import (
@@ -312,3 +313,25 @@ def test_the_list_filters_by_status_and_links_the_request_page(app, agent_client
     assert f"/admin/sign_requests/{request_id}/" in html and "Cleo Client" in html
     html = agent_client.get("/admin/sign_requests/?flt0_status_is=signed").get_data(as_text=True)
     assert f"/admin/sign_requests/{request_id}/" not in html
+
+
+def test_send_an_existing_pdf_of_the_record_for_signature(app, agent_client, people):
+    record_id = people["record"]
+    with app.app_context():
+        record = db.session.get(factories.Record, record_id)
+        [document] = documents.add_files(
+            record,
+            [sign_factories.upload(sign_factories.pdf_bytes(3), "application.pdf")],
+            actor=Actor.staff(factories.staff()),
+        )
+        db.session.commit()
+        document_id = document.id
+    link = f"{new_url(record_id)}?document_id={document_id}"
+    tab = agent_client.get(page_of(record_id)).get_data(as_text=True)
+    assert "Send for signature" in tab and link in tab.replace("&amp;", "&")
+    form = agent_client.get(link).get_data(as_text=True)
+    assert f'<option selected value="{document_id}">' in form
+    response = start(agent_client, people, document_id=str(document_id))
+    assert response.status_code == 302
+    sr = the_request(app)
+    assert sr.document_id == document_id and len(sr.pages) == 3
