@@ -190,7 +190,9 @@ def test_every_edit_and_settings_form_saves_unchanged(page: Page, base_url, app,
             failed.append(f"{endpoint} create form: {response and response.status}")
     broken = [f for f in failed if f]
     assert not broken, "\n".join(broken)
-    assert len(saved) >= len(others)
+    # Signing's pages save nothing unchanged by design: Verify reads one file, saved layouts
+    # are a list (empty in the demo), and the disclosure refuses to publish unchanged text.
+    assert len(saved) >= len([p for p in others if not p.startswith("/admin/sign_")])
     assert blocked_scripts(problems) == []
     assert [p for p in problems if "Content Security Policy" not in p] == []
 
