@@ -13,7 +13,6 @@ from pypdf import PdfReader, PdfWriter
 
 from app import pdf
 from app.services import documents
-from app.services.actors import Actor
 from app.services.errors import NotFound, ValidationError
 from app.storage import storage
 from models import (
@@ -57,14 +56,19 @@ def original_bytes(request: SignRequest) -> bytes:
 
 
 def new_document(
-    record: Record, data: bytes, filename: str | None, *, actor: Actor, title: str | None = None
+    record: Record,
+    data: bytes,
+    filename: str | None,
+    *,
+    added_by_id: int | None,
+    title: str | None = None,
 ) -> Document:
     """``data`` kept as a new document of ``record`` (not shared, no category), flushed."""
     (document,) = documents.store_all(
         record, [documents.Upload(io.BytesIO(data), filename)], field="file", title=title
     )
     document.source = DocumentSource.STAFF
-    document.added_by_id = actor.user_id
+    document.added_by_id = added_by_id
     db.session.flush()
     return document
 
@@ -113,7 +117,7 @@ def signature_page(title: str, names: list[str]) -> tuple[bytes, list[PagePlace]
     """A "Signatures" page (more pages for many signers): each signer's name over a line
     for the signature and one for the date. Returns the PDF and the fields' places."""
     doc = pdf.Document(_("Signatures"), branding=pdf.office_branding())
-    doc.paragraph(_("Signed electronically: %(title)s", title=title))
+    doc.paragraph(_("Signatures for %(title)s", title=title))
     out = doc.pdf
     places: list[PagePlace] = []
     left, right = out.l_margin, PAGE_W - out.r_margin

@@ -189,7 +189,9 @@ def start(
     if upload is not None:
         data = pdf_files.read_upload(upload)
         info = pdf_files.inspect(data)
-        document = pdf_files.new_document(record, data, upload.filename, actor=actor, title=name)
+        document = pdf_files.new_document(
+            record, data, upload.filename, added_by_id=actor.user_id, title=name
+        )
     elif document is not None:
         data = pdf_files.existing(record, document)
         info = pdf_files.inspect(data)
@@ -200,7 +202,9 @@ def start(
     pages = [list(size) for size in info.pages]
     fields = _template_fields(record, template, signers, pages) if template else []
     if template is not None:
-        document = pdf_files.new_document(record, data, template.filename, actor=actor, title=name)
+        document = pdf_files.new_document(
+            record, data, template.filename, added_by_id=actor.user_id, title=name
+        )
     request = SignRequest(
         record_id=record.id,
         record=record,
@@ -282,9 +286,12 @@ def add_signature_page(request: SignRequest) -> None:
     before = len(request.pages)
     previous = request.document
     assert previous is not None
-    actor = Actor("staff", "", user_id=request.created_by_id)
     document = pdf_files.new_document(
-        request.record, data, previous.filename, actor=actor, title=request.title
+        request.record,
+        data,
+        previous.filename,
+        added_by_id=request.created_by_id,
+        title=request.title,
     )
     request.document = document
     request.original_sha256 = info.sha256
