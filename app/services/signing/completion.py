@@ -60,7 +60,7 @@ def office_day(moment: datetime) -> date:
     return moment.astimezone(_zone()).date()
 
 
-def _date_text(day: date) -> str:
+def date_text(day: date) -> str:
     """A day as the signed document shows it, in the office's language (whoever signed last)."""
     with force_locale(str(current_app.config.get("BABEL_DEFAULT_LOCALE") or "en")):
         return str(format_date(day, format="long"))
@@ -107,7 +107,9 @@ def _placement(field: SignField, signer: SignRequestSigner) -> pdf.Placement | N
         )
 
     if field.kind == SignFieldKind.DATE_SIGNED:
-        return at(_date_text(office_day(signer.signed_at))) if signer.signed_at else None
+        if field.value:
+            return at(field.value)
+        return at(date_text(office_day(signer.signed_at))) if signer.signed_at else None
     if field.kind == SignFieldKind.CHECKBOX:
         return at("1" if field.value == "1" else "")
     if field.kind == SignFieldKind.TEXT:

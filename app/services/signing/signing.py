@@ -246,6 +246,8 @@ def finish(
     for field in fields:
         if field.id in filled:
             field.value = filled[field.id]
+        elif field.kind == SignFieldKind.DATE_SIGNED:
+            field.value = completion.date_text(completion.office_day(now))
     signer.signed_at = now
     signer.ip, signer.user_agent = _origin(ip, user_agent)
     signer.status = SignerStatus.SIGNED
