@@ -159,6 +159,7 @@ def _render(
     finish: FinishForm | None = None,
     decline: DeclineForm | None = None,
     error: str = "",
+    error_field: str | None = None,
     status: int = 200,
 ) -> Any:
     signer = signing_.signer
@@ -167,6 +168,7 @@ def _render(
         "sign_request": signer.request,
         "by_link": signing_.by_link,
         "error": error,
+        "error_field": error_field or "",
         "status_words": status_words(signer),
         "expires_on": expires_on(signer),
         "sender": sender(signer),
@@ -321,7 +323,7 @@ def sign_finish(signer_id: int) -> Any:
                 user_agent=found.user_agent,
             )
     except ValidationError as refused:
-        return _render(found, finish=form, error=refused.message)
+        return _render(found, finish=form, error=refused.message, error_field=refused.field)
     return redirect(url_for("portal.sign_page", signer_id=signer_id))
 
 

@@ -14,9 +14,12 @@ from app.services.signing import requests as sign_requests
 from models import LoginCode, SignerStatus, SignRequest, db
 from tests import factories, sign_factories
 from tests.conftest import body_of, run_jobs
+from tests.views import test_portal_details as details
 from tests.views.test_portal_signing import consent, drawn_png, page, send_request, signer
 
 CONNIE = "connie.link@example.com"
+cora = details.cora
+signed_in = details.signed_in
 
 
 @pytest.fixture
@@ -158,3 +161,20 @@ def test_new_codes_are_limited(app, client, mailbox, connie_request):
     ]
     assert "A new code is sent." in texts[0]
     assert any("as many codes" in text for text in texts[3:]), texts[-1][:3000]
+
+
+def test_a_signed_in_client_opening_their_own_link_needs_no_code(app, signed_in, cora, mailbox):
+    sent = send_request(app, cora["record_id"])
+    run_jobs(app)
+    mailbox.wait_for(1)
+    [token] = [
+        found.group(1)
+        for mail in mailbox.to("cora@example.com")
+        if (found := re.search(r"/portal/sign/link/([\w-]+)", body_of(mail)))
+    ]
+    mailbox.clear()
+    response = signed_in.get(f"/portal/sign/link/{token}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/portal/sign/{sent['signers'][0]}"
+    run_jobs(app)
+    assert mailbox.to("cora@example.com") == []  # no code sent

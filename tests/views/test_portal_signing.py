@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from models import (
     SignRequestSigner,
     SignRequestStatus,
     db,
+    utcnow,
 )
 from tests import factories, sign_factories
 from tests.views import test_portal_details as details
@@ -375,3 +377,29 @@ def test_the_staff_preview_lists_it_without_signing(app, admin_client, cora, sen
     assert "Sign: Broker of record letter" in text
     assert f"/portal/sign/{sent['signers'][0]}" not in text
     assert signer(app, sent["signers"][0]).status == SignerStatus.SENT
+
+
+def test_an_expired_request_cannot_be_signed_from_an_open_page(app, signed_in, sent):
+    signer_id = sent["signers"][0]
+    consent(signed_in, signer_id)
+    assert "Finish" in page(signed_in, signer_id)
+    with app.app_context():
+        request = db.session.get(SignRequest, sent["id"])
+        request.expires_at = utcnow() - timedelta(minutes=1)  # before the sweeper marks it
+        db.session.commit()
+    text = page(signed_in, signer_id)
+    assert "This document can no longer be signed." in text and "Expired" in text
+    assert signed_in.get(f"/portal/sign/{signer_id}/pages/0.png").status_code == 404
+    response = finish(signed_in, sent)
+    assert "This sign request has expired." in response.get_data(as_text=True)
+    assert signer(app, signer_id).status == SignerStatus.VIEWED
+    home = signed_in.get("/portal/home").get_data(as_text=True)
+    assert "Sign: Broker of record letter" not in home  # nothing left to sign
+
+
+def test_a_refused_field_is_marked(signed_in, sent):
+    consent(signed_in, sent["signers"][0])
+    response = finish(signed_in, sent, **{f"field-{sent['fields']['text']}": ""})
+    text = response.get_data(as_text=True)
+    field = re.search(rf'<input[^>]*name="field-{sent["fields"]["text"]}"[^>]*>', text).group(0)
+    assert 'aria-invalid="true"' in field and "pt-sign-invalid" in text
