@@ -403,3 +403,30 @@ def test_a_refused_field_is_marked(signed_in, sent):
     text = response.get_data(as_text=True)
     field = re.search(rf'<input[^>]*name="field-{sent["fields"]["text"]}"[^>]*>', text).group(0)
     assert 'aria-invalid="true"' in field and "pt-sign-invalid" in text
+
+
+def test_page_images_are_private_pngs_and_initials_are_kept(app, cora, signed_in):
+    initials = {
+        "page": 0,
+        "x": 0.8,
+        "y": 0.9,
+        "width": 0.1,
+        "height": 0.04,
+        "kind": "initials",
+        "signer": 0,
+        "required": True,
+    }
+    sent = send_request(app, cora["record_id"], fields=[*FIELDS, initials])
+    signer_id = sent["signers"][0]
+    consent(signed_in, signer_id)
+    text = page(signed_in, signer_id)
+    assert 'data-mark="initials"' in text and 'id="initials_style"' in text
+    image = signed_in.get(f"/portal/sign/{signer_id}/pages/1.png")
+    assert image.status_code == 200 and image.data.startswith(b"\x89PNG")
+    assert image.headers["Cache-Control"] == "private, max-age=3600"
+    assert signed_in.get(f"/portal/sign/{signer_id}/pages/2.png").status_code == 404
+    response = finish(signed_in, sent)
+    assert "Add your initials." in response.get_data(as_text=True)
+    response = finish(signed_in, sent, initials_style="typed", initials_text="CC")
+    assert response.status_code == 302
+    assert signer(app, signer_id).initials_text == "CC"
