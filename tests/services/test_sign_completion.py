@@ -339,8 +339,6 @@ def test_the_signer_actor_and_ip_are_in_the_signed_event(signed_pair):
 def test_two_last_signers_finishing_at_once_complete_the_request_once(app, ctx):
     """All at once, both sign in the same instant: the request's row lock takes them one
     after the other, so the second sees the first's signature and completes, once."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("row locks: PostgreSQL (SQLite has one writer and no SELECT FOR UPDATE)")
     import threading
 
     record = client_record()
