@@ -10,6 +10,7 @@ when the signer opens it themselves, never when another site sends the browser h
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -146,6 +147,19 @@ preview_bp.context_processor(_describe)
 # -- the page ------------------------------------------------------------------------------------
 
 
+def paragraphs(text: str) -> list[str]:
+    """The disclosure as paragraphs (blank lines between them): a paragraph's lines wrapped in
+    the text are joined, so it flows at any width; a list keeps its lines (shown pre-line)."""
+    found = []
+    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
+        lines = [line.strip() for line in block.strip().splitlines() if line.strip()]
+        if not lines:
+            continue
+        listed = any(re.match(r"([-*\u2022]|\d+[.)])\s", line) for line in lines)
+        found.append("\n".join(lines) if listed else " ".join(lines))
+    return found
+
+
 def _from_the_signer() -> bool:
     """Opened by the signer (from the portal, their email, a bookmark), not sent here by
     another site."""
@@ -181,7 +195,13 @@ def _render(
         current = disclosures.current()
         form = consent or ConsentForm(formdata=None, disclosure_version=str(current.version))
         return (
-            render_template("portal/sign_consent.html", form=form, disclosure=current, **context),
+            render_template(
+                "portal/sign_consent.html",
+                form=form,
+                disclosure=current,
+                disclosure_paragraphs=paragraphs(current.text),
+                **context,
+            ),
             status,
         )
     request_ = signer.request

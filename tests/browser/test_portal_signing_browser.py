@@ -68,7 +68,7 @@ def open_and_agree(page: Page) -> None:
     expect(
         page.get_by_role("heading", name="Electronic Record and Signature Disclosure")
     ).to_be_visible()
-    fits(page)
+    fits(page, "consent")
     page.get_by_label("I confirm that I have read and understood").check()
     page.get_by_role("button", name="Agree and continue").click()
     expect(page.get_by_role("button", name="Finish")).to_be_visible()
