@@ -401,3 +401,30 @@ def test_signed_pdf_sealed_verifies_and_a_flipped_byte_does_not(office):
     changed = bytearray(sealed)
     changed[len(sealed) // 2] ^= 0x01
     assert not verify(bytes(changed)).ok
+
+
+def strip(width: float, height: float) -> bytes:
+    """One page of the given size in points (a shape no paper has, for the size checks)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=width, height=height)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "size",
+    [(60, 14_400), (3, 792), (612, 20), (20_000, 20_000)],
+    ids=["tall", "thin", "flat", "huge"],
+)
+def test_inspect_refuses_pages_no_paper_has(size):
+    # A 60 x 14,400 pt strip drawn 1,000 px wide would be a bitmap of gigabytes.
+    with pytest.raises(PdfRefused, match="unusual size"):
+        inspect(strip(*size))
+    assert inspect(strip(612, 792)).pages == [(612, 792)]
+
+
+def test_render_page_never_draws_taller_than_its_cap():
+    # A page stored before the size checks (say, in a saved layout) still draws within bounds.
+    png = image(render_page(strip(60, 14_400), 0, width_px=1000))
+    assert png.height <= 4000 and png.width < 1000
