@@ -10,7 +10,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
 
 from app.pdf import (
     Branding,
@@ -341,3 +348,25 @@ def test_a_missing_pkcs12_file_is_named(make_app, tmp_path):
     application = make_app(PORTICO_PDF_SIGNING_P12=str(tmp_path / "nowhere.p12"))
     with application.app_context(), pytest.raises(SealError, match=r"nowhere\.p12, which is not"):
         seal(sample())
+
+
+def test_a_malformed_signature_field_is_damage_not_a_crash(office):
+    # A signature field whose value is a number, not a signature dictionary.
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    field = writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/FT"): NameObject("/Sig"),
+                NameObject("/T"): TextStringObject("x"),
+                NameObject("/V"): NumberObject(5),
+            }
+        )
+    )
+    writer._root_object[NameObject("/AcroForm")] = DictionaryObject(
+        {NameObject("/Fields"): ArrayObject([field])}
+    )
+    out = BytesIO()
+    writer.write(out)
+    verdict = verify(out.getvalue())
+    assert not verdict.ok
