@@ -164,7 +164,9 @@
     var opener = null;
 
     function fitCanvas() {
+      // Sharp on dense screens, yet never wider than the 2000 pixels a signature may be.
       var ratio = Math.max(window.devicePixelRatio || 1, 1);
+      ratio = Math.min(ratio, 1800 / Math.max(canvas.offsetWidth, 1), 1800 / Math.max(canvas.offsetHeight, 1));
       var strokes = pad.toData();
       canvas.width = canvas.offsetWidth * ratio;
       canvas.height = canvas.offsetHeight * ratio;

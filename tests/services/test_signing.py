@@ -427,7 +427,7 @@ def test_signature_pictures_are_size_limited_and_kept_as_pixels_only(pair):
     request, *_ = pair
     first = request.signers[0]
     with pytest.raises(ValidationError, match="too large"):
-        sign(first, signature=drawn(png(4001, 20)))
+        sign(first, signature=drawn(png(2001, 20)))
     noise = Image.frombytes("RGB", (600, 600), secrets.token_bytes(600 * 600 * 3))
     big = io.BytesIO()
     noise.save(big, format="PNG")
@@ -443,6 +443,22 @@ def test_signature_pictures_are_size_limited_and_kept_as_pixels_only(pair):
     sign(first, signature=drawn(photo.getvalue() + b"trailing bytes"))
     kept = first.signature_image
     assert kept.startswith(b"\x89PNG") and b"secret" not in kept and b"trailing" not in kept
+
+
+def test_only_the_ink_of_a_signature_is_kept(pair):
+    """A big canvas with a small mark is stored as the mark (and a little paper round it), so
+    it fills its place on the page and costs no more than the ink."""
+    request, *_ = pair
+    canvas = Image.new("RGBA", (1800, 1800), (255, 255, 255, 0))
+    for x in range(900, 1000):
+        for y in range(700, 706):
+            canvas.putpixel((x, y), (0, 0, 0, 255))
+    data = io.BytesIO()
+    canvas.save(data, format="PNG")
+    first = request.signers[0]
+    sign(first, signature=drawn(data.getvalue()))
+    kept = Image.open(io.BytesIO(first.signature_image))
+    assert kept.size == (108, 14)
 
 
 def test_a_typed_signature_is_kept_as_text(pair):

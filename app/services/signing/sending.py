@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from app.services import events, links, outbox, templates
 from app.services.actors import Actor
@@ -180,9 +181,27 @@ def remind_now(request: SignRequest, *, actor: Actor) -> int:
     return count
 
 
+def lock(request_id: int) -> None:
+    """Take the request's row lock and read the request and its signers afresh, so what
+    another signer committed meanwhile is seen (PostgreSQL; SQLite has one writer anyway)."""
+    db.session.execute(
+        select(SignRequest)
+        .where(SignRequest.id == request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    db.session.scalars(
+        select(SignRequestSigner)
+        .where(SignRequestSigner.sign_request_id == request_id)
+        .execution_options(populate_existing=True)
+    ).all()
+
+
 def remind(request: SignRequest, now: datetime) -> int:
     """Email the reminder to the signers whose turn it is; the next automatic reminder then
-    counts from ``now``."""
+    counts from ``now``. Under the request's lock: a signer finishing at the same moment is
+    not sent a new link."""
+    lock(request.id)
     count = 0
     for signer in request.signers:
         if signer.status in TURN:

@@ -39,7 +39,6 @@ from models import (
     PortalAccount,
     SignerStatus,
     SignFieldKind,
-    SignRequest,
     SignRequestSigner,
     SignRequestStatus,
     db,
@@ -119,19 +118,7 @@ def _check_can_act(signer: SignRequestSigner) -> None:
 
 
 def _lock(signer: SignRequestSigner) -> None:
-    """Take the request's row lock and read the request and its signers afresh, so what
-    another signer committed meanwhile is seen (PostgreSQL; SQLite has one writer anyway)."""
-    db.session.execute(
-        select(SignRequest)
-        .where(SignRequest.id == signer.sign_request_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    db.session.scalars(
-        select(SignRequestSigner)
-        .where(SignRequestSigner.sign_request_id == signer.sign_request_id)
-        .execution_options(populate_existing=True)
-    ).all()
+    sending.lock(signer.sign_request_id)
 
 
 def _origin(ip: str | None, user_agent: str | None) -> tuple[str | None, str | None]:

@@ -27,7 +27,7 @@ from models import SignatureStyle, SignField, SignFieldKind
 
 #: The largest drawn signature or initials accepted, in bytes and in pixels a side.
 MAX_IMAGE_BYTES = 512 * 1024
-MAX_IMAGE_SIDE = 4000
+MAX_IMAGE_SIDE = 2000
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg"})
 #: Longest typed signature and typed initials (the columns' sizes).
 MAX_TYPED = 120
@@ -101,18 +101,32 @@ def clean_image(data: bytes, *, field: str = "signature") -> bytes:
         raise ValidationError(
             _("The signature picture cannot be read: draw it again."), field=field
         ) from None
-    if not _has_ink(pixels):
+    ink = _ink_box(pixels)
+    if ink is None:
         raise ValidationError(_("Draw your signature in the box."), field=field)
+    # Only the ink is kept (with a little paper round it): it fills its place on the page,
+    # and a huge canvas with a dot on it is not stored as a huge picture.
+    left, top, right, bottom = ink
+    margin = 4
+    pixels = pixels.crop(
+        (
+            max(0, left - margin),
+            max(0, top - margin),
+            min(pixels.width, right + margin),
+            min(pixels.height, bottom + margin),
+        )
+    )
     out = BytesIO()
     pixels.save(out, format="PNG", optimize=True)
     return out.getvalue()
 
 
-def _has_ink(image: Image.Image) -> bool:
-    """Anything drawn: a pixel both visible and darker than the paper."""
+def _ink_box(image: Image.Image) -> tuple[int, int, int, int] | None:
+    """The box around everything drawn (pixels both visible and darker than the paper), or
+    None when nothing is."""
     white = Image.new("RGBA", image.size, (255, 255, 255, 255))
     grey = Image.alpha_composite(white, image).convert("L")
-    return grey.point(lambda value: 255 if value < 200 else 0).getbbox() is not None
+    return grey.point(lambda value: 255 if value < 200 else 0).getbbox()
 
 
 def one_line(text: str | None) -> str:
