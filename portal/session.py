@@ -38,12 +38,17 @@ def start_session(account: PortalAccount, method: str) -> None:
     session["portal_method"] = method
 
 
+#: What an emailed signing link binds in this browser (portal.signing.binding): signing out
+#: ends it too, so the next person at the computer cannot go on signing.
+SIGN_LINK_KEYS = ("sign_signer", "sign_code_sent")
+
+
 def end_session(reason: str = sessions.SIGNED_OUT) -> None:
     """Sign this browser out: its session row ends, so every copy of the cookie ends with it"""
     sid = session.get("portal_sid")
     if sid:
         sessions.end(sid, reason)
-    for key in (*SESSION_KEYS, "portal_seen"):
+    for key in (*SESSION_KEYS, "portal_seen", *SIGN_LINK_KEYS):
         session.pop(key, None)
 
 

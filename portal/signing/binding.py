@@ -19,9 +19,10 @@ from app.services.actors import Actor
 from app.services.errors import NotFound
 from app.services.signing import access, signing
 from models import SignRequestSigner, db
+from portal.session import SIGN_LINK_KEYS
 
 #: The session key of a link's binding.
-LINK_KEY = "sign_signer"
+LINK_KEY = SIGN_LINK_KEYS[0]
 #: How long a typed code keeps the browser bound to its signer.
 LINK_SECONDS = 3 * 60 * 60
 

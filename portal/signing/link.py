@@ -26,10 +26,11 @@ from models import SignRequestSigner
 from portal import bp
 from portal.forms import CodeVerifyForm
 from portal.limits import path_key, per_account, per_ip
+from portal.session import SIGN_LINK_KEYS
 from portal.signing.binding import LINK_KEY, bind
 
 #: The session key naming the link a code was last sent for, and when.
-SENT_KEY = "sign_code_sent"
+SENT_KEY = SIGN_LINK_KEYS[1]
 #: Opening the link again within this time sends no new code (the one sent still works).
 RESEND_SECONDS = 10 * 60
 #: Codes sent from one address, for any links.
@@ -99,6 +100,7 @@ def _page(
 ) -> Any:
     return render_template(
         "portal/sign_link.html",
+        sent=_already_sent(signer),
         form=form,
         resend=ResendForm(formdata=None),
         sent_to=masked(signer.email),
@@ -119,14 +121,17 @@ def sign_link(token: str) -> Any:
         return redirect(url_for("portal.sign_page", signer_id=signer.id))
     form = CodeVerifyForm()
     if request.method == "GET":
-        error = "" if _already_sent(signer) else _send(signer)
-        return _page(signer, form, error=error)
+        # The code goes out when the person asks for it (a POST), not when the link is
+        # fetched: mail scanners that open links would otherwise spend the signer's codes.
+        return _page(signer, form)
     if "resend" in request.form:
         resend = ResendForm()
         if not resend.validate_on_submit():
             return _page(signer, form, error=_("Your form expired: try again.")), 400
+        again = _already_sent(signer)
         error = _send(signer)
-        return _page(signer, form, error=error, notice="" if error else _("A new code is sent."))
+        notice = _("A new code is sent.") if again and not error else ""
+        return _page(signer, form, error=error, notice=notice)
     if not form.validate_on_submit():
         return _page(signer, form), 400 if "csrf_token" in form.errors else 200
     if not signing.check_code(signer, form.code.data):

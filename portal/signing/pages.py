@@ -319,7 +319,8 @@ def sign_page_image(signer_id: int, page: int) -> Any:
     except (NotFound, IndexError):
         abort(404)
     response = send_file(io.BytesIO(image), mimetype="image/png", max_age=0)
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    # Not kept by the browser: on a shared computer the pages leave with the signer.
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -338,6 +339,8 @@ def sign_download(signer_id: int) -> Any:
     except NotFound:
         abort(404)
     name = f"{sign_request.title} (signed).pdf".replace("/", "-")
-    return send_file(
+    response = send_file(
         io.BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=name
     )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -39,6 +39,13 @@ def connie_request(app: Any, mailbox: Any) -> dict[str, Any]:
     return {"id": sent["id"], "signer": sent["signers"][0], "token": token}
 
 
+def ask_code(client: Any, url: str) -> Any:
+    """Open the emailed link and press *Email me a code*, as the signer does."""
+    page_ = client.get(url)
+    assert page_.status_code == 200 and "Email me a code" in page_.get_data(as_text=True)
+    return client.submit(url, {"resend": "1"})
+
+
 def code_from(app: Any, mailbox: Any) -> str:
     run_jobs(app)
     mailbox.wait_for(1)
@@ -50,8 +57,13 @@ def test_the_link_sends_a_code_and_the_right_code_opens_the_signing_page(
     app, client, mailbox, connie_request
 ):
     url = f"/portal/sign/link/{connie_request['token']}"
+    # Fetching the link sends nothing (a mail scanner opening it spends no code).
     response = client.get(url)
     assert response.status_code == 200
+    assert "we email a code to c***@example.com" in response.get_data(as_text=True)
+    run_jobs(app)
+    assert mailbox.to(CONNIE) == []
+    response = ask_code(client, url)
     text = response.get_data(as_text=True)
     assert "We sent a code to c***@example.com" in text and 'name="code"' in text
     code = code_from(app, mailbox)
@@ -100,7 +112,7 @@ def test_the_link_sends_a_code_and_the_right_code_opens_the_signing_page(
 
 def test_the_link_session_opens_only_its_own_signer(app, client, mailbox, connie_request):
     url = f"/portal/sign/link/{connie_request['token']}"
-    client.get(url)
+    ask_code(client, url)
     assert client.submit(url, {"code": code_from(app, mailbox)}).status_code == 302
     with app.app_context():
         other = factories.record(first_name="Otto", email="otto@example.com")
@@ -112,7 +124,7 @@ def test_the_link_session_opens_only_its_own_signer(app, client, mailbox, connie
 
 def test_a_reminder_with_a_new_link_ends_the_old_binding(app, client, mailbox, connie_request):
     url = f"/portal/sign/link/{connie_request['token']}"
-    client.get(url)
+    ask_code(client, url)
     client.submit(url, {"code": code_from(app, mailbox)})
     signer_id = connie_request["signer"]
     assert client.get(f"/portal/sign/{signer_id}").status_code == 200
@@ -133,7 +145,7 @@ def test_unknown_and_odd_links_show_a_clear_page(client):
 
 def test_a_code_post_needs_its_csrf_token(app, client, mailbox, connie_request):
     url = f"/portal/sign/link/{connie_request['token']}"
-    client.get(url)
+    ask_code(client, url)
     code = code_from(app, mailbox)
     assert client.post(url, data={"code": code}).status_code == 400
     assert client.get(f"/portal/sign/{connie_request['signer']}").status_code == 404
@@ -141,7 +153,7 @@ def test_a_code_post_needs_its_csrf_token(app, client, mailbox, connie_request):
 
 def test_code_entry_is_limited(app, client, mailbox, connie_request, fresh_minute):
     url = f"/portal/sign/link/{connie_request['token']}"
-    client.get(url)
+    ask_code(client, url)
     limit = int(str(app.config["PORTICO_PORTAL_LOGIN_LIMIT"]).split()[0])
     token = client.csrf_token(url)
     statuses = [
@@ -159,7 +171,7 @@ def test_new_codes_are_limited(app, client, mailbox, connie_request):
         client.post(url, data={"resend": "1", "csrf_token": token}).get_data(as_text=True)
         for _ in range(6)
     ]
-    assert "A new code is sent." in texts[0]
+    assert "We sent a code to" in texts[0] and "A new code is sent." in texts[1]
     assert any("as many codes" in text for text in texts[3:]), texts[-1][:3000]
 
 
@@ -178,3 +190,15 @@ def test_a_signed_in_client_opening_their_own_link_needs_no_code(app, signed_in,
     assert response.headers["Location"] == f"/portal/sign/{sent['signers'][0]}"
     run_jobs(app)
     assert mailbox.to("cora@example.com") == []  # no code sent
+
+
+def test_signing_out_ends_the_link_session_too(app, client, mailbox, connie_request):
+    """The next person at a shared computer cannot go on signing after a sign-out."""
+    url = f"/portal/sign/link/{connie_request['token']}"
+    ask_code(client, url)
+    client.submit(url, {"code": code_from(app, mailbox)})
+    signer_id = connie_request["signer"]
+    assert client.get(f"/portal/sign/{signer_id}").status_code == 200
+    token = client.csrf_token(f"/portal/sign/{signer_id}")
+    assert client.post("/portal/signout", data={"csrf_token": token}).status_code == 302
+    assert client.get(f"/portal/sign/{signer_id}").status_code == 404

@@ -423,7 +423,7 @@ def test_page_images_are_private_pngs_and_initials_are_kept(app, cora, signed_in
     assert 'data-mark="initials"' in text and 'id="initials_style"' in text
     image = signed_in.get(f"/portal/sign/{signer_id}/pages/1.png")
     assert image.status_code == 200 and image.data.startswith(b"\x89PNG")
-    assert image.headers["Cache-Control"] == "private, max-age=3600"
+    assert image.headers["Cache-Control"] == "private, no-store"
     assert signed_in.get(f"/portal/sign/{signer_id}/pages/2.png").status_code == 404
     response = finish(signed_in, sent)
     assert "Add your initials." in response.get_data(as_text=True)
