@@ -56,7 +56,7 @@ def test_a_client_answers_a_request_with_a_file_and_writes_to_the_office(
     problems = watch_console(page)
     sign_in(page, base_url, asked)
     expect(page.get_by_role("heading", name="Incoming requests")).to_be_visible()
-    page.get_by_role("link", name=re.compile(r"^Requests 1 unread$")).click()
+    page.get_by_role("link", name=re.compile(r"^Requests 1 waiting for you$")).click()
     expect(page).to_have_url(re.compile("/portal/requests$"))
     page.get_by_role("link", name=SUBJECT).click()
     expect(page.get_by_role("heading", name=SUBJECT)).to_be_visible()
