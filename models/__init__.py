@@ -2,6 +2,13 @@
 
 from models.activity import ActivityChainHead, ActivityEntry, AppendOnlyError
 from models.base import Base, LabelledEnum, TimestampMixin, UTCDateTime, db, utcnow
+from models.certificate import (
+    Certificate,
+    CertificateHolder,
+    CertificateMaster,
+    ProductLimit,
+    certificate_master_products,
+)
 from models.contact import Contact, ContactRole
 from models.contact_change import ContactChange
 from models.conversation import (
@@ -66,6 +73,9 @@ __all__ = [
     "ActivityEntry",
     "AppendOnlyError",
     "Base",
+    "Certificate",
+    "CertificateHolder",
+    "CertificateMaster",
     "ChangeStatus",
     "Channel",
     "Contact",
@@ -100,6 +110,7 @@ __all__ = [
     "PortalSettings",
     "Prescription",
     "Product",
+    "ProductLimit",
     "ProductStatus",
     "Provider",
     "Record",
@@ -136,6 +147,7 @@ __all__ = [
     "Workflow",
     "WorkflowAction",
     "WorkflowRun",
+    "certificate_master_products",
     "db",
     "record_tags",
     "utcnow",

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import LabelledEnum, TimestampMixin, db, str_enum
 
 if TYPE_CHECKING:
+    from models.certificate import ProductLimit
     from models.record import Record
 
 
@@ -76,6 +77,13 @@ class Product(TimestampMixin, db.Model):
     #: Shown to the client in the portal.
     client_access: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     notes: Mapped[str | None] = mapped_column(Text)
+    #: The coverage lines and their limits, as a certificate prints them.
+    limits: Mapped[list[ProductLimit]] = relationship(
+        back_populates="product",
+        order_by="ProductLimit.position, ProductLimit.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     def __str__(self) -> str:
         label = " ".join(part for part in (self.carrier, self.plan_name) if part)
