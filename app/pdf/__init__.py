@@ -6,6 +6,7 @@ office's key (:mod:`app.pdf.sealing`), so a changed byte is caught by ``flask pd
     sealed = seal(doc.output())
 """
 
+from app.pdf.certificate import CertificateData, CoverageLine, Party, certificate_pdf
 from app.pdf.document import Branding, Document, office_branding
 from app.pdf.sealing import OfficeKey, SealError, Verdict, office_key, seal, verify
 from app.pdf.signing import (
@@ -23,14 +24,18 @@ from app.pdf.signing import (
 __all__ = [
     "AuditSigner",
     "Branding",
+    "CertificateData",
+    "CoverageLine",
     "Document",
     "OfficeKey",
+    "Party",
     "PdfInfo",
     "PdfRefused",
     "Placement",
     "SealError",
     "Verdict",
     "audit_trail",
+    "certificate_pdf",
     "inspect",
     "office_branding",
     "office_key",
