@@ -47,7 +47,7 @@ _LINE = 3.3  # body line height, mm
 _PAD = 1.0  # cell padding, mm
 _BAND = 5.3  # a heading band, mm
 #: Insr ltr, type, policy number, eff, exp, limit label, amount (relative).
-_COVERAGE_WIDTHS = (0.8, 3.2, 2.9, 2.0, 2.0, 4.1, 2.0)
+_COVERAGE_WIDTHS = (0.7, 2.6, 2.4, 2.0, 2.0, 4.9, 2.2)
 _PLAIN = FontFace(family=FAMILY, emphasis="", size_pt=_SIZE, color=_TEXT)
 _STRONG = FontFace(family=FAMILY, emphasis="BOLD", size_pt=_SIZE, color=_TEXT)
 
