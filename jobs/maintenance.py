@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import text
 
 from app.services import contact_changes, one_time_codes, sessions
+from app.services.certificates import masters as certificate_masters
 from models import db, utcnow
 
 #: How long ended sessions, expired codes and settled sign-in contact changes are kept.
@@ -30,5 +31,16 @@ def housekeeping(now: datetime | None = None) -> dict[str, int]:
         "sessions_pruned": sessions.prune(cutoff),
         "codes_pruned": one_time_codes.prune(cutoff) + contact_changes.prune(cutoff),
     }
+    db.session.commit()
+    return result
+
+
+def daily(day: str | None = None) -> dict[str, int]:
+    """Once an office day (the sweeper queues it under a key per day, ``day`` as an ISO
+    date): end the share of certificate masters whose last policy left force, logged per
+    master. A client request ends such a share on the spot too; this catches the masters
+    nobody opens."""
+    today = date.fromisoformat(day) if day else None
+    result = {"certificate_shares_ended": certificate_masters.end_lapsed_shares(today)}
     db.session.commit()
     return result

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from app.queue import enqueue_after_commit
 from app.redis import get_redis
-from app.services import outbox, tasks, workflows
+from app.services import documents, outbox, tasks, workflows
 from app.services.signing import reminders as sign_reminders
 from jobs.maintenance import HOUSEKEEPING_EVERY_SECONDS
 from models import db, utcnow
@@ -20,6 +20,8 @@ from models import db, utcnow
 RUN_DUE_JOB_ID = "portico-run-due"
 #: Set for an hour when housekeeping is queued: one worker of all queues it, once an hour.
 HOUSEKEEPING_KEY = "portico-housekeeping"
+#: Set (for two days) when the day's daily job is queued: one sweep of all, per office day.
+DAILY_KEY = "portico-daily:{day}"
 
 
 def sweep(now: datetime | None = None, *, judge_workers: bool = True) -> dict[str, int]:
@@ -43,5 +45,9 @@ def sweep(now: datetime | None = None, *, judge_workers: bool = True) -> dict[st
     if get_redis().set(HOUSEKEEPING_KEY, "1", nx=True, ex=HOUSEKEEPING_EVERY_SECONDS):
         enqueue_after_commit("jobs.maintenance.housekeeping", queue="default")
         result["housekeeping_queued"] = 1
+    today = documents.office_today()
+    if get_redis().set(DAILY_KEY.format(day=today.isoformat()), "1", nx=True, ex=2 * 86400):
+        enqueue_after_commit("jobs.maintenance.daily", today.isoformat(), queue="default")
+        result["daily_queued"] = 1
     db.session.commit()
     return result

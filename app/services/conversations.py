@@ -193,6 +193,15 @@ def contact_us(
     return conversation
 
 
+def open_for_client(account: PortalAccount, subject: str | None, body: str | None) -> Conversation:
+    """A client request another feature opens (a certificate request): kept with the client's
+    first message, where staff see requests; the caller emits its own event, with
+    ``conversation`` in its details."""
+    conversation = _start(account, ConversationKind.CLIENT_REQUEST, clean_subject(subject))
+    _add_message(conversation, Actor.client(account), clean_body(body), (), account=account)
+    return conversation
+
+
 def start_client_request(
     account: PortalAccount,
     request_type: RequestType,

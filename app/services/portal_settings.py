@@ -56,7 +56,7 @@ MODULES = (
     Module("providers", "module_providers", "Providers module"),
     Module("reviews", "module_reviews", "Reviews module"),
     Module("uploads", "module_uploads", "Allow clients to share documents"),
-    Module("certificates", "module_certificates", "Certificates module", built=False),
+    Module("certificates", "module_certificates", "Certificates module"),
 )
 MODULE_BY_KEY = {module.key: module for module in MODULES}
 #: The settings fields of the modules the portal has.

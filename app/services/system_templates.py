@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.services.certificate_messages import CERTIFICATE_TEMPLATES
 from app.services.request_templates import REQUEST_TEMPLATES
 from app.services.signing.messages import SIGN_TEMPLATES
 from app.services.template_specs import COMMON_VARIABLES, TemplateSpec, TemplateText
@@ -331,6 +332,7 @@ SYSTEM_TEMPLATES: dict[str, TemplateSpec] = {
         ),
         *REQUEST_TEMPLATES,
         *SIGN_TEMPLATES,
+        *CERTIFICATE_TEMPLATES,
     )
 }
 

@@ -291,16 +291,16 @@ def test_emitted_keys_in_the_code_are_in_the_catalogue():
 
 
 def test_planned_events_have_no_switches_and_cannot_be_emitted(household):
-    assert "portal.certificate.requested" not in EMITTED
+    assert "flow.completed" not in EMITTED
     with pytest.raises(ValueError, match="planned"):
         events.emit(
-            "portal.certificate.requested",
-            actor=actor_for("portal.certificate.requested", household),
+            "flow.completed",
+            actor=actor_for("flow.completed", household),
             record=household["record"],
         )
     with pytest.raises(ValueError, match="planned"):
         events.emit_many(
-            "staff.certificate.shared",
+            "flow.completed",
             actor=Actor.system(),
             records=[household["record"]],
             details_for=lambda record: {},
@@ -350,7 +350,7 @@ def test_the_service_refuses_to_switch_off_a_security_log(ctx):
     rule = notification_rules.rule_for("staff.tags.changed")
     assert (rule.log_activity, rule.agent_email) == (False, True)
     with pytest.raises(ValidationError, match="no switches"):
-        notification_rules.save_switches({"portal.certificate.requested": {"agent_email": True}})
+        notification_rules.save_switches({"flow.completed": {"agent_email": True}})
 
 
 def test_a_refused_switch_changes_no_other_rule(ctx):
@@ -376,7 +376,7 @@ def test_a_rules_templates_are_checked_before_anything_changes(ctx):
     )
     assert (rule.agent_template_key, rule.task_due_hours) == ("notify.primary", 4)
     with pytest.raises(ValidationError, match="no settings"):
-        notification_rules.save_templates("portal.certificate.requested", {"task_due_hours": 4})
+        notification_rules.save_templates("flow.completed", {"task_due_hours": 4})
 
 
 def test_the_preview_renders_each_message_and_writes_nothing(household):

@@ -16,10 +16,10 @@ from tests import factories
 def test_module_enabled_follows_the_switch_and_knows_only_built_modules(ctx):
     settings = get_settings()
     settings.module_rx, settings.module_providers = True, False
-    settings.module_certificates = True  # switched on, but the portal has no certificates yet
+    settings.module_certificates = True
     assert portal_settings.module_enabled("prescriptions")
     assert not portal_settings.module_enabled("providers")
-    assert not portal_settings.module_enabled("certificates")
+    assert portal_settings.module_enabled("certificates")
     assert not portal_settings.module_enabled("no such module")
 
 

@@ -104,9 +104,15 @@ STAFF_EVENTS: tuple[EventType, ...] = (
         STAFF,
         "shared a certificate",
         TELL_CUSTOMER,
-        ("certificate",),
-        "A certificate is waiting for you in the portal.",
-        planned=True,
+        ("master",),
+        "Certificates are ready for you in the portal.",
+    ),
+    event(
+        "staff.certificate.unshared",
+        "Certificate unshared",
+        STAFF,
+        "stopped sharing a certificate",
+        carries=("master",),
     ),
     event(
         "staff.request.created",
@@ -219,6 +225,16 @@ STAFF_EVENTS: tuple[EventType, ...] = (
 )
 
 SYSTEM_EVENTS: tuple[EventType, ...] = (
+    # No covered policy in force any more (status changed, end date passed): the client can
+    # no longer add holders to it.
+    event(
+        "certificate.share_ended",
+        "Certificate sharing ended",
+        SYSTEM,
+        "ended the sharing of a certificate",
+        TELL_AGENT,
+        ("master", "reason"),
+    ),
     event(
         "sign_request.completed",
         "Sign request completed",

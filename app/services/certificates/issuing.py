@@ -1,0 +1,216 @@
+"""Issuing a certificate to a holder: the next number, what the certificate says (kept as a
+snapshot), the PDF (:func:`app.pdf.certificate.certificate_pdf`) sealed with the office's
+key and kept as a document of the record.
+
+The sealed file goes to storage before its row is flushed and is deleted again unless the
+transaction commits (:func:`~app.storage.lifecycle.keep_if_committed`). The document is not
+shared through *Documents*: clients reach it through the certificate pages.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from io import BytesIO
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app import pdf
+from app.pdf.certificate import LETTERS, CertificateData, CoverageLine, Party, certificate_pdf
+from app.services import documents
+from app.services.errors import NotFound
+from app.services.templates import office_context
+from app.storage import UploadRule, clean_filename, storage
+from app.storage.lifecycle import keep_if_committed
+from app.storage.rules import MB
+from models import (
+    Certificate,
+    CertificateHolder,
+    CertificateMaster,
+    Document,
+    DocumentKind,
+    DocumentSource,
+    PortalAccount,
+    Record,
+    db,
+)
+
+#: What a certificate PDF is stored under.
+CERTIFICATE_PDF = UploadRule("certificates", frozenset({"application/pdf"}), 20 * MB)
+#: Tries at a free number when another certificate took the one chosen at the same moment.
+NUMBER_TRIES = 5
+_NUMBER = re.compile(r"^(\d{4})-(\d{6,})$")
+
+
+def _next_number(year: int) -> str:
+    """``YYYY-NNNNNN``: one more than the year's highest so far."""
+    prefix = f"{year}-"
+    last = db.session.scalar(
+        select(func.max(Certificate.number)).where(
+            Certificate.number.like(f"{prefix}%"), func.length(Certificate.number) == 11
+        )
+    )
+    found = _NUMBER.match(last or "")
+    return f"{prefix}{(int(found.group(2)) if found else 0) + 1:06d}"
+
+
+def _address_lines(record: Record) -> tuple[str, ...]:
+    city = " ".join(part for part in (record.city, record.state, record.postal_code) if part)
+    lines = (record.address_line1, record.address_line2, city)
+    return tuple(line for line in lines if line and line.strip())
+
+
+def certificate_data(
+    master: CertificateMaster, holder: CertificateHolder, number: str
+) -> CertificateData:
+    """What the certificate says today: the producer (the office), the insured, the
+    insurers A-F (one letter per carrier, in the order of the policies), each policy with
+    its dates and limits, the description and the holder."""
+    record = master.record
+    office = office_context()
+    letters: dict[str, str] = {}
+    insurers: list[tuple[str, str]] = []
+    coverages: list[CoverageLine] = []
+    for policy in master.policies:
+        carrier = " ".join(policy.carrier.split())
+        if carrier.casefold() not in letters:
+            letter = LETTERS[len(insurers)]
+            letters[carrier.casefold()] = letter
+            insurers.append((letter, carrier))
+        coverages.append(
+            CoverageLine(
+                insurer=letters[carrier.casefold()],
+                coverage_type=policy.coverage_type.name,
+                policy_number=policy.policy_number or "",
+                effective=policy.effective_date,
+                expiry=policy.end_date,
+                limits=tuple((limit.label, limit.amount) for limit in policy.limits),
+            )
+        )
+    return CertificateData(
+        number=number,
+        issued_on=documents.office_today(),
+        producer=Party(
+            name=str(office["name"] or ""), phone=str(office["phone"]), email=str(office["email"])
+        ),
+        insured=Party(name=record.company_name or record.full_name, lines=_address_lines(record)),
+        insurers=tuple(insurers),
+        coverages=tuple(coverages),
+        description=master.description_of_operations,
+        holder=Party(name=holder.name, lines=tuple(holder.address.splitlines())),
+    )
+
+
+def snapshot(data: CertificateData) -> dict[str, Any]:
+    """The certificate's content as plain JSON (dates as ISO days, amounts as strings)."""
+
+    def party(item: Party) -> dict[str, Any]:
+        return {
+            "name": item.name,
+            "lines": list(item.lines),
+            "phone": item.phone,
+            "email": item.email,
+        }
+
+    def day(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "number": data.number,
+        "issued_on": day(data.issued_on),
+        "producer": party(data.producer),
+        "insured": party(data.insured),
+        "insurers": [list(pair) for pair in data.insurers],
+        "coverages": [
+            {
+                "insurer": line.insurer,
+                "coverage_type": line.coverage_type,
+                "policy_number": line.policy_number,
+                "effective": day(line.effective),
+                "expiry": day(line.expiry),
+                "limits": [[label, str(Decimal(amount))] for label, amount in line.limits],
+            }
+            for line in data.coverages
+        ],
+        "description": data.description,
+        "holder": party(data.holder),
+    }
+
+
+def _reserve(
+    master: CertificateMaster, holder: CertificateHolder, account: PortalAccount | None
+) -> Certificate:
+    """A certificate row under a free number, inserted in a savepoint so that a number taken
+    by another certificate at the same moment is tried again with the next one."""
+    year = documents.office_today().year
+    for _attempt in range(NUMBER_TRIES):
+        certificate = Certificate(
+            number=_next_number(year),
+            master_id=master.id,
+            holder_id=holder.id,
+            snapshot={},
+            issued_by_account_id=account.id if account is not None else None,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(certificate)
+                db.session.flush()
+        except IntegrityError:
+            continue
+        return certificate
+    raise RuntimeError("no free certificate number after several tries")
+
+
+def _store(record: Record, number: str, holder_name: str, data: bytes) -> Document:
+    stored = storage().put(BytesIO(data), CERTIFICATE_PDF, field=None)
+    keep_if_committed(stored.key)
+    title = documents.clean_title(
+        _("Certificate %(number)s \u2013 %(holder)s", number=number, holder=holder_name)
+    )
+    document = Document(
+        record_id=record.id,
+        kind=DocumentKind.FILE,
+        title=title,
+        storage_key=stored.key,
+        filename=clean_filename(_("Certificate %(number)s", number=number), "pdf"),
+        content_type=stored.content_type,
+        size=stored.size,
+        source=DocumentSource.STAFF,
+        shared=False,
+    )
+    db.session.add(document)
+    return document
+
+
+def issue(
+    master: CertificateMaster,
+    holder: CertificateHolder,
+    *,
+    account: PortalAccount | None = None,
+) -> Certificate:
+    """Issue ``holder`` a certificate of ``master`` (the caller checked the master may be
+    used): numbered, printed, sealed and kept as a document of the record. ``account`` is
+    the client who asked for it."""
+    certificate = _reserve(master, holder, account)
+    data = certificate_data(master, holder, certificate.number)
+    sealed = pdf.seal(certificate_pdf(data, branding=pdf.office_branding()))
+    document = _store(master.record, certificate.number, holder.name, sealed)
+    db.session.flush()
+    certificate.document_id = document.id
+    certificate.document = document
+    certificate.snapshot = snapshot(data)
+    db.session.flush()
+    db.session.expire(holder, ["certificates"])  # the backref reloads with this one in it
+    return certificate
+
+
+def pdf_bytes(certificate: Certificate) -> bytes:
+    """The sealed certificate as stored."""
+    document = certificate.document
+    if document is None or document.kind != DocumentKind.FILE or not document.storage_key:
+        raise NotFound(_("This certificate is not available."))
+    with storage().open(document.storage_key) as handle:
+        return handle.read()
