@@ -267,6 +267,8 @@ class _Certificate(Document):
     def _lines(self, text: str, width: float) -> int:
         """How many lines ``text`` takes in a table column ``width`` wide (current font), as
         the table wraps it (the cell's padding taken off the width)."""
+        if "\n" not in text and self.pdf.get_string_width(text) < width - 2 * _PAD - 0.5:
+            return 1  # the usual case, and much cheaper than a dry run of the wrapping
         lines = self.pdf.multi_cell(
             width, _LINE, text, dry_run=True, output="LINES", padding=Padding.new(_PAD)
         )
