@@ -26,6 +26,7 @@ import portal.reviews  # noqa: E402,F401
 from portal import (  # noqa: E402,F401
     branding,
     care_lists,
+    certificates,
     documents,
     home,
     openapi,

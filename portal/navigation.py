@@ -11,6 +11,7 @@ from flask import g
 from flask_babel import lazy_gettext as _l
 
 from app.services import conversation_access
+from app.services.certificates import client_certificates
 from app.services.signing import access
 from models import RecordKind
 from portal import bp, preview_bp
@@ -31,11 +32,15 @@ class Section:
     more: bool = False
     #: A number shown beside the label when not zero (unread requests).
     badge: Callable[[], int] | None = None
+    #: Shown only when this says so too (asked last: after the module and the kind).
+    when: Callable[[], bool] | None = None
 
     def enabled(self) -> bool:
         if self.clients_only and getattr(g.get("portal_record"), "kind", None) != RecordKind.CLIENT:
             return False
-        return self.module is None or is_module_enabled(self.module)
+        if self.module is not None and not is_module_enabled(self.module):
+            return False
+        return self.when is None or self.when()
 
 
 #: The portal's navigation, in order.
@@ -46,6 +51,13 @@ SECTIONS: list[Section] = [
     Section("care_list_providers", _l("Providers"), "providers"),
     Section("documents", _l("Documents")),
     Section("requests", _l("Requests"), badge=lambda: unread_requests() + pending_signatures()),
+    Section(
+        "certificates",
+        _l("Certificates"),
+        "certificates",
+        clients_only=True,
+        when=lambda: has_certificates(),
+    ),
     Section("contact", _l("Contact us"), more=True),
     Section("referral", _l("Refer a friend"), clients_only=True, more=True),
     Section("review", _l("Leave a review"), "reviews", more=True),
@@ -67,6 +79,18 @@ def pending_signatures() -> int:
         account = g.get("portal_account")
         g.portal_pending_signatures = access.pending_count(account) if account is not None else 0
     return int(g.portal_pending_signatures)
+
+
+def has_certificates() -> bool:
+    """A client with a certificate shared with them or issued to a holder of theirs: the
+    Certificates entry. Once a request, and only while the module is on."""
+    if "portal_has_certificates" not in g:
+        account = g.get("portal_account")
+        g.portal_has_certificates = account is not None and bool(
+            client_certificates.visible_masters(account)
+            or client_certificates.certificates_for_account(account)
+        )
+    return bool(g.portal_has_certificates)
 
 
 def navigation() -> list[Section]:

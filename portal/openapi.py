@@ -54,7 +54,8 @@ ERROR_TEXT = {
     "missing or wrong, or a number out of range",
     401: "Not signed in",
     403: "Signed in, but not allowed to do this: with reason fresh_sign_in_required, not "
-    "before confirming it's you; a document, not when another site asked for it",
+    "before confirming it's you; a document or a certificate, not when another site asked "
+    "for it; a certificate, not once the office no longer shares it",
     404: "No such thing (or it belongs to someone else)",
     413: "The request is too large",
     422: "Invalid values; nothing saved",

@@ -144,10 +144,12 @@ def certificate_holder_add(master_id: int) -> Any:
 # -- a certificate ------------------------------------------------------------------------------
 
 
-@client_screen("/certificates/issued/<int:certificate_id>")
+@bp.get("/certificates/issued/<int:certificate_id>")
+@client_required
 @module_enabled(MODULE)
 def certificate_ready(certificate_id: int) -> Any:
-    """*Your certificate is ready*: where a Yes lands, with its download at once."""
+    """*Your certificate is ready*: where a Yes lands, with its download at once (not on the
+    staff preview, which issues none)."""
     return _render("portal/certificate_ready.html", certificate=_certificate_or_404(certificate_id))
 
 

@@ -36,7 +36,7 @@ from models import (
     SignInSession,
     db,
 )
-from tests import factories
+from tests import cert_factories, factories
 from tests.browser.test_admin_browser import sign_in, watch_console
 from tests.conftest import Mailbox, run_jobs
 from tests.views.test_portal_signin import _credentials
@@ -61,6 +61,7 @@ NOT_PAGES = {
     "portal.request_file",
     "portal.sign_page_image",
     "portal.sign_download",
+    "portal.certificate_download",
 }
 #: Pages a signed-out visitor sees; every other page is opened signed in.
 SIGNED_OUT = {
@@ -104,6 +105,12 @@ EXAMPLES: dict[str, Callable[[dict[str, Any]], list[tuple[dict[str, Any], int]]]
     # The signing page itself is swept in test_portal_signing_browser (a request to sign).
     "portal.sign_page": lambda d: [({"signer_id": 10**6}, 404)],
     "portal.sign_link": lambda d: [({"token": "gone"}, 404)],
+    "portal.certificate_holder": lambda d: [
+        ({"master_id": d["certificate_master"]}, 200),
+        ({"master_id": 10**6}, 404),
+    ],
+    # A certificate's page is swept in test_portal_certificates_browser (one issued).
+    "portal.certificate_ready": lambda d: [({"certificate_id": 10**6}, 404)],
 }
 
 
@@ -140,6 +147,8 @@ def household(app: Flask) -> dict[str, Any]:
             client_access=True,
         )
         factories.product(record, carrier="Humana", status=ProductStatus.ACTIVE, client_access=True)
+        get_settings().module_certificates = True  # the certificates pages, a master shared
+        certificate_master = cert_factories.master(record, list(record.products))
         co_applicant = Contact(
             record_id=record.id,
             role=ContactRole.CO_APPLICANT,
@@ -205,6 +214,7 @@ def household(app: Flask) -> dict[str, Any]:
             "reset": reset,
             "entries": {"prescriptions": prescription.id, "providers": provider.id},
             "request": asked.id,
+            "certificate_master": certificate_master.id,
         }
 
 

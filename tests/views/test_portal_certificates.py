@@ -142,7 +142,7 @@ def test_module_off_leaves_no_page_and_no_entry(app, signed_in, cleo):
         "/portal/certificates/thank-you",
     ):
         assert signed_in.get(path).status_code == 404, path
-    assert ">Certificates<" not in signed_in.get("/portal/").get_data(as_text=True)
+    assert ">Certificates<" not in signed_in.get("/portal/home").get_data(as_text=True)
 
 
 def test_no_entry_for_a_client_without_certificates_but_the_page_answers(app, client):
@@ -158,7 +158,7 @@ def test_no_entry_for_a_client_without_certificates_but_the_page_answers(app, cl
         db.session.commit()
         person = _credentials(record.id)
     client.submit(f"/portal/a/{person['token']}", {"password": person["password"]})
-    assert ">Certificates<" not in client.get("/portal/").get_data(as_text=True)
+    assert ">Certificates<" not in client.get("/portal/home").get_data(as_text=True)
     page = client.get("/portal/certificates").get_data(as_text=True)
     assert "has not shared a certificate" in page and "Request new certificate" in page
 
@@ -178,7 +178,7 @@ def test_a_lead_has_no_certificates(app, client):
     client.submit(f"/portal/a/{person['token']}", {"password": person["password"]})
     assert client.get("/portal/certificates").status_code == 404
     assert client.get("/portal/certificates/request").status_code == 404
-    assert ">Certificates<" not in client.get("/portal/").get_data(as_text=True)
+    assert ">Certificates<" not in client.get("/portal/home").get_data(as_text=True)
 
 
 # -- Yes ----------------------------------------------------------------------------------------
@@ -304,7 +304,7 @@ def test_another_clients_master_and_certificate_are_404_on_every_route(app, clie
     other = make_client(app, company="Other Co")
     client.submit(f"/portal/a/{other['token']}", {"password": other["password"]})
     theirs = issued_certificate(client, other["master_id"])
-    client.post("/portal/signout", data={"csrf_token": client.csrf_token("/portal/")})
+    client.post("/portal/signout", data={"csrf_token": client.csrf_token("/portal/home")})
     client.submit(f"/portal/a/{cleo['token']}", {"password": cleo["password"]})
     assert client.get(holder_url(other["master_id"])).status_code == 404
     assert yes(client, cleo["master_id"]).status_code == 302  # the form is Cleo's own

@@ -131,7 +131,7 @@ def test_another_clients_master_and_certificate_answer_404(app, client, cleo):  
     theirs = post(
         client, holders_url(other["master_id"]), {**HOLDER, "meets": "yes", "understood": True}
     ).get_json()["certificate"]
-    client.post("/portal/signout", data={"csrf_token": client.csrf_token("/portal/")})
+    client.post("/portal/signout", data={"csrf_token": client.csrf_token("/portal/home")})
     client.submit(f"/portal/a/{cleo['token']}", {"password": cleo["password"]})
     refused = post(
         client, holders_url(other["master_id"]), {**HOLDER, "meets": "yes", "understood": True}
