@@ -8,6 +8,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from admin_views.activity import ActivityView
 from admin_views.base import plural
+from admin_views.certificate import CertificateView
 from admin_views.conversation import ConversationView
 from admin_views.custom_field import CustomFieldView
 from admin_views.document import DocumentCategoryView, DocumentInboxView, DocumentView
@@ -33,6 +34,7 @@ from admin_views.workflow import ScheduledActionView, WorkflowView
 from app.headers import csp_nonce
 from models import (
     ActivityEntry,
+    CertificateMaster,
     Conversation,
     CoverageType,
     CustomField,
@@ -100,6 +102,9 @@ def init_admin(app: Flask) -> Admin:
         )
     )
     admin.add_view(ConversationView(Conversation, db, name="Requests", endpoint="requests"))
+    admin.add_view(
+        CertificateView(CertificateMaster, db, name="Certificates", endpoint="certificates")
+    )
     admin.add_view(
         SignRequestView(
             SignRequest, db, name="Sign requests", endpoint="sign_requests", category="Signing"

@@ -22,6 +22,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from admin_views.base import StaffModelView, badge, int_ids, local_datetime, record_link
 from admin_views.certificate_tab import UNDERSTOOD, certificates_tab, policy_label
 from admin_views.filters import IntIs
+from admin_views.product_limits import ProductLimitsRoutes
 from app import transactions
 from app.services import documents
 from app.services.actors import Actor
@@ -94,8 +95,9 @@ def _policies(view: t.Any, context: t.Any, model: CertificateMaster, name: str) 
     return Markup("<br>").join(policy_label(p) for p in model.policies)
 
 
-class CertificateView(StaffModelView):
-    """Every record's certificate masters, newest first; their forms and actions."""
+class CertificateView(ProductLimitsRoutes, StaffModelView):
+    """Every record's certificate masters, newest first; their forms and actions; a
+    policy's limits page."""
 
     noun = "Certificate"
     can_create = False

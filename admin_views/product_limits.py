@@ -11,9 +11,7 @@ from decimal import Decimal, InvalidOperation
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_wtf import FlaskForm
-from werkzeug.wrappers import Response
 
-from admin_views.base import StaffView
 from admin_views.certificate_tab import amount_text, policy_label
 from app import transactions
 from app.services.certificates import limits
@@ -71,18 +69,14 @@ def _checked(rows: list[Row]) -> list[tuple[str, Decimal]] | None:
     return None if any(row.error for row in rows) else parsed
 
 
-class ProductLimitsView(StaffView):
-    """One policy's limits page (no menu entry: it is reached from the product)."""
+class ProductLimitsRoutes:
+    """One policy's limits page, on the Certificates view (no menu entry of its own: it is
+    reached from the product)."""
 
-    def is_visible(self) -> bool:
-        return False
+    render: t.Callable[..., t.Any]
 
-    @expose("/")
-    def index(self) -> Response:
-        return redirect(url_for("product.index_view"))
-
-    @expose("/<int:product_id>/", methods=("GET", "POST"))
-    def edit(self, product_id: int) -> t.Any:
+    @expose("/limits/<int:product_id>/", methods=("GET", "POST"))
+    def policy_limits(self, product_id: int) -> t.Any:
         product = db.session.get(Product, product_id)
         if product is None:
             abort(404)
@@ -100,7 +94,7 @@ class ProductLimitsView(StaffView):
                     top_error = exc.message
                 else:
                     flash(f"Limits saved for {policy_label(product)}.", "success")
-                    return redirect(url_for(".edit", product_id=product.id))
+                    return redirect(url_for(".policy_limits", product_id=product.id))
         elif request.method == "POST":
             rows = _posted_rows()
             top_error = "The form expired: send it again."
@@ -118,4 +112,4 @@ class ProductLimitsView(StaffView):
         )
 
 
-__all__ = ["ProductLimitsView", "parse_amount"]
+__all__ = ["ProductLimitsRoutes", "parse_amount"]

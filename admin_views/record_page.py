@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
-from admin_views import conversation_thread, document_tab, sign_request
+from admin_views import certificate_tab, conversation_thread, document_tab, sign_request
 from admin_views.base import StaffModelView, local_datetime
 from app.services import activity as activity_service
 from app.services import (
@@ -68,6 +68,12 @@ RECORD_TABS: list[RecordTab] = [
         "requests", "Requests", "admin/record/tab_requests.html", conversation_thread.count_of
     ),
     RecordTab("signing", "Signing", "admin/record/tab_signing.html", sign_request.count_of),
+    RecordTab(
+        "certificates",
+        "Certificates",
+        "admin/record/tab_certificates.html",
+        certificate_tab.count_of,
+    ),
     RecordTab("workflows", "Workflows", "admin/record/tab_workflows.html"),
     RecordTab("activity", "Activity", "admin/record/tab_activity.html"),
 ]
@@ -151,6 +157,7 @@ class RecordPage(StaffModelView):
                 documents_tab=document_tab.tab_context(record),
                 requests_tab=conversation_thread.tab_context(record),
                 signing_tab=sign_request.tab_context(record),
+                certificates_tab=certificate_tab.tab_context(record),
             )
             kwargs["record"] = record
         return super().render(template, **kwargs)

@@ -41,7 +41,7 @@ def master_url(record_id: int, master_id: int, what: str) -> str:
 
 
 def limits_url(product_id: int) -> str:
-    return f"/admin/product_limits/{product_id}/"
+    return f"/admin/certificates/limits/{product_id}/"
 
 
 @pytest.fixture
