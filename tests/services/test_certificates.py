@@ -14,6 +14,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from app import pdf
+from app.redis import get_redis
+from app.services import documents
 from app.services.actors import Actor
 from app.services.certificates import client_certificates, issuing, limits, masters
 from app.services.errors import NotFound, ValidationError
@@ -23,6 +25,7 @@ from models import (
     ActivityEntry,
     Certificate,
     CertificateHolder,
+    CertificateMaster,
     Document,
     OutboxMessage,
     ProductStatus,
@@ -312,3 +315,41 @@ def test_deleting_a_master_keeps_the_certificates_pdfs_on_the_record(ctx):
     assert cert_factories.masters_of(record) == []
     assert db.session.scalar(select(Certificate)) is None
     assert db.session.get(Document, document_id) is not None
+
+
+def test_deleting_the_record_takes_its_masters_certificates_and_files(ctx):
+    record = cert_factories.client_with_certificates()
+    account = cert_factories.account_of(record)
+    [master] = cert_factories.masters_of(record)
+    certificate = issuing.issue(master, _holder(master, account), account=account)
+    db.session.commit()
+    key = certificate.document.storage_key
+    documents.forget_files_of(record)  # as the record's delete does
+    db.session.delete(record)
+    db.session.commit()
+    assert db.session.scalar(select(Certificate)) is None
+    assert cert_factories.masters_of(record) == []
+    with pytest.raises(NotFound):
+        storage().open(key)
+
+
+def test_the_sweeper_queues_the_daily_job_once_an_office_day(app, ctx):
+    from jobs import sweeper
+    from tests.conftest import run_jobs
+
+    record = cert_factories.client_with_certificates()
+    [master] = cert_factories.masters_of(record)
+    for policy in master.policies:
+        policy.status = ProductStatus.CANCELLED
+    db.session.commit()
+    get_redis().delete(sweeper.DAILY_KEY.format(day=documents.office_today().isoformat()))
+    assert sweeper.sweep().get("daily_queued") == 1
+    assert "daily_queued" not in sweeper.sweep()
+    record_id = record.id
+    run_jobs(app)
+    db.session.remove()
+    master = db.session.scalar(
+        select(CertificateMaster).where(CertificateMaster.record_id == record_id)
+    )
+    assert not master.shared
+    assert len(_events("certificate.share_ended")) == 1
