@@ -48,15 +48,15 @@ class MasterForm(FlaskForm):
 
     name = StringField(
         "Name",
-        validators=[InputRequired("Give the certificate a name."), Length(max=160)],
-        render_kw={"maxlength": 160},
+        validators=[InputRequired("Give the certificate a name."), Length(max=masters.MAX_NAME)],
+        render_kw={"maxlength": masters.MAX_NAME},
     )
     #: Matched against products in the view; the service refuses another record's.
     policies = SelectMultipleField("Policies", choices=[], validate_choice=False)
     description = TextAreaField(
         "Description of operations",
-        validators=[Optional(), Length(max=5000)],
-        render_kw={"rows": 5},
+        validators=[Optional(), Length(max=masters.MAX_DESCRIPTION)],
+        render_kw={"rows": 5, "maxlength": masters.MAX_DESCRIPTION},
     )
 
     def validate(self, extra_validators: t.Any = None) -> bool:

@@ -12,9 +12,10 @@ from decimal import Decimal
 import pytest
 
 from admin_views.certificate_tab import UNDERSTOOD
-from app.services import documents
+from app.services import document_access, documents
 from app.services.actors import Actor
 from models import (
+    AccessAction,
     Certificate,
     CertificateHolder,
     CertificateMaster,
@@ -169,7 +170,7 @@ def test_client_center_needs_the_tick_then_emails_the_client(
     assert refused.status_code == 302
     assert not shared(app, master_id)
     follow = agent_client.get(page_of(record_id)).get_data(as_text=True)
-    assert "alert" in follow  # the service's refusal, flashed
+    assert "Tick the box to confirm you understand" in follow  # the refusal, flashed
 
     agent_client.submit(share, {"understood": "1"}, page=page_of(record_id))
     assert shared(app, master_id)
@@ -195,6 +196,14 @@ def test_not_offered_while_no_policy_is_in_force_with_the_reason(app, agent_clie
     tab = agent_client.get(page_of(record_id)).get_data(as_text=True)
     section = tab.split(f'data-master-id="{master_id}"', 1)[1].split("</section>", 1)[0]
     assert "Client Center cannot be enabled:" in section and "Enable Client Center" not in section
+    assert "None of its policies is in force any more" in section
+    with app.app_context():
+        record = db.session.get(Record, record_id)
+        lapsed = db.session.get(Product, client_ids["lapsed"])
+        still = cert_factories.master(record, [lapsed], shared=True, name="Still shared").id
+    tab = agent_client.get(page_of(record_id)).get_data(as_text=True)
+    section = tab.split(f'data-master-id="{still}"', 1)[1].split("</section>", 1)[0]
+    assert "Disable Client Center" in section and "Sharing ends at the client" in section
     agent_client.submit(
         master_url(record_id, master_id, "share"), {"understood": "1"}, page=page_of(record_id)
     )
@@ -262,6 +271,14 @@ def test_holders_are_listed_with_who_added_them_and_the_certificate_downloads(
     assert f"/admin/requests/{conversation_id}/" in tab
     with agent_client.get(f"/admin/certificates/issued/{certificate_id}/download/") as download:
         assert download.status_code == 200 and download.data.startswith(b"%PDF")
+    with app.app_context():
+        certificate = db.session.get(Certificate, certificate_id)
+        [entry] = [
+            e
+            for e in document_access.history(certificate.document)
+            if e.action == AccessAction.DOWNLOADED
+        ]
+        assert entry.user_id is not None
     assert agent_client.get("/admin/certificates/issued/999999/download/").status_code == 404
 
 
