@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
 from app.services import portal_accounts
 from app.services.portal_settings import get_settings
 from models import Prescription, Provider, db
-from tests import factories
+from tests import cert_factories, factories
 from tests.views.test_portal_signin import _credentials
 
 #: Generated requests per operation and mode: enough to find each mismatch, bounded in time.
@@ -67,6 +67,12 @@ def api_session(app: Any, client: Any) -> dict[str, str]:
         db.session.add(Provider(record_id=record.id, name="Dr Who"))
         get_settings().module_uploads = True  # the upload is tried too, with generated files
         get_settings().module_reviews = True  # and reviews, generated ratings and comments
+        # and certificates: a shared master over a policy in force, so generated holders are
+        # issued (or turned into requests) and the answers' bodies are checked too
+        get_settings().module_certificates = True
+        cert_factories.master(
+            record, [cert_factories.policy(record, carrier="Acme Mutual", number="GL-1")]
+        )
         db.session.commit()
         person = _credentials(record.id)
     response = client.submit(f"/portal/a/{person['token']}", {"password": person["password"]})
@@ -82,12 +88,15 @@ def test_every_answer_is_the_documented_one(
 ) -> None:
     """Positive cases (valid by the document) and negative ones (invalid by it), for every
     operation; every mismatch is collected, so one run lists them all."""
+    import portal.certificates
     import portal.requests.new
     import portal.surveys
 
     # Five survey answers an hour per account: the generated valid ones are more.
     monkeypatch.setattr(portal.surveys, "SURVEY_LIMIT", "1000 per hour")
     monkeypatch.setattr(portal.requests.new, "REQUEST_LIMIT", "1000 per hour")
+    monkeypatch.setattr(portal.certificates, "HOLDER_LIMIT", "1000 per hour")
+    monkeypatch.setattr(portal.certificates, "REQUEST_LIMIT", "1000 per hour")
     schema = schemathesis.openapi.from_wsgi("/portal/api/openapi.json", app)
     schema.config.checks.positive_data_acceptance = PositiveDataAcceptanceConfig(
         expected_statuses=["2xx", "404", "422"]
