@@ -26,13 +26,22 @@
       return (parseFloat(value) * 100).toFixed(4) + "%";
     }
 
+    /* A field drawn small on a narrow screen still gets a finger-sized box (sign.css sets
+       its minimum); grown, it is pulled back so that it stays on its page. */
     function place() {
       fields.forEach(function (el) {
+        var page = el.parentNode;
         el.style.left = pct(el.dataset.x);
         el.style.top = pct(el.dataset.y);
         el.style.width = pct(el.dataset.w);
         el.style.height = pct(el.dataset.h);
-        var height = parseFloat(el.dataset.h) * el.parentNode.clientHeight;
+        if (el.offsetLeft + el.offsetWidth > page.clientWidth) {
+          el.style.left = Math.max(0, page.clientWidth - el.offsetWidth) + "px";
+        }
+        if (el.offsetTop + el.offsetHeight > page.clientHeight) {
+          el.style.top = Math.max(0, page.clientHeight - el.offsetHeight) + "px";
+        }
+        var height = Math.max(parseFloat(el.dataset.h) * page.clientHeight, el.offsetHeight);
         el.style.fontSize = Math.max(8, Math.min(height * 0.6, 22)).toFixed(1) + "px";
       });
     }

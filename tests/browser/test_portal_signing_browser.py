@@ -215,3 +215,61 @@ def test_the_signing_page_fits(
     fits(page, "decline")
     assert problems == []
     context.close()
+
+
+# The placer's smallest fields (a 14 pt checkbox, a 20 pt high text field), one against the
+# page's right edge: on a phone they are drawn a few pixels wide.
+SMALL_FIELDS = [
+    {"page": 0, "x": 0.1, "y": 0.6, "width": 0.4, "height": 0.06, "kind": "signature", "signer": 0},
+    {
+        "page": 0,
+        "x": 0.1,
+        "y": 0.3,
+        "width": 0.245,
+        "height": 0.0253,
+        "kind": "text",
+        "signer": 0,
+        "required": True,
+        "label": "Policy number",
+    },
+    {
+        "page": 0,
+        "x": 0.9771,
+        "y": 0.4,
+        "width": 0.0229,
+        "height": 0.0177,
+        "kind": "checkbox",
+        "signer": 0,
+        "required": False,
+        "label": "Send me paper copies",
+    },
+]
+
+
+def test_on_a_phone_small_fields_are_finger_sized_and_stay_on_their_page(
+    browser: Browser, base_url: str, app: Flask, to_sign: dict[str, Any]
+) -> None:
+    sent = send_request(app, to_sign["record_id"], fields=SMALL_FIELDS, title="Small fields")
+    context = browser.new_context(
+        viewport={"width": 360, "height": 760}, has_touch=True, is_mobile=True
+    )
+    page = context.new_page()
+    problems = watch_console(page)
+    sign_in(page, base_url, to_sign)
+    page.goto(f"{base_url}/portal/sign/{sent['signers'][0]}")
+    page.get_by_label("I confirm that I have read and understood").check()
+    page.get_by_role("button", name="Agree and continue").click()
+    page.wait_for_load_state("load")
+    boxes = page.evaluate(
+        """() => [...document.querySelectorAll('.pt-sign-field:not(.pt-sign-other)')].map(f => {
+            const p = f.parentElement.getBoundingClientRect(), r = f.getBoundingClientRect();
+            return {w: r.width, h: r.height, inside: r.left >= p.left - 1
+                && r.right <= p.right + 1 && r.top >= p.top - 1 && r.bottom <= p.bottom + 1}; })"""
+    )
+    assert len(boxes) == 3
+    assert all(b["w"] >= 23.5 and b["h"] >= 23.5 and b["inside"] for b in boxes), boxes
+    page.get_by_label("Send me paper copies").tap()
+    expect(page.get_by_label("Send me paper copies")).to_be_checked()
+    fits(page, "small-fields")
+    assert problems == []
+    context.close()
