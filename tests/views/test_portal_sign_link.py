@@ -66,6 +66,8 @@ def test_the_link_sends_a_code_and_the_right_code_opens_the_signing_page(
     response = ask_code(client, url)
     text = response.get_data(as_text=True)
     assert "We sent a code to c***@example.com" in text and 'name="code"' in text
+    # "Send a new code" is a link-button that sign.css colours (the header's are white).
+    assert "Send a new code" in text and "sign.css" in text
     code = code_from(app, mailbox)
 
     # Opening the link again in the same browser sends no second code.
