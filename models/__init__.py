@@ -4,6 +4,7 @@ from models.activity import ActivityChainHead, ActivityEntry, AppendOnlyError
 from models.base import Base, LabelledEnum, TimestampMixin, UTCDateTime, db, utcnow
 from models.certificate import (
     Certificate,
+    CertificateCounter,
     CertificateHolder,
     CertificateMaster,
     ProductLimit,
@@ -74,6 +75,7 @@ __all__ = [
     "AppendOnlyError",
     "Base",
     "Certificate",
+    "CertificateCounter",
     "CertificateHolder",
     "CertificateMaster",
     "ChangeStatus",

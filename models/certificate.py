@@ -176,3 +176,13 @@ class Certificate(db.Model):
 
     def __str__(self) -> str:
         return f"Certificate {self.number}"
+
+
+class CertificateCounter(db.Model):
+    """The last certificate number given in a year: taken with one UPDATE, so two
+    certificates issued at the same moment queue for their numbers rather than collide."""
+
+    __tablename__ = "certificate_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0, nullable=False)

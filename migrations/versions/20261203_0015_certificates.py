@@ -4,7 +4,7 @@ Products gain their coverage lines and limits (label, amount, order). Certificat
 (record, name, description of operations, shared with the client: when, by whom, when and why
 it ended) and the policies each covers; the holders clients add (name, address, email, whether
 the coverage meets their requirements and why not, the request a "No" became, who added them)
-and the certificates issued (number, holder, the sealed PDF's document, what it certified).
+and the certificates issued (number, holder, the sealed PDF's document, what it certified), numbered by a counter per year.
 
 Revision ID: 0015
 Revises: 0014
@@ -23,6 +23,12 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table(
+        "certificate_counters",
+        sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("last", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("year", name=op.f("pk_certificate_counters")),
+    )
     op.create_table(
         "certificate_masters",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -237,3 +243,4 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_certificate_masters_record_id"))
 
     op.drop_table("certificate_masters")
+    op.drop_table("certificate_counters")

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app import pdf
 from app.redis import get_redis
@@ -24,10 +24,11 @@ from jobs import maintenance
 from models import (
     ActivityEntry,
     Certificate,
+    CertificateCounter,
     CertificateHolder,
     CertificateMaster,
-    Document,
     OutboxMessage,
+    PortalAccount,
     ProductStatus,
     RecordKind,
     db,
@@ -288,33 +289,72 @@ def test_issuing_numbers_prints_seals_and_keeps_a_document(ctx):
     assert snap["insured"]["name"] == "Bright Floors LLC"
 
 
-def test_a_number_taken_meanwhile_is_tried_again(ctx, monkeypatch):
+def test_numbers_follow_each_other_and_grow_past_a_million(ctx):
     record = cert_factories.client_with_certificates()
     account = cert_factories.account_of(record)
     [master] = cert_factories.masters_of(record)
-    taken = issuing.issue(master, _holder(master, account), account=account)
-    db.session.commit()
-    numbers = iter([taken.number])
-    original = issuing._next_number
-    monkeypatch.setattr(issuing, "_next_number", lambda year: next(numbers, None) or original(year))
-    again = issuing.issue(master, _holder(master, account, "Second"), account=account)
-    db.session.commit()
-    assert again.number != taken.number
-    assert db.session.scalar(select(Certificate).where(Certificate.number == taken.number)) is taken
+    year = documents.office_today().year
+    first = issuing.issue(master, _holder(master, account), account=account)
+    second = issuing.issue(master, _holder(master, account, "Second"), account=account)
+    assert (first.number, second.number) == (f"{year}-000001", f"{year}-000002")
+    db.session.execute(update(CertificateCounter).values(last=999_999))
+    big = issuing.issue(master, _holder(master, account, "Third"), account=account)
+    after = issuing.issue(master, _holder(master, account, "Fourth"), account=account)
+    assert (big.number, after.number) == (f"{year}-1000000", f"{year}-1000001")
 
 
-def test_deleting_a_master_keeps_the_certificates_pdfs_on_the_record(ctx):
+def test_certificates_issued_at_the_same_moment_each_get_their_own_number(app, ctx):
+    """Several clients say Yes at once: each waits for the year's counter in turn, none
+    fails and no number repeats."""
+    import threading
+
+    record = cert_factories.client_with_certificates()
+    account = cert_factories.account_of(record)
+    [master] = cert_factories.masters_of(record)
+    holder_ids = [_holder(master, account, f"Holder {n}").id for n in range(4)]
+    db.session.commit()
+    master_id, account_id = master.id, account.id
+    start, failures, numbers = threading.Barrier(4, timeout=60), [], []
+
+    def issue_one(holder_id: int) -> None:
+        with app.app_context():
+            try:
+                found = db.session.get(CertificateMaster, master_id)
+                by = db.session.get(PortalAccount, account_id)
+                holder = db.session.get(CertificateHolder, holder_id)
+                start.wait()
+                numbers.append(issuing.issue(found, holder, account=by).number)
+                db.session.commit()
+            except Exception as error:  # reported below with the others' outcomes
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=issue_one, args=(n,)) for n in holder_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert failures == []
+    assert len(set(numbers)) == 4
+
+
+def test_a_master_certificates_were_issued_from_is_kept(ctx):
     record = cert_factories.client_with_certificates()
     account = cert_factories.account_of(record)
     [master] = cert_factories.masters_of(record)
     certificate = issuing.issue(master, _holder(master, account), account=account)
     db.session.commit()
-    document_id = certificate.document_id
-    masters.delete(master)
+    with pytest.raises(ValidationError, match="disable Client Center"):
+        masters.delete(master)
+    db.session.rollback()
+    assert cert_factories.masters_of(record) == [master]
+    assert db.session.get(Certificate, certificate.id) is not None
+    unused = cert_factories.master(record, list(master.policies), name="Never used")
+    _holder(unused, account, "Asked, never issued")
+    masters.delete(unused)
     db.session.commit()
-    assert cert_factories.masters_of(record) == []
-    assert db.session.scalar(select(Certificate)) is None
-    assert db.session.get(Document, document_id) is not None
+    assert cert_factories.masters_of(record) == [master]
 
 
 def test_deleting_the_record_takes_its_masters_certificates_and_files(ctx):

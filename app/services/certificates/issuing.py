@@ -9,13 +9,12 @@ shared through *Documents*: clients reach it through the certificate pages.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from app import pdf
@@ -28,6 +27,7 @@ from app.storage.lifecycle import keep_if_committed
 from app.storage.rules import MB
 from models import (
     Certificate,
+    CertificateCounter,
     CertificateHolder,
     CertificateMaster,
     Document,
@@ -40,21 +40,33 @@ from models import (
 
 #: What a certificate PDF is stored under.
 CERTIFICATE_PDF = UploadRule("certificates", frozenset({"application/pdf"}), 20 * MB)
-#: Tries at a free number when another certificate took the one chosen at the same moment.
-NUMBER_TRIES = 5
-_NUMBER = re.compile(r"^(\d{4})-(\d{6,})$")
+
+
+def _bump(year: int) -> int | None:
+    return db.session.execute(
+        update(CertificateCounter)
+        .where(CertificateCounter.year == year)
+        .values(last=CertificateCounter.last + 1)
+        .returning(CertificateCounter.last)
+    ).scalar_one_or_none()
 
 
 def _next_number(year: int) -> str:
-    """``YYYY-NNNNNN``: one more than the year's highest so far."""
-    prefix = f"{year}-"
-    last = db.session.scalar(
-        select(func.max(Certificate.number)).where(
-            Certificate.number.like(f"{prefix}%"), func.length(Certificate.number) == 11
-        )
-    )
-    found = _NUMBER.match(last or "")
-    return f"{prefix}{(int(found.group(2)) if found else 0) + 1:06d}"
+    """``YYYY-NNNNNN``: the year's counter, one up. The counter's row stays locked until the
+    issuing transaction ends, so certificates issued at the same moment take their numbers
+    one after the other (none fails, none repeats); past 999,999 the number grows a digit."""
+    taken = _bump(year)
+    if taken is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(CertificateCounter(year=year, last=0))
+                db.session.flush()
+        except IntegrityError:
+            pass  # another certificate started the year's counter at the same moment
+        taken = _bump(year)
+    if taken is None:  # pragma: no cover - the row exists by now
+        raise RuntimeError(f"no certificate counter for {year}")
+    return f"{year}-{taken:06d}"
 
 
 def _address_lines(record: Record) -> tuple[str, ...]:
@@ -143,25 +155,17 @@ def snapshot(data: CertificateData) -> dict[str, Any]:
 def _reserve(
     master: CertificateMaster, holder: CertificateHolder, account: PortalAccount | None
 ) -> Certificate:
-    """A certificate row under a free number, inserted in a savepoint so that a number taken
-    by another certificate at the same moment is tried again with the next one."""
-    year = documents.office_today().year
-    for _attempt in range(NUMBER_TRIES):
-        certificate = Certificate(
-            number=_next_number(year),
-            master_id=master.id,
-            holder_id=holder.id,
-            snapshot={},
-            issued_by_account_id=account.id if account is not None else None,
-        )
-        try:
-            with db.session.begin_nested():
-                db.session.add(certificate)
-                db.session.flush()
-        except IntegrityError:
-            continue
-        return certificate
-    raise RuntimeError("no free certificate number after several tries")
+    """A certificate row under the next number of the office's year."""
+    certificate = Certificate(
+        number=_next_number(documents.office_today().year),
+        master_id=master.id,
+        holder_id=holder.id,
+        snapshot={},
+        issued_by_account_id=account.id if account is not None else None,
+    )
+    db.session.add(certificate)
+    db.session.flush()
+    return certificate
 
 
 def _store(record: Record, number: str, holder_name: str, data: bytes) -> Document:
