@@ -370,3 +370,16 @@ def test_a_malformed_signature_field_is_damage_not_a_crash(office):
     writer.write(out)
     verdict = verify(out.getvalue())
     assert not verdict.ok
+
+
+def test_what_people_type_prints_as_typed_even_the_page_count_placeholder():
+    doc = Document("Certificate", branding=Branding(office_name="Harbor Point Insurance"))
+    doc.paragraph("Pay {nb} Co, Unit {nb}")
+    text = text_of(doc.output())
+    assert "Pay {nb} Co, Unit {nb}" in text and "Page 1 of 1" in text
+
+
+def test_an_appended_part_names_its_own_pages():
+    doc = Document("Audit trail", footer_label="Audit trail")
+    text = text_of(doc.output())
+    assert "Audit trail, page 1 of 1" in text and "Page 1 of 1" not in text

@@ -72,6 +72,7 @@ def audit_trail(
         branding=branding,
         subject=f"Sign request {request_id}: {title}",
         created=completed_at if completed_at.tzinfo else completed_at.replace(tzinfo=UTC),
+        footer_label="Audit trail",
     )
     doc.paragraph(
         "This audit trail is part of the signed document it is attached to. The fingerprint "

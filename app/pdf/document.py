@@ -9,9 +9,11 @@ and the "€" sign print on any machine.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 from threading import Lock
@@ -92,6 +94,19 @@ def _template(style: str) -> tuple[TTFFont, bytes]:
         return _parsed[style]
 
 
+@cache
+def _printable() -> frozenset[int]:
+    return frozenset(_template("")[0].ttfont.getBestCmap())
+
+
+def unprintable(text: str) -> str:
+    """The characters of ``text`` the documents' font cannot draw (they would print as
+    nothing), each once, in order; white space aside."""
+    chars = _printable()
+    missing = dict.fromkeys(c for c in text if not c.isspace() and ord(c) not in chars)
+    return "".join(missing)
+
+
 def _add_fonts(pdf: FPDF) -> None:
     for style in _FONT_FILES:
         template, raw = _template(style)
@@ -119,7 +134,10 @@ class _PDF(FPDF):
         self.document = document
         self.set_margins(18, 18, 18)
         self.set_auto_page_break(auto=True, margin=20)
-        self.alias_nb_pages()
+        # The page count's placeholder is one nobody can type: with fpdf2's "{nb}", a holder
+        # named "Pay {nb} Co" printed as "Pay 1 Co".
+        self.pages_alias = f"{{nb{secrets.token_hex(8)}}}"
+        self.alias_nb_pages(self.pages_alias)
 
     def header(self) -> None:
         brand = self.document.branding
@@ -135,8 +153,20 @@ class _PDF(FPDF):
         self.set_font(FAMILY, size=8)
         self.set_text_color(*_MUTED)
         width = (self.w - self.l_margin - self.r_margin) / 2
-        self.cell(width, 8, brand.office_name)
-        self.cell(width, 8, f"Page {self.page_no()} of {{nb}}", align="R")
+        self.cell(width, 8, _fitted(self, brand.office_name, width - 2))
+        pages = f"page {self.page_no()} of {self.pages_alias}"
+        label = self.document.footer_label
+        self.cell(width, 8, f"{label}, {pages}" if label else pages.capitalize(), align="R")
+
+
+def _fitted(pdf: FPDF, text: str, width: float) -> str:
+    """``text`` cut with an ellipsis to fit ``width`` (a long office name stays off the page
+    count)."""
+    if pdf.get_string_width(text) <= width:
+        return text
+    while text and pdf.get_string_width(text + "…") > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 class Document:
@@ -154,8 +184,12 @@ class Document:
         branding: Branding | None = None,
         subject: str = "",
         created: datetime | None = None,
+        footer_label: str = "",
     ) -> None:
         self.title = title
+        #: Names the pages of a part appended to another PDF ("Audit trail, page 1 of 2"), so
+        #: their count is not read as the whole file's.
+        self.footer_label = footer_label
         self.branding = branding or Branding()
         self.pdf = _PDF(self)
         _add_fonts(self.pdf)

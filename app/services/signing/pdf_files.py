@@ -116,7 +116,9 @@ class PagePlace:
 def signature_page(title: str, names: list[str]) -> tuple[bytes, list[PagePlace]]:
     """A "Signatures" page (more pages for many signers): each signer's name over a line
     for the signature and one for the date. Returns the PDF and the fields' places."""
-    doc = pdf.Document(_("Signatures"), branding=pdf.office_branding())
+    doc = pdf.Document(
+        _("Signatures"), branding=pdf.office_branding(), footer_label=_("Signatures")
+    )
     doc.paragraph(_("Signatures for %(title)s", title=title))
     out = doc.pdf
     places: list[PagePlace] = []
