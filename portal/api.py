@@ -45,7 +45,28 @@ def read_object() -> tuple[dict[str, Any] | None, Any]:
         body = None
     if not isinstance(body, dict):
         return None, error(400, _("Send a JSON object (Content-Type: application/json)."))
+    if not _encodable(body):
+        # "\ud800" is valid JSON but no text: it cannot be stored or sent on.
+        return None, error(400, _("Send text as UTF-8: a value holds a lone surrogate escape."))
     return body, None
+
+
+def _encodable(value: Any) -> bool:
+    """Every string in a parsed JSON body (keys too) is real text (no lone surrogates)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def read_body(schema: dict[str, Any]) -> tuple[dict[str, Any] | None, Any]:

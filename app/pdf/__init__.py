@@ -7,7 +7,7 @@ office's key (:mod:`app.pdf.sealing`), so a changed byte is caught by ``flask pd
 """
 
 from app.pdf.certificate import CertificateData, CoverageLine, Party, certificate_pdf
-from app.pdf.document import Branding, Document, office_branding
+from app.pdf.document import Branding, Document, office_branding, unprintable
 from app.pdf.sealing import OfficeKey, SealError, Verdict, office_key, seal, verify
 from app.pdf.signing import (
     AuditSigner,
@@ -43,5 +43,6 @@ __all__ = [
     "seal",
     "signed_pdf",
     "stamp",
+    "unprintable",
     "verify",
 ]

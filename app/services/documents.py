@@ -15,7 +15,6 @@ so nothing tells them it exists.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,7 +30,7 @@ from sqlalchemy.orm import joinedload
 from app.services import document_access
 from app.services.actors import Actor
 from app.services.errors import NotFound, ValidationError
-from app.services.validation import check_single_line
+from app.services.validation import check_single_line, visible
 from app.storage import DOCUMENTS, UploadRule, clean_filename, storage
 from app.storage.lifecycle import delete_after_commit, keep_if_committed
 from models import (
@@ -94,12 +93,12 @@ def clean_title(text: str | None) -> str:
     """A title as typed, made safe to show: no direction-changing or other invisible format
     characters (they reorder what a reader sees), spaces collapsed, at most 200 characters;
     a line break or control character is refused."""
-    visible = "".join(char for char in (text or "") if unicodedata.category(char) != "Cf")
+    shown = visible(text)
     try:
-        check_single_line(visible)
+        check_single_line(shown)
     except ValidationError as error:
         raise ValidationError(error.message, field="title") from error
-    return " ".join(visible.split())[:200]
+    return " ".join(shown.split())[:200]
 
 
 def _display_name(filename: str | None, extension: str, content_type: str) -> str:

@@ -8,6 +8,7 @@ what to fix. Forms wrap them (one rule, one place) rather than re-implementing t
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 import phonenumbers
@@ -32,6 +33,12 @@ MULTI_LINE_PATTERN = (
 )
 
 _LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def visible(text: str | None) -> str:
+    """``text`` without direction-changing or other invisible format characters (Unicode
+    category Cf): they reorder or hide what a reader sees, on a page, in an email, in a PDF."""
+    return "".join(char for char in (text or "") if unicodedata.category(char) != "Cf")
 
 
 def check_single_line(value: str | None) -> str | None:

@@ -122,7 +122,22 @@ def test_refusals_name_their_field(app, api, cleo):  # noqa: F811
     assert not_an_object.status_code == 400
     no_csrf = post(api, url, {**HOLDER, "meets": "yes", "understood": True}, csrf=False)
     assert no_csrf.status_code == 400
-    assert holders(app, cleo["master_id"]) == []
+    # Valid JSON, yet no text: a lone surrogate escape cannot be stored (it was a 500).
+    surrogate = api.post(
+        url,
+        data='{"name": "\\ud800x", "meets": "yes", "understood": true}',
+        content_type="application/json",
+        headers={"X-CSRFToken": token(api)},
+    )
+    assert surrogate.status_code == 400 and "surrogate" in surrogate.get_json()["error"]["message"]
+    # Invisible direction marks are dropped; characters the certificate cannot print are refused.
+    flipped = post(api, url, {**HOLDER, "name": "\u202eevil\u202c", "meets": "no", "reason": "x"})
+    assert flipped.status_code == 202
+    cjk = post(api, url, {**HOLDER, "name": "日本語株式会社", "meets": "yes", "understood": True})
+    assert cjk.status_code == 422 and "cannot print" in cjk.get_json()["error"]["message"] + str(
+        cjk.get_json()["error"].get("fields")
+    )
+    assert [h.name for h in holders(app, cleo["master_id"])] == ["evil"]
 
 
 def test_another_clients_master_and_certificate_answer_404(app, client, cleo):  # noqa: F811

@@ -18,11 +18,17 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app import pdf
 from app.services import conversations, document_access, events
 from app.services.actors import Actor
 from app.services.certificates import issuing, masters
 from app.services.errors import NotFound, ValidationError
-from app.services.validation import check_multi_line, check_single_line, normalise_email
+from app.services.validation import (
+    check_multi_line,
+    check_single_line,
+    normalise_email,
+    visible,
+)
 from models import (
     AccessAction,
     Certificate,
@@ -129,7 +135,7 @@ def clean_holder(name: str | None, address: str | None, email: str | None) -> Ho
         check_single_line(name)
     except ValidationError as error:
         raise _field(error, "name") from None
-    clean_name = " ".join((name or "").split())
+    clean_name = " ".join(visible(name).split())
     if not clean_name:
         raise ValidationError(_("Give the certificate holder's name."), "name")
     if len(clean_name) > MAX_NAME:
@@ -141,7 +147,7 @@ def clean_holder(name: str | None, address: str | None, email: str | None) -> Ho
         check_multi_line(text)
     except ValidationError as error:
         raise _field(error, "address") from None
-    lines = [" ".join(line.split()) for line in text.split("\n")]
+    lines = [" ".join(visible(line).split()) for line in text.split("\n")]
     lines = [line for line in lines if line]
     if len(lines) > MAX_ADDRESS_LINES:
         raise ValidationError(
@@ -151,6 +157,16 @@ def clean_holder(name: str | None, address: str | None, email: str | None) -> Ho
         raise ValidationError(
             _("Keep each address line under %(count)s characters.", count=MAX_ADDRESS_LINE),
             "address",
+        )
+    missing = pdf.unprintable(clean_name + "".join(lines))
+    if missing:
+        raise ValidationError(
+            _(
+                "The certificate cannot print these characters: %(chars)s. Type the name "
+                "and address in Latin, Greek or Cyrillic letters.",
+                chars=" ".join(missing[:10]),
+            ),
+            "address" if not pdf.unprintable(clean_name) else "name",
         )
     clean_address = "\n".join(lines)
     if len(clean_address) > MAX_ADDRESS:
@@ -168,7 +184,7 @@ def clean_holder(name: str | None, address: str | None, email: str | None) -> Ho
 
 
 def _clean_reason(reason: str | None) -> str:
-    text = (reason or "").replace("\r\n", "\n").strip()
+    text = visible(reason).replace("\r\n", "\n").strip()
     if not text:
         raise ValidationError(
             _("Tell us why the coverage does not meet the holder's requirements."), "reason"

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 
 from app.services.errors import ValidationError
-from app.services.validation import check_single_line
+from app.services.validation import check_single_line, visible
 from models import Product, ProductLimit, db
 
 #: At most this many coverage lines per policy.
@@ -20,7 +20,7 @@ MAX_AMOUNT = Decimal("999999999999.99")
 
 
 def _label(text: object, row: int) -> str:
-    label = " ".join(str(text or "").split()) if text is not None else ""
+    label = " ".join(visible(str(text)).split()) if text is not None else ""
     try:
         check_single_line(str(text or ""))
     except ValidationError as error:

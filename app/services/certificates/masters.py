@@ -15,15 +15,16 @@ from collections.abc import Sequence
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from app.services import documents, events
 from app.services.actors import Actor
 from app.services.errors import NotFound, ValidationError
-from app.services.validation import check_multi_line, check_single_line
+from app.services.validation import check_multi_line, check_single_line, visible
 from models import (
+    Certificate,
     CertificateHolder,
     CertificateMaster,
     Product,
@@ -116,7 +117,7 @@ def _clean_name(name: str | None) -> str:
         check_single_line(name)
     except ValidationError as error:
         raise ValidationError(error.message, "name") from None
-    text = " ".join((name or "").split())
+    text = " ".join(visible(name).split())
     if not text:
         raise ValidationError(_("Give the certificate a name."), "name")
     if len(text) > MAX_NAME:
@@ -206,8 +207,20 @@ def edit(
 
 
 def delete(master: CertificateMaster) -> None:
-    """Delete a master with its holders and the certificates issued from it. The sealed PDFs
-    stay on the record as documents: what was certified to whom can still be shown."""
+    """Delete a master and the holders added to it, while no certificate was issued from it.
+    Once one was, the master is the record of what was certified to whom: it is refused, and
+    disabling Client Center is the way to stop its use."""
+    issued = db.session.scalar(
+        select(func.count(Certificate.id)).where(Certificate.master_id == master.id)
+    )
+    if issued:
+        raise ValidationError(
+            _(
+                "Certificates were issued from “%(name)s”, so it is kept as the record of what "
+                "was certified: disable Client Center to stop its use.",
+                name=master.name,
+            )
+        )
     db.session.delete(master)
     db.session.flush()
 
