@@ -35,6 +35,7 @@ from models import (
     Product,
     Record,
     RecordKind,
+    StaffRole,
     db,
 )
 
@@ -219,6 +220,8 @@ class CertificateView(ProductLimitsRoutes, StaffModelView):
 
     @expose("/record/<int:record_id>/<int:master_id>/delete/", methods=("POST",))
     def delete_master(self, record_id: int, master_id: int) -> Response:
+        if not current_user.has_role(StaffRole.ADMIN.value):
+            abort(403)  # as every delete in the panel: admins only
         master = self._master(record_id, master_id)
         name = master.name
         try:

@@ -83,7 +83,13 @@ def _holder_page(
 @client_screen("/certificates/<int:master_id>/holder")
 @module_enabled(MODULE)
 def certificate_holder(master_id: int) -> Any:
-    return _holder_page(_master_or_404(master_id), HolderForm(formdata=None))
+    master = _master_or_404(master_id)
+    ok, message = client_certificates.usable(master)
+    if not ok:
+        # Shared once, not now: the sentence, not the master (staff may have changed it since).
+        flash(message, "error")
+        return redirect(url_for("portal.certificates"))
+    return _holder_page(master, HolderForm(formdata=None))
 
 
 def still_usable(master: CertificateMaster) -> None:
@@ -150,7 +156,12 @@ def certificate_holder_add(master_id: int) -> Any:
 def certificate_ready(certificate_id: int) -> Any:
     """*Your certificate is ready*: where a Yes lands, with its download at once (not on the
     staff preview, which issues none)."""
-    return _render("portal/certificate_ready.html", certificate=_certificate_or_404(certificate_id))
+    certificate = _certificate_or_404(certificate_id)
+    ok, message = client_certificates.usable(certificate.master)
+    if not ok:
+        flash(message, "error")
+        return redirect(url_for("portal.certificates"))
+    return _render("portal/certificate_ready.html", certificate=certificate)
 
 
 def from_another_site() -> bool:

@@ -138,7 +138,9 @@ def test_a_policy_of_another_record_is_refused_and_the_input_kept(app, agent_cli
     assert len(masters(app, record_id)) == before
 
 
-def test_edit_changes_the_policies_and_delete_asks_first(app, agent_client, client_ids):
+def test_edit_changes_the_policies_and_delete_asks_first(
+    app, agent_client, admin_client, client_ids
+):
     record_id, master_id = client_ids["record"], client_ids["master"]
     edit = master_url(record_id, master_id, "edit")
     page = agent_client.get(edit).get_data(as_text=True)
@@ -149,9 +151,17 @@ def test_edit_changes_the_policies_and_delete_asks_first(app, agent_client, clie
     assert response.status_code == 302
     [master] = masters(app, record_id)
     assert master.name == "Liability only" and [p.id for p in master.policies] == [client_ids["gl"]]
+    # Deleting is for admins, as everywhere in the panel: an agent has no button and a 403.
     tab = agent_client.get(page_of(record_id)).get_data(as_text=True)
+    assert "Delete the certificate" not in tab
+    token = agent_client.csrf_token(page_of(record_id))
+    refused = agent_client.post(
+        master_url(record_id, master_id, "delete"), data={"csrf_token": token}
+    )
+    assert refused.status_code == 403 and len(masters(app, record_id)) == 1
+    tab = admin_client.get(page_of(record_id)).get_data(as_text=True)
     assert 'data-pt-confirm="Delete the certificate “Liability only”?' in tab
-    deleted = agent_client.submit(
+    deleted = admin_client.submit(
         master_url(record_id, master_id, "delete"), {}, page=page_of(record_id)
     )
     assert deleted.status_code == 302 and masters(app, record_id) == []
@@ -310,7 +320,7 @@ def test_wrong_ids_and_a_lead_lead_nowhere(app, agent_client, client_ids):
         response = agent_client.post(
             master_url(record_id, foreign, what), data={"csrf_token": token, "understood": "1"}
         )
-        assert response.status_code == 404
+        assert response.status_code == (403 if what == "delete" else 404)  # deleting: admins
     # Without the token nothing happens.
     agent_client.post(master_url(other, foreign, "delete"))
     assert masters(app, other)

@@ -17,6 +17,8 @@ from sqlalchemy import select
 
 from app import pdf
 from app.services import documents
+from app.services.actors import Actor
+from app.services.certificates import masters
 from app.services.portal_settings import get_settings
 from models import (
     CertificateHolder,
@@ -372,3 +374,21 @@ def test_request_new_certificate_needs_a_message_and_reaches_the_agent(
             select(Conversation).where(Conversation.record_id == cleo["record_id"])
         )
         assert "additional insured" in conversation.messages[0].body
+
+
+def test_a_master_no_longer_shared_shows_nothing_of_itself(app, signed_in, cleo):
+    """Staff stop sharing and then change the master: the client's old links show the
+    reason, never what staff changed since (a new policy, an internal description)."""
+    certificate_url = issued_certificate(signed_in, cleo["master_id"])
+    with app.app_context():
+        master = db.session.get(CertificateMaster, cleo["master_id"])
+        masters.unshare(master, actor=Actor.system())
+        master.description_of_operations = "Internal: client not told yet"
+        db.session.commit()
+    for url in (holder_url(cleo["master_id"]), certificate_url):
+        response = signed_in.get(url)
+        assert (
+            response.status_code == 302 and response.headers["Location"] == "/portal/certificates"
+        )
+        page = signed_in.get("/portal/certificates").get_data(as_text=True)
+        assert "can no longer be issued" in page and "Internal: client not told yet" not in page
