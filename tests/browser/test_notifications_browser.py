@@ -57,7 +57,7 @@ def test_security_rows_are_fixed_on_and_features_not_built_are_not_offered(
     row = page.locator('tr[id="rule-portal.login.failed"]')
     expect(row).to_contain_text("Sign-ins, failed sign-ins and pauses are always logged")
     expect(page.get_by_text("Self-service journey completed")).to_have_count(0)
-    expect(page.get_by_text("Certificate requested")).to_have_count(0)
+    expect(page.locator('tr[id="rule-portal.certificate.requested"]')).to_have_count(1)
 
     # An ordinary row can have its log switched off; the security row keeps its log.
     page.get_by_label("Activity log for Tags changed").uncheck()

@@ -85,15 +85,13 @@ def test_only_modules_the_portal_has_are_offered(app, admin_client):
     assert 'name="module_rx"' in html and 'name="module_providers"' in html
     assert 'name="module_uploads"' in html and "Allow clients to share documents" in html
     assert 'name="module_reviews"' in html and "Reviews module" in html
-    assert 'name="module_certificates"' not in html and "Certificates module" not in html
-    response = admin_client.submit(
-        url, settings_form(module_rx="y", module_reviews="y", module_certificates="y")
-    )
+    assert 'name="module_certificates"' in html and "Certificates module" in html
+    response = admin_client.submit(url, settings_form(module_rx="y", module_reviews="y"))
     assert response.status_code == 302
     with app.app_context():
         settings = get_settings()
         assert settings.module_rx and settings.module_reviews and not settings.module_providers
-        assert not settings.module_certificates
+        assert not settings.module_certificates  # not ticked
         db.session.rollback()
 
 
