@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from admin_views.base import local_datetime
-from app.services import documents
+from app.services import documents, portal_settings
 from app.services.certificates import masters
 from models import Certificate, CertificateMaster, Product, Record, RecordKind, User, db
 
@@ -25,6 +25,10 @@ UNDERSTOOD = (
     "policies themselves"
 )
 LEAD_NOTE = "Certificates of insurance are for clients: convert this lead to a client first."
+MODULE_OFF = (
+    "The portal's Certificates module is off (Settings, Portal): clients cannot see or use "
+    "certificates until an admin switches it on."
+)
 
 
 def certificates_tab(record_id: int) -> str:
@@ -107,6 +111,8 @@ def tab_context(record: Record) -> dict[str, t.Any]:
     return {
         "is_client": is_client,
         "lead_note": LEAD_NOTE,
+        # Sharing while the module is off told the client "ready in the portal" for a 404.
+        "module_off": MODULE_OFF if not portal_settings.module_enabled("certificates") else "",
         "rows": rows,
         "understood": UNDERSTOOD,
         "new_url": url_for("certificates.new_master", record_id=record.id) if is_client else "",
@@ -115,4 +121,12 @@ def tab_context(record: Record) -> dict[str, t.Any]:
     }
 
 
-__all__ = ["TAB", "UNDERSTOOD", "certificates_tab", "count_of", "policy_label", "tab_context"]
+__all__ = [
+    "MODULE_OFF",
+    "TAB",
+    "UNDERSTOOD",
+    "certificates_tab",
+    "count_of",
+    "policy_label",
+    "tab_context",
+]
