@@ -207,3 +207,13 @@ def test_sealed_certificate_verifies_and_keeps_its_text(office):
     assert verdict.ok, verdict.message
     text = "\n".join(pages(sealed))
     assert "Acme Général Contractors" in text and "POL-0005-HP" in text
+
+
+@pytest.mark.parametrize("number", ["HART-GL-2026-0001", "CGL-0001234567-2026-NY-01"])
+def test_a_policy_number_is_printed_on_one_line(number):
+    """A usual number fits its column; a longer one is printed smaller rather than broken
+    mid-way ("HART-GL-2026-0" over "001" reads as two numbers)."""
+    line = CoverageLine("A", "General liability", number, date(2026, 1, 1), None, LIMITS)
+    pdf = certificate_pdf(make(coverages=(line,)))
+    assert number in pages(pdf)[0]  # broken, its text has a line break inside
+    assert ink_outside_margin(pdf) == []

@@ -46,8 +46,11 @@ _SIZE = 7.5  # body text, points
 _LINE = 3.3  # body line height, mm
 _PAD = 1.0  # cell padding, mm
 _BAND = 5.3  # a heading band, mm
-#: Insr ltr, type, policy number, eff, exp, limit label, amount (relative).
-_COVERAGE_WIDTHS = (0.7, 2.6, 2.4, 2.0, 2.0, 4.9, 2.2)
+#: Insr ltr, type, policy number, eff, exp, limit label, amount (relative). The policy
+#: number's column takes a usual number ("HART-GL-2026-0001") on one line.
+_COVERAGE_WIDTHS = (0.7, 2.1, 3.2, 2.0, 2.0, 4.6, 2.2)
+#: A longer policy number is printed smaller, down to this size, before it wraps.
+_MIN_NUMBER_SIZE = 5.5
 _PLAIN = FontFace(family=FAMILY, emphasis="", size_pt=_SIZE, color=_TEXT)
 _STRONG = FontFace(family=FAMILY, emphasis="BOLD", size_pt=_SIZE, color=_TEXT)
 
@@ -199,6 +202,7 @@ class _Certificate(Document):
         rows: list[list[str | tuple[str, FontFace]]] = []
         label_width = self._column_width(_COVERAGE_WIDTHS, 5)
         amount_width = self._column_width(_COVERAGE_WIDTHS, 6)
+        number_width = self._column_width(_COVERAGE_WIDTHS, 2)
         self.pdf.set_font(FAMILY, "", _SIZE)
         for line in self.data.coverages:
             labels, amounts = [], []
@@ -212,7 +216,7 @@ class _Certificate(Document):
                 [
                     (line.insurer, _STRONG),
                     line.coverage_type,
-                    line.policy_number,
+                    (line.policy_number, self._fitted(line.policy_number, number_width)),
                     us_date(line.effective),
                     us_date(line.expiry),
                     "\n".join(labels) or "\u2013",
@@ -263,6 +267,16 @@ class _Certificate(Document):
             f"{CANCELLATION}\n\nAuthorized representative: {self.data.producer.name.strip()}"
         )
         self._grid(["Certificate holder", "Cancellation"], [[holder, cancellation]], widths=(1, 1))
+
+    def _fitted(self, text: str, width: float) -> FontFace:
+        """The body font, smaller when ``text`` would not fit ``width`` on one line: a policy
+        number broken mid-way ("HART-GL-2026-0" over "001") reads as two numbers."""
+        room = width - 2 * _PAD - 0.5
+        needed = self.pdf.get_string_width(text)
+        if needed <= room:
+            return _PLAIN
+        size = max(_MIN_NUMBER_SIZE, _SIZE * room / needed)
+        return FontFace(family=FAMILY, emphasis="", size_pt=size, color=_TEXT)
 
     def _lines(self, text: str, width: float) -> int:
         """How many lines ``text`` takes in a table column ``width`` wide (current font), as
