@@ -25,7 +25,7 @@ from admin_views.forms import PorticoModelConverter, StaffForm
 from admin_views.forms import local_datetime as local_datetime
 from admin_views.forms import office_zone as office_zone
 from app.services.errors import ServiceError, ValidationError
-from models import LabelledEnum, Record, StaffRole
+from models import LabelledEnum, Record, StaffRole, db
 
 log = logging.getLogger(__name__)
 
@@ -296,6 +296,14 @@ def int_ids(values: t.Iterable[t.Any]) -> list[int]:
         if text.isascii() and text.isdigit() and int(text) <= MAX_ID:  # not "²"
             found.add(int(text))
     return sorted(found)
+
+
+def record_or_404(record_id: int) -> Record:
+    """The record a staff route names, or a 404."""
+    record = db.session.get(Record, record_id)
+    if record is None:
+        abort(404)
+    return record
 
 
 def record_link(view: t.Any, context: t.Any, model: t.Any, name: str) -> Markup | str:

@@ -19,7 +19,14 @@ from werkzeug.wrappers import Response
 from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from admin_views.base import StaffModelView, badge, int_ids, local_datetime, record_link
+from admin_views.base import (
+    StaffModelView,
+    badge,
+    int_ids,
+    local_datetime,
+    record_link,
+    record_or_404,
+)
 from admin_views.certificate_tab import UNDERSTOOD, certificates_tab, policy_label
 from admin_views.filters import IntIs
 from admin_views.product_limits import ProductLimitsRoutes
@@ -136,11 +143,7 @@ class CertificateView(ProductLimitsRoutes, StaffModelView):
 
     # -- one master, through its own record ------------------------------------------------
 
-    def _record(self, record_id: int) -> Record:
-        record = db.session.get(Record, record_id)
-        if record is None:
-            abort(404)
-        return record
+    _record = staticmethod(record_or_404)
 
     def _master(self, record_id: int, master_id: int) -> CertificateMaster:
         try:

@@ -12,7 +12,7 @@ from flask_admin import expose
 from flask_security import current_user
 from werkzeug.wrappers import Response
 
-from admin_views.base import local_datetime
+from admin_views.base import local_datetime, record_or_404
 from admin_views.document_tab import human_size
 from app import transactions
 from app.errors import takes_documents
@@ -124,11 +124,7 @@ class ConversationRoutes:
 
     render: t.Callable[..., t.Any]
 
-    def _record(self, record_id: int) -> Record:
-        record = db.session.get(Record, record_id)
-        if record is None:
-            abort(404)
-        return record
+    _record = staticmethod(record_or_404)
 
     def _thread(self, conversation_id: int) -> Conversation:
         try:

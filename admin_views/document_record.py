@@ -11,7 +11,7 @@ from flask_admin import expose
 from flask_security import current_user
 from werkzeug.wrappers import Response
 
-from admin_views.base import local_datetime, plural
+from admin_views.base import local_datetime, plural, record_or_404
 from admin_views.document_notify import (
     DocumentNotify,
     load_documents,
@@ -24,7 +24,7 @@ from app.errors import takes_documents, wants_json
 from app.services import document_access, document_sharing, documents
 from app.services.actors import Actor
 from app.services.errors import NotFound, ValidationError
-from models import Document, DocumentCategory, DocumentKind, Product, Record, db
+from models import Document, DocumentCategory, DocumentKind, Product, db
 
 
 def _tab(record_id: int) -> str:
@@ -37,11 +37,7 @@ def _chosen(model: type, name: str) -> t.Any:
 
 
 class DocumentRecordRoutes(DocumentNotify):
-    def _record(self, record_id: int) -> Record:
-        record = db.session.get(Record, record_id)
-        if record is None:
-            abort(404)
-        return record
+    _record = staticmethod(record_or_404)
 
     def _document(self, document_id: int) -> Document:
         document = db.session.get(Document, document_id)

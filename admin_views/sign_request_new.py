@@ -27,6 +27,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from admin_views.base import record_or_404
 from app import transactions
 from app.errors import takes_documents
 from app.pdf import render_page
@@ -150,11 +151,7 @@ class NewSignRequestRoutes:
 
     render: t.Callable[..., t.Any]
 
-    def _record(self, record_id: int) -> Record:
-        record = db.session.get(Record, record_id)
-        if record is None:
-            abort(404)
-        return record
+    _record = staticmethod(record_or_404)
 
     def _request(self, request_id: int) -> SignRequest:
         try:
