@@ -1,7 +1,7 @@
-"""Demo certificates: the first business client with a policy in force (a client with a
-company name, else one with a commercial policy) gets coverage lines on its policies and a
-certificate master over them, shared with the client, so the Certificates tab and the
-client's Certificates page show something on a first run."""
+"""Demo certificates: the first client with a commercial policy in force (one with a company
+name first) gets coverage lines on those policies and a certificate master over them, shared
+with the client, and the portal's Certificates module is switched on, so the Certificates tab
+and the client's Certificates page show something on a first run."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from app.services import documents
 from app.services.actors import Actor
 from app.services.certificates import limits, masters
+from app.services.portal_settings import get_settings
 from models import CertificateMaster, Product, Record, RecordKind, User, db
 
 #: The coverage lines a demo policy gets.
@@ -42,8 +43,7 @@ def seed_demo_certificates(staff: User) -> int:
         policies = [
             p
             for p in record.products
-            if masters.in_force(p, today)
-            and (record.company_name or p.coverage_type.name == "Commercial")
+            if masters.in_force(p, today) and p.coverage_type.name == "Commercial"
         ][:3]
         if not policies:
             continue
@@ -59,5 +59,7 @@ def seed_demo_certificates(staff: User) -> int:
             description=f"All operations of {record.company_name}.",
         )
         masters.share(master, actor=actor, understood=True)
+        # The demo shows the client's side too: the portal's Certificates module is on.
+        get_settings().module_certificates = True
         return 1
     return 0
