@@ -107,20 +107,26 @@ def unprintable(text: str) -> str:
     return "".join(missing)
 
 
+def add_parsed_font(pdf: FPDF, template: TTFFont, raw: bytes) -> None:
+    """Give ``pdf`` a font read once per process (``template``, from its file's ``raw``
+    bytes): the metrics are shared, what a document changes (its glyph subset and the
+    fontTools object subset in place on output) is its own."""
+    font = TTFFont.__new__(TTFFont)
+    for slot in TTFFont.__slots__:
+        if hasattr(template, slot):
+            setattr(font, slot, getattr(template, slot))
+    font.i = len(pdf.fonts) + 1
+    font.ttfont = ttLib.TTFont(BytesIO(raw), recalcTimestamp=False, lazy=True)
+    font.missing_glyphs = []
+    font.biggest_size_pt = 0
+    font._hbfont = None
+    font.subset = SubsetMap(font)
+    pdf.fonts[template.fontkey] = font
+
+
 def _add_fonts(pdf: FPDF) -> None:
     for style in _FONT_FILES:
-        template, raw = _template(style)
-        font = TTFFont.__new__(TTFFont)
-        for slot in TTFFont.__slots__:
-            if hasattr(template, slot):
-                setattr(font, slot, getattr(template, slot))
-        font.i = len(pdf.fonts) + 1
-        font.ttfont = ttLib.TTFont(BytesIO(raw), recalcTimestamp=False, lazy=True)
-        font.missing_glyphs = []
-        font.biggest_size_pt = 0
-        font._hbfont = None
-        font.subset = SubsetMap(font)
-        pdf.fonts[template.fontkey] = font
+        add_parsed_font(pdf, *_template(style))
 
 
 # -- the document -------------------------------------------------------------------------------

@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from functools import cache
 from io import BytesIO
 
-from fontTools import ttLib
 from fpdf import FPDF
-from fpdf.fonts import SubsetMap, TTFFont
+from fpdf.fonts import TTFFont
 from PIL import Image
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
 
 from app.pdf.audit import AuditSigner, audit_trail
-from app.pdf.document import FAMILY, FONT_DIR, _add_fonts
+from app.pdf.document import FAMILY, FONT_DIR, _add_fonts, add_parsed_font
 from app.pdf.pages import PdfInfo, PdfRefused, _displayed, _quiet, inspect, render_page
 
 __all__ = [
@@ -118,17 +117,7 @@ def _script_font() -> tuple[TTFFont, bytes, frozenset[int]]:
 
 def _add_script_font(pdf: FPDF) -> None:
     template, raw, _chars = _script_font()
-    font = TTFFont.__new__(TTFFont)
-    for slot in TTFFont.__slots__:
-        if hasattr(template, slot):
-            setattr(font, slot, getattr(template, slot))
-    font.i = len(pdf.fonts) + 1
-    font.ttfont = ttLib.TTFont(BytesIO(raw), recalcTimestamp=False, lazy=True)
-    font.missing_glyphs = []
-    font.biggest_size_pt = 0
-    font._hbfont = None
-    font.subset = SubsetMap(font)
-    pdf.fonts[template.fontkey] = font
+    add_parsed_font(pdf, template, raw)
 
 
 class _Overlay:
