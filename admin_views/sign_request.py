@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import typing as t
 
-from flask import Response as FlaskResponse
 from flask import abort, flash, g, redirect, url_for
 from flask_admin import expose
 from flask_security import current_user
@@ -22,10 +21,7 @@ from app import transactions
 from app.services import documents
 from app.services.actors import Actor
 from app.services.errors import NotFound, ValidationError
-from app.services.signing import completion
 from app.services.signing import requests as sign_requests
-from app.storage.base import as_attachment
-from app.storage.names import clean_filename
 from models import Record, SignerStatus, SignRequest, SignRequestStatus
 
 #: Badge colours of a request's and a signer's status.
@@ -65,19 +61,6 @@ def tab_context(record: Record) -> dict[str, t.Any]:
         "local_datetime": local_datetime,
         "new_url": url_for("sign_requests.new_request", record_id=record.id),
     }
-
-
-def safe_pdf_name(title: str, suffix: str = "") -> str:
-    """A download's name from the request's title ("Broker letter (signed).pdf"); the storage
-    layer's disposition cleans it again."""
-    return clean_filename(f"{title[:100]}{suffix}.pdf", "pdf") or "sign-request.pdf"
-
-
-def pdf_download(data: bytes, name: str) -> Response:
-    response = FlaskResponse(data, mimetype="application/pdf")
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return as_attachment(response, name)
 
 
 def _title(view: t.Any, context: t.Any, model: SignRequest, name: str) -> Markup:
@@ -168,11 +151,13 @@ class SignRequestView(NewSignRequestRoutes, StaffModelView):
     @expose("/<int:request_id>/original.pdf")
     def download_original(self, request_id: int) -> Response:
         sign_request = self._request(request_id)
-        try:
-            data = completion.original_pdf_bytes(sign_request)
+        original = sign_request.document
+        if original is None:
+            abort(404)
+        try:  # from storage, logged in the document's history like every staff download
+            return documents.staff_download(original, Actor.staff(current_user))
         except NotFound:
             abort(404)
-        return pdf_download(data, safe_pdf_name(sign_request.title))
 
     @expose("/<int:request_id>/signed.pdf")
     def download_signed(self, request_id: int) -> Response:

@@ -180,6 +180,16 @@ def test_a_completion_rolled_back_leaves_no_file_and_the_retry_completes(app, ct
     assert signer.request.id == request_id and signer.request.status == SignRequestStatus.SIGNED
 
 
+def test_an_original_whose_file_is_gone_is_refused_with_a_sentence(ctx):
+    """The last signature cannot be drawn into a file that is gone: the signer reads why,
+    rather than meeting a server error."""
+    record = client_record()
+    request, _ = sent_request(record, [None])
+    storage().delete(str(request.document.storage_key))
+    with pytest.raises(ValidationError, match="could not be completed"):
+        sign(request.signers[0], signature=typed())
+
+
 def test_no_signed_pdf_before_everyone_signed(ctx):
     record = client_record()
     contact, _co = co_applicant(record)

@@ -12,11 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy import func, select
-from werkzeug.exceptions import NotFound
 
 from app.services import documents
 from app.services.actors import Actor
-from app.services.errors import ValidationError
+from app.services.errors import NotFound, ValidationError
 from app.services.signing import pdf_files, saved_layouts
 from app.services.signing import requests as sign_requests
 from models import (

@@ -20,7 +20,9 @@ from app.services.actors import Actor
 from app.services.signing import disclosures, signing
 from app.services.signing.signing_checks import SignatureInput
 from models import (
+    AccessAction,
     Document,
+    DocumentAccess,
     RecordKind,
     SignerStatus,
     SignRequest,
@@ -284,7 +286,14 @@ def test_download_the_original_and_the_signed_pdf(app, agent_client, people):
     url = f"/admin/sign_requests/{request_id}/"
     original = agent_client.get(f"{url}original.pdf")
     assert original.status_code == 200 and original.data.startswith(b"%PDF-")
-    assert "Broker of record letter.pdf" in original.headers["Content-Disposition"]
+    original.close()
+    assert "letter.pdf" in original.headers["Content-Disposition"]  # the uploaded file's name
+    with app.app_context():  # logged in the document's history, as every staff download
+        document_id = db.session.get(SignRequest, request_id).document_id
+        actions = db.session.scalars(
+            select(DocumentAccess.action).where(DocumentAccess.document_id == document_id)
+        ).all()
+        assert AccessAction.DOWNLOADED in actions
     assert "Download signed PDF" not in agent_client.get(url).get_data(as_text=True)
     with app.app_context():
         sr = db.session.get(SignRequest, request_id)

@@ -192,7 +192,18 @@ def complete(request: SignRequest) -> Document | None:
     if not request.signers or any(s.status != SignerStatus.SIGNED for s in request.signers):
         return None
     now = utcnow()
-    document = _store(request, build_signed_pdf(request, now))
+    try:
+        signed = build_signed_pdf(request, now)
+    except (NotFound, ValueError):
+        # The original's file is gone or no longer the one sent: nothing can be signed into
+        # it. The signer is told in a sentence (their signature is not kept), not with a 500.
+        raise ValidationError(
+            _(
+                "Your signature could not be completed: the document sent for signing is no "
+                "longer available. Please contact your agent."
+            )
+        ) from None
+    document = _store(request, signed)
     actor = Actor.system()
     record = request.record
     if record.kind == RecordKind.CLIENT:

@@ -15,11 +15,10 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from werkzeug.exceptions import NotFound
 
 from app.services import conversations, documents
 from app.services.actors import Actor
-from app.services.errors import ValidationError
+from app.services.errors import NotFound, ValidationError
 from app.services.signing import layouts, pdf_files
 from app.services.signing.sending import (
     cancel,
