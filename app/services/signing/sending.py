@@ -6,7 +6,6 @@ the intents; the caller commits, and the outbox delivers after commit.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
@@ -20,6 +19,7 @@ from app.services import events, links, outbox, templates
 from app.services.actors import Actor
 from app.services.errors import ValidationError
 from app.services.signing import layouts, saved_layouts
+from app.services.signing.access import TURN_STATUSES, token_hash
 from models import (
     SignerStatus,
     SignFieldKind,
@@ -31,7 +31,8 @@ from models import (
 )
 
 #: A signer in one of these can sign now (it is their turn, and they have not finished).
-TURN = (SignerStatus.SENT, SignerStatus.VIEWED)
+#: Signers whose turn it is (the one rule, in access).
+TURN = TURN_STATUSES
 
 
 # -- dates --------------------------------------------------------------------------------------
@@ -61,10 +62,6 @@ def next_reminder(request: SignRequest, now: datetime) -> datetime | None:
 
 
 # -- tokens and emails --------------------------------------------------------------------------
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _new_token(signer: SignRequestSigner) -> str:
