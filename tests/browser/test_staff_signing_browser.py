@@ -71,7 +71,14 @@ def test_staff_create_place_fields_and_send(app, page: Page, base_url, office, m
     expect(page.get_by_role("heading", name=re.compile("Place the fields"))).to_be_visible()
     image = page.get_by_role("img", name="Page 1")
     expect(image).to_be_visible()
-    page.wait_for_function("document.querySelector('.pt-page img').naturalWidth > 0")
+    # Polled from here: wait_for_function's own polling evaluates a string, which the page's
+    # script policy (no 'unsafe-eval') refuses when the image is not there at the first try.
+    for _ in range(150):
+        if image.evaluate("img => img.complete && img.naturalWidth > 0"):
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError("the page image never loaded")
     box = image.bounding_box()
     assert box is not None and box["width"] > 600  # the page is drawn large at 1280 px
     page.get_by_label("Field").select_option("signature")
