@@ -30,6 +30,17 @@ from models.document import (
     DocumentKind,
     DocumentSource,
 )
+from models.journey import (
+    Journey,
+    JourneyField,
+    JourneyMilestone,
+    JourneySession,
+    JourneyStep,
+    JourneyUpload,
+    SessionStatus,
+    StepKind,
+    Team,
+)
 from models.notification_rule import NotificationRule
 from models.outbox import OutboxMessage, OutboxStatus
 from models.pending_change import ChangeStatus, PendingChange
@@ -100,6 +111,12 @@ __all__ = [
     "DocumentKind",
     "DocumentSource",
     "FieldMode",
+    "Journey",
+    "JourneyField",
+    "JourneyMilestone",
+    "JourneySession",
+    "JourneyStep",
+    "JourneyUpload",
     "LabelledEnum",
     "LoginCode",
     "MessageTemplate",
@@ -125,6 +142,7 @@ __all__ = [
     "Role",
     "RunStatus",
     "ScheduledAction",
+    "SessionStatus",
     "SignField",
     "SignFieldKind",
     "SignInSession",
@@ -136,12 +154,14 @@ __all__ = [
     "SignerRole",
     "SignerStatus",
     "StaffRole",
+    "StepKind",
     "Survey",
     "SurveyQuestion",
     "SurveyResponse",
     "Tag",
     "Task",
     "TaskKind",
+    "Team",
     "TimestampMixin",
     "UTCDateTime",
     "User",

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING
 
 from flask_security.models import fsqla_v3 as fsqla
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db
+
+if TYPE_CHECKING:
+    from models.journey import Team
 
 fsqla.FsModels.set_db_info(db, user_table_name="users", role_table_name="roles")
 
@@ -35,6 +39,11 @@ class User(db.Model, fsqla.FsUserMixin):
     first_name: Mapped[str] = mapped_column(String(80), default="", nullable=False)
     last_name: Mapped[str] = mapped_column(String(80), default="", nullable=False)
     phone: Mapped[str | None] = mapped_column(String(32))
+    #: The team whose journey completion email this user's journeys send.
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), index=True
+    )
+    team: Mapped[Team | None] = relationship(back_populates="members")
 
     @property
     def full_name(self) -> str:

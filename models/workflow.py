@@ -12,6 +12,7 @@ from models.base import LabelledEnum, TimestampMixin, db, str_enum
 from models.product import ProductStatus
 
 if TYPE_CHECKING:
+    from models.journey import Journey
     from models.product import CoverageType
     from models.sign_request import SignTemplate
     from models.tag import Tag
@@ -67,6 +68,11 @@ class Workflow(TimestampMixin, db.Model):
     tag: Mapped[Tag | None] = relationship()
     #: Start when a record is created (with the other conditions holding then).
     on_record_created: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    #: Start when a record completes this journey (with the other conditions holding then).
+    journey_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journeys.id", ondelete="RESTRICT"), index=True
+    )
+    journey: Mapped[Journey | None] = relationship()
     #: Each action re-checks the conditions when it fires; a record that stops matching
     #: has its remaining actions cancelled.
     stop_when_unmatched: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
