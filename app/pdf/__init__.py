@@ -8,6 +8,7 @@ office's key (:mod:`app.pdf.sealing`), so a changed byte is caught by ``flask pd
 
 from app.pdf.certificate import CertificateData, CoverageLine, Party, certificate_pdf
 from app.pdf.document import Branding, Document, office_branding, unprintable
+from app.pdf.journey import FilePart, JourneyRecord, SignedPart, StepPart, TrailLine, journey_pdf
 from app.pdf.sealing import OfficeKey, SealError, Verdict, office_key, seal, verify
 from app.pdf.signing import (
     AuditSigner,
@@ -27,16 +28,22 @@ __all__ = [
     "CertificateData",
     "CoverageLine",
     "Document",
+    "FilePart",
+    "JourneyRecord",
     "OfficeKey",
     "Party",
     "PdfInfo",
     "PdfRefused",
     "Placement",
     "SealError",
+    "SignedPart",
+    "StepPart",
+    "TrailLine",
     "Verdict",
     "audit_trail",
     "certificate_pdf",
     "inspect",
+    "journey_pdf",
     "office_branding",
     "office_key",
     "render_page",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.services.certificate_messages import CERTIFICATE_TEMPLATES
+from app.services.journeys.messages import JOURNEY_TEMPLATES
 from app.services.request_templates import REQUEST_TEMPLATES
 from app.services.signing.messages import SIGN_TEMPLATES
 from app.services.template_specs import COMMON_VARIABLES, TemplateSpec, TemplateText
@@ -333,6 +334,7 @@ SYSTEM_TEMPLATES: dict[str, TemplateSpec] = {
         *REQUEST_TEMPLATES,
         *SIGN_TEMPLATES,
         *CERTIFICATE_TEMPLATES,
+        *JOURNEY_TEMPLATES,
     )
 }
 

@@ -377,6 +377,11 @@ def sample_context(key: str, record: Record | None) -> dict[str, Any]:
         "actor": {"label": "Pat Example"},
         "record_url": links.record(record.id if record else 1),
         "documents": ["Auto policy 2027", "ID card"],
+        "journey_name": "Renew your policy",
+        "visitor_name": record.full_name if record else "Pat Example",
+        "resume_url": "(the visitor's personal link, made when sent)",
+        "resume_until": "(the last day it works)",
+        "attached": True,
     }
     context = base_context(record)
     for name in allowed_variables(key):
