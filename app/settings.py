@@ -140,6 +140,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Most pages a PDF sent for signature may have; longer ones are refused at upload.",
     ),
     Setting(
+        "PORTICO_JOURNEY_REDIRECT_HOSTS",
+        "",
+        "Hosts a journey may send its visitors to after the ending page, comma-separated "
+        "(e.g. `www.example.com,example.com`); the office's own host is always allowed.",
+    ),
+    Setting(
         "PORTICO_LOCALES",
         "en",
         "Languages offered, best first (Babel forms such as `en,es`); each page follows the "
@@ -280,6 +286,9 @@ def load(config_override: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTICO_MAX_REQUEST_MB": env_int("PORTICO_MAX_REQUEST_MB", 25),
         "PORTICO_DOCUMENT_MAX_MB": env_int("PORTICO_DOCUMENT_MAX_MB", 25),
         "PORTICO_SIGN_MAX_PAGES": env_int("PORTICO_SIGN_MAX_PAGES", 100),
+        "PORTICO_JOURNEY_REDIRECT_HOSTS": [
+            host.lower() for host in env_list("PORTICO_JOURNEY_REDIRECT_HOSTS", "")
+        ],
         # Flask's own defaults (None) would win over a setdefault: set them here.
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",

@@ -137,13 +137,17 @@ def issue(
     record_id: int | None = None,
     to_name: str | None = None,
     now: datetime | None = None,
+    valid_minutes: int | None = None,
+    max_attempts: int | None = None,
 ) -> LoginCode:
     """Send a new code for ``purpose`` to ``address`` (normalised: :func:`normalise_address`)
     with the templated message ``template``; its context gets ``code`` and ``code_minutes``.
     A live code for the same purpose and address is replaced. Validity and tries come from
-    the portal settings. ``record_id`` links the message to a record, when there is one."""
+    the portal settings unless ``valid_minutes`` and ``max_attempts`` say otherwise (a
+    journey sets its own). ``record_id`` links the message to a record, when there is one."""
     now = now or utcnow()
     settings = get_settings()
+    minutes = valid_minutes or settings.code_valid_minutes
     key = code_key(purpose, address)
     db.session.execute(
         update(LoginCode)
@@ -162,15 +166,15 @@ def issue(
         identifier=key,
         code_hash=code_hash(key, code),
         created_at=now,
-        expires_at=now + timedelta(minutes=settings.code_valid_minutes),
+        expires_at=now + timedelta(minutes=minutes),
         attempts=0,
-        max_attempts=settings.code_max_attempts,
+        max_attempts=max_attempts or settings.code_max_attempts,
     )
     db.session.add(row)
     db.session.flush()
     outbox.send_template(
         template,
-        {**context, "code": code, "code_minutes": settings.code_valid_minutes},
+        {**context, "code": code, "code_minutes": minutes},
         key=f"login-code:{row.id}",
         to=address,
         to_name=to_name,
