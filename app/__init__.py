@@ -34,6 +34,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     from app.transactions import init_transactions
     from portal import bp as portal_bp
     from portal import preview_bp
+    from portal.journeys import journeys_bp
 
     _init_wtforms_json()
 
@@ -64,6 +65,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(preview_bp)
+    app.register_blueprint(journeys_bp)
     app.add_template_global(format_phone)
     init_admin(app)
     init_cli(app)

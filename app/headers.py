@@ -38,7 +38,7 @@ def _sha256(source: str) -> str:
 _ADMIN_HASHES = " ".join(_sha256(handler) for handler in ADMIN_INLINE_HANDLERS)
 
 
-def content_security_policy(path: str, nonce: str) -> str:
+def content_security_policy(path: str, nonce: str, frame_ancestors: str = "'none'") -> str:
     admin = path.startswith("/admin")
     script = f"'self' 'nonce-{nonce}'"
     style = "'self'"
@@ -57,7 +57,7 @@ def content_security_policy(path: str, nonce: str) -> str:
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",
-            "frame-ancestors 'none'",
+            f"frame-ancestors {frame_ancestors}",
         )
     )
 
@@ -69,11 +69,18 @@ def init_headers(app: Flask) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
+        # A page that may be shown in a frame (a journey on the sites allowed to embed it)
+        # names who may frame it in g.frame_ancestors; every other page: nobody.
+        ancestors = g.get("frame_ancestors") or "'none'"
         headers.setdefault(
-            "Content-Security-Policy", content_security_policy(request.path, csp_nonce())
+            "Content-Security-Policy",
+            content_security_policy(request.path, csp_nonce(), ancestors),
         )
         headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
+        if ancestors == "'none'":
+            headers.setdefault("X-Frame-Options", "DENY")
+        elif ancestors == "'self'":
+            headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
