@@ -5,25 +5,47 @@ A journey's ``version`` goes up whenever it or one of its steps or fields change
 keeps the version it started on and a :func:`snapshot` of the journey as it was, so an admin
 editing it while visitors are halfway changes nothing for them. The sites allowed to embed a
 journey are read from the journey itself (:func:`origins`), never from a snapshot: removing a
-site takes effect at once.
+site takes effect at once (the redirect and the embedding sites are checked in
+:mod:`.addresses`, re-exported here).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 import nh3
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, inspect, select
 
 from app.services import question_forms
 from app.services.errors import NotFound, ValidationError
+from app.services.journeys.addresses import (
+    allowed_host,
+    allowed_redirect,
+    check_redirect,
+    origins,
+    parse_origins,
+)
 from app.services.portal_settings import BANNER_TAGS
 from app.services.validation import check_multi_line, check_single_line, visible
 from models import Journey, JourneyField, JourneyStep, SignerRole, StepKind, db
+
+__all__ = [
+    "allowed_host",
+    "allowed_redirect",
+    "bump_version",
+    "check_redirect",
+    "clean_field",
+    "clean_journey",
+    "clean_slug",
+    "clean_step",
+    "get_active",
+    "origins",
+    "parse_origins",
+    "sanitize_rich_text",
+    "snapshot",
+]
 
 #: lower-case letters, digits and single hyphens between them.
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -41,8 +63,6 @@ RANGES = (
 #: Formatting the opening and closing screens may keep: the portal banner's, and headings.
 RICH_TAGS = BANNER_TAGS | {"h2", "h3", "h4", "blockquote"}
 RICH_TEXT_MAX = 20_000
-#: Hosts a development machine serves a test page from over plain http.
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 #: A file slot of an upload step.
 FILE = "file"
 
@@ -121,132 +141,34 @@ def clean_slug(journey: Journey) -> str:
 def clean_journey(journey: Journey) -> None:
     """Tidy a journey an admin saves, or raise ValidationError naming the field; its version
     goes up when anything changed."""
-    journey.name = _single_line(journey.name, "name", missing="Give the journey a name.", most=120)
-    journey.slug = clean_slug(journey)
-    if journey.assigned_user is None and journey.assigned_user_id is None:
-        raise ValidationError(
-            "Choose the staff member whose history the sessions appear in.",
-            field="assigned_user",
+    # Nothing is flushed while checking: a flush would clear what changed, and with it
+    # the reason to bump the version.
+    with db.session.no_autoflush:
+        journey.name = _single_line(
+            journey.name, "name", missing="Give the journey a name.", most=120
         )
-    for field, low, high, message in RANGES:
-        value = getattr(journey, field)
-        if value is None or not low <= int(value) <= high:
-            raise ValidationError(message, field=field)
-    for field in ("opening_html", "closing_html"):
-        text = sanitize_rich_text(getattr(journey, field))
-        if len(text) > RICH_TEXT_MAX:
-            raise ValidationError("This text is too long.", field=field)
-        setattr(journey, field, text)
-    journey.redirect_url = check_redirect(journey.redirect_url)
-    journey.embed_origins = "\n".join(parse_origins(journey.embed_origins))
-    if _changed(journey):
-        bump_version(journey)
-
-
-# -- redirects and embedding ------------------------------------------------------------------
-
-
-def allowed_host(host: str | None) -> bool:
-    """Whether a journey may send visitors to ``host``: the office's own host, or one of
-    ``PORTICO_JOURNEY_REDIRECT_HOSTS``."""
-    if not host:
-        return False
-    own = urlsplit(current_app.config["PORTICO_BASE_URL"]).hostname
-    allowed = {h.lower() for h in current_app.config.get("PORTICO_JOURNEY_REDIRECT_HOSTS", [])}
-    return host.lower() == (own or "").lower() or host.lower() in allowed
-
-
-def check_redirect(url: str | None) -> str | None:
-    """A redirect address as typed, checked: None when empty; http(s), no user name, no
-    spaces or backslashes (browsers read them otherwise than we do), an allowed host."""
-    text = (url or "").strip()
-    if not text:
-        return None
-    refused = ValidationError(
-        "Enter an http or https address on a host this office allows "
-        "(PORTICO_JOURNEY_REDIRECT_HOSTS).",
-        field="redirect_url",
-    )
-    if len(text) > 2000 or "\\" in text or any(c.isspace() or ord(c) < 32 for c in text):
-        raise refused
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 (raises on a port that is not a number)
-    except ValueError:
-        raise refused from None
-    if parts.scheme not in ("http", "https") or "@" in parts.netloc:
-        raise refused
-    if not allowed_host(parts.hostname):
-        raise refused
-    return text
-
-
-def allowed_redirect(url: str | None) -> str | None:
-    """The run-time check: ``url`` while it is still allowed, else None (never raises): the
-    allow-list may have changed since the journey was saved."""
-    try:
-        return check_redirect(url)
-    except ValidationError:
-        return None
-
-
-def _origin(text: str) -> str:
-    refused = ValidationError(
-        f"{text!r} is not a site address: give https://host (with :port if it has one), "
-        "one a line.",
-        field="embed_origins",
-    )
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        raise refused from None
-    host = (parts.hostname or "").lower()
-    if (
-        not host
-        or "@" in parts.netloc
-        or "*" in text
-        or parts.path not in ("", "/")
-        or parts.query
-        or parts.fragment
-    ):
-        raise refused
-    if parts.scheme == "http" and host not in LOCAL_HOSTS:
-        raise ValidationError(
-            f"{text!r}: a site must use https to embed a journey (http only for localhost).",
-            field="embed_origins",
-        )
-    if parts.scheme not in ("http", "https"):
-        raise refused
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    default = 443 if parts.scheme == "https" else 80
-    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
-
-
-def parse_origins(text: str | None) -> list[str]:
-    """The sites allowed to embed, one a line (commas and spaces also separate them),
-    normalised to ``scheme://host[:port]`` without repeats; ValidationError naming the first
-    that is not one."""
-    found: list[str] = []
-    for part in re.split(r"[\s,]+", text or ""):
-        if part:
-            origin = _origin(part.rstrip("/") if part.count("/") > 2 else part)
-            if origin not in found:
-                found.append(origin)
-    return found
-
-
-def origins(journey: Journey) -> list[str]:
-    """The sites allowed to embed ``journey`` now (a line that no longer reads as a site is
-    left out rather than trusted)."""
-    kept = []
-    for line in (journey.embed_origins or "").splitlines():
-        try:
-            kept.extend(parse_origins(line))
-        except ValidationError:
-            continue
-    return kept
+        journey.slug = clean_slug(journey)
+        if journey.assigned_user is None and journey.assigned_user_id is None:
+            raise ValidationError(
+                "Choose the staff member whose history the sessions appear in.",
+                field="assigned_user",
+            )
+        for field, low, high, message in RANGES:
+            value = getattr(journey, field)
+            if value is None:  # not given: the column's default, as the insert would write
+                value = Journey.__table__.c[field].default.arg
+                setattr(journey, field, value)
+            if not isinstance(value, int) or not low <= value <= high:
+                raise ValidationError(message, field=field)
+        for field in ("opening_html", "closing_html"):
+            text = sanitize_rich_text(getattr(journey, field))
+            if len(text) > RICH_TEXT_MAX:
+                raise ValidationError("This text is too long.", field=field)
+            setattr(journey, field, text)
+        journey.redirect_url = check_redirect(journey.redirect_url)
+        journey.embed_origins = "\n".join(parse_origins(journey.embed_origins))
+        if _changed(journey):
+            bump_version(journey)
 
 
 # -- steps and fields -------------------------------------------------------------------------
@@ -256,67 +178,75 @@ def clean_step(step: JourneyStep) -> None:
     """Tidy a step an admin saves: a title, plain intro text, and what its kind needs (a
     signature step: a saved e-sign layout signed by one person, the visitor; one signature
     step per journey). The journey's version goes up."""
-    step.title = _single_line(step.title, "title", missing="Give the step a title.", most=120)
-    try:
-        step.intro = (check_multi_line(visible(step.intro)) or "").strip()
-    except ValidationError as exc:
-        raise ValidationError(exc.message, field="intro") from None
-    try:
-        step.kind = StepKind(step.kind)
-    except ValueError:
-        raise ValidationError("Choose the kind of step.", field="kind") from None
-    if step.kind == StepKind.SIGN:
-        template = step.sign_template
-        if template is None:
-            raise ValidationError("Choose the saved e-sign layout to sign.", field="sign_template")
-        if list(template.signer_roles) != [SignerRole.PRIMARY.value]:
-            raise ValidationError(
-                f"The saved layout {template.name} has more than one signer: a journey's "
-                "visitor signs alone.",
-                field="sign_template",
-            )
-        journey = step.journey
-        others = [s for s in (journey.steps if journey else []) if s is not step]
-        if any(s.kind == StepKind.SIGN for s in others):
-            raise ValidationError("A journey has one signature step at most.", field="kind")
-    else:
-        step.sign_template = None
-        step.sign_template_id = None
-    if step.kind in (StepKind.SIGN, StepKind.REVIEW) and [f for f in step.fields if not f.archived]:
-        raise ValidationError("This kind of step has no questions or slots.", field="kind")
-    if step.journey is not None and _changed(step):
-        bump_version(step.journey)
+    with db.session.no_autoflush:  # see clean_journey
+        step.title = _single_line(step.title, "title", missing="Give the step a title.", most=120)
+        try:
+            step.intro = (check_multi_line(visible(step.intro)) or "").strip()
+        except ValidationError as exc:
+            raise ValidationError(exc.message, field="intro") from None
+        try:
+            step.kind = StepKind(step.kind)
+        except ValueError:
+            raise ValidationError("Choose the kind of step.", field="kind") from None
+        if step.kind == StepKind.SIGN:
+            template = step.sign_template
+            if template is None:
+                raise ValidationError(
+                    "Choose the saved e-sign layout to sign.", field="sign_template"
+                )
+            if list(template.signer_roles) != [SignerRole.PRIMARY.value]:
+                raise ValidationError(
+                    f"The saved layout {template.name} has more than one signer: a journey's "
+                    "visitor signs alone.",
+                    field="sign_template",
+                )
+            journey = step.journey
+            others = [s for s in (journey.steps if journey else []) if s is not step]
+            if any(s.kind == StepKind.SIGN for s in others):
+                raise ValidationError("A journey has one signature step at most.", field="kind")
+        else:
+            step.sign_template = None
+            step.sign_template_id = None
+        if step.kind in (StepKind.SIGN, StepKind.REVIEW) and [
+            f for f in step.fields if not f.archived
+        ]:
+            raise ValidationError("This kind of step has no questions or slots.", field="kind")
+        if step.journey is not None and _changed(step):
+            bump_version(step.journey)
 
 
 def clean_field(field: JourneyField) -> None:
     """Tidy a question of a form step (a field type of the survey questions, checked the same
     way) or a slot of an upload step (type "file": a label, required or not). The journey's
     version goes up."""
-    step = field.step
-    if step is None or step.kind not in (StepKind.FORM, StepKind.UPLOAD):
-        raise ValidationError("Only form and upload steps have questions or slots.", field="step")
-    field.help_text = (visible(field.help_text) or "").strip()
-    if step.kind == StepKind.UPLOAD:
-        field.field_type = field.field_type or FILE
-        question_forms.check_row(
-            field,
-            {},
-            (FILE,),
-            wrong_type="An upload step's slots are files.",
-            missing_label="Name the slot (e.g. Front of driver's licence).",
-        )
-    else:
-        question_forms.check_row(
-            field,
-            field.settings or {},
-            question_forms.QUESTION_TYPES,
-            wrong_type="Choose one of the question types offered.",
-            missing_label="Give the question.",
-        )
-    if len(field.label) > 200:
-        raise ValidationError("Keep it to 200 characters or fewer.", field="label")
-    if step.journey is not None and _changed(field):
-        bump_version(step.journey)
+    with db.session.no_autoflush:  # see clean_journey
+        step = field.step
+        if step is None or step.kind not in (StepKind.FORM, StepKind.UPLOAD):
+            raise ValidationError(
+                "Only form and upload steps have questions or slots.", field="step"
+            )
+        field.help_text = (visible(field.help_text) or "").strip()
+        if step.kind == StepKind.UPLOAD:
+            field.field_type = field.field_type or FILE
+            question_forms.check_row(
+                field,
+                {},
+                (FILE,),
+                wrong_type="An upload step's slots are files.",
+                missing_label="Name the slot (e.g. Front of driver's licence).",
+            )
+        else:
+            question_forms.check_row(
+                field,
+                field.settings or {},
+                question_forms.QUESTION_TYPES,
+                wrong_type="Choose one of the question types offered.",
+                missing_label="Give the question.",
+            )
+        if len(field.label) > 200:
+            raise ValidationError("Keep it to 200 characters or fewer.", field="label")
+        if step.journey is not None and _changed(field):
+            bump_version(step.journey)
 
 
 # -- what a session keeps ---------------------------------------------------------------------
