@@ -80,12 +80,13 @@ class _ExistsFilter(BaseSQLAFilter):
         return self.op
 
 
+def tag_options() -> t.Iterable[tuple[int, str]]:
+    return db.session.execute(select(Tag.id, Tag.name).order_by(Tag.name))
+
+
 class HasTag(_ExistsFilter):
     def __init__(self) -> None:
-        super().__init__(
-            "Tag",
-            LazyOptions(lambda: db.session.execute(select(Tag.id, Tag.name).order_by(Tag.name))),
-        )
+        super().__init__("Tag", LazyOptions(tag_options))
 
     def clean(self, value: t.Any) -> int | None:
         return _int(value)

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import Enum
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.form import BaseForm, DateTimeField, Select2Field
 from flask_admin.form.widgets import DateTimePickerWidget
@@ -111,7 +111,8 @@ class PorticoModelConverter(AdminModelConverter):
 
 
 class LazyOptions:
-    """Filter options read from the database when the list page renders, not at start-up."""
+    """Filter options read from the database when the list page renders, not at start-up,
+    and once per request: filters sharing a loader (tag is, tag is not) share one query."""
 
     def __init__(self, load: Callable[[], t.Iterable[tuple[t.Any, str]]]) -> None:
         self._load = load
@@ -120,7 +121,12 @@ class LazyOptions:
         return True
 
     def __iter__(self) -> Iterator[tuple[t.Any, str]]:
-        return iter(list(self._load()))
+        if not has_request_context():
+            return iter(list(self._load()))
+        read = request.environ.setdefault("portico.filter_options", {})
+        if self._load not in read:
+            read[self._load] = list(self._load())
+        return iter(read[self._load])
 
 
 class StaffForm(BaseForm):

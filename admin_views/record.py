@@ -28,6 +28,8 @@ from admin_views.filters import (
     Unassigned,
 )
 from admin_views.record_bulk import RecordBulkTags
+from admin_views.record_list import FastListView, ListPage
+from admin_views.record_list_cells import record_cells
 from admin_views.record_page import runs_note
 from admin_views.record_self_service import RecordSelfService
 from app.services import custom_fields, documents, events
@@ -35,7 +37,7 @@ from app.services import records as record_service
 from app.services.field_types import service_validator
 from app.services.users import agents_query
 from app.services.validation import format_phone, normalise_email
-from models import Contact, Record, RecordKind, Tag, db
+from models import Contact, Record, RecordKind, Tag, User, db
 
 
 def _name_link(view: t.Any, context: t.Any, model: Record, name: str) -> Markup:
@@ -82,12 +84,13 @@ class ContactInline(InlineFormAdmin):
     form_args = {"email": {"validators": [service_validator(normalise_email)]}}
 
 
-class RecordView(RecordBulkTags, RecordSelfService):
+class RecordView(FastListView, RecordBulkTags, RecordSelfService):
     can_view_details = True
     can_export = True
     export_types = ["csv"]
     export_max_rows = 100_000
     list_template = "admin/record/list.html"
+    list_view_button = False  # the name links to the record's page
 
     column_list = (
         "last_name",
@@ -97,6 +100,18 @@ class RecordView(RecordBulkTags, RecordSelfService):
         "assigned_agent",
         "tags",
         "portal_account",
+        "updated_at",
+    )
+    #: What the list page loads of each record: what its columns show, nothing more.
+    list_load_only = (
+        "kind",
+        "first_name",
+        "last_name",
+        "company_name",
+        "email",
+        "phone",
+        "mobile",
+        "assigned_agent_id",
         "updated_at",
     )
     column_labels = {
@@ -206,15 +221,18 @@ class RecordView(RecordBulkTags, RecordSelfService):
         return "Name, company, email or phone"
 
     def get_query(self) -> t.Any:
+        # The primary applicant's portal account is at most one row: joined, not a query.
+        agent = joinedload(Record.assigned_agent)
+        if self._listing():  # the list shows the agent's name, not the rest of the user
+            agent = agent.load_only(User.first_name, User.last_name, User.email)
         return (
             super()
             .get_query()
-            .options(
-                joinedload(Record.assigned_agent),
-                selectinload(Record.tags),
-                selectinload(Record.portal_account),
-            )
+            .options(agent, selectinload(Record.tags), joinedload(Record.portal_account))
         )
+
+    def list_cells(self, page: ListPage) -> dict[str, t.Any]:
+        return record_cells(page)
 
     def _with_custom_fields(self, form_class: t.Any, record: Record | None) -> t.Any:
         """The form plus one field per active custom field, validated by its type."""
