@@ -150,6 +150,7 @@ class WorkflowView(StaffModelView):
         "coverage_type",
         "tag",
         "on_record_created",
+        "journey",
         "stop_when_unmatched",
         "window_days",
         "window_start",
@@ -178,6 +179,7 @@ class WorkflowView(StaffModelView):
         "coverage_type": {"label": "…and whose coverage type is", "blank_text": "—"},
         "tag": {"label": "Trigger: tagged with", "blank_text": "—"},
         "on_record_created": {"label": "Trigger: when the record is created"},
+        "journey": {"label": "Trigger: when the record completes the journey", "blank_text": "—"},
         "stop_when_unmatched": {
             "label": "Stop when no longer matching",
             "description": "Each action re-checks the triggers when it "

@@ -13,6 +13,7 @@ from datetime import datetime
 from app.queue import enqueue_after_commit
 from app.redis import get_redis
 from app.services import documents, outbox, tasks, workflows
+from app.services.journeys import abandoning as journeys_abandoning
 from app.services.signing import reminders as sign_reminders
 from jobs.maintenance import HOUSEKEEPING_EVERY_SECONDS
 from models import db, utcnow
@@ -42,6 +43,7 @@ def sweep(now: datetime | None = None, *, judge_workers: bool = True) -> dict[st
     result["reminders_sent"] = tasks.send_due_reminders(now)
     result["sign_reminders_sent"] = sign_reminders.send_due(now)
     result["sign_requests_expired"] = sign_reminders.expire_due(now)
+    result["journeys_abandoned"] = journeys_abandoning.sweep(now)
     if get_redis().set(HOUSEKEEPING_KEY, "1", nx=True, ex=HOUSEKEEPING_EVERY_SECONDS):
         enqueue_after_commit("jobs.maintenance.housekeeping", queue="default")
         result["housekeeping_queued"] = 1

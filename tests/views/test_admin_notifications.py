@@ -6,6 +6,7 @@ from app.services import notification_rules
 from app.services.event_catalogue import CATALOGUE, EMITTED
 from models import ActivityEntry, NotificationRule, db
 from tests import factories
+from tests.services.test_events import PLANNED
 
 
 class _MatrixForm(HTMLParser):
@@ -41,21 +42,22 @@ def rule(app, key):
         return db.session.scalar(select(NotificationRule).where(NotificationRule.event_key == key))
 
 
-def test_the_matrix_lists_the_events_something_emits_and_no_others(admin_client):
+def test_the_matrix_lists_the_events_something_emits_and_no_others(admin_client, monkeypatch):
+    monkeypatch.setitem(CATALOGUE, PLANNED.key, PLANNED)
     html = admin_client.get("/admin/notifications/").get_data(as_text=True)
     for key in EMITTED:
         assert f'id="rule-{key}"' in html
-    # Events still planned (journeys); signing and certificates are built now: they have rows.
-    for key in ("flow.completed",):
+    # An event still planned; signing, certificates and journeys are built: they have rows.
+    for key in (PLANNED.key,):
         assert key not in EMITTED
         assert f'id="rule-{key}"' not in html and key not in html
-    for key in ("portal.sign_request.signed", "portal.certificate.requested"):
+    for key in ("portal.sign_request.signed", "portal.certificate.requested", "flow.completed"):
         assert f'id="rule-{key}"' in html
     assert 'id="rule-portal.change_request.personal"' in html
-    assert "Self-service journey completed" not in html
-    assert admin_client.get("/admin/notifications/flow.completed/").status_code == 302
+    assert PLANNED.label not in html
+    assert admin_client.get(f"/admin/notifications/{PLANNED.key}/").status_code == 302
     preview = admin_client.get("/admin/notifications/preview/").get_data(as_text=True)
-    assert "flow.completed" not in preview and "portal.rx.updated" in preview
+    assert PLANNED.key not in preview and "portal.rx.updated" in preview
 
 
 def test_saving_the_matrix(app, admin_client):

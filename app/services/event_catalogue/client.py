@@ -300,14 +300,29 @@ CLIENT_EVENTS: tuple[EventType, ...] = (
         TELL_AGENT_PRIMARY,
         ("message", "survey", "response"),
     ),
+    # Journeys: the visitor's own emails (PIN, resume link, completion with the PDF) are the
+    # journey's; the matrix tells the agent.
+    event(
+        "flow.started",
+        "Self-service journey started",
+        CLIENT,
+        "started a self-service journey",
+        carries=("flow",),
+    ),
     event(
         "flow.completed",
         "Self-service journey completed",
         CLIENT,
         "completed a self-service journey",
-        TELL_BOTH_TASK,
+        TELL_AGENT_TASK,
         ("flow",),
         "Thank you: we received everything. A copy is attached for your records.",
-        planned=True,
+    ),
+    event(
+        "flow.abandoned",
+        "Self-service journey left unfinished",
+        CLIENT,
+        "left a self-service journey unfinished",
+        carries=("flow",),
     ),
 )

@@ -46,6 +46,8 @@ def describe_conditions(workflow: Workflow) -> str:
         parts.append(f"tagged {workflow.tag.name}")
     if workflow.on_record_created:
         parts.append("when created")
+    if workflow.journey is not None:
+        parts.append(f"when they complete the journey {workflow.journey.name}")
     return ", ".join(parts)
 
 

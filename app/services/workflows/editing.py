@@ -49,11 +49,19 @@ def check_workflow(workflow: Workflow) -> None:
         or workflow.tag_id
         or workflow.tag
         or workflow.on_record_created
+        or workflow.journey_id
+        or workflow.journey
     ):
         raise ValidationError(
             "Choose at least one trigger: a product status, a coverage type, "
-            "a tag, or record created.",
+            "a tag, record created or a completed journey.",
             field="product_status",
+        )
+    if workflow.on_record_created and (workflow.journey_id or workflow.journey):
+        # A record is created when its visitor's PIN is in, long before the journey ends.
+        raise ValidationError(
+            "Start either when the record is created or when it completes a journey, not both.",
+            field="journey",
         )
     window = (workflow.window_days, workflow.window_start, workflow.window_end)
     if any(window) and not all(window):
@@ -189,6 +197,7 @@ def copy_workflow(workflow: Workflow, actor: Actor | None = None) -> Workflow:
         coverage_type_id=workflow.coverage_type_id,
         tag_id=workflow.tag_id,
         on_record_created=workflow.on_record_created,
+        journey_id=workflow.journey_id,
         stop_when_unmatched=workflow.stop_when_unmatched,
         window_days=workflow.window_days,
         window_start=workflow.window_start,

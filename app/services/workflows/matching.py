@@ -77,12 +77,16 @@ def concerned(
     tag_ids: Collection[int] | None = None,
     products: bool = False,
     only: Collection[int] | None = None,
+    journey_id: int | None = None,
 ) -> bool:
     """Whether a change can start or stop this workflow: a tag change concerns the workflows
-    triggered by that tag, a product change those with product conditions; with no hint
-    (a record created, its kind changed) every workflow is concerned."""
+    triggered by that tag, a product change those with product conditions, a journey
+    completed those triggered by that journey; with no hint (a record created, its kind
+    changed) every workflow is concerned."""
     if only is not None:
         return workflow.id in only
+    if journey_id is not None:
+        return workflow.journey_id == journey_id
     if tag_ids is None and not products:
         return True
     if tag_ids is not None and workflow.tag_id in tag_ids:

@@ -51,6 +51,7 @@ def dry_run_tag_change(
                     record_id in after
                     and record_id not in before[workflow.id]
                     and not workflow.on_record_created
+                    and workflow.journey_id is None
                     and (run is None or run.status != RunStatus.RUNNING)
                 ):
                     plan.starts += 1

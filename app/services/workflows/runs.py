@@ -75,6 +75,7 @@ def evaluate(
     product_states: Collection[tuple[ProductStatus, int | None]] | None = None,
     only: Collection[int] | None = None,
     now: datetime | None = None,
+    journey_id: int | None = None,
 ) -> Evaluation:
     """Start and stop runs for these records after something about them changed: their tags
     (``tag_ids``), their products (``products``), or they were created or changed kind (no
@@ -83,13 +84,16 @@ def evaluate(
     ``only``: these workflows, whatever changed ("start for the matching records").
     ``product_states``: what the changed products now are, (status, coverage type id); a
     product workflow then starts only if one of them meets its product conditions, so an old
-    product that matched all along does not start it when another product is saved."""
+    product that matched all along does not start it when another product is saved.
+    ``journey_id``: the records completed this journey; a workflow triggered by a journey
+    starts only then (each completion may start it again once its last run has ended),
+    as one triggered by creation starts only with ``created``."""
     now = now or utcnow()
     ids = sorted(set(record_ids))
     result = Evaluation()
     if not ids:
         return result
-    hints = {"tag_ids": tag_ids, "products": products, "only": only}
+    hints = {"tag_ids": tag_ids, "products": products, "only": only, "journey_id": journey_id}
     with notification_rules.cached_rules():  # stopped runs are logged one by one
         _evaluate(ids, created, hints, product_states, only, now, result)
     db.session.flush()
@@ -117,9 +121,16 @@ def _evaluate(
             if record_id in matched:
                 if workflow.on_record_created and not created:
                     continue
+                completed = workflow.journey_id is not None and (
+                    workflow.journey_id == hints["journey_id"]
+                )
+                if workflow.journey_id is not None and not completed:
+                    continue
                 if not may_start:
                     continue
-                if run is None or (run.status != RunStatus.RUNNING and run.unmatched_at):
+                if completed and (run is None or run.status != RunStatus.RUNNING):
+                    to_start.append(record_id)  # a completion is news each time
+                elif run is None or (run.status != RunStatus.RUNNING and run.unmatched_at):
                     to_start.append(record_id)
             elif run is not None:
                 if run.unmatched_at is None:
