@@ -34,6 +34,15 @@ def changed(row: t.Any) -> bool:
     return bool(state.transient or state.pending or db.session.is_modified(row))
 
 
+def removed(model: type, **match: t.Any) -> bool:
+    """Whether the form deleted a row of ``model`` matching ``match`` (an inline row's Delete
+    box): a removed step or question changes the journey as much as an edited one."""
+    return any(
+        isinstance(row, model) and all(getattr(row, k) == v for k, v in match.items())
+        for row in db.session.deleted
+    )
+
+
 def public_url(journey: Journey) -> str:
     return links.external("journeys.welcome", slug=journey.slug)
 
@@ -117,6 +126,9 @@ class JourneyView(StaffModelView):
     """Journeys and their steps; saving goes through the journeys' definitions checks."""
 
     required_roles = ADMIN_ONLY
+    #: A journey's sessions are its visitors' history (deleting it would delete them): it is
+    #: switched off instead.
+    delete_roles = ()
     noun = "Journey"
     can_view_details = True
     details_template = "admin/journeys/journey.html"
@@ -222,6 +234,8 @@ class JourneyView(StaffModelView):
 
     def on_model_change(self, form: t.Any, model: Journey, is_created: bool) -> None:
         definitions.clean_journey(model)
+        if removed(JourneyStep, journey_id=model.id):
+            definitions.bump_version(model)
 
     def render(self, template: str, **kwargs: t.Any) -> t.Any:
         if template == self.details_template:

@@ -15,7 +15,7 @@ from wtforms import SelectField, StringField, TextAreaField, validators
 
 from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids
 from admin_views.filters import IntChoice
-from admin_views.journey import StepInline, changed, checked
+from admin_views.journey import StepInline, changed, checked, removed
 from app.services import field_types, question_forms
 from app.services.journeys import definitions
 from models import Journey, JourneyField, JourneyStep, db
@@ -182,3 +182,8 @@ class JourneyStepView(StaffModelView):
     def on_model_change(self, form: t.Any, model: JourneyStep, is_created: bool) -> None:
         if changed(model):
             definitions.clean_step(model)
+        if removed(JourneyField, step_id=model.id) and model.journey is not None:
+            definitions.bump_version(model.journey)
+
+    def on_model_delete(self, model: JourneyStep) -> None:
+        definitions.bump_version(model.journey)

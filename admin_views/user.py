@@ -26,7 +26,22 @@ class UserView(StaffModelView):
     column_default_sort = "email"
     column_searchable_list = ("email", "first_name", "last_name")
     column_formatters = {"roles": _roles}
-    form_columns = ("email", "first_name", "last_name", "phone", "active", "role", "new_password")
+    form_columns = (
+        "email",
+        "first_name",
+        "last_name",
+        "phone",
+        "active",
+        "role",
+        "team",
+        "new_password",
+    )
+    form_args = {
+        "team": {
+            "blank_text": "—",
+            "description": "The team whose journey completion email this user's journeys send.",
+        }
+    }
     form_extra_fields = {
         "role": SelectField(
             "Role",
