@@ -13,6 +13,9 @@ from admin_views.conversation import ConversationView
 from admin_views.custom_field import CustomFieldView
 from admin_views.document import DocumentCategoryView, DocumentInboxView, DocumentView
 from admin_views.home import HomeView
+from admin_views.journey import JourneyView
+from admin_views.journey_session import JourneySessionView, MyJourneySessionView
+from admin_views.journey_step import JourneyStepView
 from admin_views.notification_rule import NotificationRuleView
 from admin_views.outbox import OutboxView
 from admin_views.pending_change import PendingChangeView
@@ -28,6 +31,7 @@ from admin_views.survey import SurveyQuestionView, SurveyResponseView, SurveyVie
 from admin_views.system import SystemView
 from admin_views.tag import TagView
 from admin_views.task import MyTaskView, TaskView
+from admin_views.team import TeamView
 from admin_views.template import TemplateView
 from admin_views.user import UserView
 from admin_views.workflow import ScheduledActionView, WorkflowView
@@ -40,6 +44,9 @@ from models import (
     CustomField,
     Document,
     DocumentCategory,
+    Journey,
+    JourneySession,
+    JourneyStep,
     MessageTemplate,
     OutboxMessage,
     PendingChange,
@@ -56,6 +63,7 @@ from models import (
     SurveyResponse,
     Tag,
     Task,
+    Team,
     User,
     Workflow,
     db,
@@ -144,6 +152,32 @@ def init_admin(app: Flask) -> Admin:
             category="Workflows",
         )
     )
+    admin.add_view(
+        MyJourneySessionView(
+            JourneySession,
+            db,
+            name="My journey sessions",
+            endpoint="my_journey_sessions",
+            category="Journeys",
+        )
+    )
+    admin.add_view(
+        JourneySessionView(
+            JourneySession,
+            db,
+            name="All sessions",
+            endpoint="journey_sessions",
+            category="Journeys",
+        )
+    )
+    admin.add_view(
+        JourneyView(Journey, db, name="Journeys", endpoint="journey", category="Journeys")
+    )
+    admin.add_view(
+        JourneyStepView(
+            JourneyStep, db, name="Steps", endpoint="journey_steps", category="Journeys"
+        )
+    )
     admin.add_view(ActivityView(ActivityEntry, db, name="Activity", endpoint="activity"))
     admin.add_view(
         PortalSettingsView(
@@ -197,5 +231,6 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(
         UserView(User, db, name="Staff users", endpoint="staff_user", category="Settings")
     )
+    admin.add_view(TeamView(Team, db, name="Teams", endpoint="team", category="Settings"))
     admin.add_view(SystemView(name="System", endpoint="system", category="Settings"))
     return admin

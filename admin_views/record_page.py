@@ -13,7 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
-from admin_views import certificate_tab, conversation_thread, document_tab, sign_request
+from admin_views import (
+    certificate_tab,
+    conversation_thread,
+    document_tab,
+    journey_session,
+    sign_request,
+)
 from admin_views.base import StaffModelView, local_datetime
 from app.services import activity as activity_service
 from app.services import (
@@ -74,6 +80,7 @@ RECORD_TABS: list[RecordTab] = [
         "admin/record/tab_certificates.html",
         certificate_tab.count_of,
     ),
+    RecordTab("journeys", "Journeys", "admin/journeys/record_tab.html", journey_session.count_of),
     RecordTab("workflows", "Workflows", "admin/record/tab_workflows.html"),
     RecordTab("activity", "Activity", "admin/record/tab_activity.html"),
 ]
@@ -158,6 +165,7 @@ class RecordPage(StaffModelView):
                 requests_tab=conversation_thread.tab_context(record),
                 signing_tab=sign_request.tab_context(record),
                 certificates_tab=certificate_tab.tab_context(record),
+                journeys_tab=journey_session.tab_context(record),
             )
             kwargs["record"] = record
         return super().render(template, **kwargs)

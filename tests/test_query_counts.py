@@ -142,8 +142,9 @@ def test_record_page_costs_the_same_however_much_a_record_holds(
     # 20: the Requests tab reads its list and the staff a new request may be assigned to;
     # 21: the Signing tab reads its sign requests (their signers in one more, when any);
     # 22: the Certificates tab reads the record's certificate masters;
-    # 23: and the portal settings, to warn while the Certificates module is off.
-    assert counts[0] == counts[1] and counts[0] <= 23, counts
+    # 23: and the portal settings, to warn while the Certificates module is off;
+    # 24: the Journeys tab reads the record's journey sessions (with their journeys).
+    assert counts[0] == counts[1] and counts[0] <= 24, counts
 
 
 def test_portal_documents_page_costs_the_same_with_1_or_50_documents(app, client, count_queries):
