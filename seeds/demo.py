@@ -34,6 +34,7 @@ from seeds.campaigns import seed_campaigns
 from seeds.defaults import seed_defaults
 from seeds.demo_certificates import seed_demo_certificates
 from seeds.demo_documents import seed_demo_documents
+from seeds.demo_journeys import seed_demo_journeys
 from seeds.demo_rows import contact_rows, product_rows, record_row, task_row
 
 
@@ -144,6 +145,7 @@ def seed_demo(
     admin = next((user for user in staff if user.has_role("admin")), staff[0])
     totals["documents"] = seed_demo_documents(admin)
     totals["certificates"] = seed_demo_certificates(admin)
+    totals["journeys"] = seed_demo_journeys(admin)
     if commit:
         db.session.commit()
     return totals
