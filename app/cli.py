@@ -218,7 +218,7 @@ def serve_command(host: str, port: int, worker: bool, demo_records: int) -> None
     from flask_migrate import upgrade
 
     from app.redis import app_redis
-    from models import User, db
+    from models import Journey, User, db
     from seeds.defaults import seed_defaults
     from seeds.demo import DEMO_LOGINS, seed_demo
 
@@ -290,6 +290,11 @@ def serve_command(host: str, port: int, worker: bool, demo_records: int) -> None
         click.echo(f"  Client portal:  {base}/portal/")
         click.echo(f"  Health:         {base}/healthz")
         click.echo(f"  Links in mail:  {links_base} ({links_source})")
+        journey = db.session.scalar(
+            select(Journey.slug).where(Journey.active.is_(True)).order_by(Journey.id).limit(1)
+        )
+        if journey is not None:
+            click.echo(f"  A journey:      {base}/f/{journey}")
         if demo is not None:
             click.echo("  Demo logins:")
             for login in DEMO_LOGINS:
