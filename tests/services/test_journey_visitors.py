@@ -43,6 +43,7 @@ from models import (
 from tests import factories, sign_factories
 from tests.conftest import body_of, run_jobs
 from tests.services.test_journey_definitions import journey
+from tests.services.test_signing import png
 
 IP, UA = "203.0.113.9", "Mozilla/5.0 (journey test)"
 EMAIL = "vera.visitor@example.com"
@@ -111,8 +112,6 @@ def answer_form(app, session, index=0, **data):
 
 
 def png_upload(name="licence.png", data: bytes | None = None) -> documents.Upload:
-    from tests.services.test_signing import png
-
     return documents.Upload(io.BytesIO(data if data is not None else png()), name)
 
 
@@ -492,10 +491,6 @@ def test_a_session_opens_only_for_the_browser_that_holds_it(ctx):
 
 
 def test_the_last_step_completes_the_session(app, routes):
-    try:
-        from app.services.journeys import completion  # noqa: F401
-    except ImportError:
-        pytest.skip("the journeys' completion service is not there yet")
     session = verified(journey(("form", "upload", "sign", "review")))
     answer_form(app, session)
     visitors.add_uploads(session, 1, {slots(session)[0]: png_upload()})

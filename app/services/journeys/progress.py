@@ -1,6 +1,6 @@
 """What every part of a visitor's session shares: who they are as an actor, the session's
-audit trail, the funnel's milestones, and a step done. :mod:`.visitors` re-exports these;
-callers use them from there.
+audit trail, the funnel's milestones, and which step a visitor may open. :mod:`.visitors`
+re-exports the intents among them; callers use them from there.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.services.actors import CLIENT, Actor
-from app.services.errors import NotFound, ValidationError
+from app.services.errors import NotFound
 from models import JourneyMilestone, JourneySession, SessionStatus, db, utcnow
 
 #: ``last_seen_at`` is written at most this often (each page a visitor opens would write it).
@@ -79,24 +79,3 @@ def check_open(session: JourneySession) -> None:
     """Steps are for a verified session still going (not waiting for its PIN, not ended)."""
     if session.status != SessionStatus.IN_PROGRESS:
         raise NotFound(_("This page does not exist."))
-
-
-def step_done(session: JourneySession, index: int, ip: str | None = None) -> None:
-    """The visitor finished step ``index``: the next one opens (a step done again after going
-    back leaves them where they were), the funnel and the trail note it, and the last step
-    done completes the session."""
-    check_open(session)
-    step = step_def(session, index)
-    from app.services.journeys import steps
-
-    if not steps.get(step["kind"]).is_done_ok(session, step):
-        raise ValidationError(_("Finish this step first."))
-    session.step_index = max(session.step_index, index + 1)
-    milestone(session, f"step:{index}")
-    log(session, f"Step {index + 1} done: {step['title']}", ip or session.ip)
-    db.session.flush()
-    if index == len(steps_of(session)) - 1:
-        # Imported here: completion builds on the visitor's modules (an import circle).
-        from app.services.journeys import completion  # type: ignore[attr-defined, unused-ignore]
-
-        completion.complete(session)

@@ -2,7 +2,8 @@
 layout, on the session's record, its one signer the visitor (the record's primary applicant,
 whose email the PIN proved). The visitor signs it on the journey's own pages, so nobody is
 emailed a link: the request is sent (its signer's turn has come) without the "please sign"
-email. :mod:`.visitors` re-exports these.
+email. :mod:`.visitors` re-exports :func:`sign_request_for` and says when the step is done
+(``sign_done``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from flask_babel import gettext as _
 
 from app.services import documents
 from app.services.errors import ValidationError
-from app.services.journeys.progress import actor, check_open, log, step_def, step_done
+from app.services.journeys.progress import actor, check_open, log, step_def
 from app.services.signing import requests as sign_requests
 from app.services.signing.access import token_hash
 from models import (
@@ -94,11 +95,11 @@ def _start(session: JourneySession, step: dict[str, Any]) -> SignRequest:
     return request
 
 
-def sign_done(session: JourneySession, index: int, ip: str | None = None) -> None:
-    """The visitor signed (the signer is *signed*): the step is done."""
+def check_signed(session: JourneySession, index: int) -> SignRequest:
+    """Before sign step ``index`` is done: the session's request, signed by the visitor
+    (ValidationError otherwise)."""
     _sign_step(session, index)
     request = session.sign_request
     if request is None or any(s.status != SignerStatus.SIGNED for s in request.signers):
         raise ValidationError(_("Sign the document first."))
-    log(session, f"Signed: {request.title}", ip)
-    step_done(session, index, ip)
+    return request

@@ -1,7 +1,8 @@
 """An upload step's files: each kept as a document of the session's record through the
 document rules (types sniffed, size limited; a refused file keeps nothing of its batch), with
 its SHA-256 for the completion PDF. A file put in a slot that had one replaces it (the earlier
-document stays on the record: staff may have seen it). :mod:`.visitors` re-exports these.
+document stays on the record: staff may have seen it). :mod:`.visitors` re-exports
+:func:`add_uploads` and says when the step is done (``uploads_done``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from flask_babel import gettext as _
 
 from app.services import document_access, documents
 from app.services.errors import ValidationError
-from app.services.journeys.progress import actor, check_open, log, step_def, step_done
+from app.services.journeys.progress import actor, check_open, log, step_def
 from app.services.journeys.steps import questions, slot_name
 from models import AccessAction, DocumentSource, JourneySession, JourneyUpload, StepKind, db
 
@@ -94,9 +95,9 @@ def add_uploads(
     return kept
 
 
-def uploads_done(session: JourneySession, index: int, ip: str | None = None) -> None:
-    """The visitor finished upload step ``index``: refused (ValidationError naming the
-    first empty slot's field) while a required slot has no file."""
+def check_slots(session: JourneySession, index: int) -> None:
+    """Before upload step ``index`` is done: ValidationError naming the first required
+    slot's field while that slot has no file."""
     step = _upload_step(session, index)
     filled = {u.slot_id for u in session.uploads if u.step_index == index}
     for slot in questions(step):
@@ -104,4 +105,3 @@ def uploads_done(session: JourneySession, index: int, ip: str | None = None) -> 
             raise ValidationError(
                 _("Add a file for %(slot)s.", slot=slot.label), field=slot_name(slot.id)
             )
-    step_done(session, index, ip)

@@ -1,8 +1,9 @@
 """A visitor's intents on a journey, one call each (each flushes; the view commits): start
 from the welcome form, prove the email with the PIN (:mod:`.pins`), go through the steps (a
 form: :func:`save_form`; files: :mod:`.uploads`; a signature: :mod:`.sign_step`), and come
-back by the emailed resume link. The trail, milestones and a step done are in
-:mod:`.progress`; all of these are re-exported here, so the web side imports this module.
+back by the emailed resume link; the last step done completes the session
+(:mod:`.completion`). The trail and milestones are in :mod:`.progress`; all of these are
+re-exported here, so the web side imports this module.
 
 A session is found by its random ``public_id`` and only by a browser that holds it in its
 journey cookie (:func:`for_browser`): the id in an address alone opens nothing. It goes
@@ -22,7 +23,7 @@ from sqlalchemy import select
 
 from app.services import links
 from app.services.errors import NotFound, ValidationError
-from app.services.journeys import definitions
+from app.services.journeys import completion, definitions, sign_step, steps, uploads
 from app.services.journeys.pins import PinOutcome, send_pin, verify_pin
 from app.services.journeys.progress import (
     actor,
@@ -30,11 +31,11 @@ from app.services.journeys.progress import (
     log,
     milestone,
     step_def,
-    step_done,
+    steps_of,
     touch,
 )
-from app.services.journeys.sign_step import sign_done, sign_request_for
-from app.services.journeys.uploads import add_uploads, uploads_done
+from app.services.journeys.sign_step import sign_request_for
+from app.services.journeys.uploads import add_uploads
 from app.services.validation import check_single_line, normalise_email, visible
 from models import Journey, JourneySession, SessionStatus, StepKind, db, utcnow
 
@@ -158,6 +159,36 @@ def for_browser(journey: Journey, public_id: str, bound: Collection[str]) -> Jou
     if session is None:
         raise NotFound(_("This page does not exist."))
     return session
+
+
+def step_done(session: JourneySession, index: int, ip: str | None = None) -> None:
+    """The visitor finished step ``index``: the next one opens (a step done again after going
+    back leaves them where they were), the funnel and the trail note it, and the last step
+    done completes the session."""
+    check_open(session)
+    step = step_def(session, index)
+    if not steps.get(step["kind"]).is_done_ok(session, step):
+        raise ValidationError(_("Finish this step first."))
+    session.step_index = max(session.step_index, index + 1)
+    milestone(session, f"step:{index}")
+    log(session, f"Step {index + 1} done: {step['title']}", ip or session.ip)
+    db.session.flush()
+    if index == len(steps_of(session)) - 1:
+        completion.complete(session)
+
+
+def uploads_done(session: JourneySession, index: int, ip: str | None = None) -> None:
+    """The visitor finished upload step ``index``: refused (ValidationError naming the
+    first empty slot's field) while a required slot has no file."""
+    uploads.check_slots(session, index)
+    step_done(session, index, ip)
+
+
+def sign_done(session: JourneySession, index: int, ip: str | None = None) -> None:
+    """The visitor signed (their signer is *signed*): the step is done."""
+    request = sign_step.check_signed(session, index)
+    log(session, f"Signed: {request.title}", ip)
+    step_done(session, index, ip)
 
 
 # -- resume -----------------------------------------------------------------------------------
