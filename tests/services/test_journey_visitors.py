@@ -507,3 +507,12 @@ def test_the_last_step_completes_the_session(app, routes):
     assert {"step:0", "step:1", "step:2", "step:3", "completed"} <= set(stages(session))
     with pytest.raises(NotFound):
         visitors.step_done(session, 3)
+
+
+def test_a_visit_is_noted_at_most_once_a_minute(ctx):
+    session = start(journey(("review",)))
+    seen = session.last_seen_at
+    visitors.touch(session, "198.51.100.1", now=seen + timedelta(seconds=30))
+    assert session.last_seen_at == seen and session.ip == IP
+    visitors.touch(session, "198.51.100.1", now=seen + timedelta(minutes=2))
+    assert session.last_seen_at == seen + timedelta(minutes=2) and session.ip == "198.51.100.1"
