@@ -125,6 +125,17 @@ def test_a_slug_that_cannot_be_an_address_is_refused(ctx, slug, why):
     assert refused.value.field == "slug"
 
 
+def test_the_assigned_user_must_be_an_active_staff_member(ctx):
+    gone = factories.staff()
+    gone.active = False
+    with pytest.raises(ValidationError) as refused:
+        definitions.clean_journey(Journey(name="Renew", slug="renew", assigned_user=gone))
+    assert refused.value.field == "assigned_user"
+    definitions.clean_journey(
+        Journey(name="Renew", slug="renew", assigned_user_id=factories.staff().id)
+    )
+
+
 def test_two_journeys_cannot_share_an_address(ctx):
     journey((), slug="claims")
     with pytest.raises(ValidationError) as refused:

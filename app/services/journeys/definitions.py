@@ -29,7 +29,7 @@ from app.services.journeys.addresses import (
 )
 from app.services.portal_settings import BANNER_TAGS
 from app.services.validation import check_multi_line, check_single_line, visible
-from models import Journey, JourneyField, JourneyStep, SignerRole, StepKind, db
+from models import Journey, JourneyField, JourneyStep, SignerRole, StepKind, User, db
 
 __all__ = [
     "allowed_host",
@@ -148,9 +148,12 @@ def clean_journey(journey: Journey) -> None:
             journey.name, "name", missing="Give the journey a name.", most=120
         )
         journey.slug = clean_slug(journey)
-        if journey.assigned_user is None and journey.assigned_user_id is None:
+        user = journey.assigned_user or (
+            db.session.get(User, journey.assigned_user_id) if journey.assigned_user_id else None
+        )
+        if user is None or not user.active:
             raise ValidationError(
-                "Choose the staff member whose history the sessions appear in.",
+                "Choose the staff member (an active one) whose history the sessions appear in.",
                 field="assigned_user",
             )
         for field, low, high, message in RANGES:
