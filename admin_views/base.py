@@ -10,7 +10,16 @@ import typing as t
 from datetime import date, datetime
 from enum import Enum
 
-from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
@@ -66,6 +75,15 @@ class StaffAccessMixin:
     required_roles: tuple[str, ...] = STAFF_ROLES
 
     def is_accessible(self) -> bool:
+        # Asked for every menu entry of every page: answered once per request and set of roles.
+        if not has_request_context():
+            return self._has_a_role()
+        known = request.environ.setdefault("portico.accessible", {})
+        if self.required_roles not in known:
+            known[self.required_roles] = self._has_a_role()
+        return bool(known[self.required_roles])
+
+    def _has_a_role(self) -> bool:
         if not (current_user.is_authenticated and current_user.active):
             return False
         return any(current_user.has_role(role) for role in self.required_roles)
