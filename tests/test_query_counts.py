@@ -1,7 +1,7 @@
 """List views stay at a fixed number of SQL queries, whatever the page size (no N+1)."""
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from models import (
     Contact,
@@ -109,6 +109,75 @@ def test_record_list_with_filters_stays_flat(agent_client, count_queries):
     assert response.status_code == 200
     assert response.get_data(as_text=True).count('class="col-last_name"') == 250
     assert counter.count <= 12
+
+
+def _add_records(agent_id: int, count: int) -> None:
+    """``count`` records, each with a product and a tag, half of them the agent's."""
+    coverage = factories.coverage().id
+    tags = list(db.session.scalars(select(Tag.id))) or [factories.tag("Gold").id]
+    start = db.session.scalar(select(func.count()).select_from(Record))
+    rows = [
+        {
+            "kind": "client" if n % 2 else "lead",
+            "first_name": f"Amy{n}",
+            "last_name": f"Adams{n:04d}",
+            "country": "US",
+            "preferred_contact": "email",
+            "email": f"amy{n}@example.com",
+            "phone": "+15125550100",
+            "email_opt_in": True,
+            "sms_opt_in": False,
+            "assigned_agent_id": agent_id if n % 2 else None,
+        }
+        for n in range(start, start + count)
+    ]
+    ids = list(db.session.scalars(insert(Record).returning(Record.id), rows))
+    db.session.execute(
+        insert(Product),
+        [
+            {
+                "record_id": rid,
+                "carrier": "C",
+                "coverage_type_id": coverage,
+                "status": ProductStatus.ACTIVE,
+                "client_access": False,
+            }
+            for rid in ids
+        ],
+    )
+    db.session.execute(
+        insert(record_tags),
+        [{"record_id": rid, "tag_id": tags[n % len(tags)]} for n, rid in enumerate(ids)],
+    )
+    db.session.commit()
+
+
+def test_record_list_costs_at_most_8_queries_with_10_or_200_records(
+    app, agent_client, agent_user, count_queries
+):
+    """The list staff work from most: signed-in user and session, count, rows, their tags, and
+    the filters' choices (agents, tags, coverage types), whatever the rows, filters, search."""
+    pages = [
+        "/admin/record/",
+        "/admin/record/?page_size=200",
+        "/admin/record/?page_size=200&flt0_kind_is=client&search=amy",
+        "/admin/record/?page_size=200&flt0_kind_is=client&flt1_tag_is_not=1"
+        f"&flt2_assigned_agent_is={agent_user.id}&flt3_product_status_any_product_is=active"
+        "&flt4_coverage_type_any_product_is=1&search=Adams&sort=0&desc=1",
+    ]
+    counts = {}
+    for total, added in ((10, 10), (200, 190)):
+        with app.app_context():
+            _add_records(agent_user.id, added)
+        for url in pages:
+            with count_queries() as counter:
+                response = agent_client.get(url)
+            assert response.status_code == 200
+            counts[total, url] = counter.count
+    listed = agent_client.get(pages[1]).get_data(as_text=True)
+    assert listed.count('class="col-last_name"') == 200
+    assert max(counts.values()) <= 8, counts
+    assert len(set(counts.values())) == 1, counts
 
 
 @pytest.mark.usefixtures("five_hundred_records")

@@ -4,6 +4,7 @@ import csv
 import io
 import re
 
+import pytest
 from sqlalchemy import select
 
 from models import Contact, ContactRole, ProductStatus, Record, RecordKind, db
@@ -327,3 +328,124 @@ def test_the_record_form_names_each_part_of_the_name(admin_client):
     assert ">First name" in page and ">Last name" in page
     listing = admin_client.get("/admin/record/").get_data(as_text=True)
     assert 'placeholder="Name, company, email or phone"' in listing
+
+
+def _fifty_records(app, agent_user):
+    with app.app_context():
+        gold, review = factories.tag("Gold", "#b8860b"), factories.tag("Review", "#1565c0")
+        for n in range(50):
+            factories.record(
+                first_name="Maximiliana",
+                last_name=f"Worthington-Smythe{n:02d}",
+                company_name="Worthington Insurance Brokers" if n % 3 == 0 else None,
+                email=f"maximiliana.worthington.{n}@example.com",
+                phone="+15125550100",
+                assigned_agent_id=agent_user.id,
+                tags=[gold, review],
+            )
+
+
+def test_a_page_of_50_records_stays_under_80_kb(app, admin_client, agent_user):
+    _fifty_records(app, agent_user)
+    html = admin_client.get("/admin/record/?page_size=50").get_data(as_text=True)
+    assert len(rows(html)) == 50
+    assert len(html.encode()) < 80_000, len(html.encode())
+
+
+def test_the_list_has_one_form_for_its_rows_not_one_per_row(app, admin_client, agent_user):
+    _fifty_records(app, agent_user)
+    html = admin_client.get("/admin/record/?flt0_kind_is=client").get_data(as_text=True)
+    assert len(rows(html)) == 50
+    # The page's own forms (search, sign-out, bulk actions, the delete buttons'), none per row.
+    assert html.count("<form") < 10
+    assert html.count('name="csrf_token"') < 5
+    delete_form = re.search(r'<form id="pt-row-delete" method="POST" action="([^"]+)"', html)
+    assert delete_form and delete_form.group(1) == "/admin/record/delete/"
+    buttons = re.findall(r'<button form="pt-row-delete" name="id" value="(\d+)"', html)
+    assert len(buttons) == 50
+    # Each row's edit link brings the person back to the list as they left it.
+    edit = re.search(r'href="(/admin/record/edit/\?url=[^"]+&amp;id=)(\d+)"', html)
+    assert edit and "flt0_kind_is%3Dclient" in edit.group(1)
+    # The name opens the record; no second "view" link per row.
+    assert "fa-eye" not in html
+
+    doomed = int(buttons[0])
+    response = admin_client.submit(
+        "/admin/record/delete/",
+        {"id": doomed, "url": "/admin/record/?flt0_kind_is=client"},
+        page="/admin/record/",
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/admin/record/?flt0_kind_is=client")
+    with app.app_context():
+        assert db.session.get(Record, doomed) is None
+
+
+def test_the_list_shows_what_the_formatters_show(app, agent_client, agent_user):
+    with app.app_context():
+        vip = factories.tag("VIP <b>", "#123456")
+        record = factories.record(
+            first_name="Ada",
+            last_name="<Lovelace>",
+            company_name="Engines & Co",
+            phone="+15125550100",
+            assigned_agent_id=agent_user.id,
+            tags=[vip],
+        )
+        record_id = record.id
+    html = agent_client.get("/admin/record/").get_data(as_text=True)
+    row = html[html.index(f'<a href="/admin/record/details/?id={record_id}">') :]
+    row = row[: row.index("</tr>")]
+    assert "Engines &amp; Co (Ada &lt;Lovelace&gt;)</a>" in row
+    assert "(512) 555-0100" in row
+    assert 'style="background-color:#123456">VIP &lt;b&gt;</span>' in row
+    assert '<td class="col-assigned_agent">Ari Agent</td>' in row
+    assert '<span class="text-muted">Not enabled</span>' in row
+    assert '<td class="col-kind">Client</td>' in row
+
+
+def test_an_agent_gets_no_delete_buttons_nor_form(app, agent_client, agent_user):
+    _fifty_records(app, agent_user)
+    html = agent_client.get("/admin/record/").get_data(as_text=True)
+    assert len(rows(html)) == 50
+    assert "pt-row-delete" not in html and "/admin/record/delete/" not in html
+    assert html.count('class="action-checkbox"') == 50
+
+
+def test_bulk_delete_from_the_list_with_its_csrf_token(app, admin_client, agent_user):
+    _fifty_records(app, agent_user)
+    html = admin_client.get("/admin/record/").get_data(as_text=True)
+    ids = re.findall(r'class="action-checkbox" value="(\d+)"', html)[:3]
+    response = admin_client.submit(
+        "/admin/record/action/",
+        {"action": "delete", "rowid": ids, "url": "/admin/record/"},
+        page="/admin/record/",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert all(db.session.get(Record, int(rid)) is None for rid in ids)
+    assert len(rows(admin_client.get("/admin/record/").get_data(as_text=True))) == 47
+
+
+def test_a_large_unfiltered_list_shows_an_estimate_on_postgresql(
+    app, agent_client, agent_user, monkeypatch
+):
+    from sqlalchemy import text as sql_text
+
+    from admin_views.record import RecordView
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the planner's estimate is PostgreSQL's")
+        for n in range(30):
+            factories.record(first_name="Est", last_name=f"Imate{n:02d}")
+        db.session.execute(sql_text("ANALYZE records"))
+        db.session.commit()
+    monkeypatch.setattr(RecordView, "estimate_count_above", 10)
+    html = agent_client.get("/admin/record/").get_data(as_text=True)
+    assert "an estimate, as the list is large and not filtered" in html
+    assert len(rows(html)) == 30
+    narrowed = agent_client.get("/admin/record/?search=Imate0").get_data(as_text=True)
+    assert "an estimate" not in narrowed and len(rows(narrowed)) == 10
+    monkeypatch.setattr(RecordView, "estimate_count_above", 1000)
+    assert "an estimate" not in agent_client.get("/admin/record/").get_data(as_text=True)
