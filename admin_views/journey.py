@@ -167,6 +167,7 @@ class JourneyView(StaffModelView):
         "active": {"description": "Off: the address shows a polite closed page."},
         "assigned_user": {
             "label": "Assigned staff user",
+            "blank_text": "—",
             "description": "Every session appears in their history; a new lead is theirs.",
             "query_factory": lambda: db.session.scalars(agents_query()).all(),
         },
