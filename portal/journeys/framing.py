@@ -16,6 +16,7 @@ from flask import Response, abort, g, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from app.errors import document_request_limit
 from app.services.errors import NotFound
 from app.services.journeys import definitions, visitors
 from app.services.portal_settings import get_settings
@@ -52,6 +53,11 @@ def _before() -> None:
             journey = None  # the view answers with the 404 page
     g.frame_ancestors = frame_ancestors(journey)
     if request.method == "POST":
+        public_id = (request.view_args or {}).get("public_id")
+        if request.endpoint == "journeys.step" and public_id in cookie.bound():
+            # An upload step's files, each within the documents' limit, for the browser
+            # holding the session (set before anything reads the body).
+            request.max_content_length = document_request_limit()
         cookie.check_csrf()
 
 

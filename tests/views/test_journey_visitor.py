@@ -23,6 +23,7 @@ from models import (
     JourneyField,
     JourneySession,
     JourneyStep,
+    JourneyUpload,
     LoginCode,
     Record,
     SessionStatus,
@@ -34,6 +35,7 @@ from models import (
 from tests import factories
 from tests.conftest import Mailbox, run_jobs
 from tests.services.test_workflow_sign_action import saved_layout
+from tests.views.test_request_limits import _multipart as multipart
 
 SLUG = "renew-policy"
 EMAIL = "vera.visitor@example.com"
@@ -541,3 +543,61 @@ def test_the_pdf_of_the_signature_step_is_a_real_page_while_signing(
     client.get(url)
     image = client.get(f"{url}/pages/0.png")
     assert image.status_code == 200 and image.data.startswith(b"\x89PNG")
+
+
+def test_an_upload_step_takes_files_beyond_the_request_limit_each_within_the_document_one(
+    app: Flask, client: Any, journey: dict[str, Any], mailbox: Mailbox
+) -> None:
+    public_id = start(client)
+    enter_pin(client, public_id, latest_pin(app, mailbox))
+    fill_form(client, public_id, journey["fields"])
+    url = step_url(public_id, 1)
+    photo = JPEG + b"\x00" * (15 << 20)  # two phone photos: 30 MB, over the 25 MB of a request
+    fields = journey["fields"]
+    front = fields["Front of driver's licence"]
+    back = fields["Back of driver's licence"]
+    # A body built by hand (see multipart): the client's own would spill into an open file.
+    body = multipart(
+        {
+            "csrf_token": client.csrf_token(url),
+            f"slot{front}": ("f.jpg", photo),
+            f"slot{back}": ("b.jpg", photo),
+        }
+    )
+    response = client.post(url, **body)
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    with app.app_context():
+        sizes = db.session.scalars(select(JourneyUpload.size)).all()
+        assert sorted(sizes) == [len(photo), len(photo)]
+    # A browser that does not hold the session gets the ordinary limit, before anything is read.
+    app.test_client_class = type(client)
+    stranger = app.test_client()
+    token = stranger.csrf_token(f"/f/{SLUG}")
+    files = {"slot1": ("x.jpg", photo), "slot2": ("y.jpg", photo)}
+    response = stranger.post(url, **multipart({"csrf_token": token, **files}))
+    assert response.status_code == 413
+
+
+def test_the_welcome_answers_the_same_whoever_the_email_is_and_is_limited(
+    app: Flask, client: Any, journey: dict[str, Any], mailbox: Mailbox
+) -> None:
+    with app.app_context():
+        factories.record(email="known.client@example.com")
+    answers = []
+    for email in ("known.client@example.com", "nobody.known@example.com"):
+        public_id = start(client, email=email)
+        page = client.get(f"/f/{SLUG}/s/{public_id}/pin")
+        answers.append((page.status_code, page.get_data(as_text=True).replace(public_id, "")))
+    assert answers[0][0] == answers[1][0] == 200
+    assert answers[0][1].replace("k***@", "n***@") == answers[1][1]
+    # Welcome forms per email (and per address) are limited.
+    limit = int(str(app.config["PORTICO_PORTAL_LOGIN_LIMIT"]).split(" ")[0])
+    token = client.csrf_token(f"/f/{SLUG}")
+    statuses = [
+        client.post(
+            f"/f/{SLUG}",
+            data={"csrf_token": token, "name": "Flo Od", "email": "flood@example.com"},
+        ).status_code
+        for _ in range(limit + 1)
+    ]
+    assert statuses[-1] == 429 and 302 in statuses
