@@ -231,8 +231,8 @@ def test_the_pdf_holds_the_answers_the_signature_the_files_and_the_trail_and_is_
         "Your car",
         "Make Volvo V70 ✓",
         "Garaged at night Yes",
-        "Front of driver's licence",
-        "licence.png",
+        "Front of driver's licence licence.png",  # the upload step's line
+        "File licence.png",  # the list of files, with the fingerprint
         hashlib.sha256(LICENCE).hexdigest(),
         "Sign the renewal",
         request.title,

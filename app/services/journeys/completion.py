@@ -70,6 +70,18 @@ def _signed(session: JourneySession) -> tuple[pdf.SignedPart, ...]:
     return (pdf.SignedPart(request_.title, request_.original_sha256, signed),)
 
 
+def _lines(session: JourneySession, step: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """A step's lines as the steps registry sums them up; an upload step's name each slot's
+    file only: its fingerprint is in the PDF's list of files, on a line of its own."""
+    if step["kind"] != StepKind.UPLOAD.value:
+        return tuple(steps.get(step["kind"]).summary(session, step))
+    kept = {u.slot_id: u.filename for u in session.uploads if u.step_index == step["index"]}
+    return tuple(
+        (str(slot["label"]), kept.get(slot["id"]) or _("Not uploaded"))
+        for slot in step.get("fields") or ()
+    )
+
+
 def record_of(session: JourneySession, completed_at: datetime) -> pdf.JourneyRecord:
     """What the completion PDF says of ``session``, from the copy of the journey it went
     through (its steps, in order, as the steps registry sums each up)."""
@@ -78,7 +90,7 @@ def record_of(session: JourneySession, completed_at: datetime) -> pdf.JourneyRec
         pdf.StepPart(
             str(step.get("title") or ""),
             StepKind(step["kind"]).label,
-            tuple(steps.get(step["kind"]).summary(session, step)),
+            _lines(session, step),
         )
         for step in progress.steps_of(session)
     )
