@@ -23,8 +23,24 @@
     if (box) { box.hidden = kindSelect.value !== "" && kindSelect.value !== "sign"; }
   }
 
+  // The saved kind of the step whose page this is ("" elsewhere): an upload step's fields
+  // are file slots, a form step's are questions.
+  function stepKind() {
+    var marker = document.getElementById("pt-step-kind");
+    return marker ? marker.getAttribute("data-kind") : "";
+  }
+
   function showFieldSettings(typeSelect) {
     var prefix = typeSelect.id.slice(0, -"field_type".length);
+    var kind = stepKind();
+    var file = typeSelect.querySelector("option[value='file']");
+    if (kind === "upload") {
+      typeSelect.value = "file";
+      group(typeSelect.id).hidden = true;
+    } else if (kind === "form" && file) {
+      file.hidden = true;
+      file.disabled = true;
+    }
     Object.keys(SETTING_USED_BY).forEach(function (name) {
       var box = group(prefix + name);
       if (box) { box.hidden = SETTING_USED_BY[name].indexOf(typeSelect.value) === -1; }

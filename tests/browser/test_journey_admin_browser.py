@@ -106,7 +106,8 @@ def test_an_admin_makes_a_journey_with_its_steps_and_copies_its_snippets(
     page.wait_for_load_state("load")
     page.get_by_role("button", name="Add Field").click()
     page.locator("[id='fields-0-label']").fill("Front of driver's licence")
-    page.locator("[id='fields-0-field_type']").select_option("file")
+    # An upload step's fields are file slots: no type to pick, no settings.
+    expect(group(page, "fields-0-field_type")).to_be_hidden()
     expect(group(page, "fields-0-max_length")).to_be_hidden()
     page.locator("[id='fields-0-required']").check()
     page.get_by_role("button", name="Save", exact=True).click()

@@ -26,7 +26,7 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from app.services import custom_fields
-from models import CustomField, CustomFieldType, Task, db
+from models import CustomField, CustomFieldType, Task, Team, db
 from seeds.demo import DEMO_LOGINS, seed_demo
 from tests.browser.test_admin_browser import blocked_scripts, watch_console
 
@@ -63,6 +63,11 @@ TYPED: dict[str, Any] = {
     "task_title": "Call {{ record.full_name }}",
     "banner_html": None,
     "date_of_birth": None,  # a picker of its own, below
+    "slug": lambda: f"sweep-{next(_unique)}",
+    # A journey's address after completion and its embedding sites: empty is valid, made-up
+    # text is not (the view tests check what is refused).
+    "redirect_url": None,
+    "embed_origins": None,
 }
 
 #: Checkboxes left as they are: ticking them changes what the form means (an archived custom
@@ -74,6 +79,8 @@ SKIPPED_CREATE: dict[str, set[str]] = {
     "workflow": {"product_status", "coverage_type", "on_record_created"},
     # A new field's type decides which settings apply: text, with none of them.
     "custom_field": set(),
+    # The first email template of the list is a system one, kept for its own message.
+    "team": {"completion_template_key"},
 }
 
 
@@ -98,6 +105,8 @@ def demo(app):
             db.session.add(field)
             db.session.flush()
             custom_fields.add_portal_row(field)
+        # Teams are not in the demo data; one to edit.
+        db.session.add(Team(name="Sweep team"))
         db.session.commit()
 
 
