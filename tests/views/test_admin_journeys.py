@@ -618,3 +618,18 @@ def test_a_staff_user_joins_a_team_from_their_form(app, admin_client, agent_user
     assert response.status_code == 200
     with app.app_context():
         assert db.session.get(User, agent_user.id).team_id == team_id
+
+
+def test_session_lists_cost_the_same_for_3_or_30_sessions(
+    app, admin_client, sessions, count_queries
+):
+    counts = []
+    for extra in (0, 27):
+        with app.app_context():
+            for n in range(extra):
+                make_session(sessions["theirs"]["id"], f"Extra {n}", record_id=sessions["record"])
+            db.session.commit()
+        with count_queries() as counter:
+            assert admin_client.get("/admin/journey_sessions/?page_size=100").status_code == 200
+        counts.append(counter.count)
+    assert counts[0] == counts[1], counts
