@@ -109,7 +109,8 @@ def _secret() -> str:
 def csrf_token() -> str:
     """The token this browser's journey forms carry (derived from the cookie's secret, so the
     page shows a token while the secret itself stays in the HttpOnly cookie)."""
-    key = (current_app.secret_key or "").encode()
+    secret = current_app.secret_key or ""
+    key = secret.encode() if isinstance(secret, str) else secret
     return hmac.new(key, f"journey-csrf:{_secret()}".encode(), hashlib.sha256).hexdigest()
 
 

@@ -89,7 +89,11 @@ def _render(
         for number, (w, h) in enumerate(sign_request.pages)
     ]
     draft = signer.draft or {}
-    url_args = {"slug": session.journey.slug, "public_id": session.public_id, "index": index}
+    url_args: dict[str, Any] = {
+        "slug": session.journey.slug,
+        "public_id": session.public_id,
+        "index": index,
+    }
     return render_template(
         "journeys/sign.html",
         pages=pages,

@@ -579,7 +579,7 @@ def test_an_upload_step_takes_files_beyond_the_request_limit_each_within_the_doc
 
 
 def test_the_welcome_answers_the_same_whoever_the_email_is_and_is_limited(
-    app: Flask, client: Any, journey: dict[str, Any], mailbox: Mailbox
+    app: Flask, client: Any, journey: dict[str, Any], mailbox: Mailbox, fresh_minute: None
 ) -> None:
     with app.app_context():
         factories.record(email="known.client@example.com")
