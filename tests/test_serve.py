@@ -97,7 +97,7 @@ def test_serve_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
 
 
 def test_links_follow_the_port_unless_configured():
-    from app.cli import links_base_url
+    from app.cli_serve import links_base_url
 
     assert links_base_url("127.0.0.1", 5101, None) == (
         "http://127.0.0.1:5101",
@@ -111,7 +111,7 @@ def test_links_follow_the_port_unless_configured():
 
 
 def test_startup_summary_names_what_took_the_time():
-    from app.cli import startup_summary
+    from app.cli_serve import startup_summary
 
     summary = startup_summary([("migrations", 1.04), ("demo data", 4.1), ("web server", 2.0)])
     assert summary == "Started in 7.1 s (migrations 1.0 s, demo data 4.1 s, web server 2.0 s)."
