@@ -9,8 +9,8 @@ from flask import url_for
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from markupsafe import Markup
 
-from admin_views.base import StaffModelView
 from admin_views.filters import IntChoice, IntIs, OfficeDayBetween, agent_options
+from admin_views.record_list import FastListView
 from app.services.event_catalogue import CATALOGUE, EMITTED
 from models import ActivityEntry
 
@@ -51,7 +51,7 @@ def _details(view: t.Any, context: t.Any, model: ActivityEntry, name: str) -> Ma
     )
 
 
-class ActivityView(StaffModelView):
+class ActivityView(FastListView):
     """Append-only: no create, edit or delete, here or anywhere else."""
 
     noun = "Activity entry"

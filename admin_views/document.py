@@ -20,6 +20,7 @@ from admin_views.document_notify import DocumentNotify, load_documents, notify_u
 from admin_views.document_record import DocumentRecordRoutes
 from admin_views.document_tab import expiry_note, receipt_time
 from admin_views.filters import EnumChoice, IntChoice, IntIs, OfficeDayBetween
+from admin_views.record_list import FastListView
 from app import transactions
 from app.services import document_categories, document_sharing, documents
 from app.services.actors import Actor
@@ -103,7 +104,7 @@ def _receipt(view: t.Any, context: t.Any, model: Document, name: str) -> str:
     return "Not opened yet" if model.shared else ""
 
 
-class DocumentListBase(DocumentNotify):
+class DocumentListBase(FastListView, DocumentNotify):
     """A read-only list of documents with the sharing actions; rows are deleted through the
     documents service (the file leaves storage once the deletion is committed)."""
 

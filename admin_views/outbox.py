@@ -8,8 +8,9 @@ from flask import flash
 from flask_admin.actions import action
 from markupsafe import Markup
 
-from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids, local_datetime, plural
+from admin_views.base import ADMIN_ONLY, int_ids, local_datetime, plural
 from admin_views.filters import EnumChoice
+from admin_views.record_list import FastListView
 from app.services import outbox as outbox_service
 from models import Channel, OutboxMessage, OutboxStatus
 
@@ -50,7 +51,7 @@ def _file(view: t.Any, context: t.Any, model: OutboxMessage, name: str) -> str:
     return f"{model.attachment_title}{gone}"
 
 
-class OutboxView(StaffModelView):
+class OutboxView(FastListView):
     noun = "Message"
     required_roles = ADMIN_ONLY
     can_create = False

@@ -104,24 +104,31 @@ class FastListView(StaffModelView):
 
     def render(self, template: str, **kwargs: t.Any) -> t.Any:
         if template == self.list_template and "data" in kwargs:
-            rows = self.render_rows(kwargs["data"], kwargs["return_url"], kwargs["list_columns"])
+            rows = self.render_rows(
+                kwargs["data"], kwargs["return_url"], kwargs["list_columns"], context=kwargs
+            )
             if rows is not None:
                 kwargs["rows_html"] = rows
             kwargs["count_estimated"] = request.environ.get(_ESTIMATED_KEY, False)
         return super().render(template, **kwargs)
 
     def render_rows(
-        self, data: t.Sequence[t.Any], return_url: str, list_columns: t.Sequence[t.Any]
+        self,
+        data: t.Sequence[t.Any],
+        return_url: str,
+        list_columns: t.Sequence[t.Any],
+        context: t.Mapping[str, t.Any] | None = None,
     ) -> Markup | None:
         """The table's rows, or None when a row action is one this renderer does not know
-        (the page then falls back to Flask-Admin's own rows)."""
+        (the page then falls back to Flask-Admin's own rows). ``context`` is what the page's
+        template gets; column formatters read it as they would the template's context."""
         page = ListPage(self, return_url)
         buttons = self._row_buttons(page)
         if buttons is None:
             return None
         fast = self.list_cells(page)
         cells = [
-            (f'<td class="col-{name}">', fast.get(name) or self._formatted_cell(name))
+            (f'<td class="col-{name}">', fast.get(name) or self._formatted_cell(name, context))
             for name, _label in list_columns
         ]
         pk = self.get_pk_value
@@ -176,11 +183,11 @@ class FastListView(StaffModelView):
             )
         return "".join(parts)
 
-    def _formatted_cell(self, name: str) -> Cell:
+    def _formatted_cell(self, name: str, context: t.Mapping[str, t.Any] | None) -> Cell:
         """Flask-Admin's own way to show a column, minus its per-cell lookups."""
         formatter = self.column_formatters.get(name)
         if formatter is not None:
-            return lambda row: escape(formatter(self, None, row, name))
+            return lambda row: escape(formatter(self, context, row, name))
         by_type = self.column_type_formatters
         path = name.split(".")
 

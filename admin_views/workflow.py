@@ -17,6 +17,7 @@ from wtforms import BooleanField, SelectField, SelectMultipleField
 
 from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids, local_datetime, plural
 from admin_views.filters import EnumChoice, IntChoice, IntIs, OfficeTimeBetween
+from admin_views.record_list import FastListView
 from app.services import events, workflows
 from app.services.errors import ValidationError
 from models import (
@@ -293,7 +294,7 @@ def _workflow_options() -> list[tuple[int, str]]:
     return [(w.id, w.name) for w in db.session.scalars(select(Workflow).order_by(Workflow.name))]
 
 
-class ScheduledActionView(StaffModelView):
+class ScheduledActionView(FastListView):
     """Every scheduled workflow action: what is due when, what happened, and cancel."""
 
     noun = "Scheduled action"
