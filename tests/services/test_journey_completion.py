@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app import pdf
 from app.services import records, tagging, workflows
@@ -421,3 +421,20 @@ def test_journey_workflows_are_described_copied_and_checked(ctx):
         workflows.check_workflow(flow)
     lone = Workflow(name="Only a journey", for_leads=True, for_clients=True, journey=item)
     workflows.check_workflow(lone)  # a journey is a trigger of its own
+
+
+def test_a_session_completed_elsewhere_meanwhile_is_not_completed_again(ctx):
+    record = client_record("twice@example.com")
+    session = session_on(journey(record.assigned_agent), record)
+    db.session.commit()
+    # Another request sent the last step at the same moment and got there first.
+    with db.engine.begin() as other:
+        other.execute(
+            update(JourneySession)
+            .where(JourneySession.id == session.id)
+            .values(status=SessionStatus.COMPLETED)
+        )
+    assert session.status == SessionStatus.IN_PROGRESS  # what this request read before
+    with pytest.raises(ValidationError, match="cannot be completed"):
+        completion.complete(session)
+    assert db.session.scalars(select(Document).where(Document.title.like("Renew%"))).all() == []

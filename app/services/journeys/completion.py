@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app import pdf
 from app.services import documents, events, outbox, templates
@@ -160,9 +160,24 @@ def complete(session: JourneySession) -> Document:
     if session.status == SessionStatus.COMPLETED and session.completion_document is not None:
         return session.completion_document
     record = session.record
-    if record is None or session.status != SessionStatus.IN_PROGRESS:
-        raise ValidationError(_("This journey cannot be completed."))
     now = utcnow()
+    # Claimed with one UPDATE: a last step sent twice at once completes the session once
+    # (the second waits for the first on PostgreSQL, then finds it completed).
+    claimed = db.session.execute(
+        update(JourneySession)
+        .where(
+            JourneySession.id == session.id,
+            JourneySession.status == SessionStatus.IN_PROGRESS,
+            JourneySession.record_id.is_not(None),
+        )
+        .values(status=SessionStatus.COMPLETED, completed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if record is None or claimed.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.refresh(session)
+        if session.status == SessionStatus.COMPLETED and session.completion_document is not None:
+            return session.completion_document
+        raise ValidationError(_("This journey cannot be completed."))
     session.status = SessionStatus.COMPLETED
     session.completed_at = now
     progress.log(session, "Journey completed", _ip(session), at=now)
