@@ -373,7 +373,7 @@ def test_every_edit_form_saved_untouched_as_a_browser_sends_it_saves(app, admin_
     from flask_admin.contrib.sqla import ModelView
 
     from app.services import custom_fields
-    from models import CustomField, CustomFieldType
+    from models import CustomField, CustomFieldType, Team
     from seeds.demo import seed_demo
 
     with app.app_context():
@@ -382,6 +382,7 @@ def test_every_edit_form_saved_untouched_as_a_browser_sends_it_saves(app, admin_
         field = CustomField(key="renewal", label="Renewal", field_type=CustomFieldType.DATE)
         custom_fields.check_custom_field(field, is_new=True)
         db.session.add(field)
+        db.session.add(Team(name="Front desk"))  # teams are not in the demo data
         db.session.commit()
     with app.test_request_context():
         pages = []
