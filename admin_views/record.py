@@ -37,7 +37,7 @@ from app.services import records as record_service
 from app.services.field_types import service_validator
 from app.services.users import agents_query
 from app.services.validation import format_phone, normalise_email
-from models import Contact, Record, RecordKind, Tag, User, db
+from models import Contact, PortalAccount, Record, RecordKind, Tag, User, db
 
 
 def _name_link(view: t.Any, context: t.Any, model: Record, name: str) -> Markup:
@@ -223,13 +223,13 @@ class RecordView(FastListView, RecordBulkTags, RecordSelfService):
     def get_query(self) -> t.Any:
         # The primary applicant's portal account is at most one row: joined, not a query.
         agent = joinedload(Record.assigned_agent)
-        if self._listing():  # the list shows the agent's name, not the rest of the user
+        tags = selectinload(Record.tags)
+        account = joinedload(Record.portal_account)
+        if self._listing():  # the list shows names, colours and a status, not whole rows
             agent = agent.load_only(User.first_name, User.last_name, User.email)
-        return (
-            super()
-            .get_query()
-            .options(agent, selectinload(Record.tags), joinedload(Record.portal_account))
-        )
+            tags = tags.load_only(Tag.name, Tag.colour)
+            account = account.load_only(PortalAccount.status, PortalAccount.last_login_at)
+        return super().get_query().options(agent, tags, account)
 
     def list_cells(self, page: ListPage) -> dict[str, t.Any]:
         return record_cells(page)
