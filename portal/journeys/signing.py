@@ -24,9 +24,14 @@ from models import JourneySession, SignFieldKind, SignRequestSigner, StepKind
 from portal.journeys import journeys_bp, limits
 from portal.journeys.framing import open_step, progress, where_next
 from portal.signing.listing import today
-from portal.signing.pages import IMAGE_WIDTH, ConsentForm, FinishForm, paragraphs
-from portal.signing.pages import _script_messages as script_messages
-from portal.signing.pages import _signature as signature_input
+from portal.signing.pages import (
+    IMAGE_WIDTH,
+    ConsentForm,
+    FinishForm,
+    paragraphs,
+    script_messages,
+    signature_input,
+)
 
 CSRF_OFF = {"csrf": False}  # the journey cookie's token instead (checked before every POST)
 BASE = "/<slug>/s/<public_id>/step/<int:index>"

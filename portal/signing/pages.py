@@ -162,7 +162,7 @@ def _render(
                 "draftUrl": url_for("portal.sign_draft", signer_id=signer.id),
                 "draft": draft,
                 "name": signer.name,
-                "messages": _script_messages(),
+                "messages": script_messages(),
             },
             **context,
         ),
@@ -170,7 +170,7 @@ def _render(
     )
 
 
-def _script_messages() -> dict[str, str]:
+def script_messages() -> dict[str, str]:
     return {
         "signature": _("Your signature"),
         "initials": _("Your initials"),
@@ -241,7 +241,7 @@ def sign_draft(signer_id: int) -> Any:
     return jsonify(saved=True, fields=len(kept.get("fields") or {}))
 
 
-def _signature(form: FinishForm, name: str) -> SignatureInput | None:
+def signature_input(form: FinishForm, name: str) -> SignatureInput | None:
     style = (form[f"{name}_style"].data or "").strip()
     if style == "drawn":
         data = form[f"{name}_image"].data
@@ -269,8 +269,8 @@ def sign_finish(signer_id: int) -> Any:
             signing.finish(
                 found.signer,
                 values=values,
-                signature=_signature(form, "signature"),
-                initials=_signature(form, "initials"),
+                signature=signature_input(form, "signature"),
+                initials=signature_input(form, "initials"),
                 actor=found.actor,
                 ip=found.ip,
                 user_agent=found.user_agent,
