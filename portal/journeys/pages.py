@@ -60,6 +60,7 @@ def welcome(slug: str) -> Any:
     if not journey.active:
         return closed()
     form = WelcomeForm()
+    error = ""
     if request.method == "GET":
         form.next.data = request.args.get("next", "")[:2000]
         cookie.csrf_token()  # the form's secret goes out with its page
@@ -75,14 +76,17 @@ def welcome(slug: str) -> Any:
                     next_url=form.next.data or None,
                 )
         except ValidationError as refused:
-            target = form.email if refused.field == "email" else form.name
-            target.errors = [*target.errors, refused.message]
+            if refused.field in ("name", "email"):
+                target = form[refused.field]
+                target.errors = [*target.errors, refused.message]
+            else:
+                error = refused.message  # the journey itself is not ready
         else:
             cookie.bind(session.public_id)
             return redirect(url_for(".pin", slug=slug, public_id=session.public_id))
     notice = RESTART.get(request.args.get("restart", ""))
-    status = 422 if form.errors else 200
-    return render_template("journeys/welcome.html", form=form, notice=notice), status
+    status = 422 if form.errors or error else 200
+    return render_template("journeys/welcome.html", form=form, notice=notice, error=error), status
 
 
 def _pin_page(session: JourneySession, form: PinForm, error: str = "", notice: str = "") -> Any:
@@ -133,6 +137,8 @@ def pin_resend(slug: str, public_id: str) -> Any:
     if not journey.active:
         return closed()
     session = session_or_404(slug, public_id, pending_ok=True)
+    if session.status == SessionStatus.COMPLETED:
+        return redirect(where_next(session))
     try:
         with transactions.attempt():
             visitors.send_pin(session, get_remote_address())

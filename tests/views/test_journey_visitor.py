@@ -601,3 +601,11 @@ def test_the_welcome_answers_the_same_whoever_the_email_is_and_is_limited(
         for _ in range(limit + 1)
     ]
     assert statuses[-1] == 429 and 302 in statuses
+
+
+def test_a_journey_without_steps_says_it_is_not_ready(app: Flask, client: Any) -> None:
+    with app.app_context():
+        make_journey(kinds=())
+    response = client.submit(f"/f/{SLUG}", {"name": "Vera Visitor", "email": EMAIL})
+    assert response.status_code == 422
+    assert "This journey is not ready" in response.get_data(as_text=True)
