@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar, cast
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -208,7 +210,12 @@ class SignStep(StepType):
         signed = max(
             (s.signed_at for s in request.signers if s.signed_at is not None), default=None
         )
-        when = signed.strftime("%Y-%m-%d %H:%M UTC") if signed else ""
+        zone = current_app.config["PORTICO_TIMEZONE"]
+        when = (
+            f"{signed.astimezone(ZoneInfo(zone)).strftime('%Y-%m-%d %H:%M')} ({zone})"
+            if signed
+            else ""
+        )
         return [(title, _("Signed %(when)s", when=when).strip())]
 
 
