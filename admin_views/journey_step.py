@@ -148,6 +148,10 @@ class JourneyStepView(StaffModelView):
     form_widget_args = {"intro": {"rows": 2}}
     inline_models = (FieldInline(JourneyField),)
 
+    def is_visible(self) -> bool:
+        # Steps are reached from their journey's page: the menu does not list them.
+        return False
+
     def get_query(self) -> t.Any:
         return (
             super()
