@@ -86,7 +86,14 @@ def welcome(slug: str) -> Any:
             return redirect(url_for(".pin", slug=slug, public_id=session.public_id))
     notice = RESTART.get(request.args.get("restart", ""))
     status = 422 if form.errors or error else 200
-    return render_template("journeys/welcome.html", form=form, notice=notice, error=error), status
+    return render_template(
+        "journeys/welcome.html",
+        form=form,
+        notice=notice,
+        error=error,
+        # Sanitized when saved; again here, as the page shows it (a row written otherwise).
+        opening_html=definitions.sanitize_rich_text(journey.opening_html),
+    ), status
 
 
 def _pin_page(session: JourneySession, form: PinForm, error: str = "", notice: str = "") -> Any:
@@ -191,7 +198,7 @@ def _done_page(session: JourneySession, notice: str = "", error: str = "") -> An
     return render_template(
         "journeys/done.html",
         session=session,
-        closing_html=session.definition.get("closing_html") or "",
+        closing_html=definitions.sanitize_rich_text(session.definition.get("closing_html")),
         send_copy=bool(session.definition.get("send_copy")),
         continue_url=definitions.allowed_redirect(session.definition.get("redirect_url")),
         notice=notice,

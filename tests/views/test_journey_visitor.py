@@ -62,7 +62,7 @@ def make_journey(
         assigned_user_id=staff.id,
         pin_minutes=10,
         pin_attempts=pin_attempts,
-        opening_html="<p>Renew in <strong>five minutes</strong>.</p>",
+        opening_html='<p>Renew in <strong>five minutes</strong>.</p><script>alert("x")</script>',
         closing_html=closing_html,
         send_copy=True,
         redirect_url=redirect_url,
@@ -218,6 +218,7 @@ def test_a_visitor_goes_through_every_step_and_gets_the_pdf(
     html = welcome.get_data(as_text=True)
     assert welcome.status_code == 200
     assert "Renew in <strong>five minutes</strong>." in html
+    assert "alert(" not in html  # a row written around the admin's check is sanitized too
     assert 'class="pt-nav"' not in html and "Sign out" not in html  # no portal navigation
     public_id = start(client)
 
