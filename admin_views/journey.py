@@ -43,6 +43,13 @@ def removed(model: type, **match: t.Any) -> bool:
     )
 
 
+def signable_layouts() -> list[SignTemplate]:
+    """The saved layouts a visitor can sign alone (one signer: the primary applicant); the
+    others are not offered (the step's check refuses them too)."""
+    layouts = db.session.scalars(select(SignTemplate).order_by(SignTemplate.name))
+    return [layout for layout in layouts if list(layout.signer_roles) == ["primary"]]
+
+
 def public_url(journey: Journey) -> str:
     return links.external("journeys.welcome", slug=journey.slug)
 
@@ -90,9 +97,7 @@ class StepInline(InlineFormAdmin):
             "blank_text": "—",
             "description": "Signature steps: a saved layout with one signer, the primary "
             "applicant (the visitor).",
-            "query_factory": lambda: db.session.scalars(
-                select(SignTemplate).order_by(SignTemplate.name)
-            ).all(),
+            "query_factory": lambda: signable_layouts(),
         },
     }
     form_widget_args = {"intro": {"rows": 2}}

@@ -244,9 +244,13 @@ def test_a_redirect_host_on_the_allow_list_is_kept(app, admin_client, admin_user
 def test_bad_steps_and_fields_are_refused_under_their_row(app, admin_client, admin_user):
     with app.app_context():
         two_signers = layout(["primary", "co_applicant"], name="Joint form")
+    # A layout with two signers is not offered; posted anyway, it is refused.
+    assert "Joint form" not in admin_client.get("/admin/journey/new/").get_data(as_text=True)
     data = {**journey_form(admin_user.id), **steps_form(two_signers)}
     response = admin_client.submit("/admin/journey/new/", data, follow_redirects=True)
-    assert "has more than one signer" in html.unescape(response.get_data(as_text=True))
+    page = html.unescape(response.get_data(as_text=True))
+    row = page.split('id="steps-2-sign_template"')[1].split("</div>")[0]
+    assert "Choose the saved e-sign layout to sign." in row  # under the step's own field
     with app.app_context():
         assert _count(Journey) == 0 and _count(JourneyStep) == 0
         template_id = layout()
