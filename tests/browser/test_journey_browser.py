@@ -152,6 +152,9 @@ def run_journey(
     expect(
         target.get_by_role("heading", name="Electronic Record and Signature Disclosure")
     ).to_be_visible()
+    # The upload went up with its progress bar, then the next step loaded as a page of its
+    # own, with its own style sheet.
+    expect(target.locator(".pt-disclosure")).to_have_css("overflow-y", "auto")
     check("sign-consent")
     target.get_by_label("I confirm that I have read and understood").check()
     target.get_by_role("button", name="Agree and continue").click()
@@ -197,6 +200,11 @@ def test_a_visitor_runs_the_journey_inside_the_agencys_page_on_a_phone(
     )
     page = context.new_page()
     problems = watch_console(page)
+    sent_by_script: list[str] = []
+    page.on(
+        "request",
+        lambda r: sent_by_script.append(r.url) if r.resource_type == "xhr" else None,
+    )
     address = f"{base_url}/f/{embedded['slug']}"
     page.goto(f"{agency_site}/embed.html?journey={quote(address, safe='')}", wait_until="load")
     frame = page.frame_locator("#journey")
@@ -208,6 +216,7 @@ def test_a_visitor_runs_the_journey_inside_the_agencys_page_on_a_phone(
 
     run_journey(page, frame, app, mailbox, check, email="vera.visitor@example.com")
     assert layout == []
+    assert any(url.endswith("/step/1") for url in sent_by_script)  # the upload, with progress
 
     frame.get_by_role("link", name="Continue").click()  # target="_top": the agency's page
     expect(page).to_have_url(f"{agency_site}/embed.html?thanks=1")
