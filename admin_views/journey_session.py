@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from admin_views.base import StaffModelView, badge, int_ids, local_datetime, record_link
 from admin_views.filters import EnumChoice, IntChoice, OfficeDayBetween, agent_options
-from admin_views.journey_step import _journey_options
+from admin_views.journey_step import journey_options
 from app.services.journeys import steps
 from models import (
     JourneySession,
@@ -154,7 +154,7 @@ class JourneySessionView(StaffModelView):
     column_sortable_list = ("started_at", "last_seen_at", "name")
     column_searchable_list = ("name", "email")
     column_filters = (
-        IntChoice(JourneySession.journey_id, "Journey", _journey_options),
+        IntChoice(JourneySession.journey_id, "Journey", journey_options),
         EnumChoice(JourneySession.status, "Status", SessionStatus),
         AssignedTo(),
         OfficeDayBetween(JourneySession.started_at, "Started"),
@@ -216,7 +216,7 @@ class MyJourneySessionView(JourneySessionView):
     """The signed-in staff user's history: sessions of journeys assigned to them."""
 
     column_filters = (
-        IntChoice(JourneySession.journey_id, "Journey", _journey_options),
+        IntChoice(JourneySession.journey_id, "Journey", journey_options),
         EnumChoice(JourneySession.status, "Status", SessionStatus),
         OfficeDayBetween(JourneySession.started_at, "Started"),
     )

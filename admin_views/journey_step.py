@@ -107,7 +107,7 @@ def _typed(settings: dict[str, t.Any] | None) -> dict[str, str]:
     return shown
 
 
-def _journey_options() -> list[tuple[int, str]]:
+def journey_options() -> list[tuple[int, str]]:
     return [(j.id, j.name) for j in db.session.scalars(select(Journey).order_by(Journey.name))]
 
 
@@ -133,7 +133,7 @@ class JourneyStepView(StaffModelView):
     column_formatters = {"fields": _field_count, "journey": _journey_link}
     column_default_sort = [("journey_id", False), ("position", False)]
     column_sortable_list = ("position", "title")
-    column_filters = (IntChoice(JourneyStep.journey_id, "Journey", _journey_options),)
+    column_filters = (IntChoice(JourneyStep.journey_id, "Journey", journey_options),)
     form_columns = ("journey", "position", "kind", "title", "intro", "sign_template")
     fixed_after_create = ("journey",)
     form_args = {
