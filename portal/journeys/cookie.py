@@ -116,9 +116,23 @@ def csrf_token() -> str:
 
 def check_csrf() -> None:
     """Refuse a POST whose token is not this browser's (400)."""
+    if NAME not in request.cookies:
+        # Some browsers keep no cookie for a page framed by another site.
+        abort(
+            400,
+            description=_(
+                "Your browser did not keep this page's cookie, which the form needs: it may "
+                "refuse cookies inside another site's page. Open the form in a new tab."
+            ),
+        )
     sent = request.headers.get(HEADER) or request.form.get(FIELD) or ""
     if not _state()["csrf"] or not hmac.compare_digest(sent, csrf_token()):
         abort(400, description=_("This form has expired. Reload the page and try again."))
+
+
+def missing() -> bool:
+    """This browser sent no journey cookie with its form."""
+    return request.method == "POST" and NAME not in request.cookies
 
 
 def save(response: Response) -> Response:

@@ -93,7 +93,12 @@ def _error(error: HTTPException) -> Any:
     if code == 400 and error.description:
         message = error.description  # written for the case (an expired form)
     title = titles.get(code, _("Something is not right"))
-    return render_template("journeys/error.html", title=title, message=message), code
+    return render_template(
+        "journeys/error.html",
+        title=title,
+        message=message,
+        new_tab=code == 400 and cookie.missing(),
+    ), code
 
 
 for _code in (400, 404, 405, 413, 429):

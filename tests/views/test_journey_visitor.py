@@ -310,6 +310,12 @@ def test_the_journey_cookie_is_http_only_for_f_and_carries_the_forms_token(
     refused = client.post(f"/f/{SLUG}", data={"name": "Eve", "email": "eve@example.com"})
     assert refused.status_code == 400
     assert "This form has expired" in refused.get_data(as_text=True)
+    # A browser that kept no cookie (one that refuses them in frames) is told what to do.
+    client.delete_cookie("portico_journey", path="/f/")
+    data = {"name": "Eve", "email": "eve@example.com", "csrf_token": "x"}
+    refused = client.post(f"/f/{SLUG}", data=data).get_data(as_text=True)
+    assert "did not keep this page" in refused
+    assert f'href="/f/{SLUG}" target="_blank" rel="noopener">Open the form in a new tab' in refused
 
 
 def test_over_https_the_cookie_works_in_a_frame_on_another_site(
