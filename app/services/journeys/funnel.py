@@ -64,7 +64,7 @@ def _stages(journey: Journey, seen: set[str]) -> list[Stage]:
     ]
     return [
         Stage("started", _("Started")),
-        Stage("verified", _("Email verified")),
+        Stage("verified", _("PIN verified")),
         *steps,
         Stage("completed", _("Completed")),
         Stage("abandoned", _("Abandoned")),
