@@ -17,6 +17,7 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from app.services.journeys import visitors
+from app.services.portal_settings import get_settings
 from models import (
     Document,
     Journey,
@@ -617,3 +618,20 @@ def test_a_journey_without_steps_says_it_is_not_ready(app: Flask, client: Any) -
     response = client.submit(f"/f/{SLUG}", {"name": "Vera Visitor", "email": EMAIL})
     assert response.status_code == 422
     assert "This journey is not ready" in response.get_data(as_text=True)
+
+
+def test_the_pages_wear_the_offices_branding(
+    app: Flask, client: Any, journey: dict[str, Any]
+) -> None:
+    with app.app_context():
+        settings = get_settings()
+        settings.portal_name = "Harbour Insurance"
+        settings.brand_colour = "#7a1f5c"
+        settings.office_phone = "+16145550100"
+        db.session.commit()
+    html = client.get(f"/f/{SLUG}").get_data(as_text=True)
+    assert '<span class="pt-brand">Harbour Insurance</span>' in html
+    assert "/portal/branding.css?v=7a1f5c" in html and "(614) 555-0100" in html
+    assert "<title>Renew your policy · Harbour Insurance</title>" in html
+    closed = client.get("/f/no-such-journey").get_data(as_text=True)
+    assert "Harbour Insurance" in closed
