@@ -635,3 +635,22 @@ def test_the_pages_wear_the_offices_branding(
     assert "<title>Renew your policy · Harbour Insurance</title>" in html
     closed = client.get("/f/no-such-journey").get_data(as_text=True)
     assert "Harbour Insurance" in closed
+
+
+def test_pin_entry_is_limited_per_email_whatever_the_address_and_session(
+    app: Flask, client: Any, journey: dict[str, Any], mailbox: Mailbox, fresh_minute: None
+) -> None:
+    sessions = [start(client) for _ in range(4)]
+    limit = int(str(app.config["PORTICO_PORTAL_LOGIN_LIMIT"]).split(" ")[0])
+    statuses = []
+    for number, public_id in enumerate(sessions, 1):
+        url = f"/f/{SLUG}/s/{public_id}/pin"
+        token = client.csrf_token(url)
+        for _ in range(3):
+            response = client.post(
+                url,
+                data={"csrf_token": token, "code": "000000"},
+                environ_base={"REMOTE_ADDR": f"10.0.0.{number}"},  # another address each time
+            )
+            statuses.append(response.status_code)
+    assert 429 not in statuses[:limit] and statuses[limit] == 429
