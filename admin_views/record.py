@@ -91,6 +91,7 @@ class RecordView(FastListView, RecordBulkTags, RecordSelfService):
     export_max_rows = 100_000
     list_template = "admin/record/list.html"
     list_view_button = False  # the name links to the record's page
+    estimate_count_above = 50_000
 
     column_list = (
         "last_name",

@@ -64,7 +64,8 @@ class FastListView(StaffModelView):
 
     #: On PostgreSQL, an unfiltered list whose table the planner thinks holds more rows than
     #: this shows that estimate ("about 100,000") rather than counting every row per page.
-    estimate_count_above: int | None = 50_000
+    #: Only for a view that lists its whole table (None, the default: always count).
+    estimate_count_above: int | None = None
 
     def list_cells(self, page: ListPage) -> dict[str, Cell]:
         """Cells written for speed, by column name; other columns use Flask-Admin's
