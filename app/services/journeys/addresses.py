@@ -16,6 +16,13 @@ from models import Journey
 
 #: Hosts a development machine serves a test page from over plain http.
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+#: A host as a CSP source may name it: DNS labels (ASCII; an international name in its
+#: xn-- form) or an IPv6 address. Anything else (";", quotes, commas) would end the
+#: ``frame-ancestors`` directive and start another in the journey's policy.
+HOST = re.compile(
+    r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+IPV6 = re.compile(r"^[0-9a-f:.]+$")
 
 
 def allowed_host(host: str | None) -> bool:
@@ -76,6 +83,7 @@ def _origin(text: str) -> str:
     host = (parts.hostname or "").lower()
     if (
         not host
+        or not (HOST.match(host) or (":" in host and IPV6.match(host)))
         or "@" in parts.netloc
         or "*" in text
         or parts.path not in ("", "/")
