@@ -108,7 +108,9 @@ def record_of(session: JourneySession, completed_at: datetime) -> pdf.JourneyRec
         reference=f"#{session.id}",
         visitor_name=session.name,
         visitor_email=session.email,
-        record=record.display_name if record is not None else None,
+        # The record's number, not its name: this PDF goes to the visitor, who proved an
+        # email address and must learn nothing the office holds about its record.
+        record=f"#{record.id}" if record is not None else None,
         started_at=session.started_at,
         verified_at=session.verified_at,
         completed_at=completed_at,

@@ -88,6 +88,9 @@ def _start(session: JourneySession, step: dict[str, Any]) -> SignRequest:
     request.status = SignRequestStatus.SENT
     request.next_reminder_at = None
     for signer in request.signers:
+        # The visitor signs as the name they gave: the record's own name (its company, a
+        # spouse's spelling) is the office's to know, never shown to whoever proves its email.
+        signer.name = session.name[:200]
         signer.status = SignerStatus.SENT
         signer.notified_at = now
         signer.token_hash = token_hash(secrets.token_urlsafe(32))
