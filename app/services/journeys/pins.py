@@ -26,6 +26,10 @@ from models import Channel, JourneySession, LoginCode, SessionStatus, db, utcnow
 
 #: The system template of the PIN email.
 PIN_TEMPLATE = "journey.pin"
+#: PINs one email address receives, whichever journey, session or IP asked: anyone may type
+#: an address into a welcome form, so without it a stranger could flood an inbox (a new
+#: session per welcome, a few new PINs per session, from many IPs).
+EMAIL_RATE = "10 per hour;30 per day"
 
 Reason = Literal["ok", "wrong", "expired", "locked"]
 
@@ -46,11 +50,14 @@ def purpose(session: JourneySession) -> str:
 def send_pin(session: JourneySession, ip: str | None = None) -> LoginCode:
     """Email the visitor a new PIN (an earlier one stops working). A visitor who used up a
     PIN's tries before ever getting in starts again from the welcome page instead (a new PIN
-    here would give them as many tries again)."""
+    here would give them as many tries again). Raises
+    :class:`~app.services.one_time_codes.TooManyCodes` once the address had
+    :data:`EMAIL_RATE`."""
     if session.status == SessionStatus.COMPLETED:
         raise NotFound(_("This page does not exist."))
     if session.verified_at is None and locked(session):
         raise ValidationError(_("Too many wrong PINs: please start again."), field="code")
+    one_time_codes.spend(one_time_codes.Limit("journey-pin", EMAIL_RATE, session.email))
     definition = session.definition or {}
     context = templates.base_context(None)
     context.update(journey_name=definition.get("name", ""), visitor_name=session.name)

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from app.services import links
+from app.services import links, one_time_codes
 from app.services.errors import NotFound, ValidationError
 from app.services.journeys import completion, definitions, sign_step, steps, uploads
 from app.services.journeys.pins import PinOutcome, send_pin, verify_pin
@@ -128,7 +128,11 @@ def start(
     db.session.flush()
     log(session, "Welcome form sent", ip, now)
     milestone(session, "started", now)
-    send_pin(session, ip)
+    try:
+        send_pin(session, ip)
+    except one_time_codes.TooManyCodes as refused:
+        # Said on the welcome form like any refusal (the caller's savepoint undoes the row).
+        raise ValidationError(refused.message) from refused
     return session
 
 
