@@ -1,0 +1,94 @@
+"""A journey's pages against what a stranger, another visitor or a careless row could do: a
+policy directive smuggled in through an embedding site, markup in the admin's step texts,
+and an inbox flooded with PINs from many addresses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from models import Journey, JourneyField, JourneyStep, OutboxMessage, db
+from tests.conftest import Mailbox
+from tests.views.test_journey_visitor import (
+    EMAIL,
+    SLUG,
+    enter_pin,
+    journey,
+    latest_pin,
+    start,
+    step_url,
+)
+
+__all__ = ["journey"]  # the fixture, used by name
+
+
+def _directives(response: Any) -> list[str]:
+    policy = response.headers["Content-Security-Policy"]
+    return [part.strip().split(" ", 1)[0] for part in policy.split(";") if part.strip()]
+
+
+def test_a_stored_site_that_would_add_a_directive_never_reaches_the_header(
+    app: Flask, client: Any, journey: dict[str, Any]
+) -> None:
+    with app.app_context():
+        # Written another way than the admin form, which refuses it.
+        db.session.get(
+            Journey, journey["id"]
+        ).embed_origins = "https://agency.example\nhttps://evil.example;sandbox"
+        db.session.commit()
+    response = client.get(f"/f/{SLUG}")
+    assert response.status_code == 200
+    directives = _directives(response)
+    assert "sandbox" not in directives and len(directives) == len(set(directives))
+    assert "frame-ancestors 'self' https://agency.example" in response.headers[
+        "Content-Security-Policy"
+    ].split("; ")
+
+
+def test_step_titles_intros_labels_and_help_are_text(
+    app: Flask, client: Any, journey: dict[str, Any], mailbox: Mailbox
+) -> None:
+    with app.app_context():
+        step = db.session.scalar(
+            select(JourneyStep).where(JourneyStep.journey_id == journey["id"]).limit(1)
+        )
+        step.title = '<img src=x onerror="alert(1)">'
+        step.intro = "<script>alert(2)</script>"
+        field = db.session.get(JourneyField, journey["fields"]["Anything else?"])
+        field.label = "<b onmouseover=alert(3)>Else</b>"
+        field.help_text = '<a href="javascript:alert(4)">help</a>'
+        db.session.commit()
+    public_id = start(client)
+    enter_pin(client, public_id, latest_pin(app, mailbox))
+    html = client.get(step_url(public_id, 0)).get_data(as_text=True)
+    for raw in ("<img src=x", "<script>alert(2)", "<b onmouseover", '<a href="javascript'):
+        assert raw not in html
+    assert "&lt;img src=x" in html and "&lt;script&gt;alert(2)" in html
+
+
+def test_pins_to_one_address_stop_whatever_addresses_ask(
+    app: Flask, client: Any, journey: dict[str, Any], mailbox: Mailbox
+) -> None:
+    for number in range(5):
+        ip = {"REMOTE_ADDR": f"198.51.100.{number + 1}"}
+        client.environ_base.update(ip)
+        public_id = start(client)
+        token = client.csrf_token(f"/f/{SLUG}/s/{public_id}/pin")
+        resent = client.post(f"/f/{SLUG}/s/{public_id}/pin/new", data={"csrf_token": token})
+        assert resent.status_code == 200
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.99"
+    token = client.csrf_token(f"/f/{SLUG}")
+    refused = client.post(
+        f"/f/{SLUG}", data={"csrf_token": token, "name": "Vera Visitor", "email": EMAIL}
+    )
+    assert refused.status_code == 422
+    assert "as many codes" in refused.get_data(as_text=True)
+    with app.app_context():
+        sent = db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.recipient == EMAIL, OutboxMessage.template_key == "journey.pin")
+        )
+    assert sent == 10
