@@ -8,11 +8,19 @@ import pytest
 from sqlalchemy import func, select
 
 from app.services.errors import ValidationError
-from app.services.journeys import completion, definitions, visitors
-from models import Journey, OutboxMessage, db, utcnow
+from app.services.journeys import completion, definitions, uploads, visitors
+from models import Document, Journey, OutboxMessage, db, utcnow
 from tests import factories
 from tests.services.test_journey_definitions import journey
-from tests.services.test_journey_visitors import EMAIL, IP, UA, routes, start, verified
+from tests.services.test_journey_visitors import (
+    EMAIL,
+    IP,
+    UA,
+    png_upload,
+    routes,
+    start,
+    verified,
+)
 
 __all__ = ["routes"]  # the fixture, used by name
 
@@ -82,3 +90,25 @@ def test_one_address_gets_a_few_pins_an_hour_whoever_asks(ctx):
     assert sent == 10
     # Another address is not held up.
     assert start(item, email="someone.else@example.com").public_id
+
+
+def test_a_session_sends_a_few_files_per_slot_replacements_included(ctx):
+    session = verified(journey(("upload", "review")))  # two slots
+    required = session.definition["steps"][0]["fields"][0]["id"]
+    taken, refusals = 0, []
+    for number in range(30):  # the same slot again and again: each file stays on the record
+        try:
+            visitors.add_uploads(session, 0, {required: png_upload(f"licence-{number}.png")}, IP)
+        except ValidationError as refused:
+            refusals.append(refused.field)
+            db.session.rollback()
+        else:
+            db.session.commit()
+            taken += 1
+    assert taken == 10, taken  # five a slot
+    assert uploads.FILES_PER_SLOT == 5
+    assert refusals == [f"slot{required}"] * 20
+    kept = db.session.scalar(
+        select(func.count()).select_from(Document).where(Document.record_id == session.record_id)
+    )
+    assert kept == taken

@@ -18,6 +18,30 @@ from app.services.journeys.progress import actor, check_open, log, step_def
 from app.services.journeys.steps import questions, slot_name
 from models import AccessAction, DocumentSource, JourneySession, JourneyUpload, StepKind, db
 
+#: Files a session may send per slot of its upload steps, replacements included: a file put
+#: in a filled slot replaces it in the session but stays on the record (staff may have seen
+#: it), so without a cap one verified visitor could fill the office's storage slot by slot.
+FILES_PER_SLOT = 5
+#: How the trail says a file was kept (counted against :data:`FILES_PER_SLOT`).
+UPLOADED = "File uploaded to "
+
+
+def files_sent(session: JourneySession) -> int:
+    """Files the session has sent so far, replaced ones included."""
+    return sum(
+        1 for entry in session.trail or () if str(entry.get("what", "")).startswith(UPLOADED)
+    )
+
+
+def files_allowed(session: JourneySession) -> int:
+    """Files the session may send in all: :data:`FILES_PER_SLOT` per slot of its steps."""
+    slots = sum(
+        len(step.get("fields") or ())
+        for step in (session.definition or {}).get("steps") or ()
+        if step.get("kind") == StepKind.UPLOAD.value
+    )
+    return FILES_PER_SLOT * slots
+
 
 class _Hashing:
     """A stream that hashes what is read from it (storage reads each file once, in order)."""
@@ -56,6 +80,11 @@ def add_uploads(
         raise ValidationError(_("There is no such file slot."), field=slot_name(unknown[0]))
     if not files:
         return []
+    if files_sent(session) + len(files) > files_allowed(session):
+        raise ValidationError(
+            _("You have sent as many files as this form takes. Ask the office to help."),
+            field=slot_name(next(iter(files))),
+        )
     record = session.record
     assert record is not None, "a verified session has its record"
     name = (session.definition or {}).get("name", "")
@@ -90,7 +119,7 @@ def add_uploads(
         )
         session.uploads.append(upload_row)
         kept.append(upload_row)
-        log(session, f"File uploaded to {slots[slot_id].label}: {upload_row.filename}", ip)
+        log(session, f"{UPLOADED}{slots[slot_id].label}: {upload_row.filename}", ip)
     db.session.flush()
     return kept
 
