@@ -445,6 +445,7 @@ def test_a_large_unfiltered_list_shows_an_estimate_on_postgresql(
     monkeypatch.setattr(RecordView, "estimate_count_above", 10)
     html = agent_client.get("/admin/record/").get_data(as_text=True)
     assert "an estimate, as the list is large and not filtered" in html
+    assert "Tag or untag all about " in html
     assert len(rows(html)) == 30
     narrowed = agent_client.get("/admin/record/?search=Imate0").get_data(as_text=True)
     assert "an estimate" not in narrowed and len(rows(narrowed)) == 10
