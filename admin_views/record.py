@@ -224,13 +224,14 @@ class RecordView(FastListView, RecordBulkTags, RecordSelfService):
     def get_query(self) -> t.Any:
         # The primary applicant's portal account is at most one row: joined, not a query.
         agent = joinedload(Record.assigned_agent)
-        tags = selectinload(Record.tags)
         account = joinedload(Record.portal_account)
-        if self._listing():  # the list shows names, colours and a status, not whole rows
+        if self._listing():
+            # The list shows names and a status, not whole rows; its tags cell reads the
+            # page's tag names and colours itself, in one query (record_list_cells).
             agent = agent.load_only(User.first_name, User.last_name, User.email)
-            tags = tags.load_only(Tag.name, Tag.colour)
             account = account.load_only(PortalAccount.status, PortalAccount.last_login_at)
-        return super().get_query().options(agent, tags, account)
+            return super().get_query().options(agent, account)
+        return super().get_query().options(agent, selectinload(Record.tags), account)
 
     def list_cells(self, page: ListPage) -> dict[str, t.Any]:
         return record_cells(page)

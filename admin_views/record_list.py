@@ -39,9 +39,11 @@ _PG_CLASS = table("pg_class", column("oid"), column("reltuples"))
 class ListPage:
     """What every row of one page shares, worked out once: base URLs, the return address."""
 
-    def __init__(self, view: StaffModelView, return_url: str) -> None:
+    def __init__(self, view: StaffModelView, return_url: str, rows: t.Sequence[t.Any] = ()) -> None:
         self.view = view
         self.return_url = return_url
+        #: The page's rows, for cells that read something of all of them in one query.
+        self.rows = rows
         back = quote(return_url, safe="")
         self.details_url = url_for(".details_view") + "?id="
         self.details_back_url = f"{url_for('.details_view')}?url={back}&id="
@@ -123,7 +125,7 @@ class FastListView(StaffModelView):
         """The table's rows, or None when a row action is one this renderer does not know
         (the page then falls back to Flask-Admin's own rows). ``context`` is what the page's
         template gets; column formatters read it as they would the template's context."""
-        page = ListPage(self, return_url)
+        page = ListPage(self, return_url, data)
         buttons = self._row_buttons(page)
         if buttons is None:
             return None
