@@ -5,11 +5,13 @@ and an inbox flooded with PINs from many addresses."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 from sqlalchemy import func, select
 
-from models import Journey, JourneyField, JourneyStep, OutboxMessage, db
+from app.services.journeys import visitors
+from models import Journey, JourneyField, JourneySession, JourneyStep, OutboxMessage, db
 from tests.conftest import Mailbox
 from tests.views.test_journey_visitor import (
     EMAIL,
@@ -92,3 +94,27 @@ def test_pins_to_one_address_stop_whatever_addresses_ask(
             .where(OutboxMessage.recipient == EMAIL, OutboxMessage.template_key == "journey.pin")
         )
     assert sent == 10
+
+
+def test_a_fresh_pin_by_the_emailed_link_leaves_the_other_browsers_out(
+    app: Flask, client: Any, journey: dict[str, Any], mailbox: Mailbox
+) -> None:
+    public_id = start(client)
+    enter_pin(client, public_id, latest_pin(app, mailbox))
+    with app.app_context(), app.test_request_context():
+        found = db.session.scalar(
+            select(JourneySession).where(JourneySession.public_id == public_id)
+        )
+        link = visitors.resume_link(found)
+        db.session.commit()
+    path = urlsplit(link).path
+    app.test_client_class = type(client)
+    phone = app.test_client()
+    phone.submit(path, {}, page=path)
+    response = enter_pin(phone, public_id, latest_pin(app, mailbox))
+    assert response.status_code == 302
+    new_id = response.headers["Location"].split("/")[-3]
+    assert phone.get(step_url(new_id, 0)).status_code == 200
+    # The computer the visitor left (still holding its cookie) opens nothing any more.
+    for path in (step_url(public_id, 0), step_url(new_id, 0), f"/f/{SLUG}/s/{public_id}/pin"):
+        assert client.get(path).status_code == 404, path

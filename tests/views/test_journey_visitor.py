@@ -393,8 +393,11 @@ def test_a_visitor_who_left_comes_back_by_the_emailed_link_after_a_fresh_pin(
     assert response.headers["Location"].endswith(f"/f/{SLUG}/s/{public_id}/pin")
     assert other.get(step_url(public_id, 1)).status_code == 404  # not before the PIN
     response = enter_pin(other, public_id, latest_pin(app, mailbox))
+    old_id, public_id = public_id, response.headers["Location"].split("/")[-3]
+    assert public_id != old_id  # a fresh PIN: the session has a new id, this browser alone
     assert response.headers["Location"].endswith(step_url(public_id, 1))  # where they were
     assert "Garaged at night." in other.get(step_url(public_id, 0)).get_data(as_text=True)
+    assert client.get(step_url(old_id, 0)).status_code == 404  # the first browser is out
     assert other.get("/f/renew-policy/resume/not-a-token").status_code == 404
 
 

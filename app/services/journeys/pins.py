@@ -11,6 +11,7 @@ is no, so the try stays counted.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -116,7 +117,7 @@ def verify_pin(
     """Check the PIN the visitor typed. Right: the session is verified (status in progress,
     its record matched, ``flow.started`` logged). Wrong, expired or out of tries: said so,
     and noted in the trail. A verified session asked again (a resumed one) is verified anew
-    the same way."""
+    and gets a new ``public_id``: the caller binds the browser to ``session.public_id``."""
     if session.status == SessionStatus.COMPLETED:
         raise NotFound(_("This page does not exist."))
     now = now or utcnow()
@@ -154,6 +155,10 @@ def _verified(
         session.user_agent = user_agent[:400]
     log(session, "PIN verified" + (" (resumed)" if resumed else ""), ip, now)
     if resumed:
+        # A fresh PIN (the emailed link back) gives the session a new id: the browser that
+        # typed it goes on alone, and one that held the old id (a shared computer, say)
+        # opens nothing any more.
+        session.public_id = secrets.token_urlsafe(16)
         db.session.flush()
         return
     record = matching.record_for(session)
