@@ -169,7 +169,9 @@ def resume(slug: str, token: str) -> Any:
     if not journey.active:
         return closed()
     try:
-        session = visitors.from_resume_token(journey, token, ip=get_remote_address())
+        session = visitors.from_resume_token(
+            journey, token, ip=get_remote_address(), log_it=request.method == "POST"
+        )
     except NotFound:
         return render_template("journeys/resume_invalid.html"), 404
     if request.method == "GET":

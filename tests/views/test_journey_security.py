@@ -118,3 +118,24 @@ def test_a_fresh_pin_by_the_emailed_link_leaves_the_other_browsers_out(
     # The computer the visitor left (still holding its cookie) opens nothing any more.
     for path in (step_url(public_id, 0), step_url(new_id, 0), f"/f/{SLUG}/s/{public_id}/pin"):
         assert client.get(path).status_code == 404, path
+
+
+def test_looking_at_the_emailed_link_writes_nothing_to_the_trail(
+    app: Flask, client: Any, journey: dict[str, Any], mailbox: Mailbox
+) -> None:
+    public_id = start(client)
+    enter_pin(client, public_id, latest_pin(app, mailbox))
+    with app.app_context(), app.test_request_context():
+        found = db.session.scalar(
+            select(JourneySession).where(JourneySession.public_id == public_id)
+        )
+        path = urlsplit(visitors.resume_link(found)).path
+        db.session.commit()
+        before = len(found.trail)
+    for _ in range(50):  # a mail scanner, or anyone holding the link: GETs are not limited
+        assert client.get(path).status_code == 200
+    with app.app_context():
+        found = db.session.scalar(
+            select(JourneySession).where(JourneySession.public_id == public_id)
+        )
+        assert len(found.trail) == before

@@ -216,11 +216,18 @@ def resume_link(session: JourneySession, now: datetime | None = None) -> str:
 
 
 def from_resume_token(
-    journey: Journey, token: str | None, *, ip: str | None = None, now: datetime | None = None
+    journey: Journey,
+    token: str | None,
+    *,
+    ip: str | None = None,
+    now: datetime | None = None,
+    log_it: bool = True,
 ) -> JourneySession:
     """The session of an emailed resume link while it works, else NotFound (unknown,
     expired, or the session completed). The visitor still needs a fresh PIN: the web side
-    sends one, and binds the browser once it is right."""
+    sends one, and binds the browser once it is right. ``log_it=False`` for a mere look at
+    the link (a GET, which mail scanners make too, and nothing limits): the trail notes
+    only the visitor asking to come back."""
     if not token or len(token) > 200:
         raise NotFound(_("This link does not work any more."))
     session = db.session.scalar(
@@ -236,6 +243,7 @@ def from_resume_token(
         or session.resume_until <= (now or utcnow())
     ):
         raise NotFound(_("This link does not work any more."))
-    log(session, "Resumed by the emailed link", ip, now)
-    db.session.flush()
+    if log_it:
+        log(session, "Resumed by the emailed link", ip, now)
+        db.session.flush()
     return session
