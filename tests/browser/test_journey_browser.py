@@ -85,6 +85,7 @@ def expected_only(problems: list[str], *statuses: int) -> list[str]:
 
 
 def draw(page: Page, canvas: Any) -> None:
+    expect(canvas).to_be_visible()  # the dialog is open
     box = canvas.bounding_box()
     assert box is not None
     x, y, w, h = box["x"], box["y"], box["width"], box["height"]
