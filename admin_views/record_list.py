@@ -168,10 +168,11 @@ class FastListView(StaffModelView):
             title = escape(str(row_action.title or ""))
             kind = type(row_action)
             if kind is DeleteRowAction:
-                question = escape(_delete_question())
+                # "Delete Record?": the button's own (translated) title as its question, fifty
+                # times shorter than Flask-Admin's sentence on every page.
                 parts.append(
                     '<button form="pt-row-delete" name="id" value="\0" class="btn btn-link'
-                    f' p-0 align-baseline" data-pt-confirm="{question}" title="{title}">'
+                    f' p-0" data-pt-confirm="{title}?" title="{title}">'
                     '<span class="fa fa-trash"></span></button>'
                 )
                 continue
@@ -210,12 +211,6 @@ def _select_title() -> str:
     from flask_admin.babel import gettext
 
     return str(gettext("Select record"))
-
-
-def _delete_question() -> str:
-    from flask_admin.babel import gettext
-
-    return str(gettext("Are you sure you want to delete this record?"))
 
 
 def _narrowed(args: t.Any) -> bool:

@@ -345,12 +345,13 @@ def _fifty_records(app, agent_user):
             )
 
 
-def test_a_page_of_50_records_stays_under_81_kb(app, admin_client, agent_user):
+def test_a_page_of_50_records_stays_under_80_kb(app, admin_client, agent_user):
     _fifty_records(app, agent_user)
     html = admin_client.get("/admin/record/?page_size=50").get_data(as_text=True)
     assert len(rows(html)) == 50
-    # 81 KB: the menu holds the Journeys entries and Settings, Teams (about 1 KB on every page).
-    assert len(html.encode()) < 81_000, len(html.encode())
+    # Long names, a company on every third, two tags each, an admin's delete buttons: the
+    # menu (Journeys, Teams) is about 24 KB of it, PostgreSQL's ids a few hundred bytes more.
+    assert len(html.encode()) < 80_000, len(html.encode())
 
 
 def test_the_list_has_one_form_for_its_rows_not_one_per_row(app, admin_client, agent_user):
