@@ -139,3 +139,35 @@ def test_looking_at_the_emailed_link_writes_nothing_to_the_trail(
             select(JourneySession).where(JourneySession.public_id == public_id)
         )
         assert len(found.trail) == before
+
+
+def test_every_post_of_another_visitors_session_is_not_found(
+    app: Flask, client: Any, journey: dict[str, Any], mailbox: Mailbox
+) -> None:
+    public_id = start(client)
+    enter_pin(client, public_id, latest_pin(app, mailbox))
+    app.test_client_class = type(client)
+    stranger = app.test_client()
+    own = start(stranger, email="sam.stranger@example.com")
+    token = stranger.csrf_token(f"/f/{SLUG}/s/{own}/pin")  # a valid token of its own cookie
+    base = f"/f/{SLUG}/s/{public_id}"
+    for path in (
+        f"{base}/pin",
+        f"{base}/pin/new",
+        f"{base}/copy",
+        step_url(public_id, 0),
+        f"{step_url(public_id, 2)}/consent",
+        f"{step_url(public_id, 2)}/finish",
+    ):
+        response = stranger.post(path, data={"csrf_token": token, "code": "123456"})
+        assert response.status_code == 404, path
+    draft = stranger.post(
+        f"{step_url(public_id, 2)}/draft", json={"fields": {}}, headers={"X-CSRFToken": token}
+    )
+    assert draft.status_code == 404
+    with app.app_context():
+        found = db.session.scalar(
+            select(JourneySession).where(JourneySession.public_id == public_id)
+        )
+        assert not [e for e in found.trail if "PIN wrong" in e["what"]]
+        assert found.sign_request_id is None
