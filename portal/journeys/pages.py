@@ -125,7 +125,9 @@ def pin(slug: str, public_id: str) -> Any:
         session, form.code.data, ip=get_remote_address(), user_agent=_ua()
     )
     if outcome.ok:
-        cookie.bind(session.public_id)  # a resumed session's id is new: see verify_pin
+        if session.public_id != public_id:
+            cookie.forget(public_id)  # a resumed session's id is new: see verify_pin
+        cookie.bind(session.public_id)
         return redirect(where_next(session))
     if outcome.reason == "locked":
         cookie.forget(public_id)
