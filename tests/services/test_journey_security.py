@@ -112,3 +112,16 @@ def test_a_session_sends_a_few_files_per_slot_replacements_included(ctx):
         select(func.count()).select_from(Document).where(Document.record_id == session.record_id)
     )
     assert kept == taken
+
+
+def test_the_pin_email_carries_no_text_the_typist_chose(ctx):
+    bait = "Your policy lapsed, pay at https://pay.example.net today"
+    start(journey(("review",)), name=bait)
+    message = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.recipient == EMAIL, OutboxMessage.template_key == "journey.pin")
+        .order_by(OutboxMessage.id.desc())
+    ).first()
+    assert message is not None
+    assert "pay.example.net" not in f"{message.subject} {message.body_text} {message.body_html}"
+    assert not message.recipient_name

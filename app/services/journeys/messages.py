@@ -26,7 +26,9 @@ JOURNEY_TEMPLATES: tuple[TemplateSpec, ...] = (
         Channel.EMAIL,
         "Journey: PIN",
         "Your PIN for {{ journey_name }}: {{ code }}",
-        "Hello {{ visitor_name }},\n\n"
+        # No name: whoever typed this address typed the name too, and the address is not
+        # proven yet (a stranger's text must not go out in the office's email).
+        "Hello,\n\n"
         "Your PIN to go on with {{ journey_name }} is:\n\n"
         "    {{ code }}\n\n"
         "It works once, for {{ code_minutes }} minutes. If you did not ask for it, you can "

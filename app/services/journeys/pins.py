@@ -68,7 +68,8 @@ def send_pin(session: JourneySession, ip: str | None = None) -> LoginCode:
         session.email,
         template=PIN_TEMPLATE,
         context=context,
-        to_name=session.name,
+        # The name is the typist's until the PIN proves the address (see messages.PIN).
+        to_name=session.name if session.verified_at is not None else None,
         record_id=session.record_id,
         valid_minutes=int(definition.get("pin_minutes") or 10),
         max_attempts=int(definition.get("pin_attempts") or 5),
