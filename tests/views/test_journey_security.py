@@ -171,3 +171,21 @@ def test_every_post_of_another_visitors_session_is_not_found(
         )
         assert not [e for e in found.trail if "PIN wrong" in e["what"]]
         assert found.sign_request_id is None
+
+
+def test_welcome_forms_from_one_address_are_limited_whatever_the_emails(
+    app: Flask, client: Any, journey: dict[str, Any], fresh_minute: None
+) -> None:
+    limit = int(str(app.config["PORTICO_PORTAL_LOGIN_LIMIT"]).split(" ")[0])
+    token = client.csrf_token(f"/f/{SLUG}")
+    statuses = [
+        client.post(
+            f"/f/{SLUG}",
+            data={"csrf_token": token, "name": "Flo Od", "email": f"flood{n}@example.com"},
+        ).status_code
+        for n in range(limit + 1)
+    ]
+    assert statuses[:limit] == [302] * limit and statuses[limit] == 429
+    with app.app_context():
+        started = db.session.scalar(select(func.count()).select_from(JourneySession))
+    assert started == limit
