@@ -8,7 +8,15 @@ office's key (:mod:`app.pdf.sealing`), so a changed byte is caught by ``flask pd
 
 from app.pdf.certificate import CertificateData, CoverageLine, Party, certificate_pdf
 from app.pdf.document import Branding, Document, office_branding, unprintable
-from app.pdf.journey import FilePart, JourneyRecord, SignedPart, StepPart, TrailLine, journey_pdf
+from app.pdf.journey import (
+    FilePart,
+    JourneyRecord,
+    SignedPart,
+    StepPart,
+    TrailLine,
+    journey_pdf,
+    with_pages_of,
+)
 from app.pdf.sealing import OfficeKey, SealError, Verdict, office_key, seal, verify
 from app.pdf.signing import (
     AuditSigner,
@@ -52,4 +60,5 @@ __all__ = [
     "stamp",
     "unprintable",
     "verify",
+    "with_pages_of",
 ]

@@ -12,9 +12,13 @@ record never reads as though the visitor left something out.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, NameObject
 
 from app.pdf.audit import _when, _zone
 from app.pdf.document import FAMILY, Branding, Document, unprintable
@@ -172,6 +176,7 @@ def _signed(doc: Document, signed: Sequence[SignedPart]) -> None:
     if not signed:
         return
     doc.heading("Signed document")
+    doc.paragraph("The signed document's pages follow this record.")
     for part in signed:
         doc.key_values([("Title", printable(part.title))])
         _fingerprint(doc, "SHA-256 of the document as sent for signing", part.original_sha256)
@@ -191,3 +196,27 @@ def _files(doc: Document, files: Sequence[FilePart]) -> None:
             ]
         )
         _fingerprint(doc, "SHA-256", part.sha256)
+
+
+def with_pages_of(drawn: bytes, signed: bytes) -> bytes:
+    """``drawn`` with the pages of the signed PDF after its own, so the one sealed completion
+    PDF holds the signed document itself. The signed PDF's own seal cannot come along (a
+    page copied out of a signed file is no longer that file): its signature fields go, what
+    the signer put stays (it is drawn in the pages), and its SHA-256 named on the pages
+    before proves which signed file they are."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(drawn)))
+    for page in PdfReader(io.BytesIO(signed)).pages:
+        added = writer.add_page(page)
+        annotations = added.get("/Annots")
+        if annotations is None:
+            continue
+        kept = ArrayObject(
+            a for a in annotations.get_object() if a.get_object().get("/FT") != "/Sig"
+        )
+        if kept:
+            added[NameObject("/Annots")] = kept
+        else:
+            del added["/Annots"]
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

@@ -12,15 +12,19 @@ from datetime import timedelta
 
 import pytest
 from flask import current_app
+from pypdf import PdfReader
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 
+from app import pdf
 from app.services import documents
 from app.services.errors import NotFound, ValidationError
 from app.services.journeys import definitions, matching, steps, visitors
+from app.services.signing import completion as signed_pdfs
 from app.services.signing import disclosures, signing
 from app.services.signing.signing_checks import SignatureInput
+from app.storage import storage
 from models import (
     ActivityEntry,
     Document,
@@ -389,6 +393,10 @@ def test_the_signature_step_sends_the_visitor_a_request_without_an_email(routes)
     visitors.sign_done(session, 0, ip=IP)
     db.session.commit()
     assert session.step_index == 1 and trail(session)[-2] == f"Signed: {request.title}"
+    # The visitor hears once, when the journey completes, with everything: not also here.
+    newer = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id > (before or 0)))
+    assert "sign.completed" not in [m.template_key for m in newer]
+    assert request.signed_document is not None
     [(title, said)] = steps.get("sign").summary(session, session.definition["steps"][0])
     assert title == request.title and said.startswith("Signed")
 
@@ -505,6 +513,15 @@ def test_the_last_step_completes_the_session(app, routes):
     assert session.status == SessionStatus.COMPLETED and session.step_index == 4
     assert session.completion_document is not None
     assert {"step:0", "step:1", "step:2", "step:3", "completed"} <= set(stages(session))
+    # One sealed PDF holds the record of the session and, after it, the signed pages.
+    with storage().open(session.completion_document.storage_key) as handle:
+        data = handle.read()
+    signed = signed_pdfs.signed_pdf_bytes(session.sign_request)
+    pages = PdfReader(io.BytesIO(data)).pages
+    signed_pages = PdfReader(io.BytesIO(signed)).pages
+    assert len(pages) > len(signed_pages)
+    assert pages[-1].extract_text() == signed_pages[-1].extract_text()
+    assert pdf.verify(data).ok
     with pytest.raises(NotFound):
         visitors.step_done(session, 3)
 

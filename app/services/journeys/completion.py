@@ -12,6 +12,7 @@ keys, so a completion retried sends each once.
 from __future__ import annotations
 
 import hashlib
+from contextlib import suppress
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
@@ -122,12 +123,17 @@ def record_of(session: JourneySession, completed_at: datetime) -> pdf.JourneyRec
 
 
 def build_pdf(session: JourneySession, completed_at: datetime) -> bytes:
-    """The sealed completion PDF of ``session``."""
+    """The sealed completion PDF of ``session``: the record of the session, then the signed
+    document's pages."""
     drawn = pdf.journey_pdf(
         record_of(session, completed_at),
         branding=pdf.office_branding(),
         timezone=str(current_app.config["PORTICO_TIMEZONE"]),
     )
+    if session.sign_request is not None:
+        # Its file gone, the record names the signed document by its fingerprint alone.
+        with suppress(NotFound):
+            drawn = pdf.with_pages_of(drawn, signed_pdfs.signed_pdf_bytes(session.sign_request))
     return pdf.seal(drawn)
 
 

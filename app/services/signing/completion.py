@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from app import pdf
 from app.services import document_access, documents, events, links, outbox, templates
@@ -34,6 +35,7 @@ from models import (
     Document,
     DocumentKind,
     DocumentSource,
+    JourneySession,
     RecordKind,
     SignerStatus,
     SignField,
@@ -182,6 +184,15 @@ def _store(request: SignRequest, data: bytes) -> Document:
     return document
 
 
+def _in_a_journey(request: SignRequest) -> bool:
+    """Whether ``request`` is a journey's signature step (its visitor is emailed once, when
+    the journey completes, not also here)."""
+    found = db.session.scalar(
+        select(JourneySession.id).where(JourneySession.sign_request_id == request.id).limit(1)
+    )
+    return found is not None
+
+
 def complete(request: SignRequest) -> Document | None:
     """Everyone signed: seal the signed PDF, keep it on the record (shared with the client on
     a client record), mark the request *signed*, emit ``sign_request.completed`` and email
@@ -222,6 +233,8 @@ def complete(request: SignRequest) -> Document | None:
         record=record,
         details={"subject": request.title, "sign_request": request.id, "document": document.title},
     )
+    if _in_a_journey(request):
+        return document  # the journey's completion email carries it, with the rest
     for signer in request.signers:
         outbox.send_template(
             "sign.completed",
