@@ -42,9 +42,7 @@ def test_admin_turns_on_an_agent_email_and_previews_it(app, page: Page, base_url
     assert blocked_scripts(problems) == []
 
 
-def test_security_rows_are_fixed_on_and_features_not_built_are_not_offered(
-    app, page: Page, base_url
-):
+def test_security_rows_are_fixed_on_and_built_features_are_offered(app, page: Page, base_url):
     with app.app_context():
         factories.staff(role="admin", email="ada.admin@example.com", first_name="Ada")
     problems = watch_console(page)
@@ -56,7 +54,8 @@ def test_security_rows_are_fixed_on_and_features_not_built_are_not_offered(
     expect(fixed).to_be_disabled()
     row = page.locator('tr[id="rule-portal.login.failed"]')
     expect(row).to_contain_text("Sign-ins, failed sign-ins and pauses are always logged")
-    expect(page.get_by_text("Self-service journey completed")).to_have_count(0)
+    # Journeys are built: their events have rows like every other feature's.
+    expect(page.locator('tr[id="rule-flow.completed"]')).to_have_count(1)
     expect(page.locator('tr[id="rule-portal.certificate.requested"]')).to_have_count(1)
 
     # An ordinary row can have its log switched off; the security row keeps its log.
