@@ -18,6 +18,9 @@ from app.extensions import limiter
 from models import JourneySession, db
 from portal.limits import form_key, path_key, per_account, per_ip
 
+#: PINs typed for one email address in a day, whichever session, journey or address: a
+#: visitor needs a handful, a guesser thousands.
+PIN_EMAIL_DAY_LIMIT = "50 per day"
 #: New PINs per session and per address: each is an email.
 RESEND_LIMIT = "5 per hour"
 RESEND_IP_LIMIT = "20 per hour"
@@ -58,6 +61,14 @@ def pin() -> list[Any]:
             methods=["POST"],
             key_func=session_email_key,
             scope="portal-journey-pin-email",
+        ),
+        # A day's cap on top: each new PIN (at most 30 a day to one address) brings its own
+        # tries, so without it the wrong guesses at one address would add up over the day.
+        limiter.limit(
+            lambda: PIN_EMAIL_DAY_LIMIT,
+            methods=["POST"],
+            key_func=session_email_key,
+            scope="portal-journey-pin-email-day",
         ),
     ]
 

@@ -438,3 +438,32 @@ def test_a_session_completed_elsewhere_meanwhile_is_not_completed_again(ctx):
     with pytest.raises(ValidationError, match="cannot be completed"):
         completion.complete(session)
     assert db.session.scalars(select(Document).where(Document.title.like("Renew%"))).all() == []
+
+
+def test_the_completion_email_reads_the_visitor_never_the_record_their_email_matched(
+    app, ctx, mailbox
+):
+    """A team's template may name ``record.*``: it reads what the visitor gave, never what
+    the office holds of the record their proven email matched."""
+    record = client_record("held@example.com", company_name="Hidden Co")
+    record.first_name, record.last_name = "Secret", "Holder"
+    db.session.add(
+        MessageTemplate(
+            key="desk.done",
+            channel=Channel.EMAIL,
+            name="Desk: journey done",
+            subject="Done",
+            body="Dear {{ record.full_name }} {{ record.company_name }}, "
+            "from {{ agent.full_name }}.",
+        )
+    )
+    agent = record.assigned_agent
+    agent.team = Team(name="Desk", completion_template_key="desk.done")
+    session = session_on(journey(agent), record, name="Val Visitor")
+    finish(session)
+    db.session.commit()
+    run_jobs(app)
+    [mail] = mail_to(mailbox, "<held@example.com>")
+    text = body_of(mail)
+    assert "Dear Val Visitor" in text and agent.full_name in text
+    assert "Secret" not in text and "Holder" not in text and "Hidden" not in text

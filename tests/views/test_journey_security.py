@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.services.journeys import visitors
 from models import Journey, JourneyField, JourneySession, JourneyStep, OutboxMessage, db
+from portal.journeys import limits
 from tests.conftest import Mailbox
 from tests.views.test_journey_visitor import (
     EMAIL,
@@ -189,3 +190,23 @@ def test_welcome_forms_from_one_address_are_limited_whatever_the_emails(
     with app.app_context():
         started = db.session.scalar(select(func.count()).select_from(JourneySession))
     assert started == limit
+
+
+def test_wrong_pins_for_one_email_are_capped_for_the_day(
+    app: Flask, client: Any, journey: dict[str, Any], fresh_minute: None
+) -> None:
+    """Every new PIN brings its own tries: a day's cap per email keeps guesses few."""
+    old = limits.PIN_EMAIL_DAY_LIMIT
+    limits.PIN_EMAIL_DAY_LIMIT = "4 per day"
+    try:
+        statuses = []
+        for _ in range(3):
+            public_id = start(client)
+            url = f"/f/{SLUG}/s/{public_id}/pin"
+            token = client.csrf_token(url)
+            for _ in range(2):
+                response = client.post(url, data={"csrf_token": token, "code": "000000"})
+                statuses.append(response.status_code)
+        assert 429 in statuses[4:] and 429 not in statuses[:4]
+    finally:
+        limits.PIN_EMAIL_DAY_LIMIT = old

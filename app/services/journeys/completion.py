@@ -27,6 +27,7 @@ from app.services import documents, events, outbox, templates
 from app.services.errors import NotFound, ValidationError
 from app.services.journeys import messages, progress, steps, teams
 from app.services.signing import completion as signed_pdfs
+from app.services.validation import format_phone
 from app.services.workflows import runs
 from app.storage import UploadRule, clean_filename, storage
 from app.storage.lifecycle import keep_if_committed
@@ -213,8 +214,31 @@ def complete(session: JourneySession) -> Document:
 
 
 def _context(session: JourneySession, attached: bool) -> dict[str, Any]:
+    """The email's values. ``record`` holds what the visitor gave (their name and the email
+    they proved), never what the office holds of the record their email matched: a team's
+    template could otherwise show that record to whoever proved the address."""
+    context = templates.base_context(None)
+    first, _space, last = session.name.partition(" ")
+    context["record"] = {
+        "first_name": first,
+        "last_name": last,
+        "full_name": session.name,
+        "display_name": session.name,
+        "email": session.email,
+        "company_name": "",
+    }
+    # The agent is the journey's staff member (who handles it), not the record's.
+    user_id = (session.definition or {}).get("assigned_user_id")
+    staff = db.session.get(User, user_id) if user_id else None
+    if staff is not None:
+        context["agent"] = {
+            "full_name": staff.full_name,
+            "first_name": staff.first_name,
+            "email": staff.email,
+            "phone": format_phone(staff.phone),
+        }
     return {
-        **templates.base_context(session.record),
+        **context,
         "journey_name": (session.definition or {}).get("name") or session.journey.name,
         "visitor_name": session.name,
         "attached": attached,
