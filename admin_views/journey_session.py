@@ -153,7 +153,7 @@ class JourneySessionView(StaffModelView):
     column_default_sort = ("started_at", True)
     column_sortable_list = ("started_at", "last_seen_at", "name")
     column_searchable_list = ("name", "email")
-    column_filters = (
+    column_filters: tuple[t.Any, ...] = (
         IntChoice(JourneySession.journey_id, "Journey", journey_options),
         EnumChoice(JourneySession.status, "Status", SessionStatus),
         AssignedTo(),
@@ -209,7 +209,8 @@ def _user_names(ids: t.Iterable[int]) -> dict[int, str]:
     wanted = set(ids)
     if not wanted:
         return {}
-    return {u.id: u.full_name for u in db.session.scalars(select(User).where(User.id.in_(wanted)))}
+    users = db.session.scalars(select(User).where(User.id.in_(wanted)))
+    return {int(u.id): u.full_name for u in users}
 
 
 class MyJourneySessionView(JourneySessionView):
