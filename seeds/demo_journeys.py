@@ -119,8 +119,12 @@ def _declaration_layout(staff: User) -> SignTemplate:
         return found
     doc = pdf.Document(LAYOUT_NAME, branding=pdf.office_branding(), footer_label=LAYOUT_NAME)
     doc.heading("Driver declaration").paragraph(DECLARATION)
+    declaration = doc.output()
     extra, places = pdf_files.signature_page(LAYOUT_NAME, ["Policyholder"])
-    data = pdf_files.append_page(doc.output(), extra)
+    data = pdf_files.append_page(declaration, extra)
+    # The places count pages within the signature page's own PDF: theirs come after the
+    # declaration's, where the lines are drawn.
+    before = len(pdf_files.inspect(declaration).pages)
     info = pdf_files.inspect(data)
     stored = storage().put(io.BytesIO(data), documents.upload_rule(), field="file")
     keep_if_committed(stored.key)
@@ -135,7 +139,7 @@ def _declaration_layout(staff: User) -> SignTemplate:
         signer_roles=[SignerRole.PRIMARY.value],
         fields=[
             {
-                "page": place.page,
+                "page": before + place.page,
                 "x": place.x,
                 "y": place.y,
                 "width": place.width,

@@ -126,3 +126,15 @@ def test_a_second_worker_with_a_name_in_use_is_told_to_pick_another(app):
         assert "a worker named 'front-desk' is running already" in result.output
     finally:
         running.register_death()
+
+
+def test_seed_demo_puts_the_declarations_signature_on_its_signature_page(app):
+    """The demo journey's saved layout: its fields sit on the "Signatures" page after the
+    declaration, over the lines drawn for them, not off the declaration's foot."""
+    from models import SignTemplate
+
+    assert run(app, "seed", "demo", "--records", "1").exit_code == 0
+    with app.app_context():
+        layout = db.session.scalars(select(SignTemplate)).one()
+        assert len(layout.pages) == 2
+        assert {field["page"] for field in layout.fields} == {1}
