@@ -25,4 +25,4 @@ journeys_bp = Blueprint(
 # The journey cookie carries the CSRF secret of these forms (portal.journeys.cookie).
 csrf.exempt(journeys_bp)
 
-from portal.journeys import framing, pages, signing, steps  # noqa: E402,F401
+from portal.journeys import framing, later, pages, signing, steps  # noqa: E402,F401

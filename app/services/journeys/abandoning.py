@@ -10,17 +10,21 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select, update
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
 
 from app.services import events, outbox, templates
+from app.services.errors import ValidationError
 from app.services.journeys import messages, visitors
-from models import JourneySession, SessionStatus, db, utcnow
+from models import JourneySession, OutboxMessage, SessionStatus, db, utcnow
 
 #: A session not seen for this long is abandoned.
 ABANDON_AFTER = timedelta(hours=24)
 #: Sessions abandoned per sweep (the next sweep, a second later, takes the rest).
 BATCH = 100
 OPEN = (SessionStatus.STARTED, SessionStatus.IN_PROGRESS)
+#: Links a visitor may ask for ("Finish later") per session.
+LATER_MAX = 3
 
 
 def sweep(now: datetime | None = None) -> int:
@@ -78,9 +82,40 @@ def _abandoned(session: JourneySession, now: datetime) -> None:
         send_resume_email(session, now)
 
 
-def send_resume_email(session: JourneySession, now: datetime | None = None) -> None:
+def finish_later(session: JourneySession, now: datetime | None = None) -> datetime:
+    """The visitor asks to finish later: a link back to the step they reached is emailed now
+    (the link before stops working; the session stays open and is abandoned after
+    :data:`ABANDON_AFTER` like any other, without a second link). At most
+    :data:`LATER_MAX` a session. Returns until when the link works."""
+    if session.status != SessionStatus.IN_PROGRESS or session.verified_at is None:
+        raise ValidationError(_("This journey is not under way: there is nothing to finish."))
+    if int((session.definition or {}).get("resume_days") or 0) <= 0:
+        raise ValidationError(
+            _("This journey cannot be finished later: please finish it now, or start again.")
+        )
+    sent = db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.idempotency_key.like(f"journey-later:{session.id}:%"))
+    )
+    if (sent or 0) >= LATER_MAX:
+        raise ValidationError(
+            _(
+                "We have emailed you a link %(count)d times already: use the newest one.",
+                count=LATER_MAX,
+            )
+        )
+    send_resume_email(session, now, key=f"journey-later:{session.id}:{(sent or 0) + 1}")
+    assert session.resume_until is not None
+    return session.resume_until
+
+
+def send_resume_email(
+    session: JourneySession, now: datetime | None = None, *, key: str | None = None
+) -> None:
     """Email the visitor a new link back to where they left off (the link before stops
-    working); once per session: its outbox key is the session's."""
+    working); once per session (its outbox key is the session's) unless ``key`` names
+    another sending (the visitor asked: :func:`finish_later`)."""
     now = now or utcnow()
     link = visitors.resume_link(session, now)
     until = session.resume_until or now
@@ -94,7 +129,7 @@ def send_resume_email(session: JourneySession, now: datetime | None = None) -> N
             "resume_url": link,
             "resume_until": f"{day:%d %B %Y}".lstrip("0"),
         },
-        key=f"journey-resume:{session.id}",
+        key=key or f"journey-resume:{session.id}",
         to=session.email,
         to_name=session.name,
         reply_to=templates.reply_address(session.record),
