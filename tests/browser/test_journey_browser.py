@@ -161,6 +161,9 @@ def run_journey(
     target.get_by_role("button", name="Agree and continue").click()
     expect(target.get_by_role("button", name="Finish")).to_be_visible()
     expect(target.locator(".pt-sign-page img").first).to_be_visible()
+    # The page's own style sheet has applied (a busy machine may answer the page before it):
+    # until then the page images are as wide as they are drawn.
+    expect(target.locator(".pt-sign-page > img").first).to_have_css("display", "block")
     check("sign")
     target.get_by_role("button", name="Sign here").click()
     dialog = target.get_by_role("dialog")
