@@ -159,7 +159,7 @@ def run_journey(
     check("sign-consent")
     target.get_by_label("I confirm that I have read and understood").check()
     target.get_by_role("button", name="Agree and continue").click()
-    expect(target.get_by_role("button", name="Finish")).to_be_visible()
+    expect(target.get_by_role("button", name="Finish", exact=True)).to_be_visible()
     expect(target.locator(".pt-sign-page img").first).to_be_visible()
     # The page's own style sheet has applied (a busy machine may answer the page before it):
     # until then the page images are as wide as they are drawn.
@@ -176,7 +176,7 @@ def run_journey(
     dialog.get_by_role("button", name="Use this signature").click()
     expect(dialog).to_be_hidden()
     expect(target.get_by_text("Your progress is saved.")).to_be_visible()
-    target.get_by_role("button", name="Finish").click()
+    target.get_by_role("button", name="Finish", exact=True).click()
 
     expect(target.get_by_role("heading", name="Check and send")).to_be_visible()
     expect(target.get_by_text("Motorcycle")).to_be_visible()
