@@ -16,6 +16,7 @@ from flask_admin.form.widgets import DateTimePickerWidget
 from flask_admin.model.form import converts
 from flask_wtf import FlaskForm
 from markupsafe import Markup
+from wtforms import Field, StringField, TextAreaField, validators
 
 from app.services.field_types import check_form_text
 from models import LabelledEnum, utcnow
@@ -141,3 +142,33 @@ class StaffForm(BaseForm):
     def validate(self, extra_validators: t.Any = None) -> bool:
         valid = super().validate(extra_validators)
         return check_form_text(self) and valid
+
+
+def question_settings_fields(
+    area: type[Field] = TextAreaField, line: type[Field] = StringField
+) -> dict[str, Field]:
+    """The form fields of a question's settings (a choice's options, a number's or a date's
+    bounds, a text's length), as request type fields and journey questions edit them;
+    ``area`` and ``line`` are the field classes (ones that keep them out of the model's
+    columns, say)."""
+    optional = [validators.Optional()]
+    return {
+        "options": area(
+            "Options", validators=optional, description="Choice: the answers, one per line."
+        ),
+        "min": line(
+            "Minimum",
+            validators=optional,
+            description="Numbers: the smallest. Dates: the earliest (YYYY-MM-DD).",
+        ),
+        "max": line(
+            "Maximum",
+            validators=optional,
+            description="Numbers: the largest. Dates: the latest (YYYY-MM-DD, or 'today').",
+        ),
+        "max_length": line(
+            "Maximum length",
+            validators=optional,
+            description="Text: the longest answer, in characters.",
+        ),
+    }

@@ -15,6 +15,7 @@ from wtforms import SelectField, StringField, TextAreaField, validators
 
 from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids
 from admin_views.filters import IntChoice
+from admin_views.forms import question_settings_fields
 from admin_views.journey import StepInline, changed, checked, removed
 from app.services import field_types, question_forms
 from app.services.journeys import definitions
@@ -65,28 +66,7 @@ class FieldInline(InlineFormAdmin):
         "position": {"description": "Fields come from the lowest number up."},
         "archived": {"description": "Asked no more; sessions under way keep it."},
     }
-    form_extra_fields = {
-        "options": SettingField(
-            "Options",
-            validators=[validators.Optional()],
-            description="Choice: the answers, one per line.",
-        ),
-        "min": SettingLine(
-            "Minimum",
-            validators=[validators.Optional()],
-            description="Numbers: the smallest. Dates: the earliest (YYYY-MM-DD).",
-        ),
-        "max": SettingLine(
-            "Maximum",
-            validators=[validators.Optional()],
-            description="Numbers: the largest. Dates: the latest (YYYY-MM-DD, or 'today').",
-        ),
-        "max_length": SettingLine(
-            "Maximum length",
-            validators=[validators.Optional()],
-            description="Text: the longest answer, in characters.",
-        ),
-    }
+    form_extra_fields = question_settings_fields(SettingField, SettingLine)
     form_widget_args = {"help_text": {"rows": 2}, "options": {"rows": 4}}
 
     def on_model_change(self, form: t.Any, model: JourneyField, is_created: bool) -> None:

@@ -12,10 +12,11 @@ from flask import request, url_for
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from wtforms import SelectField, StringField, TextAreaField, validators
+from wtforms import SelectField, validators
 
 from admin_views.base import ADMIN_ONLY, StaffModelView, int_ids
 from admin_views.filters import IntChoice
+from admin_views.forms import question_settings_fields
 from app.services import request_types
 from models import RequestField, RequestType, db
 
@@ -117,28 +118,7 @@ class RequestFieldView(StaffModelView):
             "their answers."
         },
     }
-    form_extra_fields = {
-        "options": TextAreaField(
-            "Options",
-            validators=[validators.Optional()],
-            description="Choice: the answers, one per line.",
-        ),
-        "min": StringField(
-            "Minimum",
-            validators=[validators.Optional()],
-            description="Numbers: the smallest. Dates: the earliest (YYYY-MM-DD).",
-        ),
-        "max": StringField(
-            "Maximum",
-            validators=[validators.Optional()],
-            description="Numbers: the largest. Dates: the latest (YYYY-MM-DD, or 'today').",
-        ),
-        "max_length": StringField(
-            "Maximum length",
-            validators=[validators.Optional()],
-            description="Text: the longest answer, in characters.",
-        ),
-    }
+    form_extra_fields = question_settings_fields()
     form_widget_args = {"help_text": {"rows": 2}, "options": {"rows": 5}}
 
     def get_query(self) -> t.Any:
