@@ -164,6 +164,8 @@ def run_journey(
     # The page's own style sheet has applied (a busy machine may answer the page before it):
     # until then the page images are as wide as they are drawn.
     expect(target.locator(".pt-sign-page > img").first).to_have_css("display", "block")
+    # The fields sit over their page, where the layout put them, not in rows under it.
+    expect(target.locator(".pt-sign-field").first).to_have_css("position", "absolute")
     check("sign")
     target.get_by_role("button", name="Sign here").click()
     dialog = target.get_by_role("dialog")

@@ -5,6 +5,9 @@
    the journeys' Content-Security-Policy refuses inline scripts. */
 (function () {
   "use strict";
+  /* Scripted: the signing page's fields sit at their places over the page images (sign.css),
+     rather than in rows under each page. Set before sign.js places them on DOMContentLoaded. */
+  document.documentElement.classList.add("pt-js");
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var bar = form.classList && form.classList.contains("jr-upload") && form.querySelector(".pt-progress");
