@@ -12,6 +12,7 @@ from wtforms import SelectField
 
 from admin_views.base import ADMIN_ONLY, StaffModelView
 from app.services.journeys import teams
+from app.services.system_templates import spec_for
 from models import Channel, MessageTemplate, Team, User, db
 
 #: The completion email when a team names none.
@@ -26,7 +27,10 @@ def template_choices() -> list[tuple[str, str]]:
         .order_by(MessageTemplate.name)
     )
     return [("", f"The office's default ({DEFAULT_TEMPLATE})")] + [
-        (row.key, f"{row.name} ({row.key})") for row in rows
+        (row.key, f"{row.name} ({row.key})")
+        for row in rows
+        # Not another message's own (a password reset's, say): the office's own templates.
+        if spec_for(row.key) is None
     ]
 
 

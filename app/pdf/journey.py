@@ -140,7 +140,7 @@ def journey_pdf(
             ("Reference", data.reference),
             ("Name", printable(data.visitor_name)),
             ("Email", printable(data.visitor_email)),
-            ("Record", printable(data.record) if data.record else None),
+            *([("Record", printable(data.record))] if data.record else []),
             ("Started", when(data.started_at)),
             ("Email verified (PIN)", when(data.verified_at)),
             ("Completed", when(data.completed_at)),

@@ -1,5 +1,5 @@
 """The journey's own pages around the steps: the welcome (name and email), the PIN (and a
-new one), the emailed resume link, and the ending page with "Email me a copy" and the way on.
+new one), the emailed resume link, and the ending page with "Email me another copy" and the way on.
 
 The welcome answers the same whoever the email belongs to (nothing is looked up before the PIN
 is right). A PIN whose tries ran out ends the session for this browser: the visitor starts
@@ -204,6 +204,7 @@ def _done_page(session: JourneySession, notice: str = "", error: str = "") -> An
         session=session,
         closing_html=definitions.sanitize_rich_text(session.definition.get("closing_html")),
         send_copy=bool(session.definition.get("send_copy")),
+        sent_to=masked(session.email),
         continue_url=definitions.allowed_redirect(session.definition.get("redirect_url")),
         notice=notice,
         error=error,

@@ -65,11 +65,11 @@ def test_the_visitor_signs_as_themselves_never_as_the_records_name(routes):
     assert signer.name == "Vera Visitor"
 
 
-def test_the_completion_pdf_names_the_record_by_number_only(routes):
+def test_the_completion_pdf_names_no_record(routes):
     factories.record(first_name="Private", last_name="Holder", email=EMAIL, company_name="Acme")
     session = verified(journey(("review",)), name="Vera Visitor")
     said = completion.record_of(session, utcnow())
-    assert said.record == f"#{session.record_id}"
+    assert said.record is None  # not even its number: an old one says the email was known
     assert "Holder" not in repr(said) and "Acme" not in repr(said)
 
 

@@ -510,6 +510,8 @@ def test_admins_keep_teams_with_their_completion_email(app, admin_client, agent_
         db.session.commit()
     page = admin_client.get("/admin/team/new/").get_data(as_text=True)
     assert "Team thanks (team.thanks)" in page and "The office&#39;s default" in page
+    # Another message's own template (the PIN's, seeded) is no completion email: not offered.
+    assert "(journey.pin)" not in page and "(journey.completed)" in page
     response = admin_client.submit(
         "/admin/team/new/",
         {

@@ -268,7 +268,8 @@ def test_a_visitor_goes_through_every_step_and_gets_the_pdf(
     assert response.headers["Location"].endswith(f"/f/{SLUG}/s/{public_id}/done")
     done = client.get(response.headers["Location"])
     html = done.get_data(as_text=True)
-    assert "Well done!" in html and "Email me a copy" in html
+    assert "Well done!" in html and "Email me another copy" in html
+    assert "A copy of everything you sent is on its way to v***@example.com" in html
     assert 'href="http://portico.test/thanks" target="_top"' in html
 
     found = _session(app, public_id)

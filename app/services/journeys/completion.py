@@ -104,15 +104,15 @@ def record_of(session: JourneySession, completed_at: datetime) -> pdf.JourneyRec
         pdf.TrailLine(_moment(line["at"]), str(line.get("what") or ""), line.get("ip"))
         for line in session.trail or ()
     )
-    record = session.record
     return pdf.JourneyRecord(
         journey=str(definition.get("name") or session.journey.name),
         reference=f"#{session.id}",
         visitor_name=session.name,
         visitor_email=session.email,
-        # The record's number, not its name: this PDF goes to the visitor, who proved an
-        # email address and must learn nothing the office holds about its record.
-        record=f"#{record.id}" if record is not None else None,
+        # No record at all: this PDF goes to the visitor, who proved an email address and
+        # must learn nothing of what the office holds (not even that a record was there
+        # before); the office finds the PDF on the record itself.
+        record=None,
         started_at=session.started_at,
         verified_at=session.verified_at,
         completed_at=completed_at,
