@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.workflows
 	$(BIN)/python -m bench.signing
 	$(BIN)/python -m bench.certificates
+	$(BIN)/python -m bench.journeys
 
 ## Fault suite: two real workers, a real SMTP server and a Redis of its own, through Redis,
 ## worker, SMTP and PostgreSQL faults (needs PostgreSQL: FAULTS_DATABASE_URL). About 5 minutes.

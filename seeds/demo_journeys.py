@@ -195,6 +195,7 @@ def seed_demo_journeys(staff: User) -> int:
                 )
                 db.session.add(field)
                 definitions.clean_field(field)
+        journey.version = 1  # a new journey: its steps are part of its first version
         db.session.flush()
         added += 1
     return added
