@@ -16,6 +16,7 @@ import filetype
 import nh3
 from flask import current_app, g, has_app_context
 
+from app.services import portal_settings_cache
 from app.services.errors import NotFound, ValidationError
 from app.services.validation import check_colour, normalise_email, normalise_phone
 from app.storage import UploadRule, storage
@@ -71,12 +72,18 @@ SIGN_IN_SWITCHES = {
 }
 
 
+portal_settings_cache.install()
+
+
 def get_settings() -> PortalSettings:
-    """The settings row, created with defaults on first use; cached for the request or job."""
+    """The settings row, created with defaults on first use; cached for the request or job,
+    and between requests in each process until any process commits a change
+    (:mod:`app.services.portal_settings_cache`). It is the session's row: changes to it are
+    saved with the request."""
     cached = g.get("portal_settings") if has_app_context() else None
     if cached is not None:
         return cached
-    settings = db.session.get(PortalSettings, 1)
+    settings = portal_settings_cache.load()
     if settings is None:
         settings = PortalSettings(id=1)
         db.session.add(settings)
