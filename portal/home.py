@@ -10,12 +10,14 @@ from flask import g, render_template
 from app.services import client_documents, contacts, products, surveys
 from models import RecordKind
 from portal.navigation import client_screen
+from portal.signing import listing
 
 
 @client_screen("/home")
 def home() -> Any:
     record = g.portal_record
     account = g.get("portal_account")
+    listing.incoming()  # read before the menu, whose badge then counts them
     return render_template(
         "portal/home.html",
         record=record,

@@ -77,7 +77,10 @@ def pending_signatures() -> int:
     """Sign requests waiting for this client's signature: counted in the Requests badge."""
     if "portal_pending_signatures" not in g:
         account = g.get("portal_account")
-        g.portal_pending_signatures = access.pending_count(account) if account is not None else 0
+        if "portal_signers" in g:  # the page lists them (home): counted there, not again
+            g.portal_pending_signatures = sum(map(access.can_sign, g.portal_signers))
+        else:
+            g.portal_pending_signatures = access.pending_count(account) if account else 0
     return int(g.portal_pending_signatures)
 
 

@@ -291,3 +291,95 @@ def test_portal_documents_page_costs_the_same_with_1_or_50_documents(app, client
     for url, (one, fifty) in counts.items():
         assert one == fifty, (url, one, fifty)
     assert counts["/portal/documents"][1] <= 8, counts
+
+
+def test_portal_pages_cost_the_same_with_1_or_200_of_everything(app, client, count_queries):
+    """Home, My details and the JSON details: the same number of queries for a client with one
+    activity entry, document and request as for one with 200 of each (issue 18)."""
+    from app.services import portal_accounts
+    from models import (
+        ActivityEntry,
+        Conversation,
+        ConversationKind,
+        ConversationStatus,
+        DocumentSource,
+        User,
+        utcnow,
+    )
+    from tests.views.test_portal_signin import _credentials
+
+    with app.app_context():
+        staff = factories.staff(email="busy.staff@example.com")
+        record = factories.record(first_name="Bo", email="bo@example.com")
+        factories.product(record, carrier="Carrier", client_access=True)
+        portal_accounts.enable_self_service(record, db.session.get(User, staff.id))
+        db.session.commit()
+        record_id = record.id
+        person = _credentials(record.id)
+    client.submit(f"/portal/a/{person['token']}", {"password": person["password"]})
+
+    def add(count: int, start: int) -> None:
+        with app.app_context():
+            now = utcnow()
+            db.session.execute(
+                insert(ActivityEntry),
+                [
+                    {
+                        "occurred_at": now,
+                        "event_key": "record.updated",
+                        "actor_kind": "staff",
+                        "actor_label": "Staff",
+                        "record_id": record_id,
+                        "summary": f"Change {n}",
+                        "details": {},
+                        "prev_hash": "0" * 64,
+                        "hash": f"{n:064x}",
+                    }
+                    for n in range(start, start + count)
+                ],
+            )
+            db.session.execute(
+                insert(Document),
+                [
+                    {
+                        "record_id": record_id,
+                        "kind": DocumentKind.LINK,
+                        "url": f"https://example.com/{n}",
+                        "title": f"Document {n}",
+                        "source": DocumentSource.STAFF,
+                        "shared": True,
+                        "shared_at": now,
+                    }
+                    for n in range(start, start + count)
+                ],
+            )
+            db.session.execute(
+                insert(Conversation),
+                [
+                    {
+                        "record_id": record_id,
+                        "kind": ConversationKind.STAFF_REQUEST,
+                        "status": ConversationStatus.WAITING,
+                        "subject": f"Request {n}",
+                        "answers": {},
+                    }
+                    for n in range(start, start + count)
+                ],
+            )
+            db.session.commit()
+
+    pages = ("/portal/home", "/portal/details", "/portal/api/details")
+    counts: dict[str, list[int]] = {page: [] for page in pages}
+    for count, start in ((1, 0), (199, 1)):
+        add(count, start)
+        for page, found in counts.items():
+            client.get(page)  # the first look may refresh the session's row
+            with count_queries() as counter:
+                response = client.get(page)
+            assert response.status_code == 200
+            found.append(counter.count)
+    for page, (one, many) in counts.items():
+        assert one == many, (page, one, many)
+    # Home: session, account with record; products, contacts, ID cards, surveys; the unread
+    # count and the sign requests (the badge counts those). Not the portal settings.
+    assert counts["/portal/home"][1] <= 8, counts
