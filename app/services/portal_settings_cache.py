@@ -25,6 +25,7 @@ import redis
 from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from app.redis import get_redis
 from models import PortalSettings, db
@@ -41,6 +42,9 @@ def load() -> PortalSettings | None:
     """The settings row in the request's session: from this process's copy while Redis says
     it is current (no SELECT), else read from the database (and kept when that is safe).
     None when there is no row yet."""
+    present = db.session.identity_map.get(identity_key(PortalSettings, 1))
+    if present is not None:  # already in the session, perhaps changed: never overwritten
+        return present
     version = _version()
     kept = current_app.extensions.get(_EXTENSION)
     if version is not None and kept is not None and kept[0] == version:

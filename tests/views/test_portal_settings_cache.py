@@ -81,3 +81,17 @@ def test_without_redis_the_row_is_read_each_request(app, client, monkeypatch, co
         get_settings().portal_name = "Saved while Redis is down"
         db.session.commit()  # logged, not raised
     assert "Saved while Redis is down" in portal_name(client)
+
+
+def test_a_row_changed_in_the_session_is_never_overwritten_by_the_kept_copy(app, client):
+    from flask import g
+
+    from models import PortalSettings
+
+    portal_name(client)  # the process keeps a copy
+    with app.test_request_context():
+        row = db.session.get(PortalSettings, 1)  # as the admin's edit page loads it
+        row.portal_name = "Being edited"
+        g.pop("portal_settings", None)
+        assert get_settings() is row and get_settings().portal_name == "Being edited"
+        db.session.rollback()
