@@ -42,6 +42,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.record_list
+	$(BIN)/python -m bench.portal
 	$(BIN)/python -m bench.workflows
 	$(BIN)/python -m bench.signing
 	$(BIN)/python -m bench.certificates

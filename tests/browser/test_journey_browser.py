@@ -1,8 +1,8 @@
 """A visitor runs a journey in Chromium inside an agency's page (tests/browser/embed/embed.html,
 served from a second local port, an origin the journey allows) on a 360 px phone: the welcome
 form, the PIN from the mail, a date, a choice and a long text, a photo for an upload slot, the
-disclosure, a signature drawn with a finger, the review, "Email me another copy", and Continue, which
-leaves the frame for the agency's page. A journey the page is not allowed to frame is refused.
+disclosure, a signature drawn with a finger, the review, "Email me another copy", and Continue,
+which leaves the frame for the agency's page. A journey the page is not allowed to frame is refused.
 Every visitor page, opened on its own at 360 px and at 1280 px, fits without sideways scrolling
 and without console errors (a Content-Security-Policy refusal is one)."""
 
