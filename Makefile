@@ -40,7 +40,11 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## Benchmarks drive the pages with wrk when it is installed (a Python client otherwise, which
+## takes CPU from the servers): try to install it, never fail for want of it.
 bench: $(STAMP)
+	@command -v wrk >/dev/null || apt-get install -y wrk >/dev/null 2>&1 || echo \
+	  "wrk is not installed (apt-get install wrk): the web benchmarks use their Python client."
 	$(BIN)/python -m bench.record_list
 	$(BIN)/python -m bench.portal
 	$(BIN)/python -m bench.workflows

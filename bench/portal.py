@@ -6,35 +6,38 @@ database (SQLite in a temporary folder, or BENCH_DATABASE_URL), gives one client
 gunicorn (2 workers each), signs the client in through the real form, and drives the portal
 home, My details and the JSON details from 32 connections in alternating rounds with the bare
 page. Prints requests/s, the ratio to the bare page, p50/p99, the SQL queries per page, and the
-memory of the web processes after the run. The helpers are the record list benchmark's.
+memory of the web workers after the run: resident (RSS), their own (USS: what stopping one
+would free) and their share of what they share (PSS). The set-up is bench/serving.py's.
 
     BENCH_RECORDS=100000 BENCH_ACTIVITY=1000000 BENCH_SECONDS=10 python -m bench.portal
 """
 
 from __future__ import annotations
 
-import http.client
 import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
 
-from bench.record_list import (
+from bench.serving import (
     CONNECTIONS,
     ROOT,
     ROUNDS,
     SECONDS,
+    Run,
     analyse,
-    free_port,
-    gunicorn,
+    database,
+    driver,
     load,
     percentile,
-    run,
-    wait_for,
+    rate,
+    scratch_instance,
+    seed_demo,
+    serving,
+    sign_in,
 )
 
 RECORDS = int(os.environ.get("BENCH_RECORDS", "100000"))
@@ -105,149 +108,108 @@ for page in sys.argv[3:]:
 """
 
 
-def sign_in(port: int, token: str, password: str) -> str:
-    """Sign the client in through the real form; returns the session cookie."""
-    conn = http.client.HTTPConnection("127.0.0.1", port)
-    conn.request("GET", f"/portal/a/{token}")
-    response = conn.getresponse()
-    html = response.read().decode()
-    cookie = response.getheader("Set-Cookie", "").split(";")[0]
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
-    conn.request(
-        "POST",
-        f"/portal/a/{token}",
-        urlencode({"password": password, "csrf_token": csrf}),
-        {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
-    )
-    response = conn.getresponse()
-    response.read()
-    if response.status != 302:
-        raise SystemExit(f"bench: the client's sign-in failed ({response.status})")
-    return response.getheader("Set-Cookie", "").split(";")[0]
+@dataclass(frozen=True)
+class Memory:
+    """A process's memory in MB: resident (RSS), proportional (PSS: its own pages plus its
+    share of those it shares with the other workers and the master) and unique (USS)."""
+
+    rss: float
+    pss: float
+    uss: float
+
+    def __str__(self) -> str:
+        return f"{self.rss:.0f}/{self.pss:.0f}/{self.uss:.0f}"
 
 
-def memory_mb(master: int) -> list[float]:
-    """Resident memory of the gunicorn master's workers, in MB."""
+def memory(pid: int) -> Memory:
+    fields = {
+        name: int(kb) / 1024
+        for name, kb in re.findall(
+            r"^(\w+):\s+(\d+) kB", Path(f"/proc/{pid}/smaps_rollup").read_text(), re.M
+        )
+    }
+    uss = fields["Private_Clean"] + fields["Private_Dirty"]
+    return Memory(fields["Rss"], fields["Pss"], uss)
+
+
+def workers(master: int) -> list[Memory]:
+    """The memory of each of the gunicorn master's workers."""
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    sizes = []
-    for pid in children:
-        status = Path(f"/proc/{pid}/status").read_text()
-        found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
-        if found:
-            sizes.append(int(found.group(1)) / 1024)
-    return sizes
+    return [memory(int(pid)) for pid in children]
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="pt-bench-") as scratch:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTICO_", "TEST_"))}
-        env.update(
-            PORTICO_INSTANCE_PATH=str(Path(scratch) / "instance"),
-            PORTICO_LOG_LEVEL="WARNING",
+    print(f"Load driver: {driver()}", flush=True)
+    with scratch_instance() as env:
+        print(f"Seeding {RECORDS:,} records and {ACTIVITY:,} activity entries…", flush=True)
+        started = time.perf_counter()
+        seed_demo(env, RECORDS)
+        seeded = subprocess.run(
+            [sys.executable, "-c", SEED, str(ACTIVITY)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
         )
-        if os.environ.get("BENCH_DATABASE_URL"):
-            env["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
-        from app.redis import EmbeddedRedis
-
-        embedded = None
-        if not env.get("REDIS_URL"):
-            embedded = EmbeddedRedis(Path(scratch) / "redis")
-            embedded.ensure_running()
-            env["REDIS_URL"] = embedded.url
-        flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-        servers: list[subprocess.Popen[bytes]] = []
-        try:
-            print(f"Seeding {RECORDS:,} records and {ACTIVITY:,} activity entries…", flush=True)
-            started = time.perf_counter()
-            run([*flask, "db", "upgrade"], env)
-            run([*flask, "seed", "demo", "--records", str(RECORDS), "--seed", "1"], env)
-            seeded = subprocess.run(
-                [sys.executable, "-c", SEED, str(ACTIVITY)],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            token, password = seeded.stdout.split()[-2:]
-            print(f"  seeded in {time.perf_counter() - started:.1f}s")
-            if env.get("DATABASE_URL", "").startswith("postgresql"):
-                analyse(env["DATABASE_URL"])
-
-            app_port, bare_port = free_port(), free_port()
-            servers.append(gunicorn("wsgi:app", app_port, env))
-            servers.append(gunicorn("bench.bare_app:app", bare_port, env))
-            wait_for(app_port, "/healthz")
-            wait_for(bare_port)
-            cookie = sign_in(app_port, token, password)
+        token, password = seeded.stdout.split()[-2:]
+        print(f"  seeded in {time.perf_counter() - started:.1f}s")
+        analyse(env)
+        with serving(env) as servers:
+            cookie = sign_in(servers.app_port, f"/portal/a/{token}", {"password": password})
             for page in PAGES:
-                load(app_port, page, cookie, 1.0)  # warm up
-            load(bare_port, "/", None, 1.0)
-            warm = memory_mb(servers[0].pid)
-
-            runs: dict[str, list[tuple[float, list[float]]]] = {p: [] for p in (*PAGES, "/")}
+                load(servers.app_port, page, cookie, 1.0)  # warm up
+            load(servers.bare_port, "/", None, 1.0)
+            warm = workers(servers.app_master)
+            runs: dict[str, list[Run]] = {p: [] for p in (*PAGES, "/")}
             for _ in range(ROUNDS):
                 for page in PAGES:
-                    runs[page].append(load(app_port, page, cookie, SECONDS / ROUNDS))
-                    runs["/"].append(load(bare_port, "/", None, SECONDS / ROUNDS))
-            memory = memory_mb(servers[0].pid)
-            counted = subprocess.run(
-                [sys.executable, "-c", COUNT, token, password, *PAGES],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-            )
-            if counted.returncode:
-                raise SystemExit(f"bench: counting the queries failed:\n{counted.stderr}")
-            queries = [int(line) for line in counted.stdout.split()[-len(PAGES) :]]
-            if os.environ.get("BENCH_SHOW_SQL"):
-                print(counted.stderr)
-        finally:
-            for server in servers:
-                server.terminate()
-                server.wait()
-            if embedded is not None:
-                embedded.stop()
+                    runs[page].append(load(servers.app_port, page, cookie, SECONDS / ROUNDS))
+                    runs["/"].append(load(servers.bare_port, "/", None, SECONDS / ROUNDS))
+            after = workers(servers.app_master)
+            master = memory(servers.app_master)
+        counted = subprocess.run(
+            [sys.executable, "-c", COUNT, token, password, *PAGES],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if counted.returncode:
+            raise SystemExit(f"bench: counting the queries failed:\n{counted.stderr}")
+        queries = [int(line) for line in counted.stdout.split()[-len(PAGES) :]]
+        if os.environ.get("BENCH_SHOW_SQL"):
+            print(counted.stderr)
 
-    def rate(page: str) -> float:
-        return sum(r for r, _ in runs[page]) / len(runs[page])
-
-    def latencies(page: str) -> list[float]:
-        return [value for _, lats in runs[page] for value in lats]
-
-    bare = rate("/")
-    database = "PostgreSQL" if os.environ.get("BENCH_DATABASE_URL") else "SQLite"
+    bare = rate(runs["/"])
     print()
     print(
-        f"{database}, {RECORDS:,} records, {ACTIVITY:,} activity entries, gunicorn 2 workers"
+        f"{database()}, {RECORDS:,} records, {ACTIVITY:,} activity entries, gunicorn 2 workers"
         f" each, {CONNECTIONS} connections, {ROUNDS} alternating rounds,"
-        f" {SECONDS:.0f}s per page and round"
+        f" {SECONDS:.0f}s per page and round, driven by {driver()}"
     )
     print()
     print("| page | Portico | bare Flask | ratio | p50 | p99 | SQL queries |")
     print("|---|---|---|---|---|---|---|")
     for page, count in zip(PAGES, queries, strict=True):
-        lats = latencies(page)
+        page_rate = rate(runs[page])
         print(
-            f"| `{page}` | {rate(page):,.0f} req/s | {bare:,.0f} req/s | {rate(page) / bare:.3f}"
-            f" | {percentile(lats, 0.5):.0f} ms | {percentile(lats, 0.99):.0f} ms | {count} |"
+            f"| `{page}` | {page_rate:,.0f} req/s | {bare:,.0f} req/s | {page_rate / bare:.3f}"
+            f" | {percentile(runs[page], 0.5):.0f} ms | {percentile(runs[page], 0.99):.0f} ms"
+            f" | {count} |"
         )
     print()
-    print(f"bare page: p50 {percentile(latencies('/'), 0.5):.1f} ms")
+    print(f"bare page: p50 {percentile(runs['/'], 0.5):.1f} ms")
+    print("web workers' memory, RSS/PSS/USS in MB, each worker:")
+    for label, sizes in (("warmed up", warm), ("after the run", after)):
+        print(f"  {label + ':':<15}" + ", ".join(str(m) for m in sizes))
+    print(f"  gunicorn master after the run: {master}")
+    home, rss = PAGES[0], max((m.rss for m in after), default=0)
     print(
-        "web workers' memory after the run: "
-        + ", ".join(f"{m:.0f} MB" for m in memory)
-        + " (after the warm-up: "
-        + ", ".join(f"{m:.0f} MB" for m in warm)
-        + ")"
-    )
-    home = PAGES[0]
-    print(
-        "targets: home ratio >= 0.25, home p99 <= 40 ms, memory < 150 MB"
-        f" -> {'met' if rate(home) / bare >= 0.25 else 'NOT met'},"
-        f" {'met' if percentile(latencies(home), 0.99) <= 40 else 'NOT met'},"
-        f" {'met' if max(memory, default=0) < 150 else 'NOT met'}"
+        "targets: home ratio >= 0.25, home p99 <= 40 ms, memory (RSS) < 150 MB"
+        f" -> {'met' if rate(runs[home]) / bare >= 0.25 else 'NOT met'},"
+        f" {'met' if percentile(runs[home], 0.99) <= 40 else 'NOT met'},"
+        f" {'met' if rss < 150 else 'NOT met'}"
     )
 
 
