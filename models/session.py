@@ -8,11 +8,15 @@ reset or switching self service off ends the row, and a copied cookie stops work
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db
+
+if TYPE_CHECKING:
+    from models.portal_account import PortalAccount
 
 
 class SignInSession(db.Model):
@@ -39,6 +43,10 @@ class SignInSession(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Why it ended: signed out, idle, expired, password changed, access ended, replaced.
     end_reason: Mapped[str | None] = mapped_column(String(32))
+
+    #: The portal account it signs in, read with the session's row in one query on every
+    #: portal request (``sessions.check(..., options=...)``); never written through here.
+    portal_account: Mapped[PortalAccount | None] = relationship(viewonly=True)
 
     @property
     def active(self) -> bool:

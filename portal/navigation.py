@@ -10,9 +10,8 @@ from typing import Any
 from flask import g
 from flask_babel import lazy_gettext as _l
 
-from app.services import conversation_access
+from app.services import portal_badges
 from app.services.certificates import client_certificates
-from app.services.signing import access
 from models import RecordKind
 from portal import bp, preview_bp
 from portal.guards import client_required, is_module_enabled
@@ -64,34 +63,38 @@ SECTIONS: list[Section] = [
 ]
 
 
+def badges() -> portal_badges.Badges:
+    """The navigation's numbers, in one query, once a request however often a page asks."""
+    if "portal_badges" not in g:
+        account = g.get("portal_account")
+        g.portal_badges = (
+            portal_badges.of_account(account) if account is not None else portal_badges.Badges()
+        )
+    found: portal_badges.Badges = g.portal_badges
+    return found
+
+
 def unread_requests() -> int:
     """Conversations the office wrote in since the client last read them: the Requests badge
-    and home's box. One COUNT, once a request, however often a page asks."""
-    if "portal_unread" not in g:
-        account = g.get("portal_account")
-        g.portal_unread = conversation_access.unread_count(account) if account is not None else 0
-    return int(g.portal_unread)
+    and home's box."""
+    return badges().unread
 
 
 def pending_signatures() -> int:
     """Sign requests waiting for this client's signature: counted in the Requests badge."""
-    if "portal_pending_signatures" not in g:
-        account = g.get("portal_account")
-        if "portal_signers" in g:  # the page lists them (home): counted there, not again
-            g.portal_pending_signatures = sum(map(access.can_sign, g.portal_signers))
-        else:
-            g.portal_pending_signatures = access.pending_count(account) if account else 0
-    return int(g.portal_pending_signatures)
+    return badges().to_sign
 
 
 def has_certificates() -> bool:
-    """A client with a certificate shared with them or issued to a holder of theirs: the
-    Certificates entry. Once a request, and only while the module is on."""
+    """A client with a certificate master shared with them (a certificate issued to a holder
+    of theirs belongs to one): the Certificates entry. Once a request, only while the module
+    is on, and a query of its own only for a record with a master shared."""
     if "portal_has_certificates" not in g:
         account = g.get("portal_account")
-        g.portal_has_certificates = account is not None and bool(
-            client_certificates.visible_masters(account)
-            or client_certificates.certificates_for_account(account)
+        g.portal_has_certificates = (
+            account is not None
+            and badges().shared_masters
+            and client_certificates.any_visible(account)
         )
     return bool(g.portal_has_certificates)
 

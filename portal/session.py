@@ -65,6 +65,7 @@ def load_client() -> Any:
         session.get("portal_sid"),
         idle=timedelta(minutes=idle_minutes),
         lifetime=timedelta(hours=int(current_app.config["PORTICO_SESSION_MAX_HOURS"])),
+        options=portal_accounts.SESSION_LOAD,
     )
     if verdict.wrote:
         # Committed now, not with the request: the write locks the session's row (on SQLite,

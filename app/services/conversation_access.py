@@ -59,8 +59,9 @@ def of_client(account: PortalAccount) -> list[Conversation]:
     )
 
 
-def unread_count(account: PortalAccount) -> int:
-    """Conversations where the office wrote after the client last read (the badge)."""
+def unread_query(account: PortalAccount) -> Select[Any]:
+    """How many conversations the office wrote in after the client last read them, as a
+    statement (the navigation asks it together with its other numbers)."""
     query = visible_to(account).where(
         Conversation.last_staff_message_at.is_not(None),
         or_(
@@ -68,7 +69,12 @@ def unread_count(account: PortalAccount) -> int:
             Conversation.last_staff_message_at > Conversation.client_read_at,
         ),
     )
-    return int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    return select(func.count()).select_from(query.subquery())
+
+
+def unread_count(account: PortalAccount) -> int:
+    """Conversations where the office wrote after the client last read (the badge)."""
+    return int(db.session.scalar(unread_query(account)) or 0)
 
 
 def for_client(account: PortalAccount, conversation_id: int) -> Conversation:

@@ -39,6 +39,7 @@ from models import (
     ContactMethod,
     PortalAccount,
     Record,
+    SignInSession,
     User,
     db,
     utcnow,
@@ -168,18 +169,26 @@ def sync_login_email(record: Record) -> None:
 # -- sessions ---------------------------------------------------------------------------------
 
 
+#: What a portal page reads of the signed-in account, loaded in the same query as its
+#: sign-in session row: ``sessions.check(..., options=SESSION_LOAD)``.
+SESSION_LOAD = (
+    joinedload(SignInSession.portal_account)
+    .joinedload(PortalAccount.record)
+    .joinedload(Record.assigned_agent),
+    joinedload(SignInSession.portal_account).joinedload(PortalAccount.contact),
+)
+_ACCOUNT_LOAD = (
+    joinedload(PortalAccount.record).joinedload(Record.assigned_agent),
+    joinedload(PortalAccount.contact),
+)
+
+
 def account_for_session(account_id: Any, generation: Any) -> PortalAccount | None:
-    """The signed-in account, or None if its access ended since the session began."""
+    """The signed-in account, or None if its access ended since the session began. No query
+    when the session check loaded it already (:data:`SESSION_LOAD`)."""
     if not isinstance(account_id, int) or not isinstance(generation, int):
         return None
-    account = db.session.scalar(
-        select(PortalAccount)
-        .where(PortalAccount.id == account_id)
-        .options(
-            joinedload(PortalAccount.record).joinedload(Record.assigned_agent),
-            joinedload(PortalAccount.contact),
-        )
-    )
+    account = db.session.get(PortalAccount, account_id, options=_ACCOUNT_LOAD)
     if account is None or account.status != AccountStatus.ENABLED:
         return None
     if account.generation != generation:

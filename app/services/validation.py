@@ -7,6 +7,7 @@ what to fix. Forms wrap them (one rule, one place) rather than re-implementing t
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any
@@ -110,6 +111,13 @@ def format_phone(value: str | None) -> str:
     """E.164 to the national or international form people read."""
     if not value:
         return ""
+    return _formatted_phone(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted_phone(value: str) -> str:
+    """A pure function of the text, and parsing costs a tenth of a millisecond: pages show
+    the same few numbers (the office's, the agent's) on every request."""
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Exists, exists, select
 from sqlalchemy.orm import selectinload
 
 from app import pdf
@@ -75,6 +75,38 @@ def visible_masters(account: PortalAccount) -> list[CertificateMaster]:
         .order_by(CertificateMaster.name, CertificateMaster.id)
     ).all()
     return [master for master in shared if masters.check_still_shared(master)]
+
+
+def shared_query(account: PortalAccount) -> Exists:
+    """Whether the account's record has a master shared (its policies in force or not), as
+    a statement: the cheap first question before :func:`any_visible`, which a lead's account
+    never gets to (:func:`offered_to`)."""
+    return exists().where(
+        CertificateMaster.record_id == account.record_id,
+        CertificateMaster.shared.is_(True),
+    )
+
+
+def offered_to(account: PortalAccount) -> bool:
+    """Whether certificates are for this account's record at all (clients, not leads)."""
+    return _is_client(account)
+
+
+def any_visible(account: PortalAccount) -> bool:
+    """Whether the account sees any master (the navigation's Certificates entry): as
+    :func:`visible_masters`, without loading limits and coverage for a yes or no. Every
+    certificate belongs to a visible master, so none shows when this is False."""
+    if not _is_client(account):
+        return False
+    shared = db.session.scalars(
+        select(CertificateMaster)
+        .where(
+            CertificateMaster.record_id == account.record_id,
+            CertificateMaster.shared.is_(True),
+        )
+        .options(selectinload(CertificateMaster.policies))
+    ).all()
+    return any(masters.check_still_shared(master) for master in shared)
 
 
 def master_for_account(account: PortalAccount, master_id: object) -> CertificateMaster:

@@ -103,11 +103,17 @@ def can_sign(signer: SignRequestSigner, now: datetime | None = None) -> bool:
     return request.is_open and not is_past_expiry(request, now) and signer.status in TURN_STATUSES
 
 
-def pending_count(account: PortalAccount, now: datetime | None = None) -> int:
-    """Requests waiting for this account's signature (the badge and the home page)."""
+def pending_query(account: PortalAccount, now: datetime | None = None) -> Select[Any]:
+    """How many requests wait for this account's signature, as a statement (the navigation
+    asks it together with its other numbers)."""
     query = visible_to(account).where(
         SignRequest.status.in_((SignRequestStatus.SENT, SignRequestStatus.VIEWED)),
         SignRequest.expires_at > (now or utcnow()),
         SignRequestSigner.status.in_(TURN_STATUSES),
     )
-    return int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    return select(func.count()).select_from(query.subquery())
+
+
+def pending_count(account: PortalAccount, now: datetime | None = None) -> int:
+    """Requests waiting for this account's signature (the badge and the home page)."""
+    return int(db.session.scalar(pending_query(account, now)) or 0)
