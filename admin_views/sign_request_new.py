@@ -28,9 +28,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from admin_views.base import record_or_404
-from app import transactions
+from app import pdf, transactions
 from app.errors import takes_documents
-from app.pdf import render_page
 from app.services import documents
 from app.services.actors import Actor
 from app.services.errors import NotFound, ValidationError
@@ -297,7 +296,7 @@ class NewSignRequestRoutes:
         if not 0 <= page < len(sign_request.pages):
             abort(404)
         try:
-            png = render_page(completion.original_pdf_bytes(sign_request), page, width_px=900)
+            png = pdf.render_page(completion.original_pdf_bytes(sign_request), page, width_px=900)
         except (IndexError, NotFound):
             abort(404)
         response = Response(png, mimetype="image/png")

@@ -4,10 +4,10 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_mailman import Mail
-from flask_migrate import Migrate
 from flask_security import Security
 from flask_wtf.csrf import CSRFProtect
 
+from app.lazy import Migrate
 from app.redis import RedisStore
 from models.base import db
 

@@ -18,7 +18,6 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from app import pdf
-from app.pdf.certificate import LETTERS, CertificateData, CoverageLine, Party, certificate_pdf
 from app.services import documents
 from app.services.errors import NotFound
 from app.services.templates import office_context
@@ -77,7 +76,7 @@ def _address_lines(record: Record) -> tuple[str, ...]:
 
 def certificate_data(
     master: CertificateMaster, holder: CertificateHolder, number: str
-) -> CertificateData:
+) -> pdf.CertificateData:
     """What the certificate says today: the producer (the office), the insured, the
     insurers A-F (one letter per carrier, in the order of the policies), each policy with
     its dates and limits, the description and the holder."""
@@ -85,15 +84,15 @@ def certificate_data(
     office = office_context()
     letters: dict[str, str] = {}
     insurers: list[tuple[str, str]] = []
-    coverages: list[CoverageLine] = []
+    coverages: list[pdf.CoverageLine] = []
     for policy in master.policies:
         carrier = " ".join(policy.carrier.split())
         if carrier.casefold() not in letters:
-            letter = LETTERS[len(insurers)]
+            letter = pdf.LETTERS[len(insurers)]
             letters[carrier.casefold()] = letter
             insurers.append((letter, carrier))
         coverages.append(
-            CoverageLine(
+            pdf.CoverageLine(
                 insurer=letters[carrier.casefold()],
                 coverage_type=policy.coverage_type.name,
                 policy_number=policy.policy_number or "",
@@ -102,24 +101,26 @@ def certificate_data(
                 limits=tuple((limit.label, limit.amount) for limit in policy.limits),
             )
         )
-    return CertificateData(
+    return pdf.CertificateData(
         number=number,
         issued_on=documents.office_today(),
-        producer=Party(
+        producer=pdf.Party(
             name=str(office["name"] or ""), phone=str(office["phone"]), email=str(office["email"])
         ),
-        insured=Party(name=record.company_name or record.full_name, lines=_address_lines(record)),
+        insured=pdf.Party(
+            name=record.company_name or record.full_name, lines=_address_lines(record)
+        ),
         insurers=tuple(insurers),
         coverages=tuple(coverages),
         description=master.description_of_operations,
-        holder=Party(name=holder.name, lines=tuple(holder.address.splitlines())),
+        holder=pdf.Party(name=holder.name, lines=tuple(holder.address.splitlines())),
     )
 
 
-def snapshot(data: CertificateData) -> dict[str, Any]:
+def snapshot(data: pdf.CertificateData) -> dict[str, Any]:
     """The certificate's content as plain JSON (dates as ISO days, amounts as strings)."""
 
-    def party(item: Party) -> dict[str, Any]:
+    def party(item: pdf.Party) -> dict[str, Any]:
         return {
             "name": item.name,
             "lines": list(item.lines),
@@ -200,7 +201,7 @@ def issue(
     the client who asked for it."""
     certificate = _reserve(master, holder, account)
     data = certificate_data(master, holder, certificate.number)
-    sealed = pdf.seal(certificate_pdf(data, branding=pdf.office_branding()))
+    sealed = pdf.seal(pdf.certificate_pdf(data, branding=pdf.office_branding()))
     document = _store(master.record, certificate.number, holder.name, sealed)
     db.session.flush()
     certificate.document_id = document.id
