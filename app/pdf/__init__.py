@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # for type checkers and readers; at run time, _MODULES says t
     )
     from app.pdf.pages import PdfInfo, PdfRefused, inspect, render_page
     from app.pdf.sealing import OfficeKey, SealError, Verdict, office_key, seal, verify
-    from app.pdf.signing import Placement, signed_pdf, stamp
+    from app.pdf.signing import Placement, append_pages, signed_pdf, stamp
 
 #: Where each name lives, imported when the name is first read.
 _MODULES = {
@@ -47,7 +47,7 @@ _MODULES = {
     ),
     "app.pdf.pages": ("PdfInfo", "PdfRefused", "inspect", "render_page"),
     "app.pdf.sealing": ("OfficeKey", "SealError", "Verdict", "office_key", "seal", "verify"),
-    "app.pdf.signing": ("Placement", "signed_pdf", "stamp"),
+    "app.pdf.signing": ("Placement", "append_pages", "signed_pdf", "stamp"),
 }
 _WHERE = {name: module for module, names in _MODULES.items() for name in names}
 
@@ -70,6 +70,7 @@ __all__ = [
     "StepPart",
     "TrailLine",
     "Verdict",
+    "append_pages",
     "audit_trail",
     "certificate_pdf",
     "inspect",

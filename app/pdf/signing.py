@@ -241,3 +241,9 @@ def signed_pdf(original: bytes, placements: Sequence[Placement], audit: bytes) -
     writer = _stamped(original, placements)
     writer.append(PdfReader(BytesIO(audit)))
     return _bytes(writer)
+
+
+def append_pages(original: bytes, extra: bytes) -> bytes:
+    """``original`` with the pages of ``extra`` after its own (a sign request's signature
+    page after its document)."""
+    return signed_pdf(original, (), extra)

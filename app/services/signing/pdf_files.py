@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from pypdf import PdfReader, PdfWriter
 
 from app import pdf
 from app.services import documents
@@ -160,8 +159,4 @@ def signature_page(title: str, names: list[str]) -> tuple[bytes, list[PagePlace]
 
 def append_page(original: bytes, extra: bytes) -> bytes:
     """``original`` with the pages of ``extra`` after its own."""
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(original)))
-    writer.append(PdfReader(io.BytesIO(extra)))
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
+    return pdf.append_pages(original, extra)
