@@ -380,6 +380,9 @@ def test_portal_pages_cost_the_same_with_1_or_200_of_everything(app, client, cou
             found.append(counter.count)
     for page, (one, many) in counts.items():
         assert one == many, (page, one, many)
-    # Home: session, account with record; products, contacts, ID cards, surveys; the unread
-    # count and the sign requests (the badge counts those). Not the portal settings.
-    assert counts["/portal/home"][1] <= 8, counts
+    # Home: the session with the account and its record (one query); the sign requests,
+    # products, contacts, ID cards and surveys; the navigation's numbers (one query). Not the
+    # portal settings. My details and the JSON details: the session with the account too.
+    assert counts["/portal/home"][1] <= 7, counts
+    assert counts["/portal/details"][1] <= 9, counts
+    assert counts["/portal/api/details"][1] <= 6, counts

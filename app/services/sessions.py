@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,6 +48,9 @@ class Verdict:
     account_id: int | None = None
     reason: str | None = None
     wrote: bool = False
+    #: The open session's row, kept by whoever holds the verdict: with it, what ``check``'s
+    #: ``options`` loaded stays in the session's identity map (which holds objects weakly).
+    row: SignInSession | None = field(default=None, repr=False, compare=False)
 
     @property
     def valid(self) -> bool:
@@ -116,8 +119,8 @@ def check(
     if (now - row.last_seen_at).total_seconds() >= REFRESH_SECONDS:
         row.last_seen_at = now
         db.session.flush()
-        return Verdict(**owner, wrote=True)
-    return Verdict(**owner)
+        return Verdict(**owner, wrote=True, row=row)
+    return Verdict(**owner, row=row)
 
 
 def signed_in_at(sid: Any) -> datetime | None:

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.services import conversation_access, conversations, portal_accounts
+from app.services import conversation_access, conversations, portal_accounts, portal_badges
 from app.services.errors import NotFound, ValidationError
 from models import (
     AccountStatus,
@@ -111,6 +111,7 @@ def test_a_staff_request_answered_by_the_client_moves_through_its_statuses(ctx):
     db.session.flush()
     assert request.status == ConversationStatus.WAITING
     assert conversation_access.unread_count(account) == 1
+    assert portal_badges.of_account(account).unread == 1  # the navigation's badge
     notice = db.session.scalar(
         select(OutboxMessage).where(OutboxMessage.event_key == "staff.request.created")
     )
@@ -121,6 +122,7 @@ def test_a_staff_request_answered_by_the_client_moves_through_its_statuses(ctx):
     seen = conversation_access.for_client(account, request.id)
     conversation_access.read_by_client(seen)
     assert conversation_access.unread_count(account) == 0
+    assert portal_badges.of_account(account).unread == 0
 
     conversations.reply_as_client(account, request.id, "Here it is.", [_file("bill.pdf")])
     db.session.flush()

@@ -15,7 +15,7 @@ from fpdf import FPDF
 from PIL import Image
 from sqlalchemy import select
 
-from app.services import portal_accounts
+from app.services import portal_accounts, portal_badges
 from app.services.errors import NotFound, ValidationError
 from app.services.signing import access, disclosures, signing
 from app.services.signing.signing_checks import MAX_DRAFT_BYTES, SignatureInput
@@ -250,6 +250,9 @@ def test_each_account_sees_only_its_own_signers_and_none_in_draft_or_before_its_
     assert access.signers_for_account(primary) == [first]
     assert access.signers_for_account(co) == []  # waiting: never told yet
     assert access.pending_count(primary) == 1 and access.pending_count(co) == 0
+    # The navigation asks the same rule in its one query.
+    assert portal_badges.of_account(primary).to_sign == 1
+    assert portal_badges.of_account(co).to_sign == 0
     with pytest.raises(NotFound):
         access.signer_for_account(co, second.id)
     with pytest.raises(NotFound):

@@ -308,6 +308,18 @@ def test_a_master_whose_policies_left_force_refuses_the_open_page(app, signed_in
         assert not db.session.get(CertificateMaster, cleo["master_id"]).shared
 
 
+def test_the_entry_goes_once_the_only_shared_master_has_no_policy_in_force(app, signed_in, cleo):
+    """The navigation asks first whether a master is shared (one query with its other
+    numbers), then whether one is still in force: shared but lapsed shows no entry."""
+    assert ">Certificates<" in signed_in.get("/portal/home").get_data(as_text=True)
+    with app.app_context():
+        yesterday = documents.office_today() - timedelta(days=1)
+        for policy_id in cleo["policy_ids"]:
+            db.session.get(Product, policy_id).end_date = yesterday
+        db.session.commit()
+    assert ">Certificates<" not in signed_in.get("/portal/home").get_data(as_text=True)
+
+
 # -- other clients ------------------------------------------------------------------------------
 
 
