@@ -88,11 +88,19 @@ class FastListView(StaffModelView):
     def get_query(self) -> t.Any:
         query = super().get_query()
         if self.list_load_only is not None and self._listing():
-            mapper = self.model.__mapper__
-            query = query.options(
-                load_only(*(mapper.attrs[name].class_attribute for name in self.list_load_only))
-            )
+            query = query.options(self._load_only())
         return query
+
+    def _load_only(self) -> t.Any:
+        # Built once per view: an option is immutable, and building it is a query's worth of
+        # work on every page.
+        option = self.__dict__.get("_list_load_option")
+        if option is None:
+            attrs = self.model.__mapper__.attrs
+            names = self.list_load_only or ()
+            option = load_only(*(attrs[name].class_attribute for name in names))
+            self.__dict__["_list_load_option"] = option
+        return option
 
     def get_count_query(self) -> t.Any:
         exact = db.session.query(func.count()).select_from(self.model)

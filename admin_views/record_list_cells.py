@@ -8,7 +8,7 @@ import typing as t
 from functools import lru_cache
 
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from admin_views.forms import office_zone
 from admin_views.record_list import Cell, ListPage
@@ -29,19 +29,22 @@ def _badge(text: str, colour: str) -> str:
     )
 
 
+#: The page's tags (names and colours), built once: the statement is the same on every page.
+_PAGE_TAGS = (
+    select(record_tags.c.record_id, Tag.name, Tag.colour)
+    .join(Tag, Tag.id == record_tags.c.tag_id)
+    .where(record_tags.c.record_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Tag.name)
+)
+
+
 def _tag_badges(record_ids: list[int]) -> dict[int, str]:
     """Each record's tags as badges, for the whole page in one query of names and colours
     (loading them as Tag objects with the records cost more than the rest of the rows)."""
     if not record_ids:
         return {}
     found: dict[int, list[str]] = {}
-    query = (
-        select(record_tags.c.record_id, Tag.name, Tag.colour)
-        .join(Tag, Tag.id == record_tags.c.tag_id)
-        .where(record_tags.c.record_id.in_(record_ids))
-        .order_by(Tag.name)
-    )
-    for record_id, name, colour in db.session.execute(query):
+    for record_id, name, colour in db.session.execute(_PAGE_TAGS, {"ids": record_ids}):
         found.setdefault(record_id, []).append(_badge(name, colour))
     return {record_id: " ".join(shown) for record_id, shown in found.items()}
 
@@ -52,6 +55,16 @@ def record_cells(page: ListPage) -> dict[str, Cell]:
 
     def name(row: Record) -> str:
         return f'<a href="{details}{row.id}">{escape(row.display_name)}</a>'
+
+    def kind(row: Record) -> str:
+        return escape(row.kind.label) if row.kind is not None else ""
+
+    def email(row: Record) -> str:
+        return escape(row.email) if row.email is not None else ""
+
+    def agent(row: Record) -> str:
+        user = row.assigned_agent
+        return escape(user.full_name) if user is not None else ""
 
     def phone(row: Record) -> str:
         return escape(_phone_shown(row.mobile or row.phone))
@@ -77,6 +90,9 @@ def record_cells(page: ListPage) -> dict[str, Cell]:
 
     cells: dict[str, t.Callable[[Record], str]] = {
         "last_name": name,
+        "kind": kind,
+        "email": email,
+        "assigned_agent": agent,
         "phone": phone,
         "tags": tags,
         "portal_account": portal,
