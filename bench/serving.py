@@ -111,13 +111,14 @@ def analyse(env: dict[str, str]) -> None:
     engine.dispose()
 
 
-def gunicorn(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def gunicorn(target: str, port: int, env: dict[str, str], *options: str) -> subprocess.Popen[bytes]:
     """2 sync workers. Started in the repository, so gunicorn also reads the project's
-    gunicorn.conf.py when there is one, as production does."""
+    gunicorn.conf.py, as production does; `options` override it."""
     return subprocess.Popen(
         [
             *(sys.executable, "-m", "gunicorn", "--workers", "2"),
             *("--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--keep-alive", "30"),
+            *options,
             target,
         ],
         cwd=ROOT,
@@ -173,11 +174,13 @@ class Servers:
 @contextmanager
 def serving(env: dict[str, str]) -> Iterator[Servers]:
     """Portico (`wsgi:app`) and the bare page (`bench/bare_app.py`) under gunicorn with the
-    same settings, each on a free port, stopped at the end."""
+    same settings, each on a free port, stopped at the end. The bare page's workers are never
+    replaced: at thousands of requests a second gunicorn.conf.py's max_requests would fork
+    new ones several times a second, and count that against the baseline."""
     app_port, bare_port = free_port(), free_port()
     servers = [
         gunicorn("wsgi:app", app_port, env),
-        gunicorn("bench.bare_app:app", bare_port, env),
+        gunicorn("bench.bare_app:app", bare_port, env, "--max-requests", "0"),
     ]
     try:
         wait_for(app_port, "/healthz")
