@@ -13,7 +13,9 @@ table's rows itself:
 - the page loads only the columns it shows (``list_load_only``);
 - the count is ``count(*)``, which SQLite answers from an index's page headers, where
   Flask-Admin's ``count('*')`` (a bound value) makes it read every row;
-- the per-row delete form Flask-Admin builds for each page is built only if a row uses it;
+- the per-row delete form Flask-Admin builds for each page is built only if a row uses it,
+  and the bulk actions' form has labels of its own (its fields are hidden): neither makes
+  WTForms load its translations on every page;
 - the page's own addresses (pager, sort, page sizes: some twenty-five) are the list's address,
   built once, plus their query string, rather than one ``url_for`` each;
 - on PostgreSQL an unfiltered list above ``estimate_count_above`` rows shows the planner's
@@ -31,6 +33,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import BigInteger, case, cast, column, func, select, table, text
 from sqlalchemy.orm import load_only
 from werkzeug.datastructures import iter_multi_items
+from wtforms import HiddenField
 
 from admin_views.base import StaffModelView
 from models import db
@@ -114,6 +117,13 @@ class FastListView(StaffModelView):
         if self._listing():
             return _Lazy(super().delete_form)
         return super().delete_form()
+
+    def get_action_form(self) -> t.Any:
+        form = super().get_action_form()
+        # Hidden, so never shown; a field without a label asks WTForms to translate its name.
+        form.action = HiddenField(label="")
+        form.url = HiddenField(label="")
+        return form
 
     def _above(self) -> int:
         return int(self.estimate_count_above or 0)
