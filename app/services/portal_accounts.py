@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_security import hash_password
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.services import events, links, outbox, sessions, templates
