@@ -4,7 +4,8 @@ Seeds 100,000 demo records and 1,000,000 activity entries (bulk inserts) into a 
 database (SQLite in a temporary folder, or BENCH_DATABASE_URL), gives one client portal access
 (with 200 activity entries of their own), serves Portico and a one-route Flask app with
 gunicorn (2 workers each), signs the client in through the real form, and drives the portal
-home, My details and the JSON details from 32 connections in alternating rounds with the bare
+home, My details, the JSON details and the smallest signed-in JSON page (the floor of
+every signed-in page) from 32 connections in alternating rounds with the bare
 page. Prints requests/s, the ratio to the bare page, p50/p99, the SQL queries per page, and the
 memory of the web workers after the run: resident (RSS), their own (USS: what stopping one
 would free) and their share of what they share (PSS). The set-up is bench/serving.py's.
@@ -42,7 +43,14 @@ from bench.serving import (
 
 RECORDS = int(os.environ.get("BENCH_RECORDS", "100000"))
 ACTIVITY = int(os.environ.get("BENCH_ACTIVITY", "1000000"))
-PAGES = ("/portal/home", "/portal/details", "/portal/api/details")
+#: The pages measured; the last is the floor: the least a signed-in page costs (the cookie,
+#: the session's row with the account, the settings' version, one small query, the headers).
+PAGES = (
+    "/portal/home",
+    "/portal/details",
+    "/portal/api/details",
+    "/portal/api/details/verifications",
+)
 
 #: Run inside the app: a million activity entries in batches, one client with portal access
 #: and 200 entries of their own; prints the link token and the password the client was sent.
