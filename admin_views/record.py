@@ -92,6 +92,7 @@ class RecordView(FastListView, RecordBulkTags, RecordSelfService):
     list_template = "admin/record/list.html"
     list_view_button = False  # the name links to the record's page
     estimate_count_above = 50_000
+    search_uses_trigrams = True  # migration 0018
 
     column_list = (
         "last_name",

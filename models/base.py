@@ -123,3 +123,20 @@ def _sqlite_savepoint_inside_a_transaction(conn: Any, name: str) -> None:
     dbapi_connection = conn.connection.dbapi_connection
     if not dbapi_connection.in_transaction:
         dbapi_connection.execute("BEGIN")
+
+
+def only_on(*dialects: str) -> dict[str, Any]:
+    """``info`` for a schema item that exists only on these database dialects (a PostgreSQL
+    trigram index): :func:`compare_for` leaves it out of the comparison elsewhere."""
+    return {"dialects": dialects}
+
+
+def compare_for(dialect: str) -> Any:
+    """An Alembic ``include_object`` that leaves out what :func:`only_on` keeps to other
+    dialects, so the models match the migrated schema on every database."""
+
+    def include(item: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
+        dialects = getattr(item, "info", {}).get("dialects")
+        return not dialects or dialect in dialects
+
+    return include

@@ -5,11 +5,15 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from models import db
+from models.base import compare_for
 
 
 def schema_diff(app):
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection,
+            opts={"compare_type": True, "include_object": compare_for(connection.dialect.name)},
+        )
         return compare_metadata(context, db.metadata)
 
 
@@ -65,3 +69,28 @@ def test_upgrading_a_database_that_has_data(app):
         assert (row[0], bool(row[1]), bool(row[2]), row[3]) == ("Acme", True, False, "#1a5d96")
     assert schema_diff(app) == []
     reset_state(app)
+
+
+def test_the_record_search_reads_trigram_indexes_on_postgresql(app):
+    """The staff list's search ("%smith%" on six columns) reads pg_trgm's GIN indexes on
+    PostgreSQL instead of every record (migration 0018); SQLite has none and scans."""
+    from sqlalchemy import or_, select, text
+
+    from models import Record
+    from models.record import SEARCHED
+
+    trigram = {f"ix_records_{column}_trgm" for column in SEARCHED}
+    with app.app_context(), db.engine.connect() as connection:
+        names = {index["name"] for index in db.inspect(connection).get_indexes("records")}
+        if connection.dialect.name != "postgresql":
+            assert not names & trigram
+            return
+        assert trigram <= names
+        search = select(Record.id).where(
+            or_(*(getattr(Record, column).ilike("%smith%") for column in SEARCHED))
+        )
+        sql = str(search.compile(connection, compile_kwargs={"literal_binds": True}))
+        connection.execute(text("SET LOCAL enable_seqscan = off"))  # an empty table: force it
+        plan = "\n".join(connection.execute(text(f"EXPLAIN {sql}")).scalars())
+    for index in trigram:
+        assert index in plan, plan
