@@ -134,3 +134,29 @@ def test_deleting_from_a_list_asks_first(page: Page, base_url, office, app):
     expect(page.get_by_text("Tag deleted.")).to_be_visible()
     expect(page.get_by_role("cell", name="Obsolete")).to_have_count(0)
     assert blocked_scripts(problems) == []
+
+
+def test_search_the_list_then_sort_the_matches(page: Page, base_url, office):
+    """Typing in the list's search box narrows it to the matches in name order; the column's
+    header turns the order round, and the search stays (issue 18: on PostgreSQL the search
+    reads trigram indexes and sorts only the matches)."""
+    problems = watch_console(page)
+    sign_in(page, base_url, office["email"])
+    page.get_by_role("link", name="Records", exact=True).click()
+    expect(page.locator("td.col-last_name")).to_have_count(6)
+    search = page.get_by_role("textbox", name="Name, company, email or phone")
+    search.fill("person")
+    search.press("Enter")
+    names = page.locator("td.col-last_name")
+    expect(names).to_have_text([f"Other Person{n}" for n in range(5)])
+    expect(search).to_have_value("person")
+
+    header = page.locator("th.column-header a", has_text="Name")
+    header.click()  # sorted by name, as it was by default
+    expect(page).to_have_url(re.compile(r"sort=0"))
+    expect(names).to_have_text([f"Other Person{n}" for n in range(5)])
+    header.click()  # the other way round
+    expect(page).to_have_url(re.compile(r"desc=1"))
+    expect(names).to_have_text([f"Other Person{n}" for n in range(4, -1, -1)])
+    expect(search).to_have_value("person")
+    assert blocked_scripts(problems) == []
