@@ -34,9 +34,13 @@ def _finish(response: Response) -> Response:
     if response.status_code >= 500:
         db.session.rollback()
         return response
+    if not db.session.registry.has():
+        return response  # the request never used the database
+    session = db.session()
+    if not session.in_transaction():
+        return response  # nothing begun, so nothing to commit
     # The answer is built; a streamed body (a CSV export) still reads what it loaded, so the
     # commit keeps those objects as they are rather than expiring them.
-    session = db.session()
     expire, session.expire_on_commit = session.expire_on_commit, False
     try:
         session.commit()  # a failure here is the request's failure: a 500, nothing half-saved
