@@ -188,8 +188,12 @@ def account_for_session(account_id: Any, generation: Any) -> PortalAccount | Non
     if not isinstance(account_id, int) or not isinstance(generation, int):
         return None
     account = db.session.get(PortalAccount, account_id, options=_ACCOUNT_LOAD)
-    if account is None or account.status != AccountStatus.ENABLED:
-        return None
-    if account.generation != generation:
+    if account is None or not still_signed_in(account.status, account.generation, generation):
         return None
     return account
+
+
+def still_signed_in(status: AccountStatus, generation: int, session_generation: Any) -> bool:
+    """Whether a session begun at ``session_generation`` still holds for an account in this
+    state: access on, and not re-issued or taken away since."""
+    return status == AccountStatus.ENABLED and generation == session_generation

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm.interfaces import ORMOption
 
-from models import PortalAccount, SignInSession, User, db, utcnow
+from models import AccountStatus, PortalAccount, SignInSession, User, db, utcnow
 
 #: How stale ``last_seen_at`` may get before a request refreshes it.
 REFRESH_SECONDS = 60
@@ -108,19 +108,83 @@ def check(
     if row is None:
         return Verdict(reason=UNKNOWN)
     owner = {"user_id": row.user_id, "account_id": row.portal_account_id}
-    if row.ended_at is not None:
-        return Verdict(**owner, reason=row.end_reason or SIGNED_OUT)
-    if now - row.last_seen_at > idle:
-        _end(row, IDLE, now)
-        return Verdict(**owner, reason=IDLE, wrote=True)
-    if now - row.created_at > lifetime:
-        _end(row, EXPIRED, now)
-        return Verdict(**owner, reason=EXPIRED, wrote=True)
-    if (now - row.last_seen_at).total_seconds() >= REFRESH_SECONDS:
+    reason, refresh = _judge(row, idle, lifetime, now)
+    if reason is not None:
+        if reason in (IDLE, EXPIRED):
+            _end(row, reason, now)
+            return Verdict(**owner, reason=reason, wrote=True)
+        return Verdict(**owner, reason=reason)
+    if refresh:
         row.last_seen_at = now
         db.session.flush()
         return Verdict(**owner, wrote=True, row=row)
     return Verdict(**owner, row=row)
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    """What :func:`check_portal` reads of a portal session's account, in the same query."""
+
+    status: AccountStatus
+    generation: int
+    record_id: int
+
+
+def check_portal(
+    sid: Any, *, idle: timedelta, lifetime: timedelta, now: datetime | None = None
+) -> tuple[Verdict, AccountFacts | None]:
+    """:func:`check` for a portal page that needs no more than whether the sign-in still
+    holds: one SELECT of a few columns of the session and its account, no objects (a page
+    kept by the portal page cache is served on that alone)."""
+    if not isinstance(sid, str) or not sid or len(sid) > 100:
+        return Verdict(reason=UNKNOWN), None
+    now = now or utcnow()
+    found = db.session.execute(
+        select(*_JUDGED, PortalAccount.status, PortalAccount.generation, PortalAccount.record_id)
+        .join(PortalAccount, PortalAccount.id == SignInSession.portal_account_id)
+        .where(SignInSession.token_hash == _hash(sid))
+    ).first()
+    if found is None:
+        return Verdict(reason=UNKNOWN), None
+    facts = AccountFacts(found.status, found.generation, found.record_id)
+    reason, refresh = _judge(found, idle, lifetime, now)
+    if reason in (IDLE, EXPIRED):
+        _end_by_id(found.id, reason, now)
+    elif reason is None and refresh:
+        db.session.execute(
+            update(SignInSession).where(SignInSession.id == found.id).values(last_seen_at=now)
+        )
+    verdict = Verdict(
+        account_id=found.portal_account_id,
+        reason=reason,
+        wrote=reason in (IDLE, EXPIRED) or (reason is None and refresh),
+    )
+    return verdict, facts
+
+
+#: The columns :func:`_judge` reads.
+_JUDGED = (
+    SignInSession.id,
+    SignInSession.ended_at,
+    SignInSession.end_reason,
+    SignInSession.last_seen_at,
+    SignInSession.created_at,
+    SignInSession.portal_account_id,
+)
+
+
+def _judge(
+    row: Any, idle: timedelta, lifetime: timedelta, now: datetime
+) -> tuple[str | None, bool]:
+    """Why the session (a row or the :data:`_JUDGED` columns) no longer holds, or None; and
+    whether its ``last_seen_at`` is due a refresh."""
+    if row.ended_at is not None:
+        return row.end_reason or SIGNED_OUT, False
+    if now - row.last_seen_at > idle:
+        return IDLE, False
+    if now - row.created_at > lifetime:
+        return EXPIRED, False
+    return None, (now - row.last_seen_at).total_seconds() >= REFRESH_SECONDS
 
 
 def signed_in_at(sid: Any) -> datetime | None:
@@ -139,6 +203,15 @@ def _end(row: SignInSession, reason: str, now: datetime) -> None:
     row.ended_at = now
     row.end_reason = reason
     db.session.flush()
+
+
+def _end_by_id(session_id: int, reason: str, now: datetime) -> None:
+    db.session.execute(
+        update(SignInSession)
+        .where(SignInSession.id == session_id, SignInSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def end(sid: Any, reason: str = SIGNED_OUT, now: datetime | None = None) -> bool:
