@@ -10,10 +10,12 @@ from flask import g, render_template
 from app.services import client_documents, contacts, products, surveys
 from models import RecordKind
 from portal.navigation import client_screen
+from portal.page_cache import cached_page
 from portal.signing import listing
 
 
 @client_screen("/home")
+@cached_page
 def home() -> Any:
     record = g.portal_record
     account = g.get("portal_account")

@@ -19,10 +19,16 @@ from app.services import portal_accounts, portal_credentials, sessions
 from app.services.events import Actor
 from app.services.portal_settings import get_settings
 from models import AccountStatus, PortalAccount, Record, StaffRole, db
-from portal import bp, preview_bp
+from portal import bp, page_cache, preview_bp
 from portal.navigation import navigation
 
-SESSION_KEYS = ("portal_account", "portal_generation", "portal_sid", "portal_method")
+SESSION_KEYS = (
+    "portal_account",
+    "portal_record",
+    "portal_generation",
+    "portal_sid",
+    "portal_method",
+)
 
 
 def start_session(account: PortalAccount, method: str) -> None:
@@ -31,6 +37,7 @@ def start_session(account: PortalAccount, method: str) -> None:
     for key in ("portal_code", "portal_choose"):
         session.pop(key, None)
     session["portal_account"] = account.id
+    session["portal_record"] = account.record_id
     session["portal_generation"] = account.generation
     session["portal_sid"] = sessions.start(
         account=account, ip=get_remote_address(), user_agent=request.user_agent.string
@@ -60,11 +67,33 @@ def load_client() -> Any:
     account_id = session.get("portal_account")
     if account_id is None:
         return None
+    kept = page_cache.lookup()  # first: before anything is read from the database
     idle_minutes = get_settings().session_idle_minutes
+    idle = timedelta(minutes=idle_minutes)
+    lifetime = timedelta(hours=int(current_app.config["PORTICO_SESSION_MAX_HOURS"]))
+    if kept is not None and kept.body is not None:
+        # A kept page needs no more than the sign-in holding: no objects loaded.
+        verdict, facts = sessions.check_portal(
+            session.get("portal_sid"), idle=idle, lifetime=lifetime
+        )
+        if (
+            verdict.valid
+            and facts is not None
+            and verdict.account_id == account_id
+            and facts.record_id == session.get("portal_record")
+            and portal_accounts.still_signed_in(
+                facts.status, facts.generation, session.get("portal_generation")
+            )
+        ):
+            if verdict.wrote:
+                db.session.commit()  # the one early commit, as below (noqa: request-commit)
+            return page_cache.respond(kept)
+        # Otherwise judged again below, with the objects, as any page (a session this check
+        # ended reads as ended there, for the same reason, and the request commits it).
     verdict = sessions.check(
         session.get("portal_sid"),
-        idle=timedelta(minutes=idle_minutes),
-        lifetime=timedelta(hours=int(current_app.config["PORTICO_SESSION_MAX_HOURS"])),
+        idle=idle,
+        lifetime=lifetime,
         options=portal_accounts.SESSION_LOAD,
     )
     if verdict.wrote:
@@ -88,6 +117,8 @@ def load_client() -> Any:
         flash("Your portal access has changed: please sign in again.", "info")
         return None
     g.portal_account = account
+    if kept is not None and account.record_id == session.get("portal_record"):
+        g.portal_page = kept
     g.portal_record = account.record
     return None
 

@@ -22,7 +22,7 @@ from itertools import chain
 from typing import Any
 
 import redis
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
@@ -62,6 +62,8 @@ def load() -> PortalSettings | None:
 
 def changed() -> None:
     """Every process reads the settings again at its next request (call after the commit)."""
+    if has_request_context():
+        g.pop("portal_settings_version", None)
     if has_app_context():
         current_app.extensions.pop(_EXTENSION, None)
         try:
@@ -70,8 +72,16 @@ def changed() -> None:
             log.warning("portal settings changed but Redis is unreachable", exc_info=True)
 
 
+def known_version(version: str) -> None:
+    """The version this request already read from Redis along with other keys (the portal
+    page cache does, in the same round trip): :func:`load` uses it instead of asking again."""
+    g.portal_settings_version = version
+
+
 def _version() -> str | None:
     """The current version, set here when Redis has none (it was emptied or restarted)."""
+    if has_request_context() and (known := g.get("portal_settings_version")):
+        return str(known)
     try:
         client = get_redis()
         version = client.get(VERSION_KEY)

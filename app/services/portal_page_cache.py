@@ -1,0 +1,292 @@
+"""Rendered portal pages kept for a short while per sign-in session, and dropped as soon as
+anything they show may have changed.
+
+A client's home page is read far more often than what it shows changes. So a page marked
+cacheable is kept in Redis for ``PORTICO_PORTAL_PAGE_CACHE_SECONDS`` under a key naming the
+sign-in session (so one client's page can only ever be served to the browser it was rendered
+for), the address and the language. With it are kept the two versions it was rendered at:
+
+- the **record's** version, which every commit that adds, changes or deletes a row of that
+  record (the record itself, its products, documents, contacts, requests, sign requests, ...)
+  replaces;
+- the **office's** version, which every commit touching anything that belongs to no single
+  record (settings, portal fields, staff users, coverage types, surveys, ...) replaces.
+
+A commit's changes are found by the ORM's flush (:func:`install`), for every web process and
+worker alike; an UPDATE, INSERT or DELETE statement run through the session (not row by row,
+or in plain SQL) replaces the office's version. A page is served again only while both
+versions are the same and the sign-in is still valid (that check runs on every request, cached
+page or not), so a stale page needs a write made outside the session (another program), and
+even then lives at most the page's time.
+
+Versions are random values with a time to live, never counters: a version that expired or
+that Redis lost is simply new, and matches no page kept before. The versions a page is kept
+with are read before the request reads anything else from the database, so a write that
+lands while the page renders leaves it tagged with the older version, never the newer one.
+When Redis cannot be reached nothing is kept and every page is rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+
+import redis
+from flask import current_app, has_app_context
+from sqlalchemy import Table, TextClause, event, inspect, select
+from sqlalchemy.orm import MANYTOONE, Mapper, ORMExecuteState, Session
+
+from app.redis import get_redis
+from app.services import portal_settings_cache
+from models import (
+    ActivityChainHead,
+    ActivityEntry,
+    CertificateCounter,
+    LoginCode,
+    OutboxMessage,
+    Record,
+    SignInSession,
+    WebAuthn,
+)
+
+log = logging.getLogger(__name__)
+
+PREFIX = "portico:page:1:"
+OFFICE_KEY = PREFIX + "v:office"
+#: How long a version lives without a change; any value works, a new one matches no page.
+VERSION_SECONDS = 6 * 3600
+#: What a client's pages never show: writing these changes no page (a sign-in refreshing its
+#: session row, the activity log, mail being delivered, codes, counters).
+UNSHOWN = frozenset(
+    model.__table__.name
+    for model in (
+        ActivityChainHead,
+        ActivityEntry,
+        CertificateCounter,
+        LoginCode,
+        OutboxMessage,
+        SignInSession,
+        WebAuthn,
+    )
+)
+OFFICE = "office"
+_PENDING = "portal_pages_changed"
+
+
+def record_key(record_id: int) -> str:
+    return f"{PREFIX}v:record:{record_id}"
+
+
+def page_key(sid: str, locale: str, address: str) -> str:
+    """The key of one page for one sign-in session: the session id is hashed (it is a
+    secret), the address is the path with its query string."""
+    digest = hashlib.sha256(f"{sid}\n{locale}\n{address}".encode()).hexdigest()
+    return f"{PREFIX}page:{digest}"
+
+
+def seconds() -> int:
+    return int(current_app.config["PORTICO_PORTAL_PAGE_CACHE_SECONDS"])
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What one request found: the page kept for it (if any, still at the current versions)
+    and the versions it would be kept at if rendered now."""
+
+    key: str
+    office: str
+    record: str
+    body: bytes | None = None
+    nonce: str = ""
+
+    def tag(self) -> bytes:
+        return f"{self.office} {self.record}".encode()
+
+
+def lookup(sid: str, record_id: int, locale: str, address: str) -> Lookup | None:
+    """The kept page for this session, address and language, read in one round trip with the
+    current versions. None when the cache is off or Redis is unreachable."""
+    if seconds() <= 0:
+        return None
+    key = page_key(sid, locale, address)
+    versions = (OFFICE_KEY, record_key(record_id))
+    try:
+        client = get_redis()
+        settings, office, record, kept = client.mget(
+            [portal_settings_cache.VERSION_KEY, *versions, key]
+        )
+        if settings is not None:
+            portal_settings_cache.known_version(_text(settings))
+        if office is None or record is None:
+            with client.pipeline(transaction=False) as pipe:
+                for name in versions:
+                    pipe.set(name, secrets.token_hex(8), nx=True, ex=VERSION_SECONDS)
+                pipe.mget(list(versions))
+                office, record = pipe.execute()[-1]
+    except redis.RedisError:
+        log.warning("the portal page cache cannot reach Redis", exc_info=True)
+        return None
+    if office is None or record is None:
+        return None
+    found = Lookup(key, _text(office), _text(record))
+    if isinstance(kept, bytes):
+        header, _, body = kept.partition(b"\n")
+        tag, _, nonce = header.rpartition(b" ")
+        if tag == found.tag():
+            return Lookup(key, found.office, found.record, body, nonce.decode())
+    return found
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def keep(found: Lookup, body: bytes, nonce: str) -> None:
+    """Keep a page rendered at ``found``'s versions; ``nonce`` is the page's CSP nonce, given
+    a fresh value each time it is served."""
+    header = found.tag() + b" " + nonce.encode()
+    try:
+        get_redis().set(found.key, header + b"\n" + body, ex=seconds())
+    except redis.RedisError:
+        log.warning("the portal page cache cannot reach Redis", exc_info=True)
+
+
+def serve(found: Lookup, nonce: str) -> bytes:
+    """A kept page's body with this response's CSP nonce in place of the one it was rendered
+    with (a nonce is random: it appears nowhere else in the page)."""
+    assert found.body is not None
+    if not found.nonce:
+        return found.body
+    return found.body.replace(found.nonce.encode(), nonce.encode())
+
+
+def changed(scopes: Iterable[Any]) -> None:
+    """Give new versions to these scopes (record ids, or :data:`OFFICE`): every page kept at
+    the old ones is out of date. Call after the commit."""
+    names = {OFFICE_KEY if scope == OFFICE else record_key(int(scope)) for scope in scopes}
+    if not names or not has_app_context():
+        return
+    try:
+        with get_redis().pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.set(name, secrets.token_hex(8), ex=VERSION_SECONDS)
+            pipe.execute()
+    except redis.RedisError:
+        # Pages kept now may be stale until they expire: say so.
+        log.warning("portal pages changed but Redis is unreachable", exc_info=True)
+
+
+# -- what a flush changed ------------------------------------------------------------------
+
+
+def _scopes(session: Session, items: Iterable[Any]) -> set[Any]:
+    """The records (ids) and whether the office's pages are touched by these objects."""
+    scopes: set[Any] = set()
+    parents: dict[Any, set[Any]] = {}
+    for item in items:
+        state = inspect(item)
+        mapper = state.mapper
+        if mapper.local_table.name in UNSHOWN:
+            continue
+        if isinstance(item, Record):
+            if item.id is not None:
+                scopes.add(item.id)
+            continue
+        column, parent = _owner(mapper)
+        if column is None:
+            scopes.add(OFFICE)
+            continue
+        values = _values(state, column)
+        if parent is None:
+            scopes.update(values)
+        elif values:
+            parents.setdefault(parent, set()).update(values)
+    for table, ids in parents.items():
+        query = select(table.c.id, table.c.record_id).where(table.c.id.in_(ids))
+        found: dict[Any, Any] = {row[0]: row[1] for row in session.connection().execute(query)}
+        scopes.update(record for record in found.values() if record is not None)
+        if len(found) < len(ids):
+            scopes.add(OFFICE)  # a parent gone without a trace: be safe
+    return scopes
+
+
+_OWNERS: dict[Mapper[Any], tuple[str | None, Table | None]] = {}
+
+
+def _owner(mapper: Mapper[Any]) -> tuple[str | None, Table | None]:
+    """How a model's row names its record: its own ``record_id`` (parent None), or the key
+    of a parent row that has one (a message's conversation, a signer's sign request), or not
+    at all (None, None: it belongs to the office)."""
+    if mapper not in _OWNERS:
+        owner: tuple[str | None, Table | None] = (None, None)
+        if "record_id" in mapper.columns:
+            owner = ("record_id", None)
+        else:
+            for relationship in mapper.relationships:
+                target = relationship.mapper.local_table
+                if (
+                    relationship.direction is MANYTOONE
+                    and isinstance(target, Table)
+                    and "record_id" in target.c
+                    and len(relationship.local_columns) == 1
+                ):
+                    (local,) = relationship.local_columns
+                    owner = (mapper.get_property_by_column(local).key, target)
+                    break
+        _OWNERS[mapper] = owner
+    return _OWNERS[mapper]
+
+
+def _values(state: Any, key: str) -> set[Any]:
+    """The attribute's value now and before this flush (a row moved to another record changes
+    both), without the empty ones."""
+    history = state.attrs[key].history
+    return {v for v in chain(history.added, history.unchanged, history.deleted) if v is not None}
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    scopes = _scopes(session, chain(session.new, session.dirty, session.deleted))
+    if scopes:
+        session.info.setdefault(_PENDING, set()).update(scopes)
+
+
+def _on_execute(state: ORMExecuteState) -> None:
+    statement = state.statement
+    if isinstance(statement, TextClause):
+        # Plain SQL: which rows it writes is unknown, so any write touches every page.
+        writes = statement.text.lstrip()[:6].upper() in _WRITES
+        table_name = None
+    else:
+        writes = state.is_insert or state.is_update or state.is_delete
+        table_name = getattr(getattr(statement, "table", None), "name", None)
+    if writes and table_name not in UNSHOWN:
+        state.session.info.setdefault(_PENDING, set()).add(OFFICE)
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def _after_commit(session: Session) -> None:
+    scopes = session.info.pop(_PENDING, None)
+    if scopes:
+        changed(scopes)
+
+
+def _after_soft_rollback(session: Session, previous_transaction: Any) -> None:
+    # What the whole transaction changed is undone (a savepoint's rollback keeps the rest).
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+def install() -> None:
+    """Listen to every session's flushes and commits (once a process)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "do_orm_execute", _on_execute)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", _after_soft_rollback)

@@ -1,0 +1,67 @@
+"""Portal pages served again from the page cache (:mod:`app.services.portal_page_cache`).
+
+A screen marked :func:`cached_page` is looked up before the request reads anything from the
+database (so it is kept with the versions read before its data); the sign-in is then checked
+as for any page, and only a valid sign-in of the same record gets the kept page, with this
+response's CSP nonce. A page is not kept when it showed a flash message or changed the
+browser's session, nor served to a request with a flash message waiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Response, current_app, g, request, session
+from flask_babel import get_locale
+
+from app.headers import csp_nonce
+from app.services import portal_page_cache
+from app.services.portal_page_cache import Lookup
+from portal import bp
+
+View = TypeVar("View", bound=Callable[..., Any])
+HEADER = "X-Portico-Page-Cache"
+
+
+def cached_page(view: View) -> View:
+    """Keep this GET screen per sign-in session (put it under ``client_screen``)."""
+    view.portal_page_cache = True  # type: ignore[attr-defined]
+    return view
+
+
+def lookup() -> Lookup | None:
+    """The kept page (or where to keep it) for this request, if its screen is cacheable."""
+    if request.method != "GET" or "_flashes" in session:
+        return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, "portal_page_cache", False):
+        return None
+    sid, record_id = session.get("portal_sid"), session.get("portal_record")
+    if not isinstance(sid, str) or not isinstance(record_id, int):
+        return None  # a cookie from before the cache knew the record: rendered every time
+    return portal_page_cache.lookup(sid, record_id, str(get_locale()), request.full_path)
+
+
+def respond(found: Lookup) -> Response:
+    response = current_app.response_class(
+        portal_page_cache.serve(found, csp_nonce()), mimetype="text/html"
+    )
+    response.headers[HEADER] = "hit"
+    return response
+
+
+@bp.after_request
+def _keep(response: Response) -> Response:
+    found: Lookup | None = g.pop("portal_page", None)
+    if found is None or found.body is not None:
+        return response
+    if (
+        response.status_code == 200
+        and response.mimetype == "text/html"
+        and not response.is_streamed
+        and not session.modified
+    ):
+        portal_page_cache.keep(found, response.get_data(), g.get("csp_nonce") or "")
+    response.headers[HEADER] = "miss"
+    return response
