@@ -6,7 +6,8 @@ database (SQLite in a temporary folder, or BENCH_DATABASE_URL), gives one client
 gunicorn (2 workers each), signs the client in through the real form, and drives the portal
 home, My details, the JSON details and the smallest signed-in JSON page (the floor of
 every signed-in page) from 32 connections in alternating rounds with the bare
-page. Prints requests/s, the ratio to the bare page, p50/p99, the SQL queries per page, and the
+page. Prints requests/s, the ratio to the bare page, p50/p99, the SQL queries per page (home
+as served, kept by the portal page cache, and as rendered), and the
 memory of the web workers after the run: resident (RSS), their own (USS: what stopping one
 would free) and their share of what they share (PSS). The set-up is bench/serving.py's.
 
@@ -146,6 +147,22 @@ def workers(master: int) -> list[Memory]:
     return [memory(int(pid)) for pid in children]
 
 
+def count_queries(env: dict[str, str], token: str, password: str) -> list[int]:
+    """The SQL statements of each page, signed in as the client, in a process of its own."""
+    counted = subprocess.run(
+        [sys.executable, "-c", COUNT, token, password, *PAGES],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if counted.returncode:
+        raise SystemExit(f"bench: counting the queries failed:\n{counted.stderr}")
+    if os.environ.get("BENCH_SHOW_SQL"):
+        print(counted.stderr)
+    return [int(line) for line in counted.stdout.split()[-len(PAGES) :]]
+
+
 def main() -> None:
     print(f"Load driver: {driver()}", flush=True)
     with scratch_instance() as env:
@@ -176,18 +193,11 @@ def main() -> None:
                     runs["/"].append(load(servers.bare_port, "/", None, SECONDS / ROUNDS))
             after = workers(servers.app_master)
             master = memory(servers.app_master)
-        counted = subprocess.run(
-            [sys.executable, "-c", COUNT, token, password, *PAGES],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if counted.returncode:
-            raise SystemExit(f"bench: counting the queries failed:\n{counted.stderr}")
-        queries = [int(line) for line in counted.stdout.split()[-len(PAGES) :]]
-        if os.environ.get("BENCH_SHOW_SQL"):
-            print(counted.stderr)
+        # The pages as served (home kept by the portal page cache), then all rendered.
+        queries = [
+            count_queries(env, token, password),
+            count_queries({**env, "PORTICO_PORTAL_PAGE_CACHE_SECONDS": "0"}, token, password),
+        ]
 
     bare = rate(runs["/"])
     print()
@@ -199,7 +209,8 @@ def main() -> None:
     print()
     print("| page | Portico | bare Flask | ratio | p50 | p99 | SQL queries |")
     print("|---|---|---|---|---|---|---|")
-    for page, count in zip(PAGES, queries, strict=True):
+    for page, served, rendered in zip(PAGES, *queries, strict=True):
+        count = served if served == rendered else f"{served} (kept; {rendered} rendered)"
         page_rate = rate(runs[page])
         print(
             f"| `{page}` | {page_rate:,.0f} req/s | {bare:,.0f} req/s | {page_rate / bare:.3f}"
