@@ -32,7 +32,8 @@ def cached_page(view: View) -> View:
 
 def lookup() -> Lookup | None:
     """The kept page (or where to keep it) for this request, if its screen is cacheable."""
-    if request.method != "GET" or "_flashes" in session:
+    if request.method != "GET" or request.query_string or "_flashes" in session:
+        # With a query string a client could have any number of copies kept: never kept.
         return None
     view = current_app.view_functions.get(request.endpoint or "")
     if not getattr(view, "portal_page_cache", False):
@@ -40,7 +41,7 @@ def lookup() -> Lookup | None:
     sid, record_id = session.get("portal_sid"), session.get("portal_record")
     if not isinstance(sid, str) or not isinstance(record_id, int):
         return None  # a cookie from before the cache knew the record: rendered every time
-    return portal_page_cache.lookup(sid, record_id, str(get_locale()), request.full_path)
+    return portal_page_cache.lookup(sid, record_id, str(get_locale()), request.path)
 
 
 def respond(found: Lookup) -> Response:

@@ -84,7 +84,7 @@ def record_key(record_id: int) -> str:
 
 def page_key(sid: str, locale: str, address: str) -> str:
     """The key of one page for one sign-in session: the session id is hashed (it is a
-    secret), the address is the path with its query string."""
+    secret), the address is the path (a request with a query string is never kept)."""
     digest = hashlib.sha256(f"{sid}\n{locale}\n{address}".encode()).hexdigest()
     return f"{PREFIX}page:{digest}"
 

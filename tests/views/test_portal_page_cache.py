@@ -232,3 +232,11 @@ def test_a_kept_page_still_counts_as_activity(app, signed_in):
 def get_settings_minutes(app: Any) -> int:
     with app.app_context():
         return get_settings().session_idle_minutes
+
+
+def test_an_address_with_a_query_string_is_never_kept(signed_in):
+    """Otherwise a client could have Redis keep any number of copies of their page."""
+    for n in range(3):
+        page = signed_in.get(f"/portal/home?n={n}")
+        assert page.status_code == 200 and HEADER not in page.headers
+    assert kept(signed_in)
