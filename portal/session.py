@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import abort, current_app, flash, g, request, session
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_security import current_user
 
@@ -105,16 +106,22 @@ def load_client() -> Any:
     if not verdict.valid or verdict.account_id != account_id:
         end_session()
         if verdict.reason == sessions.IDLE:
-            flash(f"You were signed out after {idle_minutes} minutes without activity.", "info")
+            flash(
+                _(
+                    "You were signed out after %(minutes)s minutes without activity.",
+                    minutes=idle_minutes,
+                ),
+                "info",
+            )
         elif verdict.reason == sessions.EXPIRED:
-            flash("Please sign in again: your sign-in has expired.", "info")
+            flash(_("Please sign in again: your sign-in has expired."), "info")
         elif verdict.reason != sessions.SIGNED_OUT:
-            flash("Your portal access has changed: please sign in again.", "info")
+            flash(_("Your portal access has changed: please sign in again."), "info")
         return None
     account = portal_accounts.account_for_session(account_id, session.get("portal_generation"))
     if account is None:
         end_session(sessions.ACCESS_ENDED)
-        flash("Your portal access has changed: please sign in again.", "info")
+        flash(_("Your portal access has changed: please sign in again."), "info")
         return None
     g.portal_account = account
     if kept is not None and account.record_id == session.get("portal_record"):

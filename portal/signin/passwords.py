@@ -38,7 +38,7 @@ def signin() -> Any:
 @per_account("link", path_key)
 def link_sign_in(token: str) -> Any:
     if not sign_in_methods()["link"]:
-        flash("Signing in with the personal link is turned off. Use another way below.", "info")
+        flash(_("Signing in with the personal link is turned off. Use another way below."), "info")
         return redirect(url_for("portal.signin"))
     form = LinkSignInForm()
     account = portal_sign_in.account_for_link(token)
@@ -136,5 +136,5 @@ def signout() -> Any:
     form = SignOutForm()
     if form.validate_on_submit():
         end_session()
-        flash("You are signed out.", "success")
+        flash(_("You are signed out."), "success")
     return redirect(url_for("portal.signin"))
