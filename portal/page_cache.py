@@ -41,7 +41,12 @@ def lookup() -> Lookup | None:
     sid, record_id = session.get("portal_sid"), session.get("portal_record")
     if not isinstance(sid, str) or not isinstance(record_id, int):
         return None  # a cookie from before the cache knew the record: rendered every time
-    return portal_page_cache.lookup(sid, record_id, str(get_locale()), request.path)
+    # The page carries the browser's form token, which can change while the sign-in holds
+    # (staff signing out in the same browser drops it): a page is kept for one token only.
+    token = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    if not isinstance(token, str):
+        return None  # the page makes the token, so it is not kept: the next one is
+    return portal_page_cache.lookup(f"{sid}\n{token}", record_id, str(get_locale()), request.path)
 
 
 def respond(found: Lookup) -> Response:
