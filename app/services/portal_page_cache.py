@@ -188,6 +188,7 @@ def _scopes(session: Session, items: Iterable[Any]) -> set[Any]:
     """The records (ids) and whether the office's pages are touched by these objects."""
     scopes: set[Any] = set()
     parents: dict[Any, set[Any]] = {}
+    new = session.new
     for item in items:
         state = inspect(item)
         mapper = state.mapper
@@ -199,6 +200,10 @@ def _scopes(session: Session, items: Iterable[Any]) -> set[Any]:
             continue
         column, parent = _owner(mapper)
         if column is None:
+            scopes.add(OFFICE)
+            continue
+        if column in state.unloaded and item not in new:
+            # Loaded without that column (load_only) or expired: its record is unknown.
             scopes.add(OFFICE)
             continue
         values = _values(state, column)

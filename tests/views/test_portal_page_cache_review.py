@@ -7,10 +7,11 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import load_only
 
 from app.redis import get_redis
-from models import Record, SignRequest, db, utcnow
+from models import Product, Record, SignRequest, db, utcnow
 from tests import factories
 from tests.conftest import login
 from tests.views import test_portal_details as details
@@ -79,3 +80,24 @@ def test_a_sign_request_past_its_expiry_leaves_the_kept_page(app, signed_in, cor
     assert "Incoming requests" in kept(signed_in).get_data(as_text=True)
     time.sleep(2.5)
     assert "Incoming requests" not in home(signed_in).get_data(as_text=True)
+
+
+def test_a_row_loaded_without_its_record_column_still_renews_the_page(app, signed_in, cora):
+    """A row loaded with only some columns (load_only, as the staff record list loads
+    accounts) and then changed names no record in the flush's history: its change must still
+    reach the page (the office's version, at worst), not be missed."""
+    with app.app_context():
+        record = db.session.get(Record, cora["record_id"])
+        factories.product(record, carrier="Aetna", client_access=True)
+        db.session.commit()
+    assert "Aetna" in kept(signed_in).get_data(as_text=True)
+    with app.app_context():
+        product = db.session.scalars(
+            select(Product)
+            .where(Product.record_id == cora["record_id"])
+            .options(load_only(Product.carrier))
+        ).one()
+        product.carrier = "Humana"
+        db.session.commit()
+    page = home(signed_in).get_data(as_text=True)
+    assert "Humana" in page and "Aetna" not in page
