@@ -8,9 +8,10 @@ from typing import Any
 from flask import g, render_template
 
 from app.services import client_documents, contacts, products, surveys
+from app.services.signing import access
 from models import RecordKind
 from portal.navigation import client_screen
-from portal.page_cache import cached_page
+from portal.page_cache import cached_page, keep_until
 from portal.signing import listing
 
 
@@ -19,7 +20,10 @@ from portal.signing import listing
 def home() -> Any:
     record = g.portal_record
     account = g.get("portal_account")
-    listing.incoming()  # read before the menu, whose badge then counts them
+    # Read before the menu, whose badge then counts them; one that expires ends this page.
+    for signer in listing.incoming():
+        if access.can_sign(signer):
+            keep_until(signer.request.expires_at)
     return render_template(
         "portal/home.html",
         record=record,

@@ -10,14 +10,16 @@ browser's session, nor served to a request with a flash message waiting.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Response, current_app, g, request, session
 from flask_babel import get_locale
 
 from app.headers import csp_nonce
-from app.services import portal_page_cache
+from app.services import documents, portal_page_cache
 from app.services.portal_page_cache import Lookup
+from models import utcnow
 from portal import bp
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -46,7 +48,16 @@ def lookup() -> Lookup | None:
     token = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
     if not isinstance(token, str):
         return None  # the page makes the token, so it is not kept: the next one is
-    return portal_page_cache.lookup(f"{sid}\n{token}", record_id, str(get_locale()), request.path)
+    # The office's date too: what a page shows by the day (a share's last day) renews with it.
+    address = f"{request.path}\n{documents.office_today().isoformat()}"
+    return portal_page_cache.lookup(f"{sid}\n{token}", record_id, str(get_locale()), address)
+
+
+def keep_until(when: datetime) -> None:
+    """What this page shows changes by the clock at ``when`` (a sign request expires): it is
+    kept no longer than that."""
+    if g.get("portal_page_until") is None or when < g.portal_page_until:
+        g.portal_page_until = when
 
 
 def respond(found: Lookup) -> Response:
@@ -68,6 +79,12 @@ def _keep(response: Response) -> Response:
         and not response.is_streamed
         and not session.modified
     ):
-        portal_page_cache.keep(found, response.get_data(), g.get("csp_nonce") or "")
+        until = g.get("portal_page_until")
+        portal_page_cache.keep(
+            found,
+            response.get_data(),
+            g.get("csp_nonce") or "",
+            for_seconds=None if until is None else int((until - utcnow()).total_seconds()),
+        )
     response.headers[HEADER] = "miss"
     return response

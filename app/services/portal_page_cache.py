@@ -16,14 +16,18 @@ A commit's changes are found by the ORM's flush (:func:`install`), for every web
 worker alike; an UPDATE, INSERT or DELETE statement run through the session (not row by row,
 or in plain SQL) replaces the office's version. A page is served again only while both
 versions are the same and the sign-in is still valid (that check runs on every request, cached
-page or not), so a stale page needs a write made outside the session (another program), and
-even then lives at most the page's time.
+page or not). What a page shows because of the clock (a sign request's expiry) bounds how
+long it is kept, and the office's date is part of the key (a share's last day, a policy's
+dates). A stale page needs a write made outside the session (another program), or a change
+Redis did not take in time (below), and even then lives at most the page's time.
 
 Versions are random values with a time to live, never counters: a version that expired or
 that Redis lost is simply new, and matches no page kept before. The versions a page is kept
 with are read before the request reads anything else from the database, so a write that
 lands while the page renders leaves it tagged with the older version, never the newer one.
-When Redis cannot be reached nothing is kept and every page is rendered.
+When Redis cannot be reached, or does not answer within :data:`TIMEOUT_SECONDS`, nothing is
+kept and every page is rendered; a commit then does not wait for it either, and pages kept
+before may be served until they expire (the warning in the log says so).
 """
 
 from __future__ import annotations
@@ -38,10 +42,12 @@ from typing import Any
 
 import redis
 from flask import current_app, has_app_context
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import Table, TextClause, event, inspect, select
 from sqlalchemy.orm import MANYTOONE, Mapper, ORMExecuteState, Session
 
-from app.redis import get_redis
+from app.redis import app_redis
 from app.services import portal_settings_cache
 from models import (
     ActivityChainHead,
@@ -76,6 +82,23 @@ UNSHOWN = frozenset(
 )
 OFFICE = "office"
 _PENDING = "portal_pages_changed"
+#: Redis answers in well under a millisecond. One that has not answered in this long is
+#: treated as unreachable, so that neither a page nor a commit waits on a stalled Redis.
+TIMEOUT_SECONDS = 0.25
+_CLIENT = "portico_page_cache_redis"
+
+
+def get_redis() -> redis.Redis:
+    """This app's client for the cache: short time-outs, no retries."""
+    client: redis.Redis | None = current_app.extensions.get(_CLIENT)
+    if client is None:
+        client = app_redis().new_client(
+            socket_timeout=TIMEOUT_SECONDS,
+            socket_connect_timeout=TIMEOUT_SECONDS,
+            retry=Retry(NoBackoff(), 0),
+        )
+        current_app.extensions[_CLIENT] = client
+    return client
 
 
 def record_key(record_id: int) -> str:
@@ -146,12 +169,16 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def keep(found: Lookup, body: bytes, nonce: str) -> None:
-    """Keep a page rendered at ``found``'s versions; ``nonce`` is the page's CSP nonce, given
-    a fresh value each time it is served."""
+def keep(found: Lookup, body: bytes, nonce: str, *, for_seconds: int | None = None) -> None:
+    """Keep a page rendered at ``found``'s versions, for the cache's time or ``for_seconds``
+    if sooner (what it shows changes by the clock then); ``nonce`` is the page's CSP nonce,
+    given a fresh value each time it is served."""
+    lifetime = seconds() if for_seconds is None else min(seconds(), for_seconds)
+    if lifetime <= 0:
+        return
     header = found.tag() + b" " + nonce.encode()
     try:
-        get_redis().set(found.key, header + b"\n" + body, ex=seconds())
+        get_redis().set(found.key, header + b"\n" + body, ex=lifetime)
     except redis.RedisError:
         log.warning("the portal page cache cannot reach Redis", exc_info=True)
 

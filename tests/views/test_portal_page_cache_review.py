@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import load_only
 
@@ -41,11 +40,6 @@ def _pause_redis(seconds: float) -> None:
     get_redis().execute_command("CLIENT", "PAUSE", int(seconds * 1000), "ALL")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fixed: every commit renews a version in Redis with the shared client's "
-    "timeout; a shorter one trades waiting for pages kept stale when Redis is only slow",
-)
 def test_a_busy_redis_does_not_hold_up_a_commit(app, cora):
     """Every commit that touches a shown row renews a version in Redis (staff pages, jobs,
     the client's own changes): a Redis that stops answering must not hold those commits up
@@ -61,11 +55,6 @@ def test_a_busy_redis_does_not_hold_up_a_commit(app, cora):
     assert waited < 3, f"the commit waited {waited:.1f} s for Redis"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fixed: what a page shows by the clock (a sign request's expiry, a share's "
-    "last day, a policy leaving force) stays on a kept page for up to the cache's time",
-)
 def test_a_sign_request_past_its_expiry_leaves_the_kept_page(app, signed_in, cora):
     """No row changes when a sign request expires: the clock passes its ``expires_at``. A page
     kept before still offers it as waiting for the client's signature."""
