@@ -46,18 +46,18 @@ def test_a_busy_redis_does_not_hold_up_a_commit(app, cora):
     (before the cache, a staff save or a job never waited on Redis)."""
     with app.app_context():
         get_redis().ping()  # the connection is made before Redis stops answering
-        _pause_redis(6)
+        _pause_redis(2)
         started = time.monotonic()
         db.session.get(Record, cora["record_id"]).phone = "+12025550177"
         db.session.commit()
         waited = time.monotonic() - started
-    time.sleep(max(0.0, 6.5 - waited))  # let Redis answer again before the next test
-    assert waited < 3, f"the commit waited {waited:.1f} s for Redis"
+    time.sleep(max(0.0, 2.5 - waited))  # let Redis answer again before the next test
+    assert waited < 1, f"the commit waited {waited:.1f} s for Redis"
 
 
 def test_a_sign_request_past_its_expiry_leaves_the_kept_page(app, signed_in, cora):
     """No row changes when a sign request expires: the clock passes its ``expires_at``. A page
-    kept before still offers it as waiting for the client's signature."""
+    kept before must not go on offering it as waiting for the client's signature."""
     sent = send_request(app, cora["record_id"])
     with app.app_context():
         db.session.execute(
