@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
@@ -152,7 +154,7 @@ def lookup(sid: str, record_id: int, locale: str, address: str) -> Lookup | None
                 pipe.mget(list(versions))
                 office, record = pipe.execute()[-1]
     except redis.RedisError:
-        log.warning("the portal page cache cannot reach Redis", exc_info=True)
+        _unreachable()
         return None
     if office is None or record is None:
         return None
@@ -163,6 +165,17 @@ def lookup(sid: str, record_id: int, locale: str, address: str) -> Lookup | None
         if tag == found.tag():
             return Lookup(key, found.office, found.record, body, nonce.decode())
     return found
+
+
+_warned_at = -math.inf
+
+
+def _unreachable() -> None:
+    """Say Redis is out of reach, once a minute at most: every page would say it otherwise."""
+    global _warned_at
+    if time.monotonic() - _warned_at >= 60:
+        _warned_at = time.monotonic()
+        log.warning("the portal page cache cannot reach Redis: pages are rendered", exc_info=True)
 
 
 def _text(value: bytes | str) -> str:
@@ -180,7 +193,7 @@ def keep(found: Lookup, body: bytes, nonce: str, *, for_seconds: int | None = No
     try:
         get_redis().set(found.key, header + b"\n" + body, ex=lifetime)
     except redis.RedisError:
-        log.warning("the portal page cache cannot reach Redis", exc_info=True)
+        _unreachable()
 
 
 def serve(found: Lookup, nonce: str) -> bytes:
@@ -204,7 +217,7 @@ def changed(scopes: Iterable[Any]) -> None:
                 pipe.set(name, secrets.token_hex(8), ex=VERSION_SECONDS)
             pipe.execute()
     except redis.RedisError:
-        # Pages kept now may be stale until they expire: say so.
+        # Pages kept now may be stale until they expire: say so, every time.
         log.warning("portal pages changed but Redis is unreachable", exc_info=True)
 
 

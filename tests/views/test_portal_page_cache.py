@@ -187,12 +187,15 @@ def test_a_negative_cache_time_is_refused_at_start(make_app):
         make_app(PORTICO_PORTAL_PAGE_CACHE_SECONDS=-1)
 
 
-def test_without_redis_every_page_is_rendered(app, signed_in, monkeypatch):
+def test_without_redis_every_page_is_rendered(app, signed_in, monkeypatch, caplog):
     offline = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=1)
     monkeypatch.setattr(portal_page_cache, "get_redis", lambda: offline)
-    for _ in range(2):
+    monkeypatch.setattr(portal_page_cache, "_warned_at", float("-inf"))
+    for _ in range(3):
         page = home(signed_in)
         assert "Cora" in page.get_data(as_text=True) and HEADER not in page.headers
+    said = [r for r in caplog.records if "cannot reach Redis" in r.getMessage()]
+    assert len(said) == 1  # once a minute, not once a page
 
 
 def _age_the_sign_in(app: Any, minutes: int) -> None:
