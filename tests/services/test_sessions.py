@@ -197,3 +197,57 @@ def test_an_admin_setting_a_password_signs_the_user_out_everywhere(ctx):
     sid = sessions.start(user=user)
     users.set_password(user, "velvet quarry lantern 42")
     assert _check(sid).reason == sessions.PASSWORD_CHANGED
+
+
+@pytest.mark.parametrize(
+    ("minutes_ago", "started_hours_ago", "ended", "reason"),
+    [
+        (0, 0, False, None),
+        (5, 1, False, None),  # open; its last_seen_at is refreshed
+        (31, 1, False, sessions.IDLE),
+        (1, 13, False, sessions.EXPIRED),
+        (0, 0, True, sessions.SIGNED_OUT),
+    ],
+)
+def test_the_lean_portal_check_judges_as_the_full_one(
+    ctx, minutes_ago, started_hours_ago, ended, reason
+):
+    """check_portal (a kept page's one SELECT) and check (every other page) say the same of
+    the same session, and write the same: an idle or expired session ends, an open one is
+    refreshed at most once a minute."""
+    from app.services import portal_accounts
+
+    staff = factories.staff()
+    record = factories.record()
+    account = portal_accounts.enable_self_service(record, staff).account
+    now = utcnow()
+    sids = [sessions.start(account=account) for _ in range(2)]
+    db.session.flush()
+    for row in db.session.scalars(select(SignInSession)):
+        row.created_at = now - timedelta(hours=started_hours_ago)
+        row.last_seen_at = now - timedelta(minutes=minutes_ago)
+    db.session.commit()
+    if ended:
+        for sid in sids:
+            sessions.end(sid)
+        db.session.commit()
+
+    lean, facts = sessions.check_portal(sids[0], idle=IDLE, lifetime=LIFETIME, now=now)
+    full = _check(sids[1], now=now)
+    assert lean.reason == full.reason == reason
+    assert lean.wrote == full.wrote
+    assert lean.account_id == full.account_id == account.id
+    assert facts is not None and facts.record_id == record.id
+    assert portal_accounts.still_signed_in(facts.status, facts.generation, account.generation)
+    db.session.commit()
+    rows = db.session.scalars(select(SignInSession).order_by(SignInSession.id)).all()
+    assert (rows[0].end_reason, rows[0].last_seen_at) == (rows[1].end_reason, rows[1].last_seen_at)
+
+
+def test_the_lean_portal_check_refuses_what_the_full_one_refuses(ctx):
+    staff = factories.staff()
+    staff_sid = sessions.start(user=staff)
+    db.session.commit()
+    for sid in (None, "", 42, "x" * 500, "not-a-session", staff_sid):
+        verdict, facts = sessions.check_portal(sid, idle=IDLE, lifetime=LIFETIME)
+        assert verdict.reason == sessions.UNKNOWN and facts is None
