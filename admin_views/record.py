@@ -93,6 +93,7 @@ class RecordView(FastListView, RecordBulkTags, RecordSelfService):
     list_view_button = False  # the name links to the record's page
     estimate_count_above = 50_000
     search_uses_trigrams = True  # migration 0018
+    list_page_cache = True  # every row it shows renews a record's version or the office's
 
     column_list = (
         "last_name",

@@ -19,7 +19,9 @@ table's rows itself:
 - the page's own addresses (pager, sort, page sizes: some twenty-five) are the list's address,
   built once, plus their query string, rather than one ``url_for`` each;
 - on PostgreSQL an unfiltered list above ``estimate_count_above`` rows shows the planner's
-  estimate of the total instead of counting every row.
+  estimate of the total instead of counting every row;
+- with ``list_page_cache``, a page rendered is kept per sign-in until a record or the office
+  changes (admin_views.list_cache).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sqlalchemy.orm import Query, load_only
 from werkzeug.datastructures import iter_multi_items
 from wtforms import HiddenField
 
+from admin_views import list_cache
 from admin_views.base import StaffModelView
 from models import db
 
@@ -87,6 +90,17 @@ class FastListView(StaffModelView):
     #: ...while the search matches fewer rows than this (the page's count says): a term that
     #: matches most of the table fills a page fastest by walking the sort's index.
     trigram_sort_below = 10_000
+
+    #: Whether a rendered page of the list is kept per sign-in until a record or the office
+    #: changes (admin_views.list_cache). Only for a list of what those versions follow: not
+    #: the activity log or the outbox, whose rows renew no version.
+    list_page_cache = False
+
+    def _handle_view(self, name: str, **kwargs: t.Any) -> t.Any:
+        refused = super()._handle_view(name, **kwargs)
+        if refused is not None or name != "index_view" or not self.list_page_cache:
+            return refused
+        return list_cache.serve_or_watch()
 
     def list_cells(self, page: ListPage) -> dict[str, Cell]:
         """Cells written for speed, by column name; other columns use Flask-Admin's

@@ -29,7 +29,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     from app.headers import init_headers
     from app.health import bp as health_bp
     from app.security import init_security
-    from app.services import portal_page_cache
+    from app.services import page_cache
     from app.services.validation import format_phone
     from app.storage import init_storage
     from app.transactions import init_transactions
@@ -49,7 +49,7 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     _configure_logging(app)
 
     db.init_app(app)
-    portal_page_cache.install()
+    page_cache.install()
     init_transactions(app)  # first registered, so its after_request runs last
     migrate.init_app(
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True

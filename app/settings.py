@@ -129,6 +129,12 @@ SETTINGS: tuple[Setting, ...] = (
         "to what it shows drops it at once. 0 renders every time.",
     ),
     Setting(
+        "PORTICO_STAFF_LIST_CACHE_SECONDS",
+        "60",
+        "How long a page of the staff record list is kept for a staff sign-in; any change to a "
+        "record or to the office drops it at once. 0 renders every time.",
+    ),
+    Setting(
         "PORTICO_MAX_REQUEST_MB",
         "25",
         "Largest request (upload or form) accepted, in megabytes; larger ones are refused "
@@ -290,6 +296,7 @@ def load(config_override: dict[str, Any] | None = None) -> dict[str, Any]:
         "PORTICO_STAFF_IDLE_MINUTES": env_int("PORTICO_STAFF_IDLE_MINUTES", 60),
         "PORTICO_SESSION_MAX_HOURS": env_int("PORTICO_SESSION_MAX_HOURS", 12),
         "PORTICO_PORTAL_PAGE_CACHE_SECONDS": env_int("PORTICO_PORTAL_PAGE_CACHE_SECONDS", 60),
+        "PORTICO_STAFF_LIST_CACHE_SECONDS": env_int("PORTICO_STAFF_LIST_CACHE_SECONDS", 60),
         "PORTICO_MAX_REQUEST_MB": env_int("PORTICO_MAX_REQUEST_MB", 25),
         "PORTICO_DOCUMENT_MAX_MB": env_int("PORTICO_DOCUMENT_MAX_MB", 25),
         "PORTICO_SIGN_MAX_PAGES": env_int("PORTICO_SIGN_MAX_PAGES", 100),

@@ -138,11 +138,9 @@ def check_sign_in_limits(config: dict[str, Any]) -> None:
     ):
         if int(config[name]) < 1:
             raise ConfigError(f"{name} must be 1 or more, not {config[name]!r}")
-    if int(config["PORTICO_PORTAL_PAGE_CACHE_SECONDS"]) < 0:
-        raise ConfigError(
-            "PORTICO_PORTAL_PAGE_CACHE_SECONDS must be 0 (off) or more, not "
-            f"{config['PORTICO_PORTAL_PAGE_CACHE_SECONDS']!r}"
-        )
+    for name in ("PORTICO_PORTAL_PAGE_CACHE_SECONDS", "PORTICO_STAFF_LIST_CACHE_SECONDS"):
+        if int(config[name]) < 0:
+            raise ConfigError(f"{name} must be 0 (off) or more, not {config[name]!r}")
 
 
 def check_sms(config: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""Portal pages served again from the page cache (:mod:`app.services.portal_page_cache`).
+"""Portal pages served again from the page cache (:mod:`app.services.page_cache`).
 
 A screen marked :func:`cached_page` is looked up before the request reads anything from the
 database (so it is kept with the versions read before its data); the sign-in is then checked
@@ -17,8 +17,9 @@ from flask import Response, current_app, g, request, session
 from flask_babel import get_locale
 
 from app.headers import csp_nonce
-from app.services import documents, portal_page_cache
-from app.services.portal_page_cache import Lookup
+from app.services import documents
+from app.services import page_cache as kept_pages
+from app.services.page_cache import Lookup
 from models import utcnow
 from portal import bp
 
@@ -50,7 +51,13 @@ def lookup() -> Lookup | None:
         return None  # the page makes the token, so it is not kept: the next one is
     # The office's date too: what a page shows by the day (a share's last day) renews with it.
     address = f"{request.path}\n{documents.office_today().isoformat()}"
-    return portal_page_cache.lookup(f"{sid}\n{token}", record_id, str(get_locale()), address)
+    return kept_pages.lookup(
+        f"{sid}\n{token}",
+        (kept_pages.OFFICE, record_id),
+        str(get_locale()),
+        address,
+        seconds=int(current_app.config["PORTICO_PORTAL_PAGE_CACHE_SECONDS"]),
+    )
 
 
 def keep_until(when: datetime) -> None:
@@ -62,7 +69,7 @@ def keep_until(when: datetime) -> None:
 
 def respond(found: Lookup) -> Response:
     response = current_app.response_class(
-        portal_page_cache.serve(found, csp_nonce()), mimetype="text/html"
+        kept_pages.serve(found, csp_nonce()), mimetype="text/html"
     )
     response.headers[HEADER] = "hit"
     return response
@@ -80,7 +87,7 @@ def _keep(response: Response) -> Response:
         and not session.modified
     ):
         until = g.get("portal_page_until")
-        portal_page_cache.keep(
+        kept_pages.keep(
             found,
             response.get_data(),
             g.get("csp_nonce") or "",

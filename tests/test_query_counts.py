@@ -19,6 +19,13 @@ from models import (
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def _lists_rendered(app, monkeypatch):
+    """The lists as rendered every time: a page kept by the staff list cache costs two queries
+    (tests/views/test_staff_list_cache.py)."""
+    monkeypatch.setitem(app.config, "PORTICO_STAFF_LIST_CACHE_SECONDS", 0)
+
+
 @pytest.fixture
 def five_hundred_records(app, agent_user):
     with app.app_context():

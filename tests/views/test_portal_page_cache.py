@@ -12,7 +12,7 @@ import pytest
 import redis
 from sqlalchemy import select, update
 
-from app.services import conversations, portal_accounts, portal_page_cache, sessions
+from app.services import conversations, page_cache, portal_accounts, sessions
 from app.services.portal_settings import get_settings
 from app.settings import ConfigError
 from models import ProductStatus, Record, SignInSession, User, db, utcnow
@@ -189,8 +189,8 @@ def test_a_negative_cache_time_is_refused_at_start(make_app):
 
 def test_without_redis_every_page_is_rendered(app, signed_in, monkeypatch, caplog):
     offline = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=1)
-    monkeypatch.setattr(portal_page_cache, "get_redis", lambda: offline)
-    monkeypatch.setattr(portal_page_cache, "_warned_at", float("-inf"))
+    monkeypatch.setattr(page_cache, "get_redis", lambda: offline)
+    monkeypatch.setattr(page_cache, "_warned_at", float("-inf"))
     for _ in range(3):
         page = home(signed_in)
         assert "Cora" in page.get_data(as_text=True) and HEADER not in page.headers

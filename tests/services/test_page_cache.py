@@ -1,5 +1,5 @@
-"""Which commits give a record's pages, or every client's, a new version: what the portal page
-cache relies on to never serve a page older than what it shows."""
+"""Which commits give a record's pages, every list of records, or every page, a new version:
+what the page cache relies on to never serve a page older than what it shows."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from app.redis import get_redis
 from app.services import activity
-from app.services import portal_page_cache as cache
+from app.services import page_cache as cache
 from app.services.sessions import start
 from models import (
     Conversation,
@@ -40,6 +40,11 @@ def versions(*records: Record) -> tuple[Any, ...]:
     for key in keys:
         client.set(key, "before", nx=True)
     return tuple(client.mget(keys))
+
+
+def look(sid: str, record_id: int, locale: str, address: str) -> Any:
+    """A portal page's lookup: the office's version and its record's."""
+    return cache.lookup(sid, (cache.OFFICE, record_id), locale, address, seconds=60)
 
 
 def test_a_rows_change_renews_its_record_only(two):
@@ -152,24 +157,66 @@ def test_a_rolled_back_change_renews_nothing(two):
 
 def test_a_kept_page_is_found_only_at_the_versions_it_was_kept_at(two):
     mine, _ = two
-    found = cache.lookup("sid-1", mine.id, "en", "/portal/home?")
+    found = look("sid-1", mine.id, "en", "/portal/home?")
     assert found is not None and found.body is None
     cache.keep(found, b'<script nonce="abc123">x</script>', "abc123")
-    again = cache.lookup("sid-1", mine.id, "en", "/portal/home?")
+    again = look("sid-1", mine.id, "en", "/portal/home?")
     assert again is not None and again.body is not None
     assert cache.serve(again, "new456") == b'<script nonce="new456">x</script>'
     for other in (("sid-2", "en", "/portal/home?"), ("sid-1", "es", "/portal/home?")):
-        miss = cache.lookup(other[0], mine.id, other[1], other[2])
+        miss = look(other[0], mine.id, other[1], other[2])
         assert miss is not None and miss.body is None
     cache.changed([mine.id])
-    stale = cache.lookup("sid-1", mine.id, "en", "/portal/home?")
+    stale = look("sid-1", mine.id, "en", "/portal/home?")
     assert stale is not None and stale.body is None
 
 
 def test_a_lost_version_matches_no_kept_page(two):
     mine, _ = two
-    found = cache.lookup("sid-1", mine.id, "en", "/portal/home?")
+    found = look("sid-1", mine.id, "en", "/portal/home?")
     cache.keep(found, b"page", "")
     get_redis().delete(cache.record_key(mine.id))  # expired, or Redis lost it
-    found = cache.lookup("sid-1", mine.id, "en", "/portal/home?")
+    found = look("sid-1", mine.id, "en", "/portal/home?")
     assert found is not None and found.body is None
+
+
+def test_any_records_change_renews_the_records_version_and_not_the_offices(two):
+    mine, other = two
+    client = get_redis()
+    client.set(cache.RECORDS_KEY, "before")
+    office = versions()[0]
+    factories.product(other, carrier="Humana")
+    assert client.get(cache.RECORDS_KEY) != b"before"
+    assert versions()[0] == office
+    # A list of records kept at the old version is not served again.
+    found = cache.lookup(
+        "sid-1", (cache.OFFICE, cache.RECORDS), "en", "/admin/record/?page=1", seconds=60
+    )
+    cache.keep(found, b"list", "")
+    assert look_list().body == b"list"
+    mine.phone = "+12025550199"
+    db.session.commit()
+    assert look_list().body is None
+
+
+def look_list() -> Any:
+    return cache.lookup(
+        "sid-1", (cache.OFFICE, cache.RECORDS), "en", "/admin/record/?page=1", seconds=60
+    )
+
+
+def test_a_session_keeps_at_most_so_many_pages_at_once(two):
+    kept = []
+    for page in range(5):
+        found = cache.lookup(
+            "sid-9", (cache.OFFICE, cache.RECORDS), "en", f"/list?page={page}", seconds=60
+        )
+        kept.append(cache.keep(found, b"list", "", at_most=3))
+    assert kept == [True, True, True, False, False]
+    # Another session has its own allowance.
+    found = cache.lookup("sid-8", (cache.OFFICE, cache.RECORDS), "en", "/list?page=9", seconds=60)
+    assert cache.keep(found, b"list", "", at_most=3)
+
+
+def test_the_cache_off_looks_nothing_up(two):
+    assert cache.lookup("sid-1", (cache.OFFICE,), "en", "/portal/home", seconds=0) is None

@@ -1,20 +1,24 @@
-"""Rendered portal pages kept for a short while per sign-in session, and dropped as soon as
-anything they show may have changed.
+"""Rendered pages kept for a short while per sign-in session, and dropped as soon as anything
+they show may have changed: a client's portal home, a staff member's record list.
 
-A client's home page is read far more often than what it shows changes. So a page marked
-cacheable is kept in Redis for ``PORTICO_PORTAL_PAGE_CACHE_SECONDS`` under a key naming the
-sign-in session (so one client's page can only ever be served to the browser it was rendered
-for), the address and the language. With it are kept the two versions it was rendered at:
+Such pages are read far more often than what they show changes. So a page marked cacheable is
+kept in Redis (for ``PORTICO_PORTAL_PAGE_CACHE_SECONDS`` in the portal,
+``PORTICO_STAFF_LIST_CACHE_SECONDS`` in the staff panel) under a key naming the sign-in session
+(so a page can only ever be served to the browser it was rendered for), the address and the
+language. With it are kept the versions it was rendered at, of the scopes it shows:
 
-- the **record's** version, which every commit that adds, changes or deletes a row of that
-  record (the record itself, its products, documents, contacts, requests, sign requests, ...)
+- a **record's** version, which every commit that adds, changes or deletes a row of that record
+  (the record itself, its products, documents, contacts, requests, sign requests, ...)
   replaces;
-- the **office's** version, which every commit touching anything that belongs to no single
-  record (settings, portal fields, staff users, coverage types, surveys, ...) replaces.
+- the **records'** version (:data:`RECORDS`), which any record's change replaces too: a list
+  of records shows all of them;
+- the **office's** version (:data:`OFFICE`), which every commit touching anything that belongs
+  to no single record (settings, portal fields, staff users, tags, coverage types, surveys,
+  ...) replaces.
 
 A commit's changes are found by the ORM's flush (:func:`install`), for every web process and
 worker alike; an UPDATE, INSERT or DELETE statement run through the session (not row by row,
-or in plain SQL) replaces the office's version. A page is served again only while both
+or in plain SQL) replaces the office's version. A page is served again only while all its
 versions are the same and the sign-in is still valid (that check runs on every request, cached
 page or not). What a page shows because of the clock (a sign request's expiry) bounds how
 long it is kept, and the office's date is part of the key (a share's last day, a policy's
@@ -37,8 +41,8 @@ import logging
 import math
 import secrets
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from itertools import chain
 from typing import Any
 
@@ -66,9 +70,10 @@ log = logging.getLogger(__name__)
 
 PREFIX = "portico:page:1:"
 OFFICE_KEY = PREFIX + "v:office"
+RECORDS_KEY = PREFIX + "v:records"
 #: How long a version lives without a change; any value works, a new one matches no page.
 VERSION_SECONDS = 6 * 3600
-#: What a client's pages never show: writing these changes no page (a sign-in refreshing its
+#: What no kept page shows: writing these changes no page (a sign-in refreshing its
 #: session row, the activity log, mail being delivered, codes, counters).
 UNSHOWN = frozenset(
     model.__table__.name
@@ -83,6 +88,7 @@ UNSHOWN = frozenset(
     )
 )
 OFFICE = "office"
+RECORDS = "records"
 _PENDING = "portal_pages_changed"
 #: Redis answers in well under a millisecond. One that has not answered in this long is
 #: treated as unreachable, so that neither a page nor a commit waits on a stalled Redis.
@@ -103,19 +109,32 @@ def get_redis() -> redis.Redis:
     return client
 
 
+RECORD_PREFIX = PREFIX + "v:record:"
+
+
 def record_key(record_id: int) -> str:
-    return f"{PREFIX}v:record:{record_id}"
+    return f"{RECORD_PREFIX}{record_id}"
+
+
+def version_key(scope: Any) -> str:
+    """The key of a scope's version: :data:`OFFICE`, :data:`RECORDS` or a record's id."""
+    if scope == OFFICE:
+        return OFFICE_KEY
+    if scope == RECORDS:
+        return RECORDS_KEY
+    return record_key(int(scope))
 
 
 def page_key(sid: str, locale: str, address: str) -> str:
     """The key of one page for one sign-in session: the session id is hashed (it is a
-    secret), the address is the path (a request with a query string is never kept)."""
+    secret), and so is the address (a staff list's carries its search)."""
     digest = hashlib.sha256(f"{sid}\n{locale}\n{address}".encode()).hexdigest()
     return f"{PREFIX}page:{digest}"
 
 
-def seconds() -> int:
-    return int(current_app.config["PORTICO_PORTAL_PAGE_CACHE_SECONDS"])
+def _owner_key(sid: str) -> str:
+    digest = hashlib.sha256(sid.encode()).hexdigest()
+    return f"{PREFIX}kept:{digest}"
 
 
 @dataclass(frozen=True)
@@ -124,46 +143,51 @@ class Lookup:
     and the versions it would be kept at if rendered now."""
 
     key: str
-    office: str
-    record: str
+    #: The versions of the page's scopes now, in the order they were asked for.
+    versions: tuple[str, ...]
+    #: How long a page rendered now is kept, at most.
+    seconds: int
+    #: Who the page is kept for (the sign-in session and the form token).
+    owner: str = ""
     body: bytes | None = None
     nonce: str = ""
 
     def tag(self) -> bytes:
-        return f"{self.office} {self.record}".encode()
+        return " ".join(self.versions).encode()
 
 
-def lookup(sid: str, record_id: int, locale: str, address: str) -> Lookup | None:
+def lookup(
+    sid: str, scopes: Sequence[Any], locale: str, address: str, *, seconds: int
+) -> Lookup | None:
     """The kept page for this session, address and language, read in one round trip with the
-    current versions. None when the cache is off or Redis is unreachable."""
-    if seconds() <= 0:
+    current versions of ``scopes`` (see :func:`version_key`). None when the cache is off
+    (``seconds`` is 0) or Redis is unreachable."""
+    if seconds <= 0:
         return None
     key = page_key(sid, locale, address)
-    versions = (OFFICE_KEY, record_key(record_id))
+    names = [version_key(scope) for scope in scopes]
     try:
         client = get_redis()
-        settings, office, record, kept = client.mget(
-            [portal_settings_cache.VERSION_KEY, *versions, key]
-        )
+        settings, *versions, kept = client.mget([portal_settings_cache.VERSION_KEY, *names, key])
         if settings is not None:
             portal_settings_cache.known_version(_text(settings))
-        if office is None or record is None:
+        if None in versions:
             with client.pipeline(transaction=False) as pipe:
-                for name in versions:
+                for name in names:
                     pipe.set(name, secrets.token_hex(8), nx=True, ex=VERSION_SECONDS)
-                pipe.mget(list(versions))
-                office, record = pipe.execute()[-1]
+                pipe.mget(names)
+                versions = pipe.execute()[-1]
     except redis.RedisError:
         _unreachable()
         return None
-    if office is None or record is None:
+    if None in versions:
         return None
-    found = Lookup(key, _text(office), _text(record))
+    found = Lookup(key, tuple(_text(value) for value in versions), seconds, sid)
     if isinstance(kept, bytes):
         header, _, body = kept.partition(b"\n")
         tag, _, nonce = header.rpartition(b" ")
         if tag == found.tag():
-            return Lookup(key, found.office, found.record, body, nonce.decode())
+            return replace(found, body=body, nonce=nonce.decode())
     return found
 
 
@@ -175,25 +199,44 @@ def _unreachable() -> None:
     global _warned_at
     if time.monotonic() - _warned_at >= 60:
         _warned_at = time.monotonic()
-        log.warning("the portal page cache cannot reach Redis: pages are rendered", exc_info=True)
+        log.warning("the page cache cannot reach Redis: pages are rendered", exc_info=True)
 
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def keep(found: Lookup, body: bytes, nonce: str, *, for_seconds: int | None = None) -> None:
+def keep(
+    found: Lookup,
+    body: bytes,
+    nonce: str,
+    *,
+    for_seconds: int | None = None,
+    at_most: int | None = None,
+) -> bool:
     """Keep a page rendered at ``found``'s versions, for the cache's time or ``for_seconds``
     if sooner (what it shows changes by the clock then); ``nonce`` is the page's CSP nonce,
-    given a fresh value each time it is served."""
-    lifetime = seconds() if for_seconds is None else min(seconds(), for_seconds)
+    given a fresh value each time it is served. With ``at_most``, a session keeps no more
+    than that many pages in any stretch of the cache's time (a list's addresses are
+    endless: a search per keystroke must not fill Redis). Whether the page was kept."""
+    lifetime = found.seconds if for_seconds is None else min(found.seconds, for_seconds)
     if lifetime <= 0:
-        return
+        return False
     header = found.tag() + b" " + nonce.encode()
     try:
-        get_redis().set(found.key, header + b"\n" + body, ex=lifetime)
+        client = get_redis()
+        if at_most is not None:
+            counter = _owner_key(found.owner)
+            with client.pipeline(transaction=False) as pipe:
+                pipe.set(counter, 0, nx=True, ex=found.seconds)
+                pipe.incr(counter)
+                if pipe.execute()[-1] > at_most:
+                    return False
+        client.set(found.key, header + b"\n" + body, ex=lifetime)
     except redis.RedisError:
         _unreachable()
+        return False
+    return True
 
 
 def serve(found: Lookup, nonce: str) -> bytes:
@@ -206,9 +249,12 @@ def serve(found: Lookup, nonce: str) -> bytes:
 
 
 def changed(scopes: Iterable[Any]) -> None:
-    """Give new versions to these scopes (record ids, or :data:`OFFICE`): every page kept at
-    the old ones is out of date. Call after the commit."""
-    names = {OFFICE_KEY if scope == OFFICE else record_key(int(scope)) for scope in scopes}
+    """Give new versions to these scopes (record ids, or :data:`OFFICE`), and to
+    :data:`RECORDS` with any record: every page kept at the old ones is out of date. Call
+    after the commit."""
+    names = {version_key(scope) for scope in scopes}
+    if any(name.startswith(RECORD_PREFIX) for name in names):
+        names.add(RECORDS_KEY)  # every list of records shows this one
     if not names or not has_app_context():
         return
     try:
@@ -218,7 +264,7 @@ def changed(scopes: Iterable[Any]) -> None:
             pipe.execute()
     except redis.RedisError:
         # Pages kept now may be stale until they expire: say so, every time.
-        log.warning("portal pages changed but Redis is unreachable", exc_info=True)
+        log.warning("kept pages changed but Redis is unreachable", exc_info=True)
 
 
 # -- what a flush changed ------------------------------------------------------------------
