@@ -3,9 +3,13 @@
 Seeds 100,000 demo records into a scratch database (SQLite in a temporary folder, or
 BENCH_DATABASE_URL), serves Portico and a one-route Flask app with gunicorn (2 workers each,
 same settings), then drives both with the same client code and the same number of keep-alive
-connections, in alternating rounds. Prints the issue's table (requests/s for both, their ratio,
-p99), the list page's size for 50 rows, and the number of SQL queries a list page costs, plain
-and with filters and a search. Run with `make bench`; not part of `make test`.
+connections, in alternating rounds. The list is driven twice: as served (a page kept by the staff
+list cache, PORTICO_STAFF_LIST_CACHE_SECONDS, for as long as no record changes) and on a second
+Portico with that cache off (rendered every time: what the first look costs, and every look in
+an office whose records change all the time). Prints the issue's table (requests/s for both,
+their ratio, p99), the list page's size for 50 rows, and the number of SQL queries a list page
+costs, plain and with filters and a search, kept and rendered. Run with `make bench`; not part
+of `make test`.
 
     BENCH_RECORDS=100000 BENCH_SECONDS=10 BENCH_CONNECTIONS=32 BENCH_ROUNDS=2 make bench
 
@@ -27,6 +31,7 @@ from bench.serving import (
     ROOT,
     ROUNDS,
     SECONDS,
+    Run,
     analyse,
     database,
     driver,
@@ -58,8 +63,8 @@ def page_size(port: int, cookie: str) -> int:
 
 
 def queries_per_page(env: dict[str, str]) -> tuple[int, int]:
-    """SQL statements one signed-in list page costs, counted in-process: the plain page, and
-    a page of 200 rows with filters and a search."""
+    """SQL statements one signed-in list page costs the second time it is asked for, counted
+    in-process: the plain page, and a page of 200 rows with filters and a search."""
     code = f"""
 import re
 from sqlalchemy import event
@@ -77,6 +82,7 @@ with app.app_context():
 counts = []
 event.listen(engine, "before_cursor_execute", lambda *a: counts.append(1))
 for page in ("{PAGE}", "{NARROWED}"):
+    client.get(page)
     counts.clear()
     assert client.get(page).status_code == 200
     print(len(counts))
@@ -97,20 +103,28 @@ def main() -> None:
         run([*FLASK, "users", "create", ADMIN[0], "--role", "admin", "--password", ADMIN[1]], env)
         print(f"  seeded in {time.perf_counter() - started:.1f}s")
         analyse(env)
-        with serving(env) as servers:
-            cookie = sign_in(
-                servers.app_port, "/staff/login", {"email": ADMIN[0], "password": ADMIN[1]}
-            )
-            load(servers.app_port, PAGE, cookie, 1.0)  # warm up both
+        uncached = {**env, "PORTICO_STAFF_LIST_CACHE_SECONDS": "0"}
+        with serving(env) as servers, serving(uncached) as rendering:
+            admin = {"email": ADMIN[0], "password": ADMIN[1]}
+            cookie = sign_in(servers.app_port, "/staff/login", admin)
+            rendered_cookie = sign_in(rendering.app_port, "/staff/login", admin)
+            drives = {
+                "kept": (servers.app_port, cookie),
+                "rendered": (rendering.app_port, rendered_cookie),
+            }
+            for port, page_cookie in drives.values():
+                load(port, PAGE, page_cookie, 1.0)  # warm up
             load(servers.bare_port, "/", None, 1.0)
-            # Alternating rounds, so a busy moment on the machine falls on both pages.
-            list_runs, bare_runs = [], []
+            # Alternating rounds, so a busy moment on the machine falls on every page.
+            runs: dict[str, list[Run]] = {"kept": [], "rendered": [], "/": []}
             for _ in range(ROUNDS):
-                list_runs.append(load(servers.app_port, PAGE, cookie, SECONDS / ROUNDS))
-                bare_runs.append(load(servers.bare_port, "/", None, SECONDS / ROUNDS))
+                for label, (port, page_cookie) in drives.items():
+                    runs[label].append(load(port, PAGE, page_cookie, SECONDS / ROUNDS))
+                    runs["/"].append(load(servers.bare_port, "/", None, SECONDS / ROUNDS))
             size = page_size(servers.app_port, cookie)
-        queries, narrowed_queries = queries_per_page(env)
+        queries = {"kept": queries_per_page(env), "rendered": queries_per_page(uncached)}
 
+    list_runs, bare_runs = runs["kept"], runs["/"]
     list_rate, bare_rate = rate(list_runs), rate(bare_runs)
     p99 = percentile(list_runs, 0.99)
     print()
@@ -120,12 +134,16 @@ def main() -> None:
         f" {driver()}"
     )
     print()
-    print("| page | Portico | bare Flask | ratio | p50 | p99 |")
-    print("|---|---|---|---|---|---|")
-    print(
-        f"| staff record list `{PAGE}` | {list_rate:,.0f} req/s | {bare_rate:,.0f} req/s"
-        f" | {list_rate / bare_rate:.3f} | {percentile(list_runs, 0.5):.0f} ms | {p99:.0f} ms |"
-    )
+    print("| page | Portico | bare Flask | ratio | p50 | p99 | SQL queries (narrowed) |")
+    print("|---|---|---|---|---|---|---|")
+    for label, name in (("kept", "kept"), ("rendered", "rendered (cache off)")):
+        page_rate = rate(runs[label])
+        print(
+            f"| staff record list `{PAGE}`, {name} | {page_rate:,.0f} req/s"
+            f" | {bare_rate:,.0f} req/s | {page_rate / bare_rate:.3f}"
+            f" | {percentile(runs[label], 0.5):.0f} ms | {percentile(runs[label], 0.99):.0f} ms"
+            f" | {queries[label][0]} ({queries[label][1]}) |"
+        )
     print()
     print(
         f"bare page: p50 {percentile(bare_runs, 0.5):.1f} ms,"
@@ -133,16 +151,22 @@ def main() -> None:
     )
     print(f"record list page, 50 rows: {size / 1000:.1f} KB of HTML")
     print(
-        f"SQL queries per record list page: {queries} (200 rows, two filters and a search:"
-        f" {narrowed_queries})"
+        "narrowed: 200 rows, two filters and a search; queries counted the second time a page"
+        " is asked for"
     )
+    rendered_queries = max(queries["rendered"])
+    rendered_rate = rate(runs["rendered"])
+    rendered_p99 = percentile(runs["rendered"], 0.99)
     print(
         "targets: ratio >= 0.10, p99 < 100 ms, page < 80 KB, queries <= 8"
-        f" -> {'met' if list_rate / bare_rate >= 0.10 else 'NOT met'},"
-        f" {'met' if p99 < 100 else 'NOT met'},"
-        f" {'met' if size < 80_000 else 'NOT met'},"
-        f" {'met' if max(queries, narrowed_queries) <= 8 else 'NOT met'}"
+        f" -> kept {_met(list_rate / bare_rate >= 0.10)} and {_met(p99 < 100)}"
+        f" (rendered {_met(rendered_rate / bare_rate >= 0.10)} and {_met(rendered_p99 < 100)}),"
+        f" {_met(size < 80_000)}, {_met(rendered_queries <= 8)} (as rendered)"
     )
+
+
+def _met(met: bool) -> str:
+    return "met" if met else "NOT met"
 
 
 if __name__ == "__main__":

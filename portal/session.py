@@ -18,7 +18,7 @@ from flask_security import current_user
 
 from app.services import portal_accounts, portal_credentials, sessions
 from app.services.events import Actor
-from app.services.portal_settings import get_settings
+from app.services.portal_settings import get_settings, read_settings
 from models import AccountStatus, PortalAccount, Record, StaffRole, db
 from portal import bp, page_cache, preview_bp
 from portal.navigation import navigation
@@ -69,7 +69,7 @@ def load_client() -> Any:
     if account_id is None:
         return None
     kept = page_cache.lookup()  # first: before anything is read from the database
-    idle_minutes = get_settings().session_idle_minutes
+    idle_minutes = read_settings().session_idle_minutes
     idle = timedelta(minutes=idle_minutes)
     lifetime = timedelta(hours=int(current_app.config["PORTICO_SESSION_MAX_HOURS"]))
     if kept is not None and kept.body is not None:

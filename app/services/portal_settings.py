@@ -75,6 +75,13 @@ SIGN_IN_SWITCHES = {
 portal_settings_cache.install()
 
 
+def read_settings() -> PortalSettings:
+    """The settings to read and not change: this process's copy when it is current (no
+    SELECT, nothing added to the session), else :func:`get_settings`'s row."""
+    cached = g.get("portal_settings") if has_app_context() else None
+    return cached or portal_settings_cache.current_copy() or get_settings()
+
+
 def get_settings() -> PortalSettings:
     """The settings row, created with defaults on first use; cached for the request or job,
     and between requests in each process until any process commits a change

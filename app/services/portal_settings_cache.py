@@ -60,6 +60,17 @@ def load() -> PortalSettings | None:
     return settings
 
 
+def current_copy() -> PortalSettings | None:
+    """This process's detached copy of the row while Redis says it is current, else None:
+    for reading a setting without putting the row in the session (never to change it)."""
+    version = _version()
+    kept = current_app.extensions.get(_EXTENSION)
+    if version is not None and kept is not None and kept[0] == version:
+        copy: PortalSettings = kept[1]
+        return copy
+    return None
+
+
 def changed() -> None:
     """Every process reads the settings again at its next request (call after the commit)."""
     if has_request_context():

@@ -95,3 +95,22 @@ def test_a_row_changed_in_the_session_is_never_overwritten_by_the_kept_copy(app,
         g.pop("portal_settings", None)
         assert get_settings() is row and get_settings().portal_name == "Being edited"
         db.session.rollback()
+
+
+def test_reading_a_setting_from_the_copy_adds_nothing_to_the_session_and_follows_a_change(
+    app, make_app
+):
+    from app.services.portal_settings import read_settings
+
+    other = make_app()  # another process, which has read the settings once
+    with other.test_request_context():
+        get_settings()
+    with other.test_request_context():
+        read = read_settings()
+        assert read.session_idle_minutes == get_settings().session_idle_minutes
+        assert read not in db.session  # this process's copy, not the session's row
+    with app.app_context():
+        get_settings().session_idle_minutes = 7
+        db.session.commit()
+    with other.test_request_context():
+        assert read_settings().session_idle_minutes == 7
