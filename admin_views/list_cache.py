@@ -27,8 +27,9 @@ from app.services import page_cache as kept_pages
 from app.services.page_cache import Lookup
 
 HEADER = "X-Portico-Page-Cache"
-#: Pages one sign-in keeps at once (each some 70 KB).
-AT_MOST = 100
+#: Pages one sign-in keeps at once (each some 70 KB of Redis): paging back and forth through
+#: a list is a few; past this, pages are rendered and not kept until the oldest expire.
+AT_MOST = 30
 
 
 def serve_or_watch() -> Response | None:
