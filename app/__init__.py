@@ -23,6 +23,7 @@ __all__ = ["PROJECT_ROOT", "ConfigError", "create_app"]
 def create_app(config_override: dict[str, Any] | None = None) -> Flask:
     """Build a Portico app. Nothing here talks to the database or Redis."""
     from admin_views import init_admin
+    from app import database
     from app.cli import init_cli
     from app.errors import init_errors
     from app.extensions import babel, csrf, db, limiter, mail, migrate, redis_store
@@ -45,10 +46,12 @@ def create_app(config_override: dict[str, Any] | None = None) -> Flask:
 
     app = Flask(__name__, instance_path=str(instance_path))
     app.config.update(config)
-    _configure_engine(app)
+    database.configure(app)
     _configure_logging(app)
 
     db.init_app(app)
+    with app.app_context():  # the engine is made, not connected
+        database.ping_when_idle(app, db.engine)
     page_cache.install()
     init_transactions(app)  # first registered, so its after_request runs last
     migrate.init_app(
@@ -107,19 +110,6 @@ def _init_wtforms_json() -> None:
     if not _WTFORMS_JSON:
         wtforms_json.init()
         _WTFORMS_JSON = True
-
-
-def _configure_engine(app: Flask) -> None:
-    uri: str = app.config["SQLALCHEMY_DATABASE_URI"]
-    options: dict[str, Any] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    if uri.startswith("sqlite"):
-        options.setdefault("connect_args", {"timeout": 30})
-    else:
-        options.setdefault("pool_pre_ping", True)
-        options.setdefault("pool_size", 5)
-        options.setdefault("max_overflow", 10)
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
-    app.config.setdefault("SQLALCHEMY_TRACK_MODIFICATIONS", False)
 
 
 def _configure_logging(app: Flask) -> None:
