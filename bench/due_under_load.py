@@ -24,9 +24,11 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
+from bench.serving import scratch_schema
 from bench.workflows import due_to_done, make_clients, percentile, workflow
 from tests.faults.run import Smtp
 
@@ -72,37 +74,6 @@ def portal_user(app, record_id: int, stop: threading.Event, saves: list[float]) 
         stop.wait(rng.uniform(0.5, 1.5) * SAVE_EVERY)
 
 
-def _scratch_schema(url: str) -> tuple[str, str | None]:
-    """PostgreSQL: a schema of its own for the run (dropped at the end), as the tests do."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from app.settings import normalise_database_url
-
-    parsed = make_url(normalise_database_url(url))
-    if not parsed.drivername.startswith("postgresql"):
-        return url, None
-    schema = f"portico_bench_{os.getpid()}"
-    engine = create_engine(parsed, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    scoped = parsed.update_query_dict({"options": f"-csearch_path={schema}"})
-    return scoped.render_as_string(hide_password=False), schema
-
-
-def _drop_schema(url: str, schema: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from app.settings import normalise_database_url
-
-    engine = create_engine(make_url(normalise_database_url(url)), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
-
-
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pt-bench-") as scratch:
         smtp = Smtp()
@@ -119,9 +90,11 @@ def main() -> None:
         )
         env.pop("DATABASE_URL", None)
         env.pop("REDIS_URL", None)
-        schema = None
+        schemas = ExitStack()  # PostgreSQL: a schema of its own, dropped at the end
         if os.environ.get("BENCH_DATABASE_URL"):
-            env["DATABASE_URL"], schema = _scratch_schema(os.environ["BENCH_DATABASE_URL"])
+            env["DATABASE_URL"] = schemas.enter_context(
+                scratch_schema(os.environ["BENCH_DATABASE_URL"])
+            )
         from app.redis import EmbeddedRedis
 
         embedded = None
@@ -236,8 +209,7 @@ def main() -> None:
             smtp.stop()
             if embedded is not None:
                 embedded.stop()
-            if schema is not None:
-                _drop_schema(os.environ["BENCH_DATABASE_URL"], schema)
+            schemas.close()
 
 
 if __name__ == "__main__":

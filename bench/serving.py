@@ -16,6 +16,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -24,7 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -78,18 +79,45 @@ def scratch_instance(**settings: str) -> Iterator[dict[str, str]]:
             PORTICO_LOG_LEVEL="WARNING",
             **settings,
         )
-        if os.environ.get("BENCH_DATABASE_URL"):
-            env["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
         embedded = None
-        if not env.get("REDIS_URL"):
-            embedded = EmbeddedRedis(Path(scratch) / "redis")
-            embedded.ensure_running()
-            env["REDIS_URL"] = embedded.url
-        try:
+        with ExitStack() as stack:
+            if os.environ.get("BENCH_DATABASE_URL"):
+                env["DATABASE_URL"] = stack.enter_context(
+                    scratch_schema(os.environ["BENCH_DATABASE_URL"])
+                )
+            if not env.get("REDIS_URL"):
+                embedded = EmbeddedRedis(Path(scratch) / "redis")
+                embedded.ensure_running()
+                stack.callback(embedded.stop)
+                env["REDIS_URL"] = embedded.url
             yield env
-        finally:
-            if embedded is not None:
-                embedded.stop()
+
+
+@contextmanager
+def scratch_schema(url: str) -> Iterator[str]:
+    """``url`` (PostgreSQL) with a schema of its own as the search path, dropped at the end:
+    each run seeds an empty database, as SQLite's temporary file does (runs used to add their
+    rows to the last one's)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from app.settings import normalise_database_url
+
+    parsed = make_url(normalise_database_url(url))
+    if not parsed.drivername.startswith("postgresql"):
+        yield url
+        return
+    schema = f"portico_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        scoped = parsed.update_query_dict({"options": f"-csearch_path={schema}"})
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def seed_demo(env: dict[str, str], records: int) -> None:

@@ -24,8 +24,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
+
+from bench.serving import scratch_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 TAG_RECORDS = int(os.environ.get("BENCH_TAG_RECORDS", "10000"))
@@ -265,8 +268,11 @@ def main() -> None:
         )
         env.pop("DATABASE_URL", None)
         env.pop("REDIS_URL", None)
+        schemas = ExitStack()  # PostgreSQL: a schema of its own, dropped at the end
         if os.environ.get("BENCH_DATABASE_URL"):
-            env["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+            env["DATABASE_URL"] = schemas.enter_context(
+                scratch_schema(os.environ["BENCH_DATABASE_URL"])
+            )
         from app.redis import EmbeddedRedis
 
         embedded = None
@@ -309,6 +315,7 @@ def main() -> None:
         finally:
             if embedded is not None:
                 embedded.stop()
+            schemas.close()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@ import pytest
 
 from models import Record, db
 from tests import factories
+from tests.views.test_portal_details import cora
+
+__all__ = ["cora"]  # a fixture
 
 ADMIN_ONLY = [
     "/admin/tag/",
@@ -83,3 +86,20 @@ def test_anonymous_post_is_sent_to_sign_in(client):
 def test_agents_cannot_reach_the_outbox_or_the_portal_settings(agent_client):
     for url in ("/admin/outbox/", "/admin/portal_settings/", "/admin/portal_settings/edit/?id=1"):
         assert agent_client.get(url).status_code == 403, url
+
+
+def test_portal_pages_skip_the_staff_identity_and_the_panel_keeps_it(
+    admin_client, admin_user, cora, count_queries
+):
+    """A staff member signed in in the same browser as a client: portal pages answer without
+    loading who the staff user is (app/security.py), and the panel still knows their roles."""
+    admin_client.submit(f"/portal/a/{cora['token']}", {"password": cora["password"]})
+    admin_client.get("/portal/home")
+    with count_queries() as counter:
+        page = admin_client.get("/portal/home")  # kept: no template rendered
+    assert page.status_code == 200 and "Cora" in page.get_data(as_text=True)
+    assert counter.count == 1, counter.statements  # the client's sign-in; no staff user
+    for url in ADMIN_ONLY:
+        assert admin_client.get(url).status_code == 200
+    # The preview, which does ask who the staff user is, still opens for them.
+    assert admin_client.get(f"/portal/preview/{cora['record_id']}/home").status_code == 200
