@@ -26,7 +26,7 @@ from app.services import documents
 from app.services import page_cache as kept_pages
 from app.services.page_cache import Lookup
 
-HEADER = "X-Portico-Page-Cache"
+HEADER = kept_pages.HEADER
 #: Pages one sign-in keeps at once (each some 70 KB of Redis): paging back and forth through
 #: a list is a few; past this, pages are rendered and not kept until the oldest expire.
 AT_MOST = 30
@@ -39,11 +39,7 @@ def serve_or_watch() -> Response | None:
     if found is None:
         return None
     if found.body is not None:
-        response = current_app.response_class(
-            kept_pages.serve(found, csp_nonce()), mimetype="text/html"
-        )
-        response.headers[HEADER] = "hit"
-        return response
+        return kept_pages.respond(found, csp_nonce())
     g.staff_list_page = found
     after_this_request(_keep)
     return None
@@ -73,12 +69,7 @@ def _keep(response: Response) -> Response:
     found: Lookup | None = g.pop("staff_list_page", None)
     if found is None:
         return response
-    if (
-        response.status_code == 200
-        and response.mimetype == "text/html"
-        and not response.is_streamed
-        and not session.modified
-    ):
+    if kept_pages.keepable(response):
         kept_pages.keep(found, response.get_data(), g.get("csp_nonce") or "", at_most=AT_MOST)
     response.headers[HEADER] = "miss"
     return response

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from flask import Response, current_app, g, request, session
 from flask_babel import get_locale
 
+from app.extensions import limiter
 from app.headers import csp_nonce
 from app.services import documents
 from app.services import page_cache as kept_pages
@@ -24,13 +25,24 @@ from models import utcnow
 from portal import bp
 
 View = TypeVar("View", bound=Callable[..., Any])
-HEADER = "X-Portico-Page-Cache"
+HEADER = kept_pages.HEADER
 
 
 def cached_page(view: View) -> View:
-    """Keep this GET screen per sign-in session (put it under ``client_screen``)."""
+    """Keep this GET screen per sign-in session (put it under ``client_screen``). Such a
+    screen carries no rate limit of its own (tests/views/test_portal_page_cache.py)."""
     view.portal_page_cache = True  # type: ignore[attr-defined]
     return view
+
+
+@limiter.request_filter
+def _unlimited() -> bool:
+    """A cacheable screen has no rate limit to check: the limiter skips it rather than work
+    out, on the page clients open most, that none applies (a twentieth of a kept page)."""
+    if request.method != "GET":
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "portal_page_cache", False))
 
 
 def lookup() -> Lookup | None:
@@ -68,11 +80,7 @@ def keep_until(when: datetime) -> None:
 
 
 def respond(found: Lookup) -> Response:
-    response = current_app.response_class(
-        kept_pages.serve(found, csp_nonce()), mimetype="text/html"
-    )
-    response.headers[HEADER] = "hit"
-    return response
+    return kept_pages.respond(found, csp_nonce())
 
 
 @bp.after_request
@@ -80,12 +88,7 @@ def _keep(response: Response) -> Response:
     found: Lookup | None = g.pop("portal_page", None)
     if found is None or found.body is not None:
         return response
-    if (
-        response.status_code == 200
-        and response.mimetype == "text/html"
-        and not response.is_streamed
-        and not session.modified
-    ):
+    if kept_pages.keepable(response):
         until = g.get("portal_page_until")
         kept_pages.keep(
             found,

@@ -7,14 +7,11 @@ kept in Redis (for ``PORTICO_PORTAL_PAGE_CACHE_SECONDS`` in the portal,
 (so a page can only ever be served to the browser it was rendered for), the address and the
 language. With it are kept the versions it was rendered at, of the scopes it shows:
 
-- a **record's** version, which every commit that adds, changes or deletes a row of that record
-  (the record itself, its products, documents, contacts, requests, sign requests, ...)
-  replaces;
-- the **records'** version (:data:`RECORDS`), which any record's change replaces too: a list
-  of records shows all of them;
-- the **office's** version (:data:`OFFICE`), which every commit touching anything that belongs
-  to no single record (settings, portal fields, staff users, tags, coverage types, surveys,
-  ...) replaces.
+- a **record's**, replaced by every commit that adds, changes or deletes a row of it (the
+  record, its products, documents, contacts, requests, sign requests, ...);
+- the **records'** (:data:`RECORDS`), replaced by any record's change: a list shows them all;
+- the **office's** (:data:`OFFICE`), replaced by every commit touching what belongs to no
+  single record (settings, portal fields, staff users, tags, coverage types, surveys, ...).
 
 A commit's changes are found by the ORM's flush (:func:`install`), for every web process and
 worker alike; an UPDATE, INSERT or DELETE statement run through the session (not row by row,
@@ -25,10 +22,9 @@ long it is kept, and the office's date is part of the key (a share's last day, a
 dates). A stale page needs a write made outside the session (another program), or a change
 Redis did not take in time (below), and even then lives at most the page's time.
 
-Versions are random values with a time to live, never counters: a version that expired or
-that Redis lost is simply new, and matches no page kept before. The versions a page is kept
-with are read before the request reads anything else from the database, so a write that
-lands while the page renders leaves it tagged with the older version, never the newer one.
+Versions are random values with a time to live, never counters: one that expired or that
+Redis lost is simply new, and matches no page kept before. They are read before the request
+reads the database, so a write landing while the page renders leaves it at the older one.
 When Redis cannot be reached, or does not answer within :data:`TIMEOUT_SECONDS`, nothing is
 kept and every page is rendered; a commit then does not wait for it either, and pages kept
 before may be served until they expire (the warning in the log says so).
@@ -47,7 +43,7 @@ from itertools import chain
 from typing import Any
 
 import redis
-from flask import current_app, has_app_context
+from flask import Response, current_app, has_app_context, session
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy import Table, TextClause, event, inspect, select
@@ -94,6 +90,8 @@ _PENDING = "portal_pages_changed"
 #: treated as unreachable, so that neither a page nor a commit waits on a stalled Redis.
 TIMEOUT_SECONDS = 0.25
 _CLIENT = "portico_page_cache_redis"
+#: The response header that says whether a page was kept (hit) or rendered (miss).
+HEADER = "X-Portico-Page-Cache"
 
 
 def get_redis() -> redis.Redis:
@@ -246,6 +244,25 @@ def serve(found: Lookup, nonce: str) -> bytes:
     if not found.nonce:
         return found.body
     return found.body.replace(found.nonce.encode(), nonce.encode())
+
+
+def respond(found: Lookup, nonce: str) -> Response:
+    """The response for a kept page, with this response's CSP nonce."""
+    response = current_app.response_class(serve(found, nonce), mimetype="text/html")
+    response.headers[HEADER] = "hit"
+    return response
+
+
+def keepable(response: Response) -> bool:
+    """Whether a page just rendered may be kept: a whole HTML page answered 200 that left the
+    browser's session as it found it (one that showed a flash message, or set anything in the
+    session, was that browser's moment, not the page)."""
+    return (
+        response.status_code == 200
+        and response.mimetype == "text/html"
+        and not response.is_streamed
+        and not session.modified
+    )
 
 
 def changed(scopes: Iterable[Any]) -> None:

@@ -93,22 +93,27 @@ def sign_in(page: Page, base_url: str, email: str) -> None:
     expect(page.get_by_role("link", name="Records", exact=True)).to_be_visible()
 
 
+def bulk_add_tag(page: Page, tag: str, rows: int) -> None:
+    """Tick the list's first ``rows`` boxes, then With selected → Add tag…, as a person does."""
+    checkboxes = page.locator("input.action-checkbox")
+    for row in range(rows):
+        checkboxes.nth(row).check()
+    page.get_by_role("button", name="With selected").or_(
+        page.get_by_role("link", name="With selected")
+    ).click()
+    page.get_by_role("link", name="Add tag…").click()
+    expect(page.get_by_role("heading", name=f"Add a tag to {rows} records")).to_be_visible()
+    page.get_by_label("Tag").select_option(label=tag)
+    page.get_by_role("button", name="Add tag").click()
+    expect(page.get_by_text(f"Tagged {rows} records with {tag}.")).to_be_visible()
+
+
 def test_bulk_tag_selected_records_from_the_list(page: Page, base_url, office):
     problems = watch_console(page)
     sign_in(page, base_url, office["email"])
     page.goto(f"{base_url}/admin/record/?search=Other", wait_until="load")
     expect(page.locator("td.col-last_name")).to_have_count(5)
-    checkboxes = page.locator("input.action-checkbox")
-    checkboxes.nth(0).check()
-    checkboxes.nth(1).check()
-    page.get_by_role("button", name="With selected").or_(
-        page.get_by_role("link", name="With selected")
-    ).click()
-    page.get_by_role("link", name="Add tag…").click()
-    expect(page.get_by_role("heading", name="Add a tag to 2 records")).to_be_visible()
-    page.get_by_label("Tag").select_option(label="Gold")
-    page.get_by_role("button", name="Add tag").click()
-    expect(page.get_by_text("Tagged 2 records with Gold.")).to_be_visible()
+    bulk_add_tag(page, "Gold", rows=2)
     expect(page.locator("td.col-tags", has_text="Gold")).to_have_count(2)
     assert blocked_scripts(problems) == []
 

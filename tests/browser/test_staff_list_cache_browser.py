@@ -15,7 +15,13 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from admin_views.list_cache import HEADER
-from tests.browser.test_admin_browser import blocked_scripts, office, sign_in, watch_console
+from tests.browser.test_admin_browser import (
+    blocked_scripts,
+    bulk_add_tag,
+    office,
+    sign_in,
+    watch_console,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -72,16 +78,7 @@ def test_a_kept_list_shows_a_colleagues_change_on_the_next_reload(
     expect(row.locator("td.col-kind")).to_have_text("Lead")
 
     # The kept page's bulk action carries this browser's form token: it works.
-    listing.locator("input.action-checkbox").nth(0).check()
-    listing.locator("input.action-checkbox").nth(1).check()
-    listing.get_by_role("button", name="With selected").or_(
-        listing.get_by_role("link", name="With selected")
-    ).click()
-    listing.get_by_role("link", name="Add tag…").click()
-    expect(listing.get_by_role("heading", name="Add a tag to 2 records")).to_be_visible()
-    listing.get_by_label("Tag").select_option(label="Gold")
-    listing.get_by_role("button", name="Add tag").click()
-    expect(listing.get_by_text("Tagged 2 records with Gold.")).to_be_visible()
+    bulk_add_tag(listing, "Gold", rows=2)
     expect(listing.locator("td.col-tags", has_text="Gold")).to_have_count(2)
     expect(search).to_have_value("person")
 

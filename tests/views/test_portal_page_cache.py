@@ -243,3 +243,25 @@ def test_an_address_with_a_query_string_is_never_kept(signed_in):
         page = signed_in.get(f"/portal/home?n={n}")
         assert page.status_code == 200 and HEADER not in page.headers
     assert kept(signed_in)
+
+
+def test_cacheable_screens_carry_no_rate_limit(app):
+    """The rate limiter skips cacheable screens (portal/page_cache.py): none may carry a limit,
+    of its own, its blueprint's, or the app's defaults."""
+    from flask_limiter.util import get_qualified_name
+
+    from app.extensions import limiter
+
+    manager = limiter.limit_manager
+    cacheable = {
+        endpoint: view
+        for endpoint, view in app.view_functions.items()
+        if getattr(view, "portal_page_cache", False)
+    }
+    assert "portal.home" in cacheable
+    for endpoint, view in cacheable.items():
+        assert manager.decorated_limits(get_qualified_name(view)) == [], endpoint
+        assert not manager.has_hints(endpoint), endpoint
+        blueprint = endpoint.rsplit(".", 1)[0]
+        assert not manager._blueprint_limits.get(blueprint), endpoint
+    assert manager.default_limits == [] and manager.application_limits == []
