@@ -86,8 +86,7 @@ UNSHOWN = frozenset(
 OFFICE = "office"
 RECORDS = "records"
 _PENDING = "portal_pages_changed"
-#: Redis answers in well under a millisecond. One that has not answered in this long is
-#: treated as unreachable, so that neither a page nor a commit waits on a stalled Redis.
+#: A Redis silent this long is unreachable: no page or commit waits on a stalled Redis.
 TIMEOUT_SECONDS = 0.25
 _CLIENT = "portico_page_cache_redis"
 #: The response header that says whether a page was kept (hit) or rendered (miss).
@@ -178,9 +177,10 @@ def lookup(
     except redis.RedisError:
         _unreachable()
         return None
-    if None in versions:
+    current = tuple(_text(value) for value in versions if value is not None)
+    if len(current) != len(names):
         return None
-    found = Lookup(key, tuple(_text(value) for value in versions), seconds, sid)
+    found = Lookup(key, current, seconds, sid)
     if isinstance(kept, bytes):
         header, _, body = kept.partition(b"\n")
         tag, _, nonce = header.rpartition(b" ")
